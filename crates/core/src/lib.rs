@@ -1,0 +1,16 @@
+//! The vocabulary every dcmflow crate speaks: [`Tag`], [`Vr`], [`Length`], [`Header`], the streaming
+//! [`Token`], [`Error`] with its byte offset, [`TransferSyntax`], and the generated PS3.6 dictionary.
+#![forbid(unsafe_code)]
+
+pub mod dict;
+mod error;
+mod tag;
+mod token;
+mod ts;
+mod vr;
+
+pub use error::{Error, ErrorKind, Result, Warning, WarningKind};
+pub use tag::Tag;
+pub use token::{Header, Length, Token};
+pub use ts::{Encoding, TransferSyntax};
+pub use vr::Vr;

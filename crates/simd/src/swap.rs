@@ -1,0 +1,142 @@
+//! Endian swapping of binary values (PS3.5 7.3): OW/US/SS/AT in 2-byte words, OF/OL/FL/UL/SL in 4, OD/OV/FD/SV/UV in 8.
+
+/// Reverses the byte order of every `unit`-byte word of `bytes` in place. `unit` is 1, 2, 4 or 8;
+/// a trailing partial word (only in malformed values) is left as it is.
+pub fn swap_in_place(bytes: &mut [u8], unit: usize) {
+    match unit {
+        2 => bytes.chunks_exact_mut(2).for_each(|w| w.swap(0, 1)),
+        4 => bytes.chunks_exact_mut(4).for_each(|w| {
+            let v = u32::from_ne_bytes([w[0], w[1], w[2], w[3]]).swap_bytes();
+            w.copy_from_slice(&v.to_ne_bytes());
+        }),
+        8 => bytes.chunks_exact_mut(8).for_each(|w| {
+            let v = u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]).swap_bytes();
+            w.copy_from_slice(&v.to_ne_bytes());
+        }),
+        _ => {}
+    }
+}
+
+/// Copies `src` into `dst` (same length) with every `unit`-byte word reversed. A trailing partial word is
+/// copied unchanged.
+pub fn swap_into(src: &[u8], dst: &mut [u8], unit: usize) {
+    assert_eq!(src.len(), dst.len(), "swap_into needs equal lengths");
+    dst.copy_from_slice(src);
+    swap_in_place(dst, unit);
+}
+
+/// Swaps a value that arrives in chunks of any size, carrying a partial word (at most 7 bytes) from one
+/// chunk to the next so words split across chunk boundaries still swap whole.
+#[derive(Debug, Default, Clone)]
+pub struct SwapCarry {
+    pending: [u8; 8],
+    len: usize,
+}
+
+impl SwapCarry {
+    pub fn new() -> SwapCarry {
+        SwapCarry::default()
+    }
+
+    /// Swaps `chunk` into `out` (cleared first); bytes of an incomplete last word are kept for the next call.
+    pub fn push(&mut self, chunk: &[u8], unit: usize, out: &mut Vec<u8>) {
+        out.clear();
+        if unit <= 1 {
+            out.extend_from_slice(chunk);
+            return;
+        }
+        let mut rest = chunk;
+        if self.len > 0 {
+            let take = (unit - self.len).min(rest.len());
+            self.pending[self.len..self.len + take].copy_from_slice(&rest[..take]);
+            self.len += take;
+            rest = &rest[take..];
+            if self.len < unit {
+                return;
+            }
+            let word = &mut self.pending[..unit];
+            word.reverse();
+            out.extend_from_slice(word);
+            self.len = 0;
+        }
+        let whole = rest.len() - rest.len() % unit;
+        let start = out.len();
+        out.extend_from_slice(&rest[..whole]);
+        swap_in_place(&mut out[start..], unit);
+        let tail = &rest[whole..];
+        self.pending[..tail.len()].copy_from_slice(tail);
+        self.len = tail.len();
+    }
+
+    /// The bytes of a trailing partial word (malformed value lengths), unswapped; resets the carry.
+    pub fn finish(&mut self) -> &[u8] {
+        let n = std::mem::take(&mut self.len);
+        &self.pending[..n]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The naive oracle: reverse each word with `reverse()`.
+    fn naive(src: &[u8], unit: usize) -> Vec<u8> {
+        let mut v = src.to_vec();
+        if unit > 1 {
+            v.chunks_exact_mut(unit).for_each(|w| w.reverse());
+        }
+        v
+    }
+
+    fn pseudo_random(n: usize, seed: u64) -> Vec<u8> {
+        let mut x = seed | 1;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn in_place_matches_oracle_for_all_units_and_lengths() {
+        for unit in [1, 2, 4, 8] {
+            for n in 0..70 {
+                let src = pseudo_random(n, n as u64 * 31 + unit as u64);
+                let mut got = src.clone();
+                swap_in_place(&mut got, unit);
+                assert_eq!(got, naive(&src, unit), "unit {unit} len {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn known_words() {
+        let mut w = [1u8, 2, 3, 4, 5, 6, 7, 8];
+        swap_in_place(&mut w, 4);
+        assert_eq!(w, [4, 3, 2, 1, 8, 7, 6, 5]);
+        let mut d = [0u8; 8];
+        swap_into(&[1, 2, 3, 4, 5, 6, 7, 8], &mut d, 8);
+        assert_eq!(d, [8, 7, 6, 5, 4, 3, 2, 1]);
+    }
+
+    #[test]
+    fn carry_matches_oracle_at_every_chunking() {
+        let src = pseudo_random(1000, 7);
+        for unit in [2, 4, 8] {
+            for chunk in [1, 2, 3, 5, 7, 9, 64, 999] {
+                let mut carry = SwapCarry::new();
+                let mut out = Vec::new();
+                let mut got = Vec::new();
+                for c in src.chunks(chunk) {
+                    carry.push(c, unit, &mut out);
+                    got.extend_from_slice(&out);
+                }
+                got.extend_from_slice(carry.finish());
+                assert_eq!(got, naive(&src, unit), "unit {unit} chunk {chunk}");
+            }
+        }
+    }
+}
