@@ -47,7 +47,10 @@ impl Error {
         Error { kind, offset }
     }
     pub fn io(e: &std::io::Error, offset: u64) -> Error {
-        Error { kind: ErrorKind::Io(e.kind()), offset }
+        Error {
+            kind: ErrorKind::Io(e.kind()),
+            offset,
+        }
     }
 }
 
@@ -57,15 +60,21 @@ impl fmt::Display for ErrorKind {
             ErrorKind::UnexpectedEof => f.write_str("unexpected end of input"),
             ErrorKind::InvalidVr(b) => write!(f, "invalid VR bytes {:02X} {:02X}", b[0], b[1]),
             ErrorKind::UndefinedLength(t) => write!(f, "undefined length not allowed on {t}"),
-            ErrorKind::OverrunsParent(t) => write!(f, "{t} runs past the end of its enclosing item or sequence"),
+            ErrorKind::OverrunsParent(t) => {
+                write!(f, "{t} runs past the end of its enclosing item or sequence")
+            }
             ErrorKind::DepthLimit(d) => write!(f, "sequences nested deeper than the limit of {d}"),
             ErrorKind::UnexpectedTag(t) => write!(f, "unexpected {t} here"),
             ErrorKind::BadFileMeta => f.write_str("malformed file meta information (group 0002)"),
             ErrorKind::Inflate => f.write_str("deflated data set is corrupt"),
             ErrorKind::Io(k) => write!(f, "I/O error: {k}"),
             ErrorKind::TokenOrder => f.write_str("token out of order for the DICOM writer"),
-            ErrorKind::ValueTooLong(t, vr) => write!(f, "{t} value too long for a 16-bit length ({vr})"),
-            ErrorKind::LengthMismatch(t) => write!(f, "{t} value bytes differ from its declared length"),
+            ErrorKind::ValueTooLong(t, vr) => {
+                write!(f, "{t} value too long for a 16-bit length ({vr})")
+            }
+            ErrorKind::LengthMismatch(t) => {
+                write!(f, "{t} value bytes differ from its declared length")
+            }
             ErrorKind::UnsupportedTransferSyntax => f.write_str("unsupported transfer syntax"),
         }
     }
@@ -102,8 +111,16 @@ pub enum WarningKind {
     TrailingBytes(u32),
     /// The input ended inside an undefined-length sequence or item at top level; closed there.
     UnterminatedSequence,
-    /// An explicit-VR header whose VR bytes name no VR, where the bytes read well as an implicit-VR header.
-    InvalidVrReadAsImplicit([u8; 2]),
+    /// An explicit-VR header whose VR bytes name no VR: read with a 2-byte length and the dictionary VR
+    /// (DCMTK's rule).
+    InvalidVr([u8; 2]),
+    /// The file meta group is Implicit VR; read as such.
+    ImplicitVrFileMeta,
+    /// A Type 1 file meta element (PS3.10 7.1) is missing.
+    MissingMetaElement(Tag),
+    /// An element or item runs past the end of its defined-length parent; the parent's length is taken
+    /// to be wrong and extended.
+    OverrunsParent(Tag),
 }
 
 /// A warning with the byte offset it refers to.
@@ -140,8 +157,15 @@ impl fmt::Display for Warning {
             WarningKind::UnterminatedSequence => {
                 write!(f, "input ends inside an undefined-length sequence; closed there (offset {o})")
             }
-            WarningKind::InvalidVrReadAsImplicit(b) => {
-                write!(f, "invalid VR bytes {:02X} {:02X}; element read as implicit VR (offset {o})", b[0], b[1])
+            WarningKind::InvalidVr(b) => write!(
+                f,
+                "invalid VR bytes {:02X} {:02X}; read with a 2-byte length and the dictionary VR (offset {o})",
+                b[0], b[1]
+            ),
+            WarningKind::ImplicitVrFileMeta => write!(f, "file meta element in implicit VR (offset {o})"),
+            WarningKind::MissingMetaElement(t) => write!(f, "file meta lacks required element {t} (offset {o})"),
+            WarningKind::OverrunsParent(t) => {
+                write!(f, "{t} runs past the end of its enclosing item or sequence; length extended (offset {o})")
             }
         }
     }

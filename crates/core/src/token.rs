@@ -47,12 +47,24 @@ pub struct Header {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Token<'a> {
     Element(Header),
-    Value { bytes: &'a [u8], last: bool },
+    Value {
+        bytes: &'a [u8],
+        last: bool,
+    },
     /// `vr` is SQ, or UN for a CP-246 sequence (UN of undefined length, contents Implicit VR LE).
-    SequenceStart { tag: Tag, vr: Vr, len: Length },
+    SequenceStart {
+        tag: Tag,
+        vr: Vr,
+        len: Length,
+    },
     /// Encapsulated pixel data (PS3.5 A.4): the first item is the Basic Offset Table, then fragments.
-    PixelSequenceStart { tag: Tag, vr: Vr },
-    ItemStart { len: Length },
+    PixelSequenceStart {
+        tag: Tag,
+        vr: Vr,
+    },
+    ItemStart {
+        len: Length,
+    },
     ItemEnd,
     SequenceEnd,
     Eof,

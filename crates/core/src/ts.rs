@@ -8,9 +8,18 @@ pub struct Encoding {
 }
 
 impl Encoding {
-    pub const IMPLICIT_LE: Encoding = Encoding { explicit_vr: false, big_endian: false };
-    pub const EXPLICIT_LE: Encoding = Encoding { explicit_vr: true, big_endian: false };
-    pub const EXPLICIT_BE: Encoding = Encoding { explicit_vr: true, big_endian: true };
+    pub const IMPLICIT_LE: Encoding = Encoding {
+        explicit_vr: false,
+        big_endian: false,
+    };
+    pub const EXPLICIT_LE: Encoding = Encoding {
+        explicit_vr: true,
+        big_endian: false,
+    };
+    pub const EXPLICIT_BE: Encoding = Encoding {
+        explicit_vr: true,
+        big_endian: true,
+    };
 }
 
 /// A transfer syntax from the PS3.6 registry, with the encoding of its data set.
@@ -68,14 +77,22 @@ impl TransferSyntax {
             entry.uid,
             "1.2.840.10008.1.2.1.99" | "1.2.840.10008.1.2.4.95" | "1.2.840.10008.1.2.4.205"
         );
-        Some(TransferSyntax { uid: entry.uid, name: entry.name, encoding, deflated })
+        Some(TransferSyntax {
+            uid: entry.uid,
+            name: entry.name,
+            encoding,
+            deflated,
+        })
     }
 
     /// True for the syntaxes whose pixel data is native (not encapsulated) and that we can write.
     pub fn is_uncompressed(&self) -> bool {
         matches!(
             self.uid,
-            "1.2.840.10008.1.2" | "1.2.840.10008.1.2.1" | "1.2.840.10008.1.2.2" | "1.2.840.10008.1.2.1.99"
+            "1.2.840.10008.1.2"
+                | "1.2.840.10008.1.2.1"
+                | "1.2.840.10008.1.2.2"
+                | "1.2.840.10008.1.2.1.99"
         )
     }
 }
@@ -86,8 +103,14 @@ mod tests {
 
     #[test]
     fn registry_lookup_gives_encodings() {
-        assert_eq!(TransferSyntax::from_uid("1.2.840.10008.1.2\0"), Some(TransferSyntax::IMPLICIT_VR_LE));
-        assert_eq!(TransferSyntax::from_uid("1.2.840.10008.1.2.2"), Some(TransferSyntax::EXPLICIT_VR_BE));
+        assert_eq!(
+            TransferSyntax::from_uid("1.2.840.10008.1.2\0"),
+            Some(TransferSyntax::IMPLICIT_VR_LE)
+        );
+        assert_eq!(
+            TransferSyntax::from_uid("1.2.840.10008.1.2.2"),
+            Some(TransferSyntax::EXPLICIT_VR_BE)
+        );
         assert_eq!(
             TransferSyntax::from_uid("1.2.840.10008.1.2.1.99"),
             Some(TransferSyntax::DEFLATED_EXPLICIT_VR_LE)

@@ -23,8 +23,8 @@ macro_rules! vrs {
 }
 
 vrs!(
-    AE, AS, AT, CS, DA, DS, DT, FD, FL, IS, LO, LT, OB, OD, OF, OL, OV, OW, PN, SH, SL, SQ, SS, ST, SV, TM,
-    UC, UI, UL, UN, UR, US, UT, UV,
+    AE, AS, AT, CS, DA, DS, DT, FD, FL, IS, LO, LT, OB, OD, OF, OL, OV, OW, PN, SH, SL, SQ, SS, ST,
+    SV, TM, UC, UI, UL, UN, UR, US, UT, UV,
 );
 
 impl Vr {
@@ -37,7 +37,19 @@ impl Vr {
     pub const fn has_long_length(self) -> bool {
         matches!(
             self,
-            Vr::OB | Vr::OD | Vr::OF | Vr::OL | Vr::OV | Vr::OW | Vr::SQ | Vr::SV | Vr::UC | Vr::UN | Vr::UR | Vr::UT | Vr::UV
+            Vr::OB
+                | Vr::OD
+                | Vr::OF
+                | Vr::OL
+                | Vr::OV
+                | Vr::OW
+                | Vr::SQ
+                | Vr::SV
+                | Vr::UC
+                | Vr::UN
+                | Vr::UR
+                | Vr::UT
+                | Vr::UV
         )
     }
 
@@ -57,8 +69,23 @@ impl Vr {
     pub const fn is_text(self) -> bool {
         matches!(
             self,
-            Vr::AE | Vr::AS | Vr::CS | Vr::DA | Vr::DS | Vr::DT | Vr::IS | Vr::LO | Vr::LT | Vr::PN | Vr::SH | Vr::ST
-                | Vr::TM | Vr::UC | Vr::UI | Vr::UR | Vr::UT
+            Vr::AE
+                | Vr::AS
+                | Vr::CS
+                | Vr::DA
+                | Vr::DS
+                | Vr::DT
+                | Vr::IS
+                | Vr::LO
+                | Vr::LT
+                | Vr::PN
+                | Vr::SH
+                | Vr::ST
+                | Vr::TM
+                | Vr::UC
+                | Vr::UI
+                | Vr::UR
+                | Vr::UT
         )
     }
 }
@@ -85,7 +112,14 @@ mod tests {
 
     #[test]
     fn long_length_vrs_match_ps3_5_table_7_1_1() {
-        let long: Vec<&str> = Vr::ALL.iter().filter(|v| v.has_long_length()).map(|v| v.as_str()).collect();
-        assert_eq!(long, ["OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"]);
+        let long: Vec<&str> = Vr::ALL
+            .iter()
+            .filter(|v| v.has_long_length())
+            .map(|v| v.as_str())
+            .collect();
+        assert_eq!(
+            long,
+            ["OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"]
+        );
     }
 }

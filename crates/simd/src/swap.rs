@@ -10,7 +10,8 @@ pub fn swap_in_place(bytes: &mut [u8], unit: usize) {
             w.copy_from_slice(&v.to_ne_bytes());
         }),
         8 => bytes.chunks_exact_mut(8).for_each(|w| {
-            let v = u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]).swap_bytes();
+            let v =
+                u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]).swap_bytes();
             w.copy_from_slice(&v.to_ne_bytes());
         }),
         _ => {}

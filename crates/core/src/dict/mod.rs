@@ -58,12 +58,18 @@ pub fn tag(tag: Tag) -> Option<&'static TagEntry> {
     if let Ok(i) = generated::TAGS.binary_search_by_key(&tag.0, |e| e.tag) {
         return Some(&generated::TAGS[i]);
     }
-    generated::TAG_PATTERNS.iter().find(|p| tag.0 & p.mask == p.value).map(|p| &p.entry)
+    generated::TAG_PATTERNS
+        .iter()
+        .find(|p| tag.0 & p.mask == p.value)
+        .map(|p| &p.entry)
 }
 
 /// The tag of a keyword (`"PatientName"` → (0010,0010)); repeating groups give their first group.
 pub fn tag_by_keyword(keyword: &str) -> Option<Tag> {
-    generated::KEYWORDS.binary_search_by(|(k, _)| (*k).cmp(keyword)).ok().map(|i| Tag(generated::KEYWORDS[i].1))
+    generated::KEYWORDS
+        .binary_search_by(|(k, _)| (*k).cmp(keyword))
+        .ok()
+        .map(|i| Tag(generated::KEYWORDS[i].1))
 }
 
 /// The VR to assume for an implicit-VR element: the dictionary's first choice, UN when unknown.
@@ -96,7 +102,10 @@ pub fn private(creator: &str, tag: Tag) -> Option<&'static PrivateEntry> {
 
 /// The registry entry of a UID.
 pub fn uid(uid: &str) -> Option<&'static UidEntry> {
-    generated::UIDS.binary_search_by(|e| e.uid.cmp(uid)).ok().map(|i| &generated::UIDS[i])
+    generated::UIDS
+        .binary_search_by(|e| e.uid.cmp(uid))
+        .ok()
+        .map(|i| &generated::UIDS[i])
 }
 
 #[cfg(test)]
@@ -108,27 +117,44 @@ mod tests {
         assert!(generated::TAGS.windows(2).all(|w| w[0].tag < w[1].tag));
         assert!(generated::KEYWORDS.windows(2).all(|w| w[0].0 < w[1].0));
         assert!(generated::UIDS.windows(2).all(|w| w[0].uid < w[1].uid));
-        assert!(generated::PRIVATE
-            .windows(2)
-            .all(|w| (w[0].creator.as_bytes(), w[0].group, w[0].element_low)
-                < (w[1].creator.as_bytes(), w[1].group, w[1].element_low)));
+        assert!(generated::PRIVATE.windows(2).all(|w| (
+            w[0].creator.as_bytes(),
+            w[0].group,
+            w[0].element_low
+        ) < (
+            w[1].creator.as_bytes(),
+            w[1].group,
+            w[1].element_low
+        )));
     }
 
     #[test]
     fn public_lookups() {
         let pn = tag(Tag::new(0x0010, 0x0010)).unwrap();
-        assert_eq!((pn.keyword, pn.vrs, pn.vm), ("PatientName", &[Vr::PN][..], "1"));
+        assert_eq!(
+            (pn.keyword, pn.vrs, pn.vm),
+            ("PatientName", &[Vr::PN][..], "1")
+        );
         assert_eq!(tag_by_keyword("PixelData"), Some(Tag::PIXEL_DATA));
         assert_eq!(tag(Tag::PIXEL_DATA).unwrap().vrs, &[Vr::OB, Vr::OW]);
         assert_eq!(tag_by_keyword("NoSuchKeyword"), None);
-        assert!(tag(Tag::new(0x0008, 0x0001)).is_some_and(|e| e.retired) || tag(Tag::new(0x0008, 0x0001)).is_none());
+        assert!(
+            tag(Tag::new(0x0008, 0x0001)).is_some_and(|e| e.retired)
+                || tag(Tag::new(0x0008, 0x0001)).is_none()
+        );
     }
 
     #[test]
     fn repeating_groups_match_their_masks() {
         // (60xx,3000) Overlay Data, any even group 6000-601E.
-        assert_eq!(tag(Tag::new(0x6002, 0x3000)).unwrap().keyword, "OverlayData");
-        assert_eq!(tag(Tag::new(0x5010, 0x0005)).unwrap().keyword, "CurveDimensions");
+        assert_eq!(
+            tag(Tag::new(0x6002, 0x3000)).unwrap().keyword,
+            "OverlayData"
+        );
+        assert_eq!(
+            tag(Tag::new(0x5010, 0x0005)).unwrap().keyword,
+            "CurveDimensions"
+        );
         assert_eq!(implicit_vr(Tag::new(0x6004, 0x0010)), Vr::US);
     }
 
@@ -145,7 +171,13 @@ mod tests {
     fn private_and_uid_lookups() {
         let e = private("CANON_MEC_MR3 ", Tag::new(0x0029, 0x1090)).unwrap();
         assert_eq!(e.vrs, &[Vr::OB]);
-        assert_eq!(uid("1.2.840.10008.1.2.1").unwrap().kind, UidKind::TransferSyntax);
-        assert_eq!(uid("1.2.840.10008.5.1.4.1.1.2").unwrap().kind, UidKind::SopClass);
+        assert_eq!(
+            uid("1.2.840.10008.1.2.1").unwrap().kind,
+            UidKind::TransferSyntax
+        );
+        assert_eq!(
+            uid("1.2.840.10008.5.1.4.1.1.2").unwrap().kind,
+            UidKind::SopClass
+        );
     }
 }

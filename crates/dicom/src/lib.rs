@@ -1,0 +1,9 @@
+//! Streaming DICOM: a lending pull parser ([`DicomReader`]) from PS3.10 files and bare data sets in every
+//! uncompressed, deflated and encapsulated transfer syntax, and a [`DicomWriter`] that turns the same tokens
+//! back into PS3.10 bytes. Neither builds a tree; memory is bounded by the chunk size and nesting depth.
+#![forbid(unsafe_code)]
+
+mod reader;
+mod source;
+
+pub use reader::{DicomReader, ReaderOptions};

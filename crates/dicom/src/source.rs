@@ -1,0 +1,166 @@
+//! Where the parser's bytes come from: a borrowed slice (zero copy) or an `io::Read` through one bounded
+//! buffer. A deflated data set switches either kind to an inflating stream mid-file.
+
+use std::io::{self, Read};
+
+use dcmflow_core::{Error, ErrorKind, Result};
+use flate2::read::DeflateDecoder;
+
+/// The largest lookahead the parser asks for: a 128-byte preamble plus `DICM`.
+pub(crate) const MAX_PEEK: usize = 132;
+
+pub(crate) enum Source<'a> {
+    Slice { data: &'a [u8], pos: usize },
+    Stream(StreamSource<'a>),
+}
+
+pub(crate) struct StreamSource<'a> {
+    inner: Box<dyn Read + 'a>,
+    buf: Box<[u8]>,
+    start: usize,
+    end: usize,
+    /// Absolute offset of `buf[start]`.
+    offset: u64,
+    eof: bool,
+    /// Errors from an inflating stream are reported as corrupt deflate data, not I/O.
+    inflating: bool,
+}
+
+impl<'a> Source<'a> {
+    pub fn stream(inner: Box<dyn Read + 'a>, chunk_size: usize, offset: u64) -> Source<'a> {
+        // Twice the chunk size so a chunk can be filled without compacting on every call.
+        let cap = (chunk_size.saturating_mul(2)).max(8192);
+        Source::Stream(StreamSource {
+            inner,
+            buf: vec![0; cap].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            offset,
+            eof: false,
+            inflating: false,
+        })
+    }
+
+    pub fn position(&self) -> u64 {
+        match self {
+            Source::Slice { pos, .. } => *pos as u64,
+            Source::Stream(s) => s.offset,
+        }
+    }
+
+    /// Up to `n` (≤ [`MAX_PEEK`]) bytes without consuming them; fewer only at the end of input.
+    pub fn peek(&mut self, n: usize) -> Result<&[u8]> {
+        debug_assert!(n <= MAX_PEEK);
+        match self {
+            Source::Slice { data, pos } => Ok(&data[*pos..(*pos + n).min(data.len())]),
+            Source::Stream(s) => {
+                s.fill(n)?;
+                Ok(&s.buf[s.start..s.start + n.min(s.end - s.start)])
+            }
+        }
+    }
+
+    /// Consumes `n` bytes that a preceding `peek` returned.
+    pub fn advance(&mut self, n: usize) {
+        match self {
+            Source::Slice { pos, .. } => *pos += n,
+            Source::Stream(s) => {
+                debug_assert!(n <= s.end - s.start);
+                s.start += n;
+                s.offset += n as u64;
+            }
+        }
+    }
+
+    /// Bytes known to remain, when the source knows (a slice); `None` for streams.
+    pub fn remaining_hint(&self) -> Option<u64> {
+        match self {
+            Source::Slice { data, pos } => Some((data.len() - pos) as u64),
+            Source::Stream(_) => None,
+        }
+    }
+
+    /// The next piece of a value with `remaining` bytes left: all of it from a slice, at most `chunk` bytes
+    /// from a stream. Never empty: running out of input is `UnexpectedEof`.
+    pub fn take(&mut self, remaining: u64, chunk: usize) -> Result<&[u8]> {
+        match self {
+            Source::Slice { data, pos } => {
+                let left = data.len() - *pos;
+                if (left as u64) < remaining {
+                    return Err(Error::new(ErrorKind::UnexpectedEof, data.len() as u64));
+                }
+                let n = remaining as usize;
+                let bytes = &data[*pos..*pos + n];
+                *pos += n;
+                Ok(bytes)
+            }
+            Source::Stream(s) => {
+                let want = (remaining.min(chunk as u64) as usize).min(s.buf.len());
+                s.fill(want)?;
+                let n = want.min(s.end - s.start);
+                if n == 0 {
+                    return Err(Error::new(ErrorKind::UnexpectedEof, s.offset));
+                }
+                let bytes = &s.buf[s.start..s.start + n];
+                s.start += n;
+                s.offset += n as u64;
+                Ok(bytes)
+            }
+        }
+    }
+
+    /// PS3.5 A.5: from here on the input is a raw deflate stream (no zlib header). Offsets continue to
+    /// count, from this point, in inflated bytes.
+    pub fn start_inflate(&mut self, chunk_size: usize) {
+        let offset = self.position();
+        let inflated: Box<dyn Read + 'a> =
+            match std::mem::replace(self, Source::Slice { data: &[], pos: 0 }) {
+                Source::Slice { data, pos } => Box::new(DeflateDecoder::new(&data[pos..])),
+                Source::Stream(s) => {
+                    let pending = s.buf[s.start..s.end].to_vec();
+                    Box::new(DeflateDecoder::new(io::Cursor::new(pending).chain(s.inner)))
+                }
+            };
+        *self = Source::stream(inflated, chunk_size, offset);
+        if let Source::Stream(s) = self {
+            s.inflating = true;
+        }
+    }
+}
+
+impl StreamSource<'_> {
+    /// Reads until at least `want` bytes are buffered or the input ends.
+    fn fill(&mut self, want: usize) -> Result<()> {
+        if self.end - self.start >= want || self.eof {
+            return Ok(());
+        }
+        if self.buf.len() - self.start < want {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        while self.end - self.start < want {
+            match self.inner.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let at = self.offset + (self.end - self.start) as u64;
+                    let corrupt = matches!(
+                        e.kind(),
+                        io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData
+                    );
+                    return Err(if self.inflating && corrupt {
+                        Error::new(ErrorKind::Inflate, at)
+                    } else {
+                        Error::io(&e, at)
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
