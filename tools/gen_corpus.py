@@ -94,6 +94,7 @@ def f64(*v):
 
 def every_vr(e):
     """One element of every VR in ascending tag order (standard tags where one exists)."""
+    # Ascending tags whose dictionary VR is the VR written, so the implicit-VR files read back the same.
     elements = [
         e.elem(0x00080005, "CS", text("ISO_IR 100")),
         e.elem(0x00080008, "CS", text("ORIGINAL\\PRIMARY\\\\AXIAL")),
@@ -103,19 +104,24 @@ def every_vr(e):
         e.elem(0x0008002A, "DT", text("20261121235959.5+0100")),
         e.elem(0x00080030, "TM", text("235959.123456")),
         e.elem(0x00080054, "AE", text("DCMFLOW")),
+        e.elem(0x00080081, "ST", text("short text")),
         e.elem(0x00080090, "PN", text("Doe^John=\u00c9\u00e9^J")),
         e.elem(0x00080119, "UC", text("unlimited characters " * 3)),
         e.elem(0x00080120, "UR", text("http://example.invalid/x")),
+        e.elem(0x0008030E, "UT", text("unlimited text")),
+        e.elem(0x0008040C, "UV", struct.pack("<Q", 2 ** 64 - 1)),
         e.elem(0x00081030, "LO", text("Study description")),
         e.elem(0x00081160, "IS", text("1\\+2\\-0003")),
+        e.elem(0x00089459, "FL", f32(1.5, -0.25)),
         e.elem(0x00091010, "UN", b"\x01\x02\x03"),  # private, odd length, no creator block
         e.elem(0x00101010, "AS", text("042Y")),
         e.elem(0x00101020, "DS", text("1.75\\-2.5E+03\\.5")),
         e.elem(0x00104000, "LT", text("Long text\r\nwith two lines")),
-        e.elem(0x00181063, "FD", f64(33.3)),
+        e.elem(0x00181063, "DS", text("33.3")),
+        e.elem(0x00181638, "OF", f32(0.5, 2.0)),
+        e.elem(0x00186020, "SL", struct.pack("<ii", -100000, 7)),
         e.elem(0x00189219, "SS", struct.pack("<hh", -3, 4)),
-        e.elem(0x00189306, "FL", f32(1.5, -0.25)),
-        e.elem(0x0018937F, "SL", struct.pack("<ii", -100000, 7)),
+        e.elem(0x00189327, "FD", f64(33.3)),
         e.elem(0x00200012, "IS", text("7")),
         e.elem(0x00209165, "AT", struct.pack("<HHHH", 0x0018, 0x1063, 0x7FE0, 0x0010)),
         e.elem(0x00280010, "US", struct.pack("<H", 2)),
@@ -123,16 +129,12 @@ def every_vr(e):
         e.elem(0x00280100, "US", struct.pack("<H", 16)),
         e.elem(0x00281052, "DS", text("-1024")),
         e.elem(0x00281201, "OW", struct.pack("<4H", 1, 2, 3, 4)),
-        e.elem(0x00400008, "ST", text("short text")),
-        e.elem(0x00403001, "UT", text("unlimited text")),
+        e.elem(0x003A032E, "OD", f64(1.0, -2.0)),
+        e.elem(0x00403001, "LO", text("confidential")),
         e.elem(0x00420011, "OB", b"%PDF\x00\x01"),
-        e.elem(0x00640009, "OF", f32(0.25)),
-        e.elem(0x00660023, "OF", f32(0.5, 2.0)),
-        e.elem(0x00660029, "OD", f64(2.5)),
-        e.elem(0x00660031, "OV", struct.pack("<Q", 12345678901234567890)),
         e.elem(0x00660040, "OL", struct.pack("<III", 1, 2, 0xFFFFFFFF)),
+        e.elem(0x00720081, "OV", struct.pack("<Q", 12345678901234567890)),
         e.elem(0x00720082, "SV", struct.pack("<qq", -(2 ** 62), 2 ** 53 + 1)),
-        e.elem(0x00720083, "UV", struct.pack("<Q", 2 ** 64 - 1)),
         e.elem(0x7FE00010, "OW", struct.pack("<4H", 0x0102, 0x0304, 0x0506, 0x0708)),
     ]
     return b"".join(elements)

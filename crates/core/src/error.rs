@@ -118,6 +118,8 @@ pub enum WarningKind {
     ImplicitVrFileMeta,
     /// A Type 1 file meta element (PS3.10 7.1) is missing.
     MissingMetaElement(Tag),
+    /// An element whose tag is not greater than the one before it (PS3.5 7.1: ascending order).
+    OutOfOrder(Tag),
     /// An element or item runs past the end of its defined-length parent; the parent's length is taken
     /// to be wrong and extended.
     OverrunsParent(Tag),
@@ -164,6 +166,7 @@ impl fmt::Display for Warning {
             ),
             WarningKind::ImplicitVrFileMeta => write!(f, "file meta element in implicit VR (offset {o})"),
             WarningKind::MissingMetaElement(t) => write!(f, "file meta lacks required element {t} (offset {o})"),
+            WarningKind::OutOfOrder(t) => write!(f, "{t} is out of ascending tag order (offset {o})"),
             WarningKind::OverrunsParent(t) => {
                 write!(f, "{t} runs past the end of its enclosing item or sequence; length extended (offset {o})")
             }

@@ -136,6 +136,7 @@ pub struct DicomReader<'a> {
     meta_group_length: Option<(u32, u64)>,
     /// Which of the Type 1 meta elements (0002,0001/0002/0003/0010) were seen, as bits 0–3.
     meta_seen: u8,
+    last_meta_tag: Option<Tag>,
     /// The first data set element has been checked against the declared VR encoding.
     encoding_checked: bool,
     token_offset: u64,
@@ -179,6 +180,7 @@ impl<'a> DicomReader<'a> {
             meta_ts_uid: None,
             meta_group_length: None,
             meta_seen: 0,
+            last_meta_tag: None,
             encoding_checked: false,
             token_offset: 0,
             warnings: Vec::new(),
@@ -465,6 +467,11 @@ impl<'a> DicomReader<'a> {
         }
         self.check_fits(tag, len as u64, offset + header_len as u64, Extent::Value)?;
         self.source.advance(header_len);
+        if self.last_meta_tag.is_some_and(|last| tag <= last) {
+            // PS3.5 7.1: elements ascend. Some files carry the meta group twice; the last value counts.
+            self.warn(WarningKind::OutOfOrder(tag), offset);
+        }
+        self.last_meta_tag = Some(tag);
         if let Some(bit) = REQUIRED_META.iter().position(|&t| t == tag) {
             self.meta_seen |= 1 << bit;
         }

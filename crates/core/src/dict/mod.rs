@@ -85,6 +85,9 @@ pub fn implicit_vr(tag: Tag) -> Vr {
         return Vr::UN;
     }
     match self::tag(tag) {
+        // PS3.5 A.1 / 8.1.2: in Implicit VR Little Endian, Pixel Data and the other "OB or OW" elements
+        // are OW (which also makes them swap correctly when re-encoded as big endian).
+        Some(e) if e.vrs == [Vr::OB, Vr::OW] => Vr::OW,
         Some(e) if !e.vrs.is_empty() => e.vrs[0],
         _ => Vr::UN,
     }
@@ -165,6 +168,7 @@ mod tests {
         assert_eq!(implicit_vr(Tag::new(0x0028, 0x0000)), Vr::UL);
         assert_eq!(implicit_vr(Tag::new(0x0028, 0x0106)), Vr::US); // "US or SS": first choice
         assert_eq!(implicit_vr(Tag::new(0x0008, 0x1140)), Vr::SQ);
+        assert_eq!(implicit_vr(Tag::PIXEL_DATA), Vr::OW);
     }
 
     #[test]

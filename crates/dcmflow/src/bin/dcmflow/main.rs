@@ -1,0 +1,277 @@
+//! The `dcmflow` command: `dump` and `convert` today (see `dcmflow --help`).
+
+mod dump;
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use dcmflow::dicom::{DicomReader, LengthMode, ReaderOptions};
+use dcmflow::{convert_reader, ConvertError, ConvertOptions};
+use dcmflow_core::TransferSyntax;
+
+/// DCMTK-compatible exit codes (dcmtk/ofstd/ofexit.h).
+mod exit {
+    pub const COMMANDLINE: u8 = 1;
+    pub const CANNOT_READ_INPUT: u8 = 20;
+    pub const CANNOT_WRITE_OUTPUT: u8 = 40;
+    pub const CANNOT_CONVERT: u8 = 60;
+}
+
+#[derive(Parser)]
+#[command(
+    name = "dcmflow",
+    version,
+    about = "Streaming DICOM transcoder: no tree, bounded memory"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the elements of a DICOM file, one line each, like dcmdump.
+    #[command(
+        after_help = "Examples:\n  dcmflow dump image.dcm\n  cat image.dcm | dcmflow dump -\n  dcmflow dump --bare +ti dataset.bin"
+    )]
+    Dump {
+        /// Input file, or - for standard input.
+        input: PathBuf,
+        #[command(flatten)]
+        input_options: InputOptions,
+    },
+    /// Re-encode a DICOM file in another uncompressed transfer syntax (or the same one).
+    #[command(
+        after_help = "Examples:\n  dcmflow convert in.dcm out.dcm                      # same syntax: byte-identical for well-formed files\n  dcmflow convert in.dcm out.dcm --transfer-syntax be  # Explicit VR Big Endian\n  dcmflow convert - - -t deflated --deflate-level 9 < in.dcm > out.dcm\n\nA failed conversion leaves no output file behind (the output is written to a temporary file and renamed)."
+    )]
+    Convert {
+        /// Input file, or - for standard input.
+        input: PathBuf,
+        /// Output file, or - for standard output.
+        output: PathBuf,
+        /// Output transfer syntax: implicit, explicit, be, deflated, or a UID. Default: the input's.
+        #[arg(short = 't', long)]
+        transfer_syntax: Option<String>,
+        /// Sequence and item lengths: keep (the input's form), undefined, explicit (computed).
+        #[arg(long, value_enum, default_value_t = Lengths::Keep)]
+        lengths: Lengths,
+        /// Deflate level 0-9 for the deflated transfer syntax.
+        #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(0..=9))]
+        deflate_level: u32,
+        /// Write a bare data set (no preamble, DICM or file meta), like DCMTK's -F.
+        #[arg(long)]
+        write_dataset: bool,
+        #[command(flatten)]
+        input_options: InputOptions,
+    },
+}
+
+#[derive(clap::Args)]
+struct InputOptions {
+    /// Read the input with this transfer syntax whatever it says (implicit, explicit, be, deflated, or a
+    /// UID); for bare data sets without it the encoding is detected from the first bytes.
+    #[arg(long = "read-as")]
+    read_as: Option<String>,
+    /// Largest value chunk held in memory at once, in bytes.
+    #[arg(long, default_value_t = 256 * 1024)]
+    chunk_size: usize,
+    /// Deepest sequence nesting accepted.
+    #[arg(long, default_value_t = 64)]
+    max_depth: usize,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Lengths {
+    Keep,
+    Undefined,
+    Explicit,
+}
+
+fn parse_ts(name: &str) -> Result<TransferSyntax, String> {
+    match name {
+        "implicit" | "ivrle" => Ok(TransferSyntax::IMPLICIT_VR_LE),
+        "explicit" | "evrle" => Ok(TransferSyntax::EXPLICIT_VR_LE),
+        "be" | "big" | "evrbe" => Ok(TransferSyntax::EXPLICIT_VR_BE),
+        "deflated" => Ok(TransferSyntax::DEFLATED_EXPLICIT_VR_LE),
+        uid => {
+            TransferSyntax::from_uid(uid).ok_or_else(|| format!("unknown transfer syntax '{uid}'"))
+        }
+    }
+}
+
+impl InputOptions {
+    fn reader_options(&self) -> Result<ReaderOptions, String> {
+        Ok(ReaderOptions {
+            chunk_size: self.chunk_size.max(1),
+            max_depth: self.max_depth,
+            transfer_syntax: self.read_as.as_deref().map(parse_ts).transpose()?,
+            ..ReaderOptions::default()
+        })
+    }
+}
+
+fn open_input(path: &Path) -> io::Result<Box<dyn Read>> {
+    if path == Path::new("-") {
+        Ok(Box::new(io::stdin().lock()))
+    } else {
+        Ok(Box::new(File::open(path)?))
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::COMMANDLINE } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        Command::Dump {
+            input,
+            input_options,
+        } => run_dump(&input, &input_options),
+        Command::Convert {
+            input,
+            output,
+            transfer_syntax,
+            lengths,
+            deflate_level,
+            write_dataset,
+            input_options,
+        } => {
+            let options = (|| -> Result<ConvertOptions, String> {
+                Ok(ConvertOptions {
+                    transfer_syntax: transfer_syntax.as_deref().map(parse_ts).transpose()?,
+                    lengths: match lengths {
+                        Lengths::Keep => LengthMode::Keep,
+                        Lengths::Undefined => LengthMode::Undefined,
+                        Lengths::Explicit => LengthMode::Explicit,
+                    },
+                    part10: !write_dataset,
+                    deflate_level,
+                    reader: input_options.reader_options()?,
+                })
+            })();
+            match options {
+                Ok(options) => run_convert(&input, &output, &options),
+                Err(msg) => {
+                    eprintln!("dcmflow: {msg}");
+                    ExitCode::from(exit::COMMANDLINE)
+                }
+            }
+        }
+    }
+}
+
+fn run_dump(input: &Path, options: &InputOptions) -> ExitCode {
+    let reader_options = match options.reader_options() {
+        Ok(o) => o,
+        Err(msg) => {
+            eprintln!("dcmflow: {msg}");
+            return ExitCode::from(exit::COMMANDLINE);
+        }
+    };
+    let source = match open_input(input) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("dcmflow: cannot open {}: {e}", input.display());
+            return ExitCode::from(exit::CANNOT_READ_INPUT);
+        }
+    };
+    let mut reader = DicomReader::from_reader(source, reader_options);
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let result = dump::dump(&mut reader, &mut out);
+    let _ = out.flush();
+    for w in reader.warnings() {
+        eprintln!("dcmflow: warning: {}: {w}", input.display());
+    }
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(dump::DumpError::Read(e)) => {
+            eprintln!("dcmflow: {}: {e}", input.display());
+            ExitCode::from(exit::CANNOT_READ_INPUT)
+        }
+        Err(dump::DumpError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
+        Err(dump::DumpError::Write(e)) => {
+            eprintln!("dcmflow: writing output: {e}");
+            ExitCode::from(exit::CANNOT_WRITE_OUTPUT)
+        }
+    }
+}
+
+fn run_convert(input: &Path, output: &Path, options: &ConvertOptions) -> ExitCode {
+    let source = match open_input(input) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("dcmflow: cannot open {}: {e}", input.display());
+            return ExitCode::from(exit::CANNOT_READ_INPUT);
+        }
+    };
+    let result = if output == Path::new("-") {
+        let stdout = io::stdout();
+        let sink = BufWriter::with_capacity(1 << 20, stdout.lock());
+        convert_reader(source, sink, options).map_err(Failure::Convert)
+    } else {
+        convert_to_file(source, output, options)
+    };
+    match result {
+        Ok(report) => {
+            for w in &report.warnings {
+                eprintln!("dcmflow: warning: {}: {w}", input.display());
+            }
+            if report.warnings_dropped > 0 {
+                eprintln!(
+                    "dcmflow: warning: {} more warnings not shown",
+                    report.warnings_dropped
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(Failure::Convert(e)) => {
+            eprintln!("dcmflow: {}: {e}", input.display());
+            ExitCode::from(match e {
+                ConvertError::Read(_) => exit::CANNOT_READ_INPUT,
+                ConvertError::Write(_) => exit::CANNOT_WRITE_OUTPUT,
+                ConvertError::Unsupported(_) => exit::CANNOT_CONVERT,
+            })
+        }
+        Err(Failure::Output(e)) => {
+            eprintln!("dcmflow: cannot write {}: {e}", output.display());
+            ExitCode::from(exit::CANNOT_WRITE_OUTPUT)
+        }
+    }
+}
+
+enum Failure {
+    Convert(ConvertError),
+    Output(io::Error),
+}
+
+/// Writes into a temporary file beside `output` and renames it into place only on success, so a failed
+/// conversion never leaves a partial file or clobbers an existing one.
+fn convert_to_file(
+    source: Box<dyn Read>,
+    output: &Path,
+    options: &ConvertOptions,
+) -> Result<dcmflow::Report, Failure> {
+    let dir = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let temp = tempfile::Builder::new()
+        .prefix(".dcmflow-")
+        .tempfile_in(dir)
+        .map_err(Failure::Output)?;
+    let sink = BufWriter::with_capacity(1 << 20, temp.as_file());
+    let report = convert_reader(source, sink, options).map_err(Failure::Convert)?;
+    temp.persist(output).map_err(|e| Failure::Output(e.error))?;
+    Ok(report)
+}

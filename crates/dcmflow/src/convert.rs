@@ -1,0 +1,191 @@
+//! DICOM → DICOM: the reader's tokens straight into the writer.
+
+use std::io::{Read, Write};
+
+use dcmflow_core::{Encoding, Error, ErrorKind, Header, Token, TransferSyntax, Warning};
+use dcmflow_dicom::{DicomReader, DicomWriter, LengthMode, ReaderOptions, WriterOptions};
+
+#[derive(Clone, Debug)]
+pub struct ConvertOptions {
+    /// Output transfer syntax; `None` keeps the input's.
+    pub transfer_syntax: Option<TransferSyntax>,
+    pub lengths: LengthMode,
+    /// Write a PS3.10 file (preamble, DICM, meta); `false` writes a bare data set.
+    pub part10: bool,
+    pub deflate_level: u32,
+    pub reader: ReaderOptions,
+}
+
+impl Default for ConvertOptions {
+    fn default() -> Self {
+        ConvertOptions {
+            transfer_syntax: None,
+            lengths: LengthMode::Keep,
+            part10: true,
+            deflate_level: 6,
+            reader: ReaderOptions::default(),
+        }
+    }
+}
+
+/// Which side failed, so callers can map it to an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConvertError {
+    /// The input is not readable DICOM (offset into the input).
+    Read(Error),
+    /// The output could not be written (offset into the output).
+    Write(Error),
+    /// The conversion asked for is not possible (compressed pixel data into another syntax, …).
+    Unsupported(&'static str),
+}
+
+impl std::fmt::Display for ConvertError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConvertError::Read(e) => write!(f, "reading input: {e}"),
+            ConvertError::Write(e) => write!(f, "writing output: {e}"),
+            ConvertError::Unsupported(why) => f.write_str(why),
+        }
+    }
+}
+
+impl std::error::Error for ConvertError {}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub source: Option<TransferSyntax>,
+    pub target: Option<TransferSyntax>,
+    pub warnings: Vec<Warning>,
+    pub warnings_dropped: u64,
+}
+
+/// Converts DICOM held in memory (values borrowed, not copied).
+pub fn convert<W: Write>(
+    input: &[u8],
+    output: W,
+    options: &ConvertOptions,
+) -> Result<Report, ConvertError> {
+    run(
+        DicomReader::from_slice(input, options.reader.clone()),
+        output,
+        options,
+    )
+}
+
+/// Converts DICOM from a stream in bounded memory.
+pub fn convert_reader<R: Read, W: Write>(
+    input: R,
+    output: W,
+    options: &ConvertOptions,
+) -> Result<Report, ConvertError> {
+    run(
+        DicomReader::from_reader(input, options.reader.clone()),
+        output,
+        options,
+    )
+}
+
+/// File meta tokens held until the data set's transfer syntax is known (the writer is configured from it).
+enum Held {
+    Element(Header),
+    Value(Vec<u8>, bool),
+}
+
+const MAX_HELD_META: usize = 1 << 20;
+
+fn run<W: Write>(
+    mut reader: DicomReader<'_>,
+    output: W,
+    options: &ConvertOptions,
+) -> Result<Report, ConvertError> {
+    let mut held = Vec::new();
+    let mut held_bytes = 0usize;
+    // Read the meta group; the first data set token tells us the source encoding.
+    let first: Token<'static> = loop {
+        match reader.read_token().map_err(ConvertError::Read)? {
+            Token::Element(h) if h.tag.group() == 0x0002 => held.push(Held::Element(h)),
+            Token::Value { bytes, last }
+                if matches!(held.last(), Some(Held::Element(_) | Held::Value(_, false))) =>
+            {
+                held_bytes += bytes.len();
+                if held_bytes > MAX_HELD_META {
+                    return Err(ConvertError::Read(Error::new(
+                        ErrorKind::BadFileMeta,
+                        reader.position(),
+                    )));
+                }
+                held.push(Held::Value(bytes.to_vec(), last));
+            }
+            other => break into_static_non_value(other).map_err(ConvertError::Read)?,
+        }
+    };
+    let source = reader.transfer_syntax().unwrap_or(match reader.encoding() {
+        e if e == Encoding::IMPLICIT_LE => TransferSyntax::IMPLICIT_VR_LE,
+        e if e.big_endian => TransferSyntax::EXPLICIT_VR_BE,
+        _ => TransferSyntax::EXPLICIT_VR_LE,
+    });
+    let target = options.transfer_syntax.unwrap_or(source);
+    if target.uid != source.uid && !(source.is_uncompressed() && target.is_uncompressed()) {
+        return Err(ConvertError::Unsupported(
+            "dcmflow re-encodes between uncompressed transfer syntaxes only; compressed pixel data is carried, never transcoded",
+        ));
+    }
+    let source_encoding = reader.encoding();
+    let mut writer_options = WriterOptions::new(target);
+    writer_options.source_big_endian = source_encoding.big_endian;
+    writer_options.source_explicit_vr = source_encoding.explicit_vr;
+    writer_options.lengths = options.lengths;
+    writer_options.part10 = options.part10;
+    writer_options.deflate_level = options.deflate_level;
+    writer_options.preamble = reader.preamble().copied();
+    // Group lengths count header bytes; they are wrong once explicit/implicit VR changes.
+    writer_options.drop_group_lengths = source_encoding.explicit_vr != target.encoding.explicit_vr;
+    let mut writer = DicomWriter::new(output, writer_options);
+    for h in &held {
+        let token = match h {
+            Held::Element(header) => Token::Element(*header),
+            Held::Value(bytes, last) => Token::Value { bytes, last: *last },
+        };
+        writer.write_token(&token).map_err(ConvertError::Write)?;
+    }
+    let mut token = first;
+    loop {
+        writer.write_token(&token).map_err(ConvertError::Write)?;
+        if token == Token::Eof {
+            break;
+        }
+        // Values are written while borrowed from the reader; other tokens are small and copied.
+        loop {
+            match reader.read_token().map_err(ConvertError::Read)? {
+                Token::Value { bytes, last } => writer
+                    .write_token(&Token::Value { bytes, last })
+                    .map_err(ConvertError::Write)?,
+                other => {
+                    token = into_static_non_value(other).map_err(ConvertError::Read)?;
+                    break;
+                }
+            }
+        }
+    }
+    writer.finish().map_err(ConvertError::Write)?;
+    Ok(Report {
+        source: Some(source),
+        target: Some(target),
+        warnings: reader.take_warnings(),
+        warnings_dropped: reader.warnings_dropped(),
+    })
+}
+
+/// Every token but `Value` owns its data; this re-types it as `'static`.
+fn into_static_non_value(token: Token<'_>) -> Result<Token<'static>, Error> {
+    Ok(match token {
+        Token::Element(h) => Token::Element(h),
+        Token::SequenceStart { tag, vr, len } => Token::SequenceStart { tag, vr, len },
+        Token::PixelSequenceStart { tag, vr } => Token::PixelSequenceStart { tag, vr },
+        Token::ItemStart { len } => Token::ItemStart { len },
+        Token::ItemEnd => Token::ItemEnd,
+        Token::SequenceEnd => Token::SequenceEnd,
+        Token::Eof => Token::Eof,
+        Token::Value { .. } => return Err(Error::new(ErrorKind::TokenOrder, 0)),
+    })
+}

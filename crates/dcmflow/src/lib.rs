@@ -1,0 +1,22 @@
+//! dcmflow: streaming DICOM transcoding without a tree.
+//!
+//! Today: [`convert`] re-encodes DICOM between the uncompressed transfer syntaxes (and keeps encapsulated
+//! files as they are). DICOM JSON in both directions is still to come (see README).
+//!
+//! ```
+//! use dcmflow::{convert, ConvertOptions};
+//! use dcmflow_core::TransferSyntax;
+//! # let bare_dataset = [0x10u8, 0x00, 0x10, 0x00, b'P', b'N', 4, 0, b'D', b'o', b'e', b' '];
+//! let mut out = Vec::new();
+//! let options = ConvertOptions { transfer_syntax: Some(TransferSyntax::EXPLICIT_VR_BE), ..Default::default() };
+//! let report = convert(&bare_dataset[..], &mut out, &options).unwrap();
+//! assert_eq!(&out[128..132], b"DICM");
+//! assert!(report.warnings.is_empty());
+//! ```
+#![forbid(unsafe_code)]
+
+mod convert;
+
+pub use convert::{convert, convert_reader, ConvertError, ConvertOptions, Report};
+pub use dcmflow_core as core;
+pub use dcmflow_dicom as dicom;

@@ -1,0 +1,612 @@
+//! Tokens → PS3.10 bytes.
+//!
+//! Everything is encoded into one staging buffer that is flushed to the output whenever nothing in it can
+//! still change. Two things hold it back: a file meta group that waits for the data set's SOP Class/Instance
+//! UIDs (when the input had no meta), and a sequence or item whose length is being computed (patched in
+//! place when it closes). Memory cost of computed lengths: the largest top-level sequence, which is why
+//! [`LengthMode::Keep`] (the default) computes only where the input's lengths cannot be reused.
+
+use std::io::Write;
+
+use dcmflow_core::{Encoding, Error, ErrorKind, Length, Result, Tag, Token, TransferSyntax, Vr};
+use dcmflow_simd::SwapCarry;
+use flate2::write::DeflateEncoder;
+use flate2::Compression;
+
+use crate::meta::{MetaBuilder, MetaCapture};
+
+/// How sequence and item lengths are written.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum LengthMode {
+    /// The input's form: defined lengths are reused when the output encodes headers the same way
+    /// (explicit/implicit VR unchanged) and computed otherwise; undefined stays undefined.
+    Keep,
+    /// Every sequence and item gets an undefined length and delimiters (streams in constant memory).
+    Undefined,
+    /// Every sequence and item gets a computed defined length (buffers each top-level sequence).
+    Explicit,
+}
+
+#[derive(Clone, Debug)]
+pub struct WriterOptions {
+    pub transfer_syntax: TransferSyntax,
+    /// Byte order of the `Value` bytes coming in (the source's transfer syntax).
+    pub source_big_endian: bool,
+    /// Whether the source encoded VRs explicitly (decides whether defined lengths can be kept).
+    pub source_explicit_vr: bool,
+    pub lengths: LengthMode,
+    /// Deflate level 0–9 for the deflated transfer syntax.
+    pub deflate_level: u32,
+    /// Write the PS3.10 preamble, `DICM` and file meta; otherwise a bare data set.
+    pub part10: bool,
+    /// The 128-byte preamble (zeros when `None`).
+    pub preamble: Option<[u8; 128]>,
+    /// Drop data set group length elements (gggg,0000). They are retired (PS3.5 7.2) and become wrong when
+    /// header sizes change.
+    pub drop_group_lengths: bool,
+}
+
+impl WriterOptions {
+    pub fn new(transfer_syntax: TransferSyntax) -> WriterOptions {
+        WriterOptions {
+            transfer_syntax,
+            source_big_endian: false,
+            source_explicit_vr: true,
+            lengths: LengthMode::Keep,
+            deflate_level: 6,
+            part10: true,
+            preamble: None,
+            drop_group_lengths: false,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum FrameKind {
+    Sequence,
+    Item,
+    Pixels,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    kind: FrameKind,
+    /// Where in the staging buffer the length to patch is, for computed lengths; `None` when undefined
+    /// or written as given.
+    patch_at: Option<usize>,
+    undefined: bool,
+    /// Output encoding of the content (CP-246: a UN sequence's content is Implicit VR LE).
+    encoding: Encoding,
+    /// Byte order of the content's incoming values.
+    source_big_endian: bool,
+}
+
+/// The element whose value bytes are arriving.
+#[derive(Debug)]
+struct OpenValue {
+    tag: Tag,
+    remaining: u64,
+    swap_unit: usize,
+    /// Group length element being dropped: its bytes are swallowed.
+    skip: bool,
+}
+
+enum Sink<W: Write> {
+    Plain(W),
+    Deflate(DeflateEncoder<W>),
+}
+
+impl<W: Write> Sink<W> {
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Sink::Plain(w) => w.write_all(bytes),
+            Sink::Deflate(d) => d.write_all(bytes),
+        }
+    }
+    fn finish(self) -> std::io::Result<W> {
+        match self {
+            Sink::Plain(mut w) => {
+                w.flush()?;
+                Ok(w)
+            }
+            Sink::Deflate(d) => {
+                let mut w = d.finish()?;
+                w.flush()?;
+                Ok(w)
+            }
+        }
+    }
+}
+
+/// Writes a token stream as DICOM. See the module docs for buffering.
+pub struct DicomWriter<W: Write> {
+    options: WriterOptions,
+    /// The output before the meta is written; afterwards it lives in `sink`.
+    raw: Option<W>,
+    sink: Option<Sink<W>>,
+    staging: Vec<u8>,
+    frames: Vec<Frame>,
+    value: Option<OpenValue>,
+    carry: SwapCarry,
+    scratch: Vec<u8>,
+    meta: Option<MetaBuilder>,
+    capture: MetaCapture,
+    written: u64,
+    finished: bool,
+}
+
+impl<W: Write> std::fmt::Debug for DicomWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DicomWriter")
+            .field("depth", &self.frames.len())
+            .field("written", &self.written)
+            .finish()
+    }
+}
+
+const FLUSH_AT: usize = 256 * 1024;
+
+impl<W: Write> DicomWriter<W> {
+    pub fn new(out: W, options: WriterOptions) -> DicomWriter<W> {
+        let meta = options.part10.then(MetaBuilder::default);
+        let mut writer = DicomWriter {
+            options,
+            raw: Some(out),
+            sink: None,
+            staging: Vec::with_capacity(FLUSH_AT),
+            frames: Vec::new(),
+            value: None,
+            carry: SwapCarry::new(),
+            scratch: Vec::new(),
+            meta,
+            capture: MetaCapture::default(),
+            written: 0,
+            finished: false,
+        };
+        if !writer.options.part10 {
+            writer.open_sink_after_meta();
+        }
+        writer
+    }
+
+    /// Writes one token. `Eof` completes the output (as [`DicomWriter::finish`] does).
+    pub fn write_token(&mut self, token: &Token<'_>) -> Result<()> {
+        if self.finished {
+            return Err(self.error(ErrorKind::TokenOrder));
+        }
+        if let Token::Value { bytes, last } = *token {
+            return self.write_value(bytes, last);
+        }
+        if self.value.is_some() {
+            return Err(self.error(ErrorKind::TokenOrder));
+        }
+        match *token {
+            Token::Element(h) => self.write_element_header(h.tag, h.vr, h.len),
+            Token::SequenceStart { tag, vr, len } => self.open_sequence(tag, vr, len),
+            Token::PixelSequenceStart { tag, vr } => self.open_pixels(tag, vr),
+            Token::ItemStart { len } => self.open_item(len),
+            Token::ItemEnd => self.close(FrameKind::Item),
+            Token::SequenceEnd => self.close_sequence(),
+            Token::Eof => self.complete(),
+            Token::Value { .. } => unreachable!("handled above"),
+        }
+    }
+
+    /// Completes the output and returns the writer. Fails if sequences are still open.
+    pub fn finish(mut self) -> Result<W> {
+        if !self.finished {
+            self.complete()?;
+        }
+        let sink = self
+            .sink
+            .take()
+            .ok_or_else(|| Error::new(ErrorKind::TokenOrder, self.written))?;
+        sink.finish().map_err(|e| Error::io(&e, self.written))
+    }
+
+    fn error(&self, kind: ErrorKind) -> Error {
+        Error::new(kind, self.written + self.staging.len() as u64)
+    }
+
+    fn encoding(&self) -> Encoding {
+        self.frames
+            .last()
+            .map_or(self.options.transfer_syntax.encoding, |f| f.encoding)
+    }
+
+    fn source_big_endian(&self) -> bool {
+        self.frames
+            .last()
+            .map_or(self.options.source_big_endian, |f| f.source_big_endian)
+    }
+
+    fn in_meta(&self, tag: Tag) -> bool {
+        self.meta.is_some() && self.frames.is_empty() && tag.group() == 0x0002
+    }
+
+    // ---- encoding primitives --------------------------------------------------------------------------
+
+    fn put_u16(&mut self, v: u16, enc: Encoding) {
+        let b = if enc.big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        };
+        self.staging.extend_from_slice(&b);
+    }
+
+    fn put_u32(&mut self, v: u32, enc: Encoding) {
+        let b = if enc.big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        };
+        self.staging.extend_from_slice(&b);
+    }
+
+    fn put_tag(&mut self, tag: Tag, enc: Encoding) {
+        self.put_u16(tag.group(), enc);
+        self.put_u16(tag.element(), enc);
+    }
+
+    /// PS3.5 7.1.1–7.1.3: explicit VR with a 2- or 4-byte length, or implicit VR with a 4-byte length.
+    /// Returns where the length field starts.
+    fn put_header(&mut self, tag: Tag, vr: Vr, len: u32, enc: Encoding) -> Result<usize> {
+        self.put_tag(tag, enc);
+        if !enc.explicit_vr {
+            let at = self.staging.len();
+            self.put_u32(len, enc);
+            return Ok(at);
+        }
+        self.staging.extend_from_slice(&vr.bytes());
+        if vr.has_long_length() {
+            self.staging.extend_from_slice(&[0, 0]);
+            let at = self.staging.len();
+            self.put_u32(len, enc);
+            Ok(at)
+        } else {
+            let short =
+                u16::try_from(len).map_err(|_| self.error(ErrorKind::ValueTooLong(tag, vr)))?;
+            let at = self.staging.len();
+            self.put_u16(short, enc);
+            Ok(at)
+        }
+    }
+
+    // ---- elements -----------------------------------------------------------------------------------
+
+    fn write_element_header(&mut self, tag: Tag, vr: Vr, len: u32) -> Result<()> {
+        if self.in_meta(tag) {
+            self.meta.as_mut().expect("in_meta").begin(tag, vr, len);
+            self.value = Some(OpenValue {
+                tag,
+                remaining: len as u64,
+                swap_unit: 1,
+                skip: false,
+            });
+            return Ok(());
+        }
+        self.end_meta_phase()?;
+        if self.frames.is_empty() {
+            self.capture.begin(tag);
+        }
+        let skip = self.options.drop_group_lengths && tag.is_group_length();
+        if !skip {
+            let enc = self.encoding();
+            self.put_header(tag, vr, len, enc)?;
+        }
+        let swap_unit = if self.source_big_endian() != self.encoding().big_endian {
+            vr.swap_unit()
+        } else {
+            1
+        };
+        self.value = Some(OpenValue {
+            tag,
+            remaining: len as u64,
+            swap_unit,
+            skip,
+        });
+        Ok(())
+    }
+
+    fn write_value(&mut self, bytes: &[u8], last: bool) -> Result<()> {
+        let Some(open) = self.value.as_mut() else {
+            return Err(self.error(ErrorKind::TokenOrder));
+        };
+        if bytes.len() as u64 > open.remaining || (last && bytes.len() as u64 != open.remaining) {
+            let tag = open.tag;
+            return Err(self.error(ErrorKind::LengthMismatch(tag)));
+        }
+        open.remaining -= bytes.len() as u64;
+        let (tag, unit, skip) = (open.tag, open.swap_unit, open.skip);
+        if last {
+            self.value = None;
+        }
+        if self.in_meta(tag) {
+            self.meta
+                .as_mut()
+                .expect("in_meta")
+                .push(bytes)
+                .map_err(|k| self.error(k))?;
+            return Ok(());
+        }
+        if skip {
+            return Ok(());
+        }
+        if self.frames.is_empty() {
+            self.capture.push(bytes);
+        }
+        if unit > 1 {
+            self.carry.push(bytes, unit, &mut self.scratch);
+            let scratch = std::mem::take(&mut self.scratch);
+            self.emit_bytes(&scratch)?;
+            self.scratch = scratch;
+            if last {
+                // A malformed length that is not a multiple of the word size: the tail goes out as it is.
+                let tail = self.carry.finish().to_vec();
+                self.emit_bytes(&tail)?;
+            }
+        } else {
+            self.emit_bytes(bytes)?;
+        }
+        Ok(())
+    }
+
+    /// Value bytes: straight to the sink when nothing is held back (large values are not copied twice),
+    /// otherwise staged.
+    fn emit_bytes(&mut self, bytes: &[u8]) -> Result<()> {
+        if bytes.len() >= FLUSH_AT && self.can_flush() {
+            self.flush_staging()?;
+            let sink = self.sink.as_mut().expect("can_flush implies a sink");
+            sink.write_all(bytes)
+                .map_err(|e| Error::io(&e, self.written))?;
+            self.written += bytes.len() as u64;
+            return Ok(());
+        }
+        self.staging.extend_from_slice(bytes);
+        if self.staging.len() >= FLUSH_AT && self.can_flush() {
+            self.flush_staging()?;
+        }
+        Ok(())
+    }
+
+    // ---- sequences, items, fragments ----------------------------------------------------------------
+
+    fn computes_lengths(&self, given: Length) -> bool {
+        match self.options.lengths {
+            LengthMode::Explicit => true,
+            LengthMode::Undefined => false,
+            LengthMode::Keep => {
+                matches!(given, Length::Defined(_))
+                    && self.options.source_explicit_vr
+                        != self.options.transfer_syntax.encoding.explicit_vr
+            }
+        }
+    }
+
+    /// The length to write now and whether it is patched later.
+    fn plan_length(&self, given: Length) -> (u32, bool, bool) {
+        match (self.options.lengths, given) {
+            (LengthMode::Undefined, _) | (LengthMode::Keep, Length::Undefined) => {
+                (Length::UNDEFINED_RAW, false, true)
+            }
+            _ if self.computes_lengths(given) => (0, true, false),
+            (_, Length::Defined(n)) => (n, false, false),
+            (_, Length::Undefined) => (Length::UNDEFINED_RAW, false, true),
+        }
+    }
+
+    fn open_sequence(&mut self, tag: Tag, vr: Vr, len: Length) -> Result<()> {
+        self.end_meta_phase()?;
+        let enc = self.encoding();
+        // PS3.5 7.5 / 7.1.3: in implicit VR only the dictionary says an element is a sequence. One it does
+        // not know (private, UN) gets an undefined length, which readers can only take as a sequence;
+        // with a defined length it would read back as opaque bytes.
+        // Likewise a CP-246 UN sequence is only recognisable by its undefined length (PS3.5 6.2.2).
+        let unknown_to_readers =
+            vr == Vr::UN || (!enc.explicit_vr && dcmflow_core::dict::implicit_vr(tag) != Vr::SQ);
+        let (raw, patch, undefined) = if unknown_to_readers {
+            (Length::UNDEFINED_RAW, false, true)
+        } else {
+            self.plan_length(len)
+        };
+        let at = self.put_header(tag, vr, raw, enc)?;
+        // CP-246: a UN sequence's content is Implicit VR LE, in the source and in the output.
+        let cp246 = vr == Vr::UN;
+        let encoding = if cp246 { Encoding::IMPLICIT_LE } else { enc };
+        let source_big_endian = if cp246 {
+            false
+        } else {
+            self.source_big_endian()
+        };
+        self.frames.push(Frame {
+            kind: FrameKind::Sequence,
+            patch_at: patch.then_some(at),
+            undefined,
+            encoding,
+            source_big_endian,
+        });
+        Ok(())
+    }
+
+    fn open_pixels(&mut self, tag: Tag, vr: Vr) -> Result<()> {
+        self.end_meta_phase()?;
+        let enc = self.encoding();
+        // PS3.5 A.4: encapsulated pixel data always has undefined length.
+        self.put_header(tag, vr, Length::UNDEFINED_RAW, enc)?;
+        let source_big_endian = self.source_big_endian();
+        self.frames.push(Frame {
+            kind: FrameKind::Pixels,
+            patch_at: None,
+            undefined: true,
+            encoding: enc,
+            source_big_endian,
+        });
+        Ok(())
+    }
+
+    fn open_item(&mut self, len: Length) -> Result<()> {
+        let Some(parent) = self.frames.last().copied() else {
+            return Err(self.error(ErrorKind::TokenOrder));
+        };
+        let enc = parent.encoding;
+        self.put_tag(Tag::ITEM, enc);
+        if parent.kind == FrameKind::Pixels {
+            // A fragment: its bytes follow as a value, never swapped (PS3.5 A.4: OB fragments).
+            let Length::Defined(n) = len else {
+                return Err(self.error(ErrorKind::UndefinedLength(Tag::ITEM)));
+            };
+            self.put_u32(n, enc);
+            self.frames.push(Frame {
+                kind: FrameKind::Item,
+                patch_at: None,
+                undefined: false,
+                encoding: enc,
+                source_big_endian: false,
+            });
+            self.value = Some(OpenValue {
+                tag: Tag::ITEM,
+                remaining: n as u64,
+                swap_unit: 1,
+                skip: false,
+            });
+            return Ok(());
+        }
+        if parent.kind != FrameKind::Sequence {
+            return Err(self.error(ErrorKind::TokenOrder));
+        }
+        let (raw, patch, undefined) = self.plan_length(len);
+        let at = self.staging.len();
+        self.put_u32(raw, enc);
+        self.frames.push(Frame {
+            kind: FrameKind::Item,
+            patch_at: patch.then_some(at),
+            undefined,
+            encoding: enc,
+            source_big_endian: parent.source_big_endian,
+        });
+        Ok(())
+    }
+
+    fn close_sequence(&mut self) -> Result<()> {
+        match self.frames.last().map(|f| f.kind) {
+            Some(FrameKind::Pixels) => self.close(FrameKind::Pixels),
+            _ => self.close(FrameKind::Sequence),
+        }
+    }
+
+    fn close(&mut self, kind: FrameKind) -> Result<()> {
+        let frame = match self.frames.last() {
+            Some(f) if f.kind == kind => *f,
+            _ => return Err(self.error(ErrorKind::TokenOrder)),
+        };
+        self.frames.pop();
+        let in_pixels = self
+            .frames
+            .last()
+            .is_some_and(|p| p.kind == FrameKind::Pixels);
+        if frame.undefined && !(kind == FrameKind::Item && in_pixels) {
+            let delimiter = if kind == FrameKind::Item {
+                Tag::ITEM_DELIMITATION
+            } else {
+                Tag::SEQUENCE_DELIMITATION
+            };
+            self.put_tag(delimiter, frame.encoding);
+            self.put_u32(0, frame.encoding);
+        }
+        if let Some(at) = frame.patch_at {
+            let len = u32::try_from(self.staging.len() - at - 4)
+                .map_err(|_| self.error(ErrorKind::ValueTooLong(Tag::ITEM, Vr::SQ)))?;
+            let bytes = if frame.encoding.big_endian {
+                len.to_be_bytes()
+            } else {
+                len.to_le_bytes()
+            };
+            self.staging[at..at + 4].copy_from_slice(&bytes);
+        }
+        if self.staging.len() >= FLUSH_AT && self.can_flush() {
+            self.flush_staging()?;
+        }
+        Ok(())
+    }
+
+    // ---- meta and flushing ------------------------------------------------------------------------------
+
+    /// The data set has begun: the meta can be written now if it names the SOP instance, else once the
+    /// data set has shown its SOP Class/Instance UIDs (or cannot any more).
+    fn end_meta_phase(&mut self) -> Result<()> {
+        let Some(meta) = self.meta.as_ref() else {
+            return Ok(());
+        };
+        if meta.has_sop_identity() || self.capture.done() {
+            self.write_meta()?;
+        }
+        Ok(())
+    }
+
+    fn write_meta(&mut self) -> Result<()> {
+        let Some(meta) = self.meta.take() else {
+            return Ok(());
+        };
+        let mut raw = self
+            .raw
+            .take()
+            .ok_or_else(|| self.error(ErrorKind::TokenOrder))?;
+        let mut head = Vec::with_capacity(512);
+        head.extend_from_slice(&self.options.preamble.unwrap_or([0; 128]));
+        head.extend_from_slice(b"DICM");
+        meta.encode(&self.options.transfer_syntax, &self.capture, &mut head);
+        raw.write_all(&head).map_err(|e| Error::io(&e, 0))?;
+        self.written = head.len() as u64;
+        self.raw = Some(raw);
+        self.open_sink_after_meta();
+        Ok(())
+    }
+
+    fn open_sink_after_meta(&mut self) {
+        let raw = self
+            .raw
+            .take()
+            .expect("output present until the sink opens");
+        self.sink = Some(if self.options.transfer_syntax.deflated {
+            // PS3.5 A.5: raw deflate (no zlib header) of everything after the file meta.
+            Sink::Deflate(DeflateEncoder::new(
+                raw,
+                Compression::new(self.options.deflate_level.min(9)),
+            ))
+        } else {
+            Sink::Plain(raw)
+        });
+    }
+
+    fn can_flush(&self) -> bool {
+        self.sink.is_some()
+            && self.meta.is_none()
+            && self.frames.iter().all(|f| f.patch_at.is_none())
+    }
+
+    fn flush_staging(&mut self) -> Result<()> {
+        if self.staging.is_empty() {
+            return Ok(());
+        }
+        let sink = self.sink.as_mut().expect("flush only with a sink");
+        sink.write_all(&self.staging)
+            .map_err(|e| Error::io(&e, self.written))?;
+        self.written += self.staging.len() as u64;
+        self.staging.clear();
+        Ok(())
+    }
+
+    fn complete(&mut self) -> Result<()> {
+        if self.value.is_some() || !self.frames.is_empty() {
+            return Err(self.error(ErrorKind::TokenOrder));
+        }
+        self.capture.finish();
+        if self.meta.is_some() {
+            self.write_meta()?;
+        }
+        self.flush_staging()?;
+        self.finished = true;
+        Ok(())
+    }
+}
