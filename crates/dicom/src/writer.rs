@@ -145,6 +145,8 @@ impl<W: Write> std::fmt::Debug for DicomWriter<W> {
 }
 
 const FLUSH_AT: usize = 256 * 1024;
+/// Byte-swapped values are converted through a scratch buffer of this size.
+const SWAP_PIECE: usize = 64 * 1024;
 
 impl<W: Write> DicomWriter<W> {
     pub fn new(out: W, options: WriterOptions) -> DicomWriter<W> {
@@ -337,9 +339,12 @@ impl<W: Write> DicomWriter<W> {
             self.capture.push(bytes);
         }
         if unit > 1 {
-            self.carry.push(bytes, unit, &mut self.scratch);
-            let scratch = std::mem::take(&mut self.scratch);
-            self.emit_bytes(&scratch)?;
+            // Bounded pieces: the scratch buffer stays small and cache-resident whatever the value size.
+            let mut scratch = std::mem::take(&mut self.scratch);
+            for piece in bytes.chunks(SWAP_PIECE) {
+                self.carry.push(piece, unit, &mut scratch);
+                self.emit_bytes(&scratch)?;
+            }
             self.scratch = scratch;
             if last {
                 // A malformed length that is not a multiple of the word size: the tail goes out as it is.

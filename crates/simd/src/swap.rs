@@ -18,12 +18,35 @@ pub fn swap_in_place(bytes: &mut [u8], unit: usize) {
     }
 }
 
-/// Copies `src` into `dst` (same length) with every `unit`-byte word reversed. A trailing partial word is
-/// copied unchanged.
+/// Copies `src` into `dst` (same length) with every `unit`-byte word reversed, in one pass. A trailing
+/// partial word is copied unchanged.
 pub fn swap_into(src: &[u8], dst: &mut [u8], unit: usize) {
     assert_eq!(src.len(), dst.len(), "swap_into needs equal lengths");
-    dst.copy_from_slice(src);
-    swap_in_place(dst, unit);
+    let whole = match unit {
+        2 | 4 | 8 => src.len() - src.len() % unit,
+        _ => 0,
+    };
+    match unit {
+        2 => zip_words::<2>(&src[..whole], &mut dst[..whole], |w| {
+            u16::from_ne_bytes(w).swap_bytes().to_ne_bytes()
+        }),
+        4 => zip_words::<4>(&src[..whole], &mut dst[..whole], |w| {
+            u32::from_ne_bytes(w).swap_bytes().to_ne_bytes()
+        }),
+        8 => zip_words::<8>(&src[..whole], &mut dst[..whole], |w| {
+            u64::from_ne_bytes(w).swap_bytes().to_ne_bytes()
+        }),
+        _ => {}
+    }
+    dst[whole..].copy_from_slice(&src[whole..]);
+}
+
+fn zip_words<const N: usize>(src: &[u8], dst: &mut [u8], f: impl Fn([u8; N]) -> [u8; N]) {
+    for (s, d) in src.chunks_exact(N).zip(dst.chunks_exact_mut(N)) {
+        let mut w = [0u8; N];
+        w.copy_from_slice(s);
+        d.copy_from_slice(&f(w));
+    }
 }
 
 /// Swaps a value that arrives in chunks of any size, carrying a partial word (at most 7 bytes) from one
@@ -62,8 +85,8 @@ impl SwapCarry {
         }
         let whole = rest.len() - rest.len() % unit;
         let start = out.len();
-        out.extend_from_slice(&rest[..whole]);
-        swap_in_place(&mut out[start..], unit);
+        out.resize(start + whole, 0);
+        swap_into(&rest[..whole], &mut out[start..], unit);
         let tail = &rest[whole..];
         self.pending[..tail.len()].copy_from_slice(tail);
         self.len = tail.len();
@@ -108,6 +131,18 @@ mod tests {
                 let src = pseudo_random(n, n as u64 * 31 + unit as u64);
                 let mut got = src.clone();
                 swap_in_place(&mut got, unit);
+                assert_eq!(got, naive(&src, unit), "unit {unit} len {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn swap_into_matches_oracle_for_all_units_and_lengths() {
+        for unit in [1, 2, 4, 8] {
+            for n in 0..70 {
+                let src = pseudo_random(n, 99 + n as u64);
+                let mut got = vec![0u8; n];
+                swap_into(&src, &mut got, unit);
                 assert_eq!(got, naive(&src, unit), "unit {unit} len {n}");
             }
         }
