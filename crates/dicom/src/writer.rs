@@ -145,6 +145,8 @@ impl<W: Write> std::fmt::Debug for DicomWriter<W> {
 }
 
 const FLUSH_AT: usize = 256 * 1024;
+/// The most data set bytes held back while the file meta waits for the SOP Class/Instance UIDs.
+const META_WAIT_LIMIT: usize = 4 * 1024 * 1024;
 /// Byte-swapped values are converted through a scratch buffer of this size.
 const SWAP_PIECE: usize = 64 * 1024;
 
@@ -288,10 +290,10 @@ impl<W: Write> DicomWriter<W> {
             });
             return Ok(());
         }
-        self.end_meta_phase()?;
         if self.frames.is_empty() {
             self.capture.begin(tag);
         }
+        self.end_meta_phase()?;
         let skip = self.options.drop_group_lengths && tag.is_group_length();
         if !skip {
             let enc = self.encoding();
@@ -369,6 +371,9 @@ impl<W: Write> DicomWriter<W> {
             return Ok(());
         }
         self.staging.extend_from_slice(bytes);
+        if self.staging.len() > META_WAIT_LIMIT && self.meta.is_some() {
+            self.end_meta_phase()?;
+        }
         if self.staging.len() >= FLUSH_AT && self.can_flush() {
             self.flush_staging()?;
         }
@@ -543,7 +548,8 @@ impl<W: Write> DicomWriter<W> {
         let Some(meta) = self.meta.as_ref() else {
             return Ok(());
         };
-        if meta.has_sop_identity() || self.capture.done() {
+        // Never hold more than META_WAIT_LIMIT of data set back: a meta without SOP UIDs beats unbounded memory.
+        if meta.has_sop_identity() || self.capture.done() || self.staging.len() > META_WAIT_LIMIT {
             self.write_meta()?;
         }
         Ok(())

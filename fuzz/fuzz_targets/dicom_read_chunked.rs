@@ -1,0 +1,33 @@
+//! The io::Read reader with tiny chunks must agree with the slice reader on any input.
+#![no_main]
+use dcmflow_core::Token;
+use dcmflow_dicom::{DicomReader, ReaderOptions};
+use libfuzzer_sys::fuzz_target;
+
+fn summary(mut reader: DicomReader<'_>, limit: usize) -> (Vec<String>, Vec<u8>, bool) {
+    let (mut tokens, mut values, mut ok) = (Vec::new(), Vec::new(), true);
+    for _ in 0..limit {
+        match reader.read_token() {
+            Ok(Token::Eof) => break,
+            Ok(Token::Value { bytes, .. }) => values.extend_from_slice(bytes),
+            Ok(t) => tokens.push(format!("{t:?}")),
+            Err(_) => {
+                ok = false;
+                break;
+            }
+        }
+    }
+    (tokens, values, ok)
+}
+
+fuzz_target!(|data: &[u8]| {
+    let limit = data.len() * 2 + 64;
+    let (t1, v1, ok1) = summary(DicomReader::from_slice(data, ReaderOptions::default()), limit);
+    let options = ReaderOptions { chunk_size: 3, ..ReaderOptions::default() };
+    let (t2, v2, ok2) = summary(DicomReader::from_reader(data, options), limit * 2);
+    assert_eq!(ok1, ok2);
+    if ok1 {
+        assert_eq!(t1, t2);
+        assert_eq!(v1, v2);
+    }
+});
