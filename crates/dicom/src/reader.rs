@@ -776,12 +776,9 @@ impl<'a> DicomReader<'a> {
         }
         let offset = self.source.position();
         let enc = self.current_encoding();
-        let (head, n) = self.peek_array::<8>()?;
-        if n < 8 {
+        let Some((tag, len)) = self.peek_item_header(enc)? else {
             return self.close_at_end_of_input(offset);
-        }
-        let tag = read_tag(&head, enc.big_endian);
-        let len = read_u32(&head[4..8], enc.big_endian);
+        };
         match tag {
             Tag::ITEM => {
                 self.source.advance(8);
@@ -801,25 +798,38 @@ impl<'a> DicomReader<'a> {
                     },
                 )
             }
-            Tag::SEQUENCE_DELIMITATION => {
-                self.source.advance(8);
-                self.frames.pop();
-                self.state = State::DataSet;
-                self.emit(offset, Token::SequenceEnd)
-            }
+            Tag::SEQUENCE_DELIMITATION => self.end_sequence(offset),
             _ => Err(Error::new(ErrorKind::UnexpectedTag(tag), offset)),
         }
+    }
+
+    /// The tag and 4-byte length of an item or delimiter (PS3.5 7.5: no VR, even in explicit VR);
+    /// `None` when fewer than 8 bytes are left.
+    fn peek_item_header(&mut self, enc: Encoding) -> Result<Option<(Tag, u32)>> {
+        let (head, n) = self.peek_array::<8>()?;
+        if n < 8 {
+            return Ok(None);
+        }
+        Ok(Some((
+            read_tag(&head, enc.big_endian),
+            read_u32(&head[4..8], enc.big_endian),
+        )))
+    }
+
+    /// A sequence delimitation item closes the innermost sequence (or pixel sequence).
+    fn end_sequence(&mut self, offset: u64) -> Result<Step> {
+        self.source.advance(8);
+        self.frames.pop();
+        self.state = State::DataSet;
+        self.emit(offset, Token::SequenceEnd)
     }
 
     fn read_fragment_or_end(&mut self) -> Result<Step> {
         let offset = self.source.position();
         let enc = self.current_encoding();
-        let (head, n) = self.peek_array::<8>()?;
-        if n < 8 {
+        let Some((tag, len)) = self.peek_item_header(enc)? else {
             return self.close_at_end_of_input(offset);
-        }
-        let tag = read_tag(&head, enc.big_endian);
-        let len = read_u32(&head[4..8], enc.big_endian);
+        };
         match tag {
             // PS3.5 A.4: each fragment is an item of defined length.
             Tag::ITEM if len != Length::UNDEFINED_RAW => {
@@ -837,12 +847,7 @@ impl<'a> DicomReader<'a> {
                 )
             }
             Tag::ITEM => Err(Error::new(ErrorKind::UndefinedLength(tag), offset)),
-            Tag::SEQUENCE_DELIMITATION => {
-                self.source.advance(8);
-                self.frames.pop();
-                self.state = State::DataSet;
-                self.emit(offset, Token::SequenceEnd)
-            }
+            Tag::SEQUENCE_DELIMITATION => self.end_sequence(offset),
             _ => Err(Error::new(ErrorKind::UnexpectedTag(tag), offset)),
         }
     }
