@@ -3,11 +3,13 @@
 //! back into PS3.10 bytes. Neither builds a tree; memory is bounded by the chunk size and nesting depth.
 #![forbid(unsafe_code)]
 
+pub mod charset;
 mod meta;
 mod reader;
 mod source;
 mod writer;
 
+pub use charset::{CharacterSet, DecodeReport};
 pub use meta::{IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME};
 pub use reader::{DicomReader, ReaderOptions};
 pub use writer::{DicomWriter, LengthMode, WriterOptions};
