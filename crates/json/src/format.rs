@@ -1,0 +1,120 @@
+//! Layout, separate from content (serde_json's split): the writer decides *what* is written, a
+//! [`Formatter`] decides the whitespace around it.
+
+/// Whitespace policy. Every method appends to `out`; `first` says whether this is the first entry of its
+/// object or array (no comma before it).
+pub trait Formatter {
+    fn begin_object(&mut self, out: &mut Vec<u8>);
+    fn end_object(&mut self, out: &mut Vec<u8>, empty: bool);
+    /// Before a member name: the comma (unless first) and any line break and indentation.
+    fn begin_member(&mut self, out: &mut Vec<u8>, first: bool);
+    /// Between a member name and its value.
+    fn name_separator(&mut self, out: &mut Vec<u8>);
+    fn begin_array(&mut self, out: &mut Vec<u8>);
+    fn end_array(&mut self, out: &mut Vec<u8>, empty: bool);
+    fn begin_array_value(&mut self, out: &mut Vec<u8>, first: bool);
+}
+
+/// No whitespace at all (the default: DICOMweb payloads and indexers want bytes, not layout).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Compact;
+
+impl Formatter for Compact {
+    #[inline]
+    fn begin_object(&mut self, out: &mut Vec<u8>) {
+        out.push(b'{');
+    }
+    #[inline]
+    fn end_object(&mut self, out: &mut Vec<u8>, _empty: bool) {
+        out.push(b'}');
+    }
+    #[inline]
+    fn begin_member(&mut self, out: &mut Vec<u8>, first: bool) {
+        if !first {
+            out.push(b',');
+        }
+    }
+    #[inline]
+    fn name_separator(&mut self, out: &mut Vec<u8>) {
+        out.push(b':');
+    }
+    #[inline]
+    fn begin_array(&mut self, out: &mut Vec<u8>) {
+        out.push(b'[');
+    }
+    #[inline]
+    fn end_array(&mut self, out: &mut Vec<u8>, _empty: bool) {
+        out.push(b']');
+    }
+    #[inline]
+    fn begin_array_value(&mut self, out: &mut Vec<u8>, first: bool) {
+        if !first {
+            out.push(b',');
+        }
+    }
+}
+
+/// One member or array value per line, indented (DCMTK's `+fc`).
+#[derive(Debug, Clone)]
+pub struct Pretty {
+    depth: usize,
+    indent: &'static [u8],
+}
+
+impl Default for Pretty {
+    fn default() -> Self {
+        Pretty {
+            depth: 0,
+            indent: b"  ",
+        }
+    }
+}
+
+impl Pretty {
+    fn newline(&self, out: &mut Vec<u8>) {
+        out.push(b'\n');
+        for _ in 0..self.depth {
+            out.extend_from_slice(self.indent);
+        }
+    }
+}
+
+impl Formatter for Pretty {
+    fn begin_object(&mut self, out: &mut Vec<u8>) {
+        self.depth += 1;
+        out.push(b'{');
+    }
+    fn end_object(&mut self, out: &mut Vec<u8>, empty: bool) {
+        self.depth -= 1;
+        if !empty {
+            self.newline(out);
+        }
+        out.push(b'}');
+    }
+    fn begin_member(&mut self, out: &mut Vec<u8>, first: bool) {
+        if !first {
+            out.push(b',');
+        }
+        self.newline(out);
+    }
+    fn name_separator(&mut self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b": ");
+    }
+    fn begin_array(&mut self, out: &mut Vec<u8>) {
+        self.depth += 1;
+        out.push(b'[');
+    }
+    fn end_array(&mut self, out: &mut Vec<u8>, empty: bool) {
+        self.depth -= 1;
+        if !empty {
+            self.newline(out);
+        }
+        out.push(b']');
+    }
+    fn begin_array_value(&mut self, out: &mut Vec<u8>, first: bool) {
+        if !first {
+            out.push(b',');
+        }
+        self.newline(out);
+    }
+}

@@ -1,0 +1,316 @@
+//! Numbers in DICOM JSON: IS/DS text (PS3.18 F.2.3 "Number"), FL/FD binary floats, SV/UV 64-bit integers.
+//!
+//! Decisions (DESIGN §6): IS/DS text that already is an RFC 8259 number is copied verbatim (so it
+//! round-trips exactly); valid DICOM that is not valid JSON (`+5`, `007`, `1.`, `.5`) is minimally
+//! normalised; anything else is written as its text in a JSON string, with a warning. FL/FD use the
+//! shortest text that reads back to the same binary value; NaN and infinities become the strings
+//! `"NaN"`, `"Infinity"`, `"-Infinity"`. SV/UV beyond ±(2^53−1) become strings (F.2.3: "Number or String").
+
+use std::io::Write as _;
+
+use dcmflow_core::Vr;
+
+use crate::escape::write_string;
+
+/// How IS and DS values are written (DCMTK dcm2json's `-ia`, `-in`, `-is`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum NumberPolicy {
+    /// A number when the text is a valid IS/DS, else a string with a warning (`-ia`, default).
+    #[default]
+    Auto,
+    /// Always a number; a value that is not a valid IS/DS is an error (`-in`).
+    Number,
+    /// Always a string holding the (trimmed) text (`-is`).
+    String,
+}
+
+/// What happened to one IS/DS value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecimalOutcome {
+    /// Written as the source text, unchanged (or as a string by policy).
+    Verbatim,
+    /// Valid DICOM, rewritten to be valid JSON (`+5` → `5`, `.5` → `0.5`).
+    Normalised,
+    /// Not a valid IS/DS: written as a string.
+    Invalid,
+}
+
+/// Writes one trimmed, non-empty IS or DS value. `Err(())` only under [`NumberPolicy::Number`] for a value
+/// that is not a number.
+pub fn write_decimal(
+    out: &mut Vec<u8>,
+    text: &str,
+    vr: Vr,
+    policy: NumberPolicy,
+) -> Result<DecimalOutcome, ()> {
+    if policy == NumberPolicy::String {
+        write_string(out, text);
+        return Ok(DecimalOutcome::Verbatim);
+    }
+    let valid = match vr {
+        Vr::IS => is_dicom_integer(text),
+        _ => is_dicom_decimal(text),
+    };
+    if !valid {
+        if policy == NumberPolicy::Number {
+            return Err(());
+        }
+        write_string(out, text);
+        return Ok(DecimalOutcome::Invalid);
+    }
+    if is_json_number(text) {
+        out.extend_from_slice(text.as_bytes());
+        return Ok(DecimalOutcome::Verbatim);
+    }
+    normalise_decimal(out, text);
+    Ok(DecimalOutcome::Normalised)
+}
+
+/// PS3.5 Table 6.2-1 IS: an optional sign and digits.
+fn is_dicom_integer(text: &str) -> bool {
+    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// PS3.5 Table 6.2-1 DS: a fixed or floating point number, `[+-]? (d+ (. d*)? | . d+) ([eE] [+-]? d+)?`.
+fn is_dicom_decimal(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+    let int_digits = count_digits(&b[i..]);
+    i += int_digits;
+    let mut frac_digits = 0;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        frac_digits = count_digits(&b[i..]);
+        i += frac_digits;
+    }
+    if int_digits == 0 && frac_digits == 0 {
+        return false;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        i += usize::from(matches!(b.get(i), Some(b'+' | b'-')));
+        let exp_digits = count_digits(&b[i..]);
+        if exp_digits == 0 {
+            return false;
+        }
+        i += exp_digits;
+    }
+    i == b.len()
+}
+
+/// RFC 8259 §6: `-? (0 | [1-9] d*) (. d+)? ([eE] [+-]? d+)?`.
+fn is_json_number(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    let int_digits = count_digits(&b[i..]);
+    if int_digits == 0 || (int_digits > 1 && b[i] == b'0') {
+        return false;
+    }
+    i += int_digits;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let frac = count_digits(&b[i..]);
+        if frac == 0 {
+            return false;
+        }
+        i += frac;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        i += usize::from(matches!(b.get(i), Some(b'+' | b'-')));
+        let exp = count_digits(&b[i..]);
+        if exp == 0 {
+            return false;
+        }
+        i += exp;
+    }
+    i == b.len()
+}
+
+fn count_digits(b: &[u8]) -> usize {
+    b.iter().take_while(|c| c.is_ascii_digit()).count()
+}
+
+/// Rewrites a valid IS/DS as an RFC 8259 number with the fewest changes: no `+`, no leading zeros, a `0`
+/// before a bare `.`, no `.` without digits after it. The exponent is already valid JSON.
+fn normalise_decimal(out: &mut Vec<u8>, text: &str) {
+    let (negative, rest) = match text.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        rest => (false, rest),
+    };
+    let int_len = count_digits(rest);
+    let (int_part, rest) = rest.split_at(int_len);
+    let (frac_part, exponent) = match rest {
+        [b'.', after @ ..] => after.split_at(count_digits(after)),
+        _ => (&[][..], rest),
+    };
+    if negative {
+        out.push(b'-');
+    }
+    let significant = int_part.iter().position(|&c| c != b'0');
+    match significant {
+        Some(p) => out.extend_from_slice(&int_part[p..]),
+        None => out.push(b'0'),
+    }
+    if !frac_part.is_empty() {
+        out.push(b'.');
+        out.extend_from_slice(frac_part);
+    }
+    out.extend_from_slice(exponent);
+}
+
+/// Writes a binary float: the shortest text that reads back to the same value, or a string for NaN and
+/// the infinities. Returns `false` for those (the caller warns).
+pub fn write_float(out: &mut Vec<u8>, value: f64, single: bool) -> bool {
+    if !value.is_finite() {
+        let text = if value.is_nan() {
+            "NaN"
+        } else if value > 0.0 {
+            "Infinity"
+        } else {
+            "-Infinity"
+        };
+        write_string(out, text);
+        return false;
+    }
+    let start = out.len();
+    // `{:?}` is Rust's shortest round-trip form, with an exponent for very large or small magnitudes
+    // (`1e-7`, `1.5e16`); every form it produces is an RFC 8259 number. An f32 is formatted as an f32 so
+    // that 0.1f32 is `0.1`, not `0.10000000149011612`.
+    let _ = if single {
+        write!(out, "{:?}", value as f32)
+    } else {
+        write!(out, "{value:?}")
+    };
+    if out[start..].ends_with(b".0") {
+        out.truncate(out.len() - 2);
+    }
+    true
+}
+
+/// The largest magnitude a JSON number carries exactly in an IEEE double: 2^53 − 1 (F.2.3, RFC 8259 §6).
+const SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// SV: a number within ±(2^53−1), else a string.
+pub fn write_i64(out: &mut Vec<u8>, value: i64) {
+    if value.unsigned_abs() <= SAFE_INTEGER {
+        let _ = write!(out, "{value}");
+    } else {
+        let _ = write!(out, "\"{value}\"");
+    }
+}
+
+/// UV: a number up to 2^53−1, else a string.
+pub fn write_u64(out: &mut Vec<u8>, value: u64) {
+    if value <= SAFE_INTEGER {
+        let _ = write!(out, "{value}");
+    } else {
+        let _ = write!(out, "\"{value}\"");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decimal(text: &str, vr: Vr) -> (String, DecimalOutcome) {
+        let mut out = Vec::new();
+        let outcome = write_decimal(&mut out, text, vr, NumberPolicy::Auto).unwrap();
+        (String::from_utf8(out).unwrap(), outcome)
+    }
+
+    #[test]
+    fn ds_verbatim_when_already_json() {
+        for t in ["12", "-0.5", "1E+05", "1e-7", "0", "0.25"] {
+            assert_eq!(decimal(t, Vr::DS), (t.to_string(), DecimalOutcome::Verbatim));
+        }
+    }
+
+    #[test]
+    fn ds_minimally_normalised_when_only_dicom() {
+        for (t, want) in [
+            ("+5", "5"),
+            ("007", "7"),
+            ("1.", "1"),
+            (".5", "0.5"),
+            ("-.5", "-0.5"),
+            ("00.50", "0.50"),
+            ("1.e5", "1e5"),
+            ("+0012", "12"),
+            ("-000", "-0"),
+        ] {
+            assert_eq!(
+                decimal(t, Vr::DS),
+                (want.to_string(), DecimalOutcome::Normalised),
+                "{t}"
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_values_become_strings() {
+        for t in ["1,5", "NaN", "inf", "1e", ".", "-", "1.2.3", "0x10"] {
+            assert_eq!(
+                decimal(t, Vr::DS),
+                (format!("\"{t}\""), DecimalOutcome::Invalid),
+                "{t}"
+            );
+        }
+        assert_eq!(
+            decimal("1.5", Vr::IS),
+            ("\"1.5\"".to_string(), DecimalOutcome::Invalid)
+        );
+        assert_eq!(
+            decimal("+0012", Vr::IS),
+            ("12".to_string(), DecimalOutcome::Normalised)
+        );
+    }
+
+    #[test]
+    fn policies() {
+        let mut out = Vec::new();
+        assert_eq!(
+            write_decimal(&mut out, "1,5", Vr::DS, NumberPolicy::Number),
+            Err(())
+        );
+        write_decimal(&mut out, "12", Vr::IS, NumberPolicy::String).unwrap();
+        assert_eq!(out, b"\"12\"");
+    }
+
+    #[test]
+    fn floats_shortest_and_nonfinite_as_strings() {
+        let f = |v: f64, single: bool| {
+            let mut out = Vec::new();
+            let finite = write_float(&mut out, v, single);
+            (String::from_utf8(out).unwrap(), finite)
+        };
+        assert_eq!(f(1.5, false), ("1.5".into(), true));
+        assert_eq!(f(1.0, false), ("1".into(), true));
+        assert_eq!(f(0.1f32 as f64, true), ("0.1".into(), true));
+        assert_eq!(f(1e-7, false), ("1e-7".into(), true));
+        assert_eq!(f(-2.5e300, false), ("-2.5e300".into(), true));
+        assert_eq!(f(f64::NAN, false), ("\"NaN\"".into(), false));
+        assert_eq!(f(f64::INFINITY, false), ("\"Infinity\"".into(), false));
+        assert_eq!(f(f64::NEG_INFINITY, true), ("\"-Infinity\"".into(), false));
+        for v in [0.1, 1.0 / 3.0, 123456789.123, 5e-324, f64::MAX] {
+            let text = f(v, false).0;
+            assert_eq!(text.parse::<f64>().unwrap(), v, "{text}");
+        }
+    }
+
+    #[test]
+    fn sv_uv_beyond_2_53_are_strings() {
+        let mut out = Vec::new();
+        write_i64(&mut out, (1 << 53) - 1);
+        out.push(b' ');
+        write_i64(&mut out, -(1 << 53));
+        out.push(b' ');
+        write_u64(&mut out, u64::MAX);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "9007199254740991 \"-9007199254740992\" \"18446744073709551615\""
+        );
+    }
+}

@@ -1,0 +1,976 @@
+//! Tokens → DICOM JSON (PS3.18 F.2), streamed: each token is rendered into a staging buffer and the
+//! buffer is handed to the output in large writes. Nothing the size of a value is held: text values are
+//! gathered only when they arrive in chunks (they are rendered whole), binary values go through base64 or
+//! a bulk sink chunk by chunk.
+//!
+//! Nesting, as the writer sees it:
+//!
+//! ```text
+//! levels:   [data set] [item] [item] …      one JSON object each (crate::order::Level)
+//! seqs:     [SQ]       [SQ]   …             one JSON array each; seqs[i] is inside levels[i]
+//! element:  what the current element still expects (Pending → Text / Numbers / Binary / Pixels / …)
+//! ```
+
+use std::io::{self, Write};
+
+use dcmflow_core::{dict, Header, Tag, Token, Vr};
+use dcmflow_dicom::charset::{CharacterSet, DecodeReport};
+use dcmflow_simd::{Base64Encoder, SwapCarry};
+
+use crate::bulk::{is_bulk_eligible, BulkDecision, BulkElement, BulkHandler, PathStep};
+use crate::escape::write_string;
+use crate::format::Formatter;
+use crate::numbers::{self, DecimalOutcome, NumberPolicy};
+use crate::order::{Admission, Level};
+use crate::text;
+use crate::{JsonError, JsonWarning, JsonWarningKind};
+
+/// What the writer does beyond the rules of F.2.
+#[derive(Clone, Debug, Default)]
+pub struct JsonOptions {
+    /// IS/DS as numbers or strings (DCMTK `-ia`/`-in`/`-is`).
+    pub numbers: NumberPolicy,
+    /// Include the file meta group (0002,xxxx) (DCMTK `+m`; not conformant to F.2).
+    pub write_meta: bool,
+    /// Do not warn about NaN/infinity in FL/FD (DCMTK `-ee`; they are still written as strings).
+    pub quiet_non_finite: bool,
+    /// Write (0008,0005) as `ISO_IR 192`, which is what the decoded JSON text is (`--charset-replace`).
+    /// By default it keeps its source value (CP-2518).
+    pub charset_replace: bool,
+    /// The character set of a data set that declares none (`--charset-assume`).
+    pub charset_assume: Option<CharacterSet>,
+    /// Resolve UN elements from the public and private dictionaries (`--convert-un`).
+    pub convert_un: bool,
+    /// At most this many warnings are kept (the rest are counted).
+    pub max_warnings: usize,
+}
+
+/// Hand the staging buffer to the output once it holds this much.
+const FLUSH_AT: usize = 1 << 20;
+/// Keep this much of the newest output in staging after a flush, so that an out-of-order element can
+/// still move members written just before it (see crate::order).
+const KEEP_TAIL: usize = 64 << 10;
+
+/// The DICOM JSON writer. Feed it every token of one data set, in order, then [`JsonWriter::finish`].
+pub struct JsonWriter<'h, W: Write, F: Formatter> {
+    out: W,
+    fmt: F,
+    options: JsonOptions,
+    bulk: Option<&'h mut dyn BulkHandler>,
+    buf: Vec<u8>,
+    /// Bytes already handed to `out`: the absolute offset of `buf[0]`.
+    flushed: u64,
+    levels: Vec<Level>,
+    seqs: Vec<Sequence>,
+    path: Vec<PathStep>,
+    element: Element,
+    base64: Base64Encoder,
+    swap: SwapCarry,
+    /// Gathered text value bytes, swapped binary bytes.
+    scratch: Vec<u8>,
+    /// Decoded text.
+    text: String,
+    warnings: Vec<JsonWarning>,
+    warnings_dropped: u64,
+    started: bool,
+}
+
+impl<W: Write, F: Formatter> std::fmt::Debug for JsonWriter<'_, W, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonWriter")
+            .field("written", &(self.flushed + self.buf.len() as u64))
+            .field("depth", &self.seqs.len())
+            .finish()
+    }
+}
+
+#[derive(Debug)]
+struct Sequence {
+    items: u32,
+}
+
+/// What the current element still expects.
+enum Element {
+    /// Between elements.
+    Idle,
+    /// Inside an element or sequence that is not written (group length, duplicate, file meta);
+    /// `depth` counts the sequences opened inside it.
+    Skip { depth: u32 },
+    /// Member and VR written; the first value chunk decides the rest.
+    Pending { header: Header, big_endian: bool },
+    /// A text VR whose value is being gathered in `scratch`.
+    Text { header: Header },
+    /// Binary numbers (US SS UL SL FL FD SV UV AT), possibly split across chunks.
+    Numbers(Numbers),
+    /// Base64 of OB/OW/… as InlineBinary, swapping from big-endian when `swap_unit > 1`.
+    Inline { swap_unit: usize },
+    /// Bytes going to a bulk sink, little-endian.
+    Sink {
+        sink: Box<dyn Write>,
+        swap_unit: usize,
+        tag: Tag,
+    },
+    /// BulkDataURI written; the bytes are skipped.
+    Referenced,
+    /// Encapsulated pixel data (items of the offset table and fragments).
+    Pixels(Pixels),
+}
+
+struct Numbers {
+    header: Header,
+    big_endian: bool,
+    unit: usize,
+    pending: [u8; 8],
+    pending_len: usize,
+    count: u64,
+    non_finite: bool,
+}
+
+struct Pixels {
+    tag: Tag,
+    target: PixelTarget,
+    first_item_offset: Option<u64>,
+}
+
+enum PixelTarget {
+    Undecided,
+    Inline,
+    Sink(Box<dyn Write>),
+    Referenced,
+    UriAfter(Box<dyn FnOnce(u64) -> String>),
+}
+
+impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
+    pub fn new(out: W, fmt: F, options: JsonOptions) -> Self {
+        let charset = options.charset_assume.unwrap_or_default();
+        JsonWriter {
+            out,
+            fmt,
+            options,
+            bulk: None,
+            buf: Vec::with_capacity(FLUSH_AT + (FLUSH_AT >> 1)),
+            flushed: 0,
+            levels: vec![Level::new(charset)],
+            seqs: Vec::new(),
+            path: Vec::new(),
+            element: Element::Idle,
+            base64: Base64Encoder::new(),
+            swap: SwapCarry::new(),
+            scratch: Vec::new(),
+            text: String::new(),
+            warnings: Vec::new(),
+            warnings_dropped: 0,
+            started: false,
+        }
+    }
+
+    /// Sends eligible elements (R14) to `handler` for a decision between inline and BulkDataURI.
+    pub fn with_bulk_handler(mut self, handler: &'h mut dyn BulkHandler) -> Self {
+        self.bulk = Some(handler);
+        self
+    }
+
+    pub fn warnings(&self) -> &[JsonWarning] {
+        &self.warnings
+    }
+
+    pub fn warnings_dropped(&self) -> u64 {
+        self.warnings_dropped
+    }
+
+    /// Bytes of JSON produced so far.
+    pub fn written(&self) -> u64 {
+        self.flushed + self.buf.len() as u64
+    }
+
+    /// Handles one token. `offset` is the token's byte offset in the source (the reader's
+    /// `token_offset`); `big_endian` whether its value bytes are big-endian.
+    pub fn write_token(
+        &mut self,
+        token: &Token<'_>,
+        offset: u64,
+        big_endian: bool,
+    ) -> Result<(), JsonError> {
+        if !self.started {
+            self.started = true;
+            self.fmt.begin_object(&mut self.buf);
+        }
+        if let Element::Skip { depth } = &mut self.element {
+            match token {
+                Token::SequenceStart { .. } | Token::PixelSequenceStart { .. } => *depth += 1,
+                Token::SequenceEnd => {
+                    *depth -= 1;
+                    if *depth == 0 {
+                        self.element = Element::Idle;
+                    }
+                }
+                Token::Value { last: true, .. } if *depth == 0 => self.element = Element::Idle,
+                _ => {}
+            }
+            return Ok(());
+        }
+        match *token {
+            Token::Element(header) => self.start_element(header, offset, big_endian),
+            Token::Value { bytes, last } => self.value(bytes, last, offset)?,
+            Token::SequenceStart { tag, .. } => self.start_sequence(tag, offset),
+            Token::PixelSequenceStart { tag, vr } => self.start_pixels(tag, vr, offset),
+            Token::ItemStart { len } => self.start_item(len, offset)?,
+            Token::ItemEnd => self.end_item(),
+            Token::SequenceEnd => self.end_sequence(offset)?,
+            Token::Eof => return self.finish_document(),
+        }
+        if self.buf.len() >= FLUSH_AT {
+            self.flush_staging(false)?;
+        }
+        Ok(())
+    }
+
+    /// Flushes the output and returns it.
+    pub fn finish(mut self) -> Result<W, JsonError> {
+        if !matches!(self.element, Element::Idle) || !self.seqs.is_empty() {
+            return Err(JsonError::TokenOrder);
+        }
+        self.finish_document()?;
+        self.out.flush().map_err(|e| self.write_error(&e))?;
+        Ok(self.out)
+    }
+
+    fn finish_document(&mut self) -> Result<(), JsonError> {
+        if self.levels.len() != 1 {
+            return Err(JsonError::TokenOrder);
+        }
+        if !self.started {
+            self.started = true;
+            self.fmt.begin_object(&mut self.buf);
+        }
+        if let Some(mut level) = self.levels.pop() {
+            let empty = level.close(&mut self.buf, self.flushed, &mut self.fmt);
+            self.fmt.end_object(&mut self.buf, empty);
+        }
+        self.flush_staging(true)
+    }
+
+    fn warn(&mut self, kind: JsonWarningKind, tag: Tag, offset: u64) {
+        if self.warnings.len() < self.options.max_warnings.max(1) {
+            self.warnings.push(JsonWarning { kind, tag, offset });
+        } else {
+            self.warnings_dropped += 1;
+        }
+    }
+
+    fn write_error(&self, e: &io::Error) -> JsonError {
+        JsonError::Write {
+            kind: e.kind(),
+            offset: self.flushed,
+        }
+    }
+
+    fn flush_staging(&mut self, all: bool) -> Result<(), JsonError> {
+        // A binary value being streamed is larger than the tail worth keeping: keeping its bytes would
+        // only cost a copy per flush.
+        let streaming = matches!(self.element, Element::Inline { .. } | Element::Pixels(_));
+        let keep = if all || streaming {
+            0
+        } else {
+            KEEP_TAIL.min(self.buf.len())
+        };
+        let n = self.buf.len() - keep;
+        if n == 0 {
+            return Ok(());
+        }
+        if let Err(e) = self.out.write_all(&self.buf[..n]) {
+            return Err(self.write_error(&e));
+        }
+        self.buf.drain(..n);
+        self.flushed += n as u64;
+        for level in &mut self.levels {
+            level.flushed_to(self.flushed);
+        }
+        Ok(())
+    }
+
+    // ---- members -------------------------------------------------------------------------------------
+
+    /// Opens `"GGGGEEEE":{"vr":"XX"` at the current level, or returns false when the element is skipped.
+    fn open_member(&mut self, tag: Tag, vr: Vr, offset: u64) -> bool {
+        let level = self.levels.last_mut().expect("the data set level is open");
+        match level.admit(tag, &mut self.buf, self.flushed, &mut self.fmt) {
+            Admission::InOrder => {}
+            Admission::Restored => self.warn(JsonWarningKind::OrderRestored, tag, offset),
+            Admission::Unsorted => self.warn(JsonWarningKind::OrderNotRestored, tag, offset),
+            Admission::Duplicate => {
+                self.warn(JsonWarningKind::DuplicateDropped, tag, offset);
+                return false;
+            }
+        }
+        // PS3.18 F.2.1.1: the key is the tag as 8 uppercase hexadecimal digits (R3).
+        let mut key = [0u8; 10];
+        key[0] = b'"';
+        key[9] = b'"';
+        hex8(tag.0, &mut key[1..9]);
+        self.buf.extend_from_slice(&key);
+        self.fmt.name_separator(&mut self.buf);
+        self.fmt.begin_object(&mut self.buf);
+        self.fmt.begin_member(&mut self.buf, true);
+        self.buf.extend_from_slice(b"\"vr\"");
+        self.fmt.name_separator(&mut self.buf);
+        let vr = vr.bytes();
+        self.buf
+            .extend_from_slice(&[b'"', vr[0], vr[1], b'"']);
+        true
+    }
+
+    /// Opens the member that holds the value: `,"Value":[`, `,"InlineBinary":"` or `,"BulkDataURI":`.
+    fn open_value_key(&mut self, key: &[u8]) {
+        self.fmt.begin_member(&mut self.buf, false);
+        self.buf.extend_from_slice(key);
+        self.fmt.name_separator(&mut self.buf);
+    }
+
+    fn open_value_array(&mut self) {
+        self.open_value_key(b"\"Value\"");
+        self.fmt.begin_array(&mut self.buf);
+    }
+
+    fn close_value_array(&mut self) {
+        self.fmt.end_array(&mut self.buf, false);
+    }
+
+    fn close_member(&mut self) {
+        self.fmt.end_object(&mut self.buf, false);
+        self.element = Element::Idle;
+    }
+
+    fn write_bulk_uri(&mut self, uri: &str) {
+        self.open_value_key(b"\"BulkDataURI\"");
+        write_string(&mut self.buf, uri);
+    }
+
+    // ---- elements ------------------------------------------------------------------------------------
+
+    fn skipped(&self, tag: Tag) -> bool {
+        // PS3.18 F.2: group length elements are not part of the model (R2); the file meta group is
+        // written only on request (R21).
+        tag.is_group_length() || (tag.group() == 0x0002 && !self.options.write_meta)
+    }
+
+    fn start_element(&mut self, mut header: Header, offset: u64, mut big_endian: bool) {
+        if self.skipped(header.tag) {
+            self.element = Element::Skip { depth: 0 };
+            return;
+        }
+        if header.vr == Vr::UN && self.options.convert_un {
+            if let Some(vr) = self.resolve_un(header.tag) {
+                self.warn(JsonWarningKind::UnConverted(vr), header.tag, offset);
+                header.vr = vr;
+                // PS3.5 6.2.2: a UN value keeps the Little Endian encoding it had when it was read as UN.
+                big_endian = false;
+            }
+        }
+        if !self.open_member(header.tag, header.vr, offset) {
+            self.element = Element::Skip { depth: 0 };
+            return;
+        }
+        self.element = Element::Pending { header, big_endian };
+    }
+
+    /// The VR of a UN element from the dictionaries: private tags through their creator (PS3.5 7.8.1).
+    /// Sequences are left as UN (their bytes would need a nested parse).
+    fn resolve_un(&self, tag: Tag) -> Option<Vr> {
+        let entry_vr = if tag.is_private() {
+            if tag.is_private_creator() {
+                return Some(Vr::LO);
+            }
+            let block = (tag.element() >> 8) as u8;
+            let creator = self
+                .levels
+                .last()?
+                .creators
+                .iter()
+                .find(|(g, b, _)| *g == tag.group() && *b == block)?;
+            *dict::private(&creator.2, tag)?.vrs.first()?
+        } else {
+            *dict::tag(tag)?.vrs.first()?
+        };
+        (entry_vr != Vr::SQ && entry_vr != Vr::UN).then_some(entry_vr)
+    }
+
+    fn value(&mut self, bytes: &[u8], last: bool, offset: u64) -> Result<(), JsonError> {
+        if let Element::Pending { header, big_endian } = self.element {
+            self.begin_value(header, big_endian, offset)?;
+        }
+        match &mut self.element {
+            Element::Idle | Element::Skip { .. } => return Err(JsonError::TokenOrder),
+            Element::Pending { .. } => unreachable!("begin_value decides"),
+            Element::Text { header } => {
+                let header = *header;
+                if last && self.scratch.is_empty() {
+                    self.write_text(header, bytes, offset)?;
+                } else {
+                    self.scratch.extend_from_slice(bytes);
+                    if last {
+                        let gathered = std::mem::take(&mut self.scratch);
+                        let result = self.write_text(header, &gathered, offset);
+                        self.scratch = gathered;
+                        self.scratch.clear();
+                        result?;
+                    }
+                }
+            }
+            Element::Numbers(numbers) => {
+                write_numbers(numbers, bytes, &mut self.buf, &mut self.fmt);
+                if last {
+                    self.end_numbers(offset);
+                }
+            }
+            Element::Inline { swap_unit } => {
+                if *swap_unit > 1 {
+                    self.swap.push(bytes, *swap_unit, &mut self.scratch);
+                    self.base64.push(&self.scratch, &mut self.buf);
+                } else {
+                    self.base64.push(bytes, &mut self.buf);
+                }
+                if last {
+                    self.base64.push(self.swap.finish(), &mut self.buf);
+                    self.base64.finish(&mut self.buf);
+                    self.buf.push(b'"');
+                    self.close_member();
+                }
+            }
+            Element::Sink {
+                sink,
+                swap_unit,
+                tag,
+            } => {
+                let tag = *tag;
+                let result = if *swap_unit > 1 {
+                    self.swap.push(bytes, *swap_unit, &mut self.scratch);
+                    sink.write_all(&self.scratch)
+                } else {
+                    sink.write_all(bytes)
+                };
+                let result = result.and_then(|()| {
+                    if last {
+                        sink.write_all(self.swap.finish())?;
+                        sink.flush()
+                    } else {
+                        Ok(())
+                    }
+                });
+                result.map_err(|e| JsonError::Bulk { kind: e.kind(), tag })?;
+                if last {
+                    self.close_member();
+                }
+            }
+            Element::Referenced => {
+                if last {
+                    self.close_member();
+                }
+            }
+            Element::Pixels(pixels) => feed_pixels(
+                pixels,
+                bytes,
+                &mut self.base64,
+                &mut self.buf,
+            )?,
+        }
+        Ok(())
+    }
+
+    /// The first value chunk of an element: bulk or inline, and the state for the rest.
+    fn begin_value(&mut self, header: Header, big_endian: bool, offset: u64) -> Result<(), JsonError> {
+        let vr = header.vr;
+        if header.len == 0 {
+            // PS3.18 F.2.5 (R5): an empty element has no Value.
+            self.element = Element::Referenced;
+            return Ok(());
+        }
+        let swap_unit = if big_endian && vr != Vr::UN {
+            vr.swap_unit()
+        } else {
+            1
+        };
+        if let Some(handler) = self.bulk.as_deref_mut() {
+            if is_bulk_eligible(vr) {
+                let element = BulkElement {
+                    path: &self.path,
+                    tag: header.tag,
+                    vr,
+                    offset,
+                    length: Some(header.len as u64),
+                    source_is_le_bytes: swap_unit == 1,
+                };
+                let decision = handler
+                    .decide(&element)
+                    .map_err(|e| JsonError::Bulk {
+                        kind: e.kind(),
+                        tag: header.tag,
+                    })?;
+                match decision {
+                    BulkDecision::Inline => {}
+                    BulkDecision::Uri(uri) => {
+                        self.write_bulk_uri(&uri);
+                        self.element = Element::Referenced;
+                        return Ok(());
+                    }
+                    BulkDecision::UriAfter(uri) => {
+                        self.write_bulk_uri(&uri(header.len as u64));
+                        self.element = Element::Referenced;
+                        return Ok(());
+                    }
+                    BulkDecision::Stream { uri, sink } => {
+                        self.write_bulk_uri(&uri);
+                        self.swap = SwapCarry::new();
+                        self.element = Element::Sink {
+                            sink,
+                            swap_unit,
+                            tag: header.tag,
+                        };
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        self.element = match vr {
+            Vr::US | Vr::SS | Vr::UL | Vr::SL | Vr::FL | Vr::FD | Vr::SV | Vr::UV | Vr::AT => {
+                Element::Numbers(Numbers {
+                    header,
+                    big_endian,
+                    unit: vr.swap_unit(),
+                    pending: [0; 8],
+                    pending_len: 0,
+                    count: 0,
+                    non_finite: false,
+                })
+            }
+            Vr::OB | Vr::OW | Vr::OF | Vr::OD | Vr::OL | Vr::OV | Vr::UN | Vr::SQ => {
+                // PS3.18 F.2.7 (R13): one base64 string for the whole value, little-endian.
+                self.open_value_key(b"\"InlineBinary\"");
+                self.buf.push(b'"');
+                self.swap = SwapCarry::new();
+                Element::Inline { swap_unit }
+            }
+            _ => {
+                self.scratch.clear();
+                Element::Text { header }
+            }
+        };
+        Ok(())
+    }
+
+    fn end_numbers(&mut self, offset: u64) {
+        let Element::Numbers(numbers) = &self.element else {
+            return;
+        };
+        let (tag, count, leftover, non_finite) = (
+            numbers.header.tag,
+            numbers.count,
+            numbers.pending_len,
+            numbers.non_finite,
+        );
+        if leftover > 0 {
+            self.warn(JsonWarningKind::PartialValue, tag, offset);
+        }
+        if non_finite && !self.options.quiet_non_finite {
+            self.warn(JsonWarningKind::NonFiniteFloat, tag, offset);
+        }
+        if count > 0 {
+            self.close_value_array();
+        }
+        self.close_member();
+    }
+
+    fn write_text(&mut self, header: Header, raw: &[u8], offset: u64) -> Result<(), JsonError> {
+        let vr = header.vr;
+        let tag = header.tag;
+        if tag == Tag::SPECIFIC_CHARACTER_SET {
+            let parsed = CharacterSet::parse(raw);
+            if parsed.unknown_term {
+                self.warn(JsonWarningKind::UnknownCharacterSet, tag, offset);
+            }
+            self.levels.last_mut().expect("open level").charset = parsed.charset;
+            if self.options.charset_replace {
+                self.open_value_array();
+                self.fmt.begin_array_value(&mut self.buf, true);
+                write_string(&mut self.buf, "ISO_IR 192");
+                self.close_value_array();
+                self.close_member();
+                return Ok(());
+            }
+        }
+        let charset = if text::uses_specific_charset(vr) {
+            self.levels.last().expect("open level").charset
+        } else {
+            CharacterSet::Default
+        };
+        let resets: &[u8] = match vr {
+            Vr::PN => b"\\^=",
+            _ if text::is_multi_valued(vr) => b"\\",
+            _ => b"",
+        };
+        self.text.clear();
+        let report = charset.decode(raw, resets, &mut self.text);
+        self.report_decoding(report, tag, offset);
+        if self.options.convert_un && tag.is_private_creator() {
+            let creator = text::trim(Vr::LO, &self.text).to_string();
+            let level = self.levels.last_mut().expect("open level");
+            level
+                .creators
+                .push((tag.group(), tag.element() as u8, creator));
+        }
+
+        let text = std::mem::take(&mut self.text);
+        let result = self.write_text_values(header, &text, offset);
+        self.text = text;
+        result
+    }
+
+    fn write_text_values(&mut self, header: Header, text: &str, offset: u64) -> Result<(), JsonError> {
+        let vr = header.vr;
+        let multi = text::is_multi_valued(vr);
+        let whole = text::trim(vr, text);
+        if whole.is_empty() || (multi && whole.bytes().all(|b| b == b' ' || b == b'\0')) {
+            // Only padding: an empty element (R5).
+            self.close_member();
+            return Ok(());
+        }
+        self.open_value_array();
+        // PS3.18 F.2.4 (R18): multi-valued strings are split on the backslash.
+        let values: Box<dyn Iterator<Item = &str>> = if multi {
+            Box::new(text.split('\\'))
+        } else {
+            Box::new(std::iter::once(text))
+        };
+        for (i, value) in values.enumerate() {
+            self.fmt.begin_array_value(&mut self.buf, i == 0);
+            let value = text::trim(vr, value);
+            if value.is_empty() {
+                // PS3.18 F.2.5 (R6): an empty value among several is null.
+                self.buf.extend_from_slice(b"null");
+                continue;
+            }
+            match vr {
+                Vr::IS | Vr::DS => {
+                    match numbers::write_decimal(&mut self.buf, value, vr, self.options.numbers) {
+                        Ok(DecimalOutcome::Invalid) => {
+                            self.warn(JsonWarningKind::InvalidNumber, header.tag, offset)
+                        }
+                        Ok(_) => {}
+                        Err(()) => {
+                            return Err(JsonError::InvalidNumber {
+                                tag: header.tag,
+                                offset,
+                            })
+                        }
+                    }
+                }
+                Vr::PN => {
+                    // PS3.18 F.2.2 (R7, R8): component groups as members, only the non-empty ones.
+                    if !text::write_person_name(&mut self.buf, value) {
+                        self.warn(JsonWarningKind::PersonNameGroups, header.tag, offset);
+                    }
+                }
+                _ => write_string(&mut self.buf, value),
+            }
+        }
+        self.close_value_array();
+        self.close_member();
+        Ok(())
+    }
+
+    fn report_decoding(&mut self, report: DecodeReport, tag: Tag, offset: u64) {
+        if report.replaced {
+            self.warn(JsonWarningKind::CharacterReplaced, tag, offset);
+        }
+        if report.undeclared {
+            self.warn(JsonWarningKind::UndeclaredCharacterSet, tag, offset);
+        }
+    }
+
+    // ---- sequences and items -------------------------------------------------------------------------
+
+    fn start_sequence(&mut self, tag: Tag, offset: u64) {
+        if !matches!(self.element, Element::Idle) {
+            return;
+        }
+        if self.skipped(tag) || !self.open_member(tag, Vr::SQ, offset) {
+            // CP-246 UN sequences are written as SQ (that is what they are); anything else skipped.
+            self.element = Element::Skip { depth: 1 };
+            return;
+        }
+        self.seqs.push(Sequence { items: 0 });
+        self.path.push(PathStep {
+            sequence: tag,
+            item: 0,
+        });
+    }
+
+    fn start_item(&mut self, _len: dcmflow_core::Length, offset: u64) -> Result<(), JsonError> {
+        if let Element::Pixels(pixels) = &mut self.element {
+            if pixels.first_item_offset.is_none() {
+                pixels.first_item_offset = Some(offset);
+                self.decide_pixels(offset)?;
+            }
+            if let Element::Pixels(pixels) = &mut self.element {
+                // The item header goes into the encapsulated value field as it stands in the file.
+                let len = match _len {
+                    dcmflow_core::Length::Defined(n) => n,
+                    dcmflow_core::Length::Undefined => u32::MAX,
+                };
+                let mut header = [0xFE, 0xFF, 0x00, 0xE0, 0, 0, 0, 0];
+                header[4..].copy_from_slice(&len.to_le_bytes());
+                feed_pixels(pixels, &header, &mut self.base64, &mut self.buf)?;
+            }
+            return Ok(());
+        }
+        let Some(seq) = self.seqs.last_mut() else {
+            return Err(JsonError::TokenOrder);
+        };
+        let first = seq.items == 0;
+        seq.items += 1;
+        if let Some(step) = self.path.last_mut() {
+            step.item += 1;
+        }
+        if first {
+            self.open_value_array();
+        }
+        self.fmt.begin_array_value(&mut self.buf, first);
+        self.fmt.begin_object(&mut self.buf);
+        let charset = self.levels.last().expect("open level").charset;
+        self.levels.push(Level::new(charset));
+        Ok(())
+    }
+
+    fn end_item(&mut self) {
+        if matches!(self.element, Element::Pixels(_)) {
+            return;
+        }
+        if self.levels.len() < 2 {
+            return;
+        }
+        let mut level = self.levels.pop().expect("checked");
+        // PS3.18 F.2.5 (R19): an empty item is `{}`.
+        let empty = level.close(&mut self.buf, self.flushed, &mut self.fmt);
+        self.fmt.end_object(&mut self.buf, empty);
+    }
+
+    fn end_sequence(&mut self, offset: u64) -> Result<(), JsonError> {
+        if let Element::Pixels(_) = self.element {
+            return self.end_pixels(offset);
+        }
+        let Some(seq) = self.seqs.pop() else {
+            return Err(JsonError::TokenOrder);
+        };
+        self.path.pop();
+        if seq.items > 0 {
+            self.close_value_array();
+        }
+        self.close_member();
+        Ok(())
+    }
+
+    // ---- encapsulated pixel data ---------------------------------------------------------------------
+
+    fn start_pixels(&mut self, tag: Tag, vr: Vr, offset: u64) {
+        if !matches!(self.element, Element::Idle) {
+            return;
+        }
+        if !self.open_member(tag, vr, offset) {
+            self.element = Element::Skip { depth: 1 };
+            return;
+        }
+        self.element = Element::Pixels(Pixels {
+            tag,
+            target: PixelTarget::Undecided,
+            first_item_offset: None,
+        });
+    }
+
+    /// DESIGN §6 (R15): encapsulated pixel data is never written empty: InlineBinary of the encapsulated
+    /// value field (items of the offset table and fragments), or one BulkDataURI for the element.
+    fn decide_pixels(&mut self, first_item_offset: u64) -> Result<(), JsonError> {
+        let Element::Pixels(pixels) = &self.element else {
+            return Ok(());
+        };
+        let tag = pixels.tag;
+        let decision = match self.bulk.as_deref_mut() {
+            Some(handler) => handler
+                .decide(&BulkElement {
+                    path: &self.path,
+                    tag,
+                    vr: Vr::OB,
+                    offset: first_item_offset,
+                    length: None,
+                    source_is_le_bytes: true,
+                })
+                .map_err(|e| JsonError::Bulk { kind: e.kind(), tag })?,
+            None => BulkDecision::Inline,
+        };
+        let target = match decision {
+            BulkDecision::Inline => {
+                self.open_value_key(b"\"InlineBinary\"");
+                self.buf.push(b'"');
+                PixelTarget::Inline
+            }
+            BulkDecision::Uri(uri) => {
+                self.write_bulk_uri(&uri);
+                PixelTarget::Referenced
+            }
+            BulkDecision::Stream { uri, sink } => {
+                self.write_bulk_uri(&uri);
+                PixelTarget::Sink(sink)
+            }
+            BulkDecision::UriAfter(f) => PixelTarget::UriAfter(f),
+        };
+        if let Element::Pixels(pixels) = &mut self.element {
+            pixels.target = target;
+        }
+        Ok(())
+    }
+
+    fn end_pixels(&mut self, offset: u64) -> Result<(), JsonError> {
+        let Element::Pixels(pixels) = std::mem::replace(&mut self.element, Element::Idle) else {
+            return Ok(());
+        };
+        match pixels.target {
+            PixelTarget::Undecided | PixelTarget::Referenced => {}
+            PixelTarget::Inline => {
+                self.base64.finish(&mut self.buf);
+                self.buf.push(b'"');
+            }
+            PixelTarget::Sink(mut sink) => sink.flush().map_err(|e| JsonError::Bulk {
+                kind: e.kind(),
+                tag: pixels.tag,
+            })?,
+            PixelTarget::UriAfter(uri) => {
+                let start = pixels.first_item_offset.unwrap_or(offset);
+                self.write_bulk_uri(&uri(offset - start));
+            }
+        }
+        self.close_member();
+        Ok(())
+    }
+}
+
+fn feed_pixels(
+    pixels: &mut Pixels,
+    bytes: &[u8],
+    base64: &mut Base64Encoder,
+    buf: &mut Vec<u8>,
+) -> Result<(), JsonError> {
+    match &mut pixels.target {
+        PixelTarget::Inline => base64.push(bytes, buf),
+        PixelTarget::Sink(sink) => sink.write_all(bytes).map_err(|e| JsonError::Bulk {
+            kind: e.kind(),
+            tag: pixels.tag,
+        })?,
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Writes the complete numbers in `bytes` (plus any carried partial one) as array values.
+fn write_numbers<F: Formatter>(
+    numbers: &mut Numbers,
+    mut bytes: &[u8],
+    buf: &mut Vec<u8>,
+    fmt: &mut F,
+) {
+    let unit = numbers.unit;
+    if numbers.pending_len > 0 {
+        let take = (unit - numbers.pending_len).min(bytes.len());
+        numbers.pending[numbers.pending_len..numbers.pending_len + take]
+            .copy_from_slice(&bytes[..take]);
+        numbers.pending_len += take;
+        bytes = &bytes[take..];
+        if numbers.pending_len < unit {
+            return;
+        }
+        let word = numbers.pending;
+        numbers.pending_len = 0;
+        write_number(numbers, &word[..unit], buf, fmt);
+    }
+    let mut words = bytes.chunks_exact(unit);
+    for word in &mut words {
+        write_number(numbers, word, buf, fmt);
+    }
+    let rest = words.remainder();
+    numbers.pending[..rest.len()].copy_from_slice(rest);
+    numbers.pending_len = rest.len();
+}
+
+fn write_number<F: Formatter>(numbers: &mut Numbers, word: &[u8], buf: &mut Vec<u8>, fmt: &mut F) {
+    if numbers.count == 0 {
+        fmt.begin_member(buf, false);
+        buf.extend_from_slice(b"\"Value\"");
+        fmt.name_separator(buf);
+        fmt.begin_array(buf);
+    }
+    fmt.begin_array_value(buf, numbers.count == 0);
+    numbers.count += 1;
+    let be = numbers.big_endian;
+    macro_rules! read {
+        ($t:ty) => {{
+            let a = word.try_into().expect("unit-sized word");
+            if be {
+                <$t>::from_be_bytes(a)
+            } else {
+                <$t>::from_le_bytes(a)
+            }
+        }};
+    }
+    use std::io::Write as _;
+    match numbers.header.vr {
+        Vr::US => {
+            let _ = write!(buf, "{}", read!(u16));
+        }
+        Vr::SS => {
+            let _ = write!(buf, "{}", read!(i16));
+        }
+        Vr::UL => {
+            let _ = write!(buf, "{}", read!(u32));
+        }
+        Vr::SL => {
+            let _ = write!(buf, "{}", read!(i32));
+        }
+        Vr::SV => numbers::write_i64(buf, read!(i64)),
+        Vr::UV => numbers::write_u64(buf, read!(u64)),
+        Vr::FL => {
+            if !numbers::write_float(buf, read!(f32) as f64, true) {
+                numbers.non_finite = true;
+            }
+        }
+        Vr::FD => {
+            if !numbers::write_float(buf, read!(f64), false) {
+                numbers.non_finite = true;
+            }
+        }
+        Vr::AT => {
+            // PS3.18 F.2.3 (R12): AT as "GGGGEEEE"; the group and element are each in file byte order.
+            let (group, element) = if be {
+                (
+                    u16::from_be_bytes([word[0], word[1]]),
+                    u16::from_be_bytes([word[2], word[3]]),
+                )
+            } else {
+                (
+                    u16::from_le_bytes([word[0], word[1]]),
+                    u16::from_le_bytes([word[2], word[3]]),
+                )
+            };
+            let mut text = [0u8; 10];
+            text[0] = b'"';
+            text[9] = b'"';
+            hex8((group as u32) << 16 | element as u32, &mut text[1..9]);
+            buf.extend_from_slice(&text);
+        }
+        _ => unreachable!("only binary number VRs reach write_number"),
+    }
+}
+
+fn hex8(value: u32, out: &mut [u8]) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for (i, b) in out.iter_mut().enumerate().take(8) {
+        *b = HEX[((value >> (28 - 4 * i)) & 0xF) as usize];
+    }
+}
