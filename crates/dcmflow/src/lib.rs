@@ -1,7 +1,10 @@
 //! dcmflow: streaming DICOM transcoding without a tree.
 //!
-//! Today: [`convert`] re-encodes DICOM between the uncompressed transfer syntaxes (and keeps encapsulated
-//! files as they are). DICOM JSON in both directions is still to come (see README).
+//! - [`dicom_to_json`]: DICOM → DICOM JSON (PS3.18 Annex F), streamed.
+//! - [`convert`]: re-encodes DICOM between the uncompressed transfer syntaxes (encapsulated files are
+//!   carried as they are).
+//!
+//! JSON → DICOM is still to come (see README).
 //!
 //! ```
 //! use dcmflow::{convert, ConvertOptions};
@@ -16,7 +19,12 @@
 #![forbid(unsafe_code)]
 
 mod convert;
+mod to_json;
 
 pub use convert::{convert, convert_reader, ConvertError, ConvertOptions, Report};
 pub use dcmflow_core as core;
 pub use dcmflow_dicom as dicom;
+pub use dcmflow_json as json;
+pub use to_json::{
+    dicom_to_json, dicom_to_json_reader, dicom_to_json_with, JsonReport, ToJsonError, ToJsonOptions,
+};

@@ -77,7 +77,10 @@ pub struct ParsedCharacterSet {
 enum Term {
     Whole(CharacterSet),
     /// An ISO 2022 term: its G0 and G1 sets as the initial state when it is value 1.
-    Extension { g0: Set, g1: Option<Set> },
+    Extension {
+        g0: Set,
+        g1: Option<Set>,
+    },
 }
 
 fn term(name: &str) -> Option<Term> {
@@ -145,7 +148,10 @@ impl CharacterSet {
     /// Reads a (0008,0005) value as stored (padding included).
     pub fn parse(value: &[u8]) -> ParsedCharacterSet {
         let text = String::from_utf8_lossy(value);
-        let terms: Vec<&str> = text.split('\\').map(|t| t.trim_matches([' ', '\0'])).collect();
+        let terms: Vec<&str> = text
+            .split('\\')
+            .map(|t| t.trim_matches([' ', '\0']))
+            .collect();
         let mut unknown_term = false;
         let mut first = None;
         for (i, name) in terms.iter().enumerate() {
@@ -335,7 +341,9 @@ impl Iso2022 {
                 for &b in run {
                     // JIS X 0201 Katakana 0xA1–0xDF is U+FF61–U+FF9F (halfwidth forms), in order.
                     match b {
-                        0xA1..=0xDF => out.push(char::from_u32(0xFF61 + (b - 0xA1) as u32).unwrap()),
+                        0xA1..=0xDF => {
+                            out.push(char::from_u32(0xFF61 + (b - 0xA1) as u32).unwrap())
+                        }
                         _ => {
                             out.push(char::REPLACEMENT_CHARACTER);
                             report.replaced = true;
@@ -421,7 +429,10 @@ mod tests {
         assert_eq!(decode("ISO_IR 100", b"Buc^J\xe9r\xf4me").0, "Buc^Jérôme");
         assert_eq!(decode("ISO_IR 144", b"\xbb\xee\xdA").0, "Люк");
         assert_eq!(decode("ISO_IR 126", b"\xc4\xe9\xef").0, "Διο");
-        assert_eq!(decode("ISO_IR 192", "Wang^XiaoDong=王".as_bytes()).0, "Wang^XiaoDong=王");
+        assert_eq!(
+            decode("ISO_IR 192", "Wang^XiaoDong=王".as_bytes()).0,
+            "Wang^XiaoDong=王"
+        );
     }
 
     #[test]
@@ -442,7 +453,10 @@ mod tests {
     fn iso2022_japanese_switches_and_resets() {
         // PS3.5 H.3.1 style: Yamada^Tarou=山田^太郎 (ESC $ B ... ESC ( B around the kanji).
         let bytes = b"Yamada^Tarou=\x1b$B;3ED\x1b(B^\x1b$BB@O:\x1b(B";
-        assert_eq!(decode("\\ISO 2022 IR 87", bytes).0, "Yamada^Tarou=山田^太郎");
+        assert_eq!(
+            decode("\\ISO 2022 IR 87", bytes).0,
+            "Yamada^Tarou=山田^太郎"
+        );
         // Half-width katakana through G1 (ISO 2022 IR 13 as value 1).
         assert_eq!(
             decode("ISO 2022 IR 13\\ISO 2022 IR 87", b"\xd4\xcf\xc0\xde").0,

@@ -56,9 +56,9 @@ pub struct BulkElement<'a> {
     pub offset: u64,
     /// Value length; `None` for encapsulated pixel data, whose length is known only at its end.
     pub length: Option<u64>,
-    /// True when the source bytes are little-endian as they stand (so a reference into the source file is
-    /// valid bulk data; big-endian OW/OF/… and deflated sources are not).
-    pub source_is_le_bytes: bool,
+    /// True when the bytes at `offset` in the source file are this value's bulk data as they stand
+    /// (little-endian, not deflated), so a reference into the source file is valid.
+    pub in_place: bool,
 }
 
 /// What to do with one element.
@@ -153,7 +153,7 @@ pub struct SourceReference {
 
 impl BulkHandler for SourceReference {
     fn decide(&mut self, element: &BulkElement<'_>) -> io::Result<BulkDecision> {
-        if !self.selection.selects(element) || !element.source_is_le_bytes {
+        if !self.selection.selects(element) || !element.in_place {
             return Ok(BulkDecision::Inline);
         }
         let base = format!("{}?offset={}&length=", self.source_uri, element.offset);
@@ -231,7 +231,7 @@ mod tests {
             vr,
             offset: 100,
             length,
-            source_is_le_bytes: true,
+            in_place: true,
         }
     }
 
@@ -262,7 +262,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let mut be = element(Vr::OW, Some(8), &[]);
-        be.source_is_le_bytes = false;
+        be.in_place = false;
         assert!(matches!(handler.decide(&be).unwrap(), BulkDecision::Inline));
     }
 }

@@ -6,13 +6,14 @@
 //! by chunk or sent out as bulk data.
 //!
 //! ```
-//! use dcmflow_core::{Header, Tag, Token, Vr};
+//! use dcmflow_core::{Encoding, Header, Tag, Token, Vr};
 //! use dcmflow_json::{Compact, JsonOptions, JsonWriter};
 //!
 //! let mut writer = JsonWriter::new(Vec::new(), Compact, JsonOptions::default());
 //! let header = Header { tag: Tag(0x0010_0010), vr: Vr::PN, len: 8 };
-//! writer.write_token(&Token::Element(header), 0, false).unwrap();
-//! writer.write_token(&Token::Value { bytes: b"Doe^John", last: true }, 8, false).unwrap();
+//! let le = Encoding::EXPLICIT_LE;
+//! writer.write_token(&Token::Element(header), 0, le).unwrap();
+//! writer.write_token(&Token::Value { bytes: b"Doe^John", last: true }, 8, le).unwrap();
 //! let json = writer.finish().unwrap();
 //! assert_eq!(json, br#"{"00100010":{"vr":"PN","Value":[{"Alphabetic":"Doe^John"}]}}"#);
 //! ```
@@ -30,7 +31,9 @@ use std::fmt;
 
 use dcmflow_core::{Tag, Vr};
 
-pub use bulk::{BulkDecision, BulkElement, BulkHandler, BulkSelection, PathStep, SideFiles, SourceReference};
+pub use bulk::{
+    BulkDecision, BulkElement, BulkHandler, BulkSelection, PathStep, SideFiles, SourceReference,
+};
 pub use format::{Compact, Formatter, Pretty};
 pub use numbers::NumberPolicy;
 pub use writer::{JsonOptions, JsonWriter};
@@ -39,7 +42,10 @@ pub use writer::{JsonOptions, JsonWriter};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JsonError {
     /// The output failed (offset: JSON bytes written before the failure).
-    Write { kind: std::io::ErrorKind, offset: u64 },
+    Write {
+        kind: std::io::ErrorKind,
+        offset: u64,
+    },
     /// A bulk data sink or handler failed.
     Bulk { kind: std::io::ErrorKind, tag: Tag },
     /// Under `NumberPolicy::Number`, an IS/DS value that is not a number (DCMTK `-in`).
@@ -105,7 +111,9 @@ pub struct JsonWarning {
 impl fmt::Display for JsonWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = match self.kind {
-            JsonWarningKind::InvalidNumber => "not a valid IS/DS number; written as a string".to_string(),
+            JsonWarningKind::InvalidNumber => {
+                "not a valid IS/DS number; written as a string".to_string()
+            }
             JsonWarningKind::NonFiniteFloat => {
                 "NaN or infinity; written as a string (JSON has no such numbers)".to_string()
             }

@@ -35,14 +35,18 @@ pub enum DecimalOutcome {
     Invalid,
 }
 
-/// Writes one trimmed, non-empty IS or DS value. `Err(())` only under [`NumberPolicy::Number`] for a value
+/// An IS/DS value that is not a number, under [`NumberPolicy::Number`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NotANumber;
+
+/// Writes one trimmed, non-empty IS or DS value. Fails only under [`NumberPolicy::Number`], for a value
 /// that is not a number.
 pub fn write_decimal(
     out: &mut Vec<u8>,
     text: &str,
     vr: Vr,
     policy: NumberPolicy,
-) -> Result<DecimalOutcome, ()> {
+) -> Result<DecimalOutcome, NotANumber> {
     if policy == NumberPolicy::String {
         write_string(out, text);
         return Ok(DecimalOutcome::Verbatim);
@@ -53,7 +57,7 @@ pub fn write_decimal(
     };
     if !valid {
         if policy == NumberPolicy::Number {
-            return Err(());
+            return Err(NotANumber);
         }
         write_string(out, text);
         return Ok(DecimalOutcome::Invalid);
@@ -224,7 +228,10 @@ mod tests {
     #[test]
     fn ds_verbatim_when_already_json() {
         for t in ["12", "-0.5", "1E+05", "1e-7", "0", "0.25"] {
-            assert_eq!(decimal(t, Vr::DS), (t.to_string(), DecimalOutcome::Verbatim));
+            assert_eq!(
+                decimal(t, Vr::DS),
+                (t.to_string(), DecimalOutcome::Verbatim)
+            );
         }
     }
 
@@ -273,7 +280,7 @@ mod tests {
         let mut out = Vec::new();
         assert_eq!(
             write_decimal(&mut out, "1,5", Vr::DS, NumberPolicy::Number),
-            Err(())
+            Err(NotANumber)
         );
         write_decimal(&mut out, "12", Vr::IS, NumberPolicy::String).unwrap();
         assert_eq!(out, b"\"12\"");

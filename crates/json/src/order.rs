@@ -98,10 +98,7 @@ impl Level {
         let duplicate = self.last_tag == Some(tag)
             || self.flushed_max == Some(tag)
             || self.deferred.last().is_some_and(|d| d.tag == tag)
-            || self
-                .spans
-                .binary_search_by_key(&tag, |s| s.tag)
-                .is_ok();
+            || self.spans.binary_search_by_key(&tag, |s| s.tag).is_ok();
         if duplicate {
             return Admission::Duplicate;
         }
@@ -128,7 +125,7 @@ impl Level {
             body_start: base + buf.len() as u64,
         });
         self.members += 1;
-        if self.last_tag.map_or(true, |last| tag > last) {
+        if self.last_tag.is_none_or(|last| tag > last) {
             self.last_tag = Some(tag);
         }
     }
@@ -201,7 +198,10 @@ mod tests {
     use super::*;
     use crate::format::{Compact, Pretty};
 
-    fn run<F: Formatter + Default>(tags: &[u32], flush_after: Option<usize>) -> (String, Vec<Admission>) {
+    fn run<F: Formatter + Default>(
+        tags: &[u32],
+        flush_after: Option<usize>,
+    ) -> (String, Vec<Admission>) {
         let mut fmt = F::default();
         let mut buf = Vec::new();
         let mut out = Vec::new();

@@ -95,7 +95,13 @@ mod tests {
         );
         assert_eq!(pn("").0, "null");
         assert_eq!(pn("==").0, "null");
-        assert_eq!(pn("a=b=c=d"), (r#"{"Alphabetic":"a","Ideographic":"b","Phonetic":"c"}"#.into(), false));
+        assert_eq!(
+            pn("a=b=c=d"),
+            (
+                r#"{"Alphabetic":"a","Ideographic":"b","Phonetic":"c"}"#.into(),
+                false
+            )
+        );
     }
 
     #[test]

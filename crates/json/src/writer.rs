@@ -13,7 +13,7 @@
 
 use std::io::{self, Write};
 
-use dcmflow_core::{dict, Header, Tag, Token, Vr};
+use dcmflow_core::{dict, Encoding, Header, Tag, Token, Vr};
 use dcmflow_dicom::charset::{CharacterSet, DecodeReport};
 use dcmflow_simd::{Base64Encoder, SwapCarry};
 
@@ -73,6 +73,8 @@ pub struct JsonWriter<'h, W: Write, F: Formatter> {
     warnings: Vec<JsonWarning>,
     warnings_dropped: u64,
     started: bool,
+    /// Whether source offsets address the value bytes in the source file (false for deflated input).
+    offsets_in_file: bool,
 }
 
 impl<W: Write, F: Formatter> std::fmt::Debug for JsonWriter<'_, W, F> {
@@ -161,6 +163,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             warnings: Vec::new(),
             warnings_dropped: 0,
             started: false,
+            offsets_in_file: true,
         }
     }
 
@@ -168,6 +171,12 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
     pub fn with_bulk_handler(mut self, handler: &'h mut dyn BulkHandler) -> Self {
         self.bulk = Some(handler);
         self
+    }
+
+    /// Tells the writer that token offsets do not address bytes of the source file (a deflated data set
+    /// is read from its inflated stream), so bulk data cannot be referenced in place.
+    pub fn set_offsets_in_file(&mut self, in_file: bool) {
+        self.offsets_in_file = in_file;
     }
 
     pub fn warnings(&self) -> &[JsonWarning] {
@@ -184,13 +193,17 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
     }
 
     /// Handles one token. `offset` is the token's byte offset in the source (the reader's
-    /// `token_offset`); `big_endian` whether its value bytes are big-endian.
+    /// `token_offset`, or for a `Value` where its bytes start); `encoding` the data set's encoding (the
+    /// reader's `encoding()`), which says the byte order of values and whether VRs were on the wire.
     pub fn write_token(
         &mut self,
         token: &Token<'_>,
         offset: u64,
-        big_endian: bool,
+        encoding: Encoding,
     ) -> Result<(), JsonError> {
+        if self.levels.is_empty() {
+            return Err(JsonError::TokenOrder); // a token after Eof
+        }
         if !self.started {
             self.started = true;
             self.fmt.begin_object(&mut self.buf);
@@ -210,7 +223,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             return Ok(());
         }
         match *token {
-            Token::Element(header) => self.start_element(header, offset, big_endian),
+            Token::Element(header) => self.start_element(header, offset, encoding),
             Token::Value { bytes, last } => self.value(bytes, last, offset)?,
             Token::SequenceStart { tag, .. } => self.start_sequence(tag, offset),
             Token::PixelSequenceStart { tag, vr } => self.start_pixels(tag, vr, offset),
@@ -236,6 +249,9 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
     }
 
     fn finish_document(&mut self) -> Result<(), JsonError> {
+        if self.levels.is_empty() {
+            return Ok(()); // Eof was seen already
+        }
         if self.levels.len() != 1 {
             return Err(JsonError::TokenOrder);
         }
@@ -315,8 +331,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
         self.buf.extend_from_slice(b"\"vr\"");
         self.fmt.name_separator(&mut self.buf);
         let vr = vr.bytes();
-        self.buf
-            .extend_from_slice(&[b'"', vr[0], vr[1], b'"']);
+        self.buf.extend_from_slice(&[b'"', vr[0], vr[1], b'"']);
         true
     }
 
@@ -354,17 +369,26 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
         tag.is_group_length() || (tag.group() == 0x0002 && !self.options.write_meta)
     }
 
-    fn start_element(&mut self, mut header: Header, offset: u64, mut big_endian: bool) {
+    fn start_element(&mut self, mut header: Header, offset: u64, encoding: Encoding) {
         if self.skipped(header.tag) {
             self.element = Element::Skip { depth: 0 };
             return;
         }
-        if header.vr == Vr::UN && self.options.convert_un {
-            if let Some(vr) = self.resolve_un(header.tag) {
-                self.warn(JsonWarningKind::UnConverted(vr), header.tag, offset);
-                header.vr = vr;
-                // PS3.5 6.2.2: a UN value keeps the Little Endian encoding it had when it was read as UN.
-                big_endian = false;
+        let mut big_endian = encoding.big_endian;
+        if header.vr == Vr::UN {
+            if !encoding.explicit_vr {
+                // Implicit VR: UN only says the reader's public dictionary does not know the tag; a
+                // private tag is looked up through its creator, as DCMTK and pydicom do.
+                if let Some(vr) = self.resolve_un(header.tag) {
+                    header.vr = vr;
+                }
+            } else if self.options.convert_un {
+                if let Some(vr) = self.resolve_un(header.tag) {
+                    self.warn(JsonWarningKind::UnConverted(vr), header.tag, offset);
+                    header.vr = vr;
+                    // PS3.5 6.2.2: a UN value keeps the Little Endian encoding it had when read as UN.
+                    big_endian = false;
+                }
             }
         }
         if !self.open_member(header.tag, header.vr, offset) {
@@ -457,7 +481,10 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                         Ok(())
                     }
                 });
-                result.map_err(|e| JsonError::Bulk { kind: e.kind(), tag })?;
+                result.map_err(|e| JsonError::Bulk {
+                    kind: e.kind(),
+                    tag,
+                })?;
                 if last {
                     self.close_member();
                 }
@@ -467,18 +494,18 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                     self.close_member();
                 }
             }
-            Element::Pixels(pixels) => feed_pixels(
-                pixels,
-                bytes,
-                &mut self.base64,
-                &mut self.buf,
-            )?,
+            Element::Pixels(pixels) => feed_pixels(pixels, bytes, &mut self.base64, &mut self.buf)?,
         }
         Ok(())
     }
 
     /// The first value chunk of an element: bulk or inline, and the state for the rest.
-    fn begin_value(&mut self, header: Header, big_endian: bool, offset: u64) -> Result<(), JsonError> {
+    fn begin_value(
+        &mut self,
+        header: Header,
+        big_endian: bool,
+        offset: u64,
+    ) -> Result<(), JsonError> {
         let vr = header.vr;
         if header.len == 0 {
             // PS3.18 F.2.5 (R5): an empty element has no Value.
@@ -498,14 +525,12 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                     vr,
                     offset,
                     length: Some(header.len as u64),
-                    source_is_le_bytes: swap_unit == 1,
+                    in_place: swap_unit == 1 && self.offsets_in_file,
                 };
-                let decision = handler
-                    .decide(&element)
-                    .map_err(|e| JsonError::Bulk {
-                        kind: e.kind(),
-                        tag: header.tag,
-                    })?;
+                let decision = handler.decide(&element).map_err(|e| JsonError::Bulk {
+                    kind: e.kind(),
+                    tag: header.tag,
+                })?;
                 match decision {
                     BulkDecision::Inline => {}
                     BulkDecision::Uri(uri) => {
@@ -536,7 +561,8 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                 Element::Numbers(Numbers {
                     header,
                     big_endian,
-                    unit: vr.swap_unit(),
+                    // AT is two 16-bit numbers: its value unit is 4 bytes, its swap unit 2.
+                    unit: if vr == Vr::AT { 4 } else { vr.swap_unit() },
                     pending: [0; 8],
                     pending_len: 0,
                     count: 0,
@@ -611,7 +637,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
         self.text.clear();
         let report = charset.decode(raw, resets, &mut self.text);
         self.report_decoding(report, tag, offset);
-        if self.options.convert_un && tag.is_private_creator() {
+        if tag.is_private_creator() {
             let creator = text::trim(Vr::LO, &self.text).to_string();
             let level = self.levels.last_mut().expect("open level");
             level
@@ -625,7 +651,12 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
         result
     }
 
-    fn write_text_values(&mut self, header: Header, text: &str, offset: u64) -> Result<(), JsonError> {
+    fn write_text_values(
+        &mut self,
+        header: Header,
+        text: &str,
+        offset: u64,
+    ) -> Result<(), JsonError> {
         let vr = header.vr;
         let multi = text::is_multi_valued(vr);
         let whole = text::trim(vr, text);
@@ -656,7 +687,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                             self.warn(JsonWarningKind::InvalidNumber, header.tag, offset)
                         }
                         Ok(_) => {}
-                        Err(()) => {
+                        Err(numbers::NotANumber) => {
                             return Err(JsonError::InvalidNumber {
                                 tag: header.tag,
                                 offset,
@@ -801,9 +832,12 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                     vr: Vr::OB,
                     offset: first_item_offset,
                     length: None,
-                    source_is_le_bytes: true,
+                    in_place: self.offsets_in_file,
                 })
-                .map_err(|e| JsonError::Bulk { kind: e.kind(), tag })?,
+                .map_err(|e| JsonError::Bulk {
+                    kind: e.kind(),
+                    tag,
+                })?,
             None => BulkDecision::Inline,
         };
         let target = match decision {

@@ -1,5 +1,6 @@
-//! The `dcmflow` command: `dump` and `convert` today (see `dcmflow --help`).
+//! The `dcmflow` command: `dcm2json`, `dump` and `convert` (see `dcmflow --help`).
 
+mod dcm2json;
 mod dump;
 
 use std::fs::File;
@@ -16,8 +17,13 @@ use dcmflow_core::TransferSyntax;
 mod exit {
     pub const COMMANDLINE: u8 = 1;
     pub const CANNOT_READ_INPUT: u8 = 20;
+    pub const NO_INPUT_FILES: u8 = 21;
     pub const CANNOT_WRITE_OUTPUT: u8 = 40;
     pub const CANNOT_CONVERT: u8 = 60;
+    /// dcm2json: EXITCODE_CANNOT_CONVERT_TO_UNICODE.
+    pub const CANNOT_CONVERT_TO_UNICODE: u8 = 80;
+    /// dcm2json: EXITCODE_CANNOT_WRITE_VALID_JSON.
+    pub const CANNOT_WRITE_VALID_JSON: u8 = 81;
 }
 
 #[derive(Parser)]
@@ -33,6 +39,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Convert DICOM to the DICOM JSON Model (PS3.18 Annex F), streamed, like DCMTK's dcm2json.
+    #[command(after_help = dcm2json::AFTER_HELP, allow_hyphen_values = false)]
+    Dcm2json(dcm2json::Dcm2JsonArgs),
     /// List the elements of a DICOM file, one line each, like dcmdump.
     #[command(
         after_help = "Examples:\n  dcmflow dump image.dcm\n  cat image.dcm | dcmflow dump -\n  dcmflow dump --bare +ti dataset.bin"
@@ -122,7 +131,8 @@ fn open_input(path: &Path) -> io::Result<Box<dyn Read>> {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let args = dcm2json::translate_dcmtk_spellings(std::env::args().collect());
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { exit::COMMANDLINE } else { 0 };
@@ -131,6 +141,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Dcm2json(args) => dcm2json::run(args),
         Command::Dump {
             input,
             input_options,

@@ -1,0 +1,162 @@
+//! DICOM → DICOM JSON: the reader's tokens straight into the JSON writer.
+
+use std::io::{Read, Write};
+
+use dcmflow_core::{Encoding, Error, Token, TransferSyntax, Warning};
+use dcmflow_dicom::{DicomReader, ReaderOptions};
+use dcmflow_json::{
+    BulkHandler, Compact, Formatter, JsonError, JsonOptions, JsonWarning, JsonWriter, Pretty,
+};
+
+#[derive(Clone, Debug, Default)]
+pub struct ToJsonOptions {
+    pub json: JsonOptions,
+    /// Indented output (DCMTK `+fc`); compact by default.
+    pub pretty: bool,
+    pub reader: ReaderOptions,
+}
+
+/// Which side failed, so callers can map it to an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToJsonError {
+    /// The input is not readable DICOM (with its byte offset).
+    Read(Error),
+    /// The JSON could not be written (output failure, bulk sink failure, `-in` on an invalid number).
+    Json(JsonError),
+}
+
+impl std::fmt::Display for ToJsonError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ToJsonError::Read(e) => write!(f, "reading DICOM: {e}"),
+            ToJsonError::Json(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ToJsonError {}
+
+/// What the conversion noticed.
+#[derive(Debug, Default)]
+pub struct JsonReport {
+    pub transfer_syntax: Option<TransferSyntax>,
+    /// Tolerances of the DICOM reader (broken input it read anyway).
+    pub read_warnings: Vec<Warning>,
+    pub read_warnings_dropped: u64,
+    /// What the JSON writer had to do about values (invalid numbers, undecodable text, …).
+    pub json_warnings: Vec<JsonWarning>,
+    pub json_warnings_dropped: u64,
+    /// Bytes of JSON written.
+    pub written: u64,
+}
+
+/// Converts DICOM held in memory (values are borrowed, never copied).
+///
+/// ```
+/// use dcmflow::{dicom_to_json, ToJsonOptions};
+/// // A bare data set, Explicit VR Little Endian: (0010,0010) PN "Doe^John".
+/// let dicom = [0x10, 0x00, 0x10, 0x00, b'P', b'N', 8, 0, b'D', b'o', b'e', b'^', b'J', b'o', b'h', b'n'];
+/// let mut json = Vec::new();
+/// dicom_to_json(&dicom[..], &mut json, &ToJsonOptions::default()).unwrap();
+/// assert_eq!(json, br#"{"00100010":{"vr":"PN","Value":[{"Alphabetic":"Doe^John"}]}}"#);
+/// ```
+pub fn dicom_to_json<W: Write>(
+    input: &[u8],
+    output: W,
+    options: &ToJsonOptions,
+) -> Result<JsonReport, ToJsonError> {
+    let reader = DicomReader::from_slice(input, options.reader.clone());
+    dicom_to_json_with(reader, output, options, None)
+}
+
+/// Converts DICOM from a stream, in memory bounded by the reader's chunk size.
+pub fn dicom_to_json_reader<R: Read, W: Write>(
+    input: R,
+    output: W,
+    options: &ToJsonOptions,
+) -> Result<JsonReport, ToJsonError> {
+    let reader = DicomReader::from_reader(input, options.reader.clone());
+    dicom_to_json_with(reader, output, options, None)
+}
+
+/// The general form: any reader, and an optional bulk data handler (see `dcmflow_json::bulk`).
+pub fn dicom_to_json_with<W: Write>(
+    reader: DicomReader<'_>,
+    output: W,
+    options: &ToJsonOptions,
+    bulk: Option<&mut dyn BulkHandler>,
+) -> Result<JsonReport, ToJsonError> {
+    if options.pretty {
+        run(reader, output, Pretty::default(), options, bulk)
+    } else {
+        run(reader, output, Compact, options, bulk)
+    }
+}
+
+fn run<W: Write, F: Formatter>(
+    mut reader: DicomReader<'_>,
+    output: W,
+    fmt: F,
+    options: &ToJsonOptions,
+    bulk: Option<&mut dyn BulkHandler>,
+) -> Result<JsonReport, ToJsonError> {
+    let mut writer = JsonWriter::new(output, fmt, options.json.clone());
+    if let Some(handler) = bulk {
+        writer = writer.with_bulk_handler(handler);
+    }
+    let mut deflate_checked = false;
+    loop {
+        // A value chunk starts where the reader stands; other tokens report their own offset.
+        let position = reader.position();
+        match reader.read_token().map_err(ToJsonError::Read)? {
+            Token::Value { bytes, last } => writer
+                .write_token(
+                    &Token::Value { bytes, last },
+                    position,
+                    Encoding::EXPLICIT_LE,
+                )
+                .map_err(ToJsonError::Json)?,
+            other => {
+                let token = owned(other);
+                if !deflate_checked && token != Token::Eof {
+                    if let Some(ts) = reader.transfer_syntax() {
+                        writer.set_offsets_in_file(!ts.deflated);
+                        deflate_checked = true;
+                    }
+                }
+                writer
+                    .write_token(&token, reader.token_offset(), reader.encoding())
+                    .map_err(ToJsonError::Json)?;
+                if token == Token::Eof {
+                    break;
+                }
+            }
+        }
+    }
+    let report_warnings = writer.warnings().to_vec();
+    let json_dropped = writer.warnings_dropped();
+    let written = writer.written();
+    writer.finish().map_err(ToJsonError::Json)?;
+    Ok(JsonReport {
+        transfer_syntax: reader.transfer_syntax(),
+        read_warnings: reader.take_warnings(),
+        read_warnings_dropped: reader.warnings_dropped(),
+        json_warnings: report_warnings,
+        json_warnings_dropped: json_dropped,
+        written,
+    })
+}
+
+/// Every token but `Value` owns its data; this re-types it as `'static` (a `Value` becomes `Eof`, which
+/// the caller never passes here).
+fn owned(token: Token<'_>) -> Token<'static> {
+    match token {
+        Token::Element(h) => Token::Element(h),
+        Token::SequenceStart { tag, vr, len } => Token::SequenceStart { tag, vr, len },
+        Token::PixelSequenceStart { tag, vr } => Token::PixelSequenceStart { tag, vr },
+        Token::ItemStart { len } => Token::ItemStart { len },
+        Token::ItemEnd => Token::ItemEnd,
+        Token::SequenceEnd => Token::SequenceEnd,
+        Token::Eof | Token::Value { .. } => Token::Eof,
+    }
+}
