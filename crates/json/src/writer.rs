@@ -26,7 +26,7 @@ use crate::text;
 use crate::{JsonError, JsonWarning, JsonWarningKind};
 
 /// What the writer does beyond the rules of F.2.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct JsonOptions {
     /// IS/DS as numbers or strings (DCMTK `-ia`/`-in`/`-is`).
     pub numbers: NumberPolicy,
@@ -43,6 +43,20 @@ pub struct JsonOptions {
     pub convert_un: bool,
     /// At most this many warnings are kept (the rest are counted).
     pub max_warnings: usize,
+}
+
+impl Default for JsonOptions {
+    fn default() -> Self {
+        JsonOptions {
+            numbers: NumberPolicy::Auto,
+            write_meta: false,
+            quiet_non_finite: false,
+            charset_replace: false,
+            charset_assume: None,
+            convert_un: false,
+            max_warnings: 256,
+        }
+    }
 }
 
 /// Hand the staging buffer to the output once it holds this much.

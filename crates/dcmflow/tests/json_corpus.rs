@@ -1,0 +1,266 @@
+//! DICOM → JSON over whole files: the synthetic corpus (always), the shared real-world corpus and the edge
+//! files (when `../shared` is there; otherwise these say SKIPPED).
+//!
+//! - every output parses with serde_json, an independent parser (valid JSON for every input);
+//! - slice input and `io::Read` input give byte-identical JSON at read steps and chunk sizes 1…4096;
+//! - each edge file gives the output we decided (DESIGN.md §6), not any peer's.
+//!
+//! The value-by-value comparison with pydicom is `tools/compare_json_corpus.py`, run by `.ci/run`.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use dcmflow::dicom::{DicomReader, ReaderOptions};
+use dcmflow::json::bulk::{BulkSelection, SourceReference};
+use dcmflow::{dicom_to_json, dicom_to_json_reader, dicom_to_json_with, ToJsonOptions};
+use dcmflow_core::{Tag, Token};
+
+fn shared_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("DCMFLOW_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    dir.join("corpus").is_dir().then_some(dir)
+}
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files_under(&path, out);
+        } else if path.extension().is_some_and(|e| e == "dcm") {
+            out.push(path);
+        }
+    }
+}
+
+/// An `io::Read` that returns at most `step` bytes per call, like a slow pipe.
+struct Trickle<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.step.min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+fn to_json(data: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    dicom_to_json(data, &mut out, &ToJsonOptions::default()).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// Valid JSON, streaming-equivalent. Returns false when the file is not readable DICOM (slice and stream
+/// must then both fail).
+fn check_file(path: &Path) -> bool {
+    let data = std::fs::read(path).unwrap();
+    let name = path.display();
+    let slice = to_json(&data);
+    let steps: &[usize] = if data.len() <= 64 * 1024 {
+        &[1, 2, 3, 7, 64, 4096]
+    } else {
+        &[7, 64, 4096]
+    };
+    for &step in steps {
+        let options = ToJsonOptions {
+            reader: ReaderOptions {
+                chunk_size: step,
+                ..ReaderOptions::default()
+            },
+            ..ToJsonOptions::default()
+        };
+        let mut streamed = Vec::new();
+        let result = dicom_to_json_reader(Trickle { data: &data, step }, &mut streamed, &options);
+        match (&slice, result) {
+            (Ok(json), Ok(_)) => assert!(
+                *json == streamed,
+                "{name}: stream at step/chunk {step} differs from the slice"
+            ),
+            (Err(_), Err(_)) => {}
+            (a, b) => panic!("{name}: slice {a:?} vs stream at step {step} {b:?}"),
+        }
+    }
+    match slice {
+        Ok(json) => {
+            let value: serde_json::Value = serde_json::from_slice(&json)
+                .unwrap_or_else(|e| panic!("{name}: invalid JSON: {e}"));
+            assert!(value.is_object(), "{name}: top level is not an object");
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+#[test]
+fn synthetic_corpus_gives_valid_streaming_equivalent_json() {
+    let mut files = Vec::new();
+    files_under(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../corpus"),
+        &mut files,
+    );
+    assert!(files.len() >= 20, "synthetic corpus missing");
+    for f in &files {
+        let readable = check_file(f);
+        let regression = f.to_string_lossy().contains("regressions");
+        assert!(readable || regression, "{} does not convert", f.display());
+    }
+}
+
+#[test]
+fn shared_corpus_gives_valid_streaming_equivalent_json() {
+    let Some(shared) = shared_dir() else {
+        eprintln!("SKIPPED: ../shared/corpus not found (set DCMFLOW_SHARED)");
+        return;
+    };
+    let manifest = std::fs::read_to_string(shared.join("corpus/MANIFEST.tsv")).unwrap();
+    let files: Vec<PathBuf> = manifest
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split('\t').next())
+        .filter(|path| !path.is_empty())
+        .map(|path| shared.join("corpus").join(path))
+        .collect();
+    let (mut converted, mut malformed_rejected) = (0, 0);
+    for f in &files {
+        let malformed = f.components().any(|c| c.as_os_str() == "malformed");
+        if check_file(f) {
+            converted += 1;
+        } else {
+            assert!(
+                malformed,
+                "{} is well-formed but does not convert",
+                f.display()
+            );
+            malformed_rejected += 1;
+        }
+    }
+    eprintln!("{converted} files converted, {malformed_rejected} malformed files rejected cleanly");
+    assert!(converted >= 361);
+}
+
+/// Each edge file with the JSON we decided (DESIGN.md §6); the peers' outputs are in ../shared/edge/peers.
+const EDGE_DECISIONS: &[(&str, &str)] = &[
+    (
+        "edge_le.dcm",
+        concat!(
+            r#"{"00080005":{"vr":"CS","Value":["ISO_IR 100"]},"#,
+            r#""00080008":{"vr":"CS","Value":["ORIGINAL",null,"PRIMARY"]},"#,
+            r#""00080018":{"vr":"UI","Value":["1.2.3.4.5"]},"#,
+            r#""00081140":{"vr":"SQ","Value":[{},{"00081150":{"vr":"UI","Value":["1.2.840.10008.5.1.4.1.1.7"]},"00081155":{"vr":"UI","Value":["1.2.3"]}}]},"#,
+            r#""00090010":{"vr":"LO","Value":["ACME 1.0"]},"00091001":{"vr":"LO","Value":["private value"]},"#,
+            r#""00091002":{"vr":"UN","InlineBinary":"AQIDBA=="},"#,
+            r#""00100010":{"vr":"PN","Value":[{"Alphabetic":"Doe^John"},null,{"Ideographic":"Ideo"}]},"#,
+            r#""00180050":{"vr":"DS","Value":[1]},"00180088":{"vr":"DS","Value":[5]},"#,
+            r#""00189087":{"vr":"FD","Value":["NaN",1.5]},"00189089":{"vr":"FD","Value":["Infinity"]},"#,
+            r#""00200012":{"vr":"IS"},"00200013":{"vr":"IS","Value":[12]},"00200020":{"vr":"CS"},"#,
+            r#""00200032":{"vr":"DS","Value":[12,-0.5,7]},"#,
+            r#""00200037":{"vr":"DS","Value":[1,null,0,0.5,-0.5,1E+05]},"#,
+            r#""00280009":{"vr":"AT","Value":["00181063"]},"#,
+            r#""00280030":{"vr":"DS","Value":["NaN",1]},"00281052":{"vr":"DS","Value":["1,5"]},"#,
+            r#""00281053":{"vr":"DS","Value":[1.5]}}"#
+        ),
+    ),
+    (
+        "latin1.dcm",
+        r#"{"00080005":{"vr":"CS","Value":["ISO_IR 100"]},"00100010":{"vr":"PN","Value":[{"Alphabetic":"Müller^Jürgen"}]}}"#,
+    ),
+    (
+        "pn_utf8.dcm",
+        r#"{"00080005":{"vr":"CS","Value":["ISO_IR 192"]},"00100010":{"vr":"PN","Value":[{"Alphabetic":"Yamada^Tarou","Ideographic":"山田^太郎","Phonetic":"やまだ^たろう"}]},"00100020":{"vr":"LO","Value":["ID1"]}}"#,
+    ),
+    (
+        "be.dcm",
+        r#"{"00080005":{"vr":"CS","Value":["ISO_IR 100"]},"00189087":{"vr":"FD","Value":[2.5]},"00280009":{"vr":"AT","Value":["00181063"]},"00281101":{"vr":"US","Value":[3,0,16]},"00281201":{"vr":"OW","InlineBinary":"AgEEAwYF"}}"#,
+    ),
+    (
+        "un_undef.dcm",
+        r#"{"00080005":{"vr":"CS","Value":["ISO_IR 100"]},"00081140":{"vr":"SQ","Value":[{"00081150":{"vr":"UI","Value":["1.2.840.10008.5.1.4.1.1.7"]}}]},"00100010":{"vr":"PN","Value":[{"Alphabetic":"A^B"}]}}"#,
+    ),
+    (
+        "encaps.dcm",
+        r#"{"00280002":{"vr":"US","Value":[1]},"00280004":{"vr":"CS","Value":["MONOCHROME2"]},"00280010":{"vr":"US","Value":[1]},"00280011":{"vr":"US","Value":[1]},"00280100":{"vr":"US","Value":[8]},"00280101":{"vr":"US","Value":[8]},"00280102":{"vr":"US","Value":[7]},"00280103":{"vr":"US","Value":[0]},"7FE00010":{"vr":"OB","InlineBinary":"/v8A4AAAAAD+/wDgBAAAAP/Y/9k="}}"#,
+    ),
+    (
+        "fd_nan2.dcm",
+        r#"{"00189087":{"vr":"FD","Value":[1.5,"NaN"]}}"#,
+    ),
+    (
+        // UTF-8 bytes labelled ISO_IR 100 (what DCMTK json2dcm writes): decoded as the label says.
+        "cs.dcm",
+        r#"{"00080005":{"vr":"CS","Value":["ISO_IR 100"]},"00100010":{"vr":"PN","Value":[{"Alphabetic":"MÃ¼ller"}]}}"#,
+    ),
+];
+
+#[test]
+fn edge_files_give_the_decided_output() {
+    let Some(shared) = shared_dir() else {
+        eprintln!("SKIPPED: ../shared not found (set DCMFLOW_SHARED)");
+        return;
+    };
+    for (name, expected) in EDGE_DECISIONS {
+        let data = std::fs::read(shared.join("edge").join(name)).unwrap();
+        let json = String::from_utf8(to_json(&data).unwrap()).unwrap();
+        assert_eq!(json, *expected, "{name}");
+    }
+    // The same data set in LE and BE gives the same JSON (InlineBinary and numbers are byte-order free).
+    let le = to_json(&std::fs::read(shared.join("edge/rt_le.dcm")).unwrap()).unwrap();
+    let be = to_json(&std::fs::read(shared.join("edge/rt_be.dcm")).unwrap()).unwrap();
+    assert_eq!(le, be);
+}
+
+#[test]
+fn bulk_reference_points_at_the_value_bytes_in_the_source() {
+    let Some(shared) = shared_dir() else {
+        eprintln!("SKIPPED: ../shared not found (set DCMFLOW_SHARED)");
+        return;
+    };
+    let data = std::fs::read(shared.join("edge/bulk.dcm")).unwrap();
+    let mut handler = SourceReference {
+        selection: BulkSelection::binary(1024),
+        source_uri: "file:///bulk.dcm".into(),
+    };
+    let mut out = Vec::new();
+    dicom_to_json_with(
+        DicomReader::from_slice(&data, ReaderOptions::default()),
+        &mut out,
+        &ToJsonOptions::default(),
+        Some(&mut handler),
+    )
+    .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let uri = doc["00281201"]["BulkDataURI"].as_str().unwrap();
+    assert!(doc["00281201"].get("InlineBinary").is_none());
+    let query = uri.split_once('?').unwrap().1;
+    let mut offset = 0usize;
+    let mut length = 0usize;
+    for pair in query.split('&') {
+        let (k, v) = pair.split_once('=').unwrap();
+        match k {
+            "offset" => offset = v.parse().unwrap(),
+            "length" => length = v.parse().unwrap(),
+            _ => panic!("{uri}"),
+        }
+    }
+    // The reader's own view of the value must be exactly those bytes.
+    let mut reader = DicomReader::from_slice(&data, ReaderOptions::default());
+    let mut in_element = false;
+    let value = loop {
+        match reader.read_token().unwrap() {
+            Token::Element(h) => in_element = h.tag == Tag(0x0028_1201),
+            Token::Value { bytes, .. } if in_element => break bytes.to_vec(),
+            Token::Eof => panic!("no (0028,1201)"),
+            _ => {}
+        }
+    };
+    assert_eq!(length, value.len());
+    assert_eq!(&data[offset..offset + length], &value[..]);
+    // The small DS stays inline.
+    assert!(doc["00200037"]["Value"].is_array());
+}
