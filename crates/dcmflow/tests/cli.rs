@@ -127,3 +127,185 @@ fn dcmtk_exit_codes() {
     let help = dcmflow().args(["convert", "--help"]).output().unwrap();
     assert!(help.status.success() && String::from_utf8_lossy(&help.stdout).contains("Examples:"));
 }
+
+// ---- dcm2json -------------------------------------------------------------------------------------------
+
+/// A bare Explicit VR LE data set with a DS that is not a number and a 2 KiB OB.
+fn small_dataset_with_invalid_ds() -> Vec<u8> {
+    let mut ds = Vec::new();
+    ds.extend_from_slice(&[0x18, 0x00, 0x50, 0x00, b'D', b'S', 4, 0]);
+    ds.extend_from_slice(b"1,5 ");
+    ds.extend_from_slice(&[0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0]);
+    ds.extend_from_slice(&2048u32.to_le_bytes());
+    ds.extend((0..2048u32).map(|i| i as u8));
+    ds
+}
+
+#[test]
+fn dcm2json_accepts_dcmtk_spellings_and_gnu_long_options() {
+    let input = synthetic("every_vr_explicit.dcm");
+    let pretty = dcmflow()
+        .arg("dcm2json")
+        .arg("+fc")
+        .arg(&input)
+        .output()
+        .unwrap();
+    let long = dcmflow()
+        .arg("dcm2json")
+        .arg("--formatted-code")
+        .arg(&input)
+        .output()
+        .unwrap();
+    let compact = dcmflow()
+        .arg("dcm2json")
+        .arg("-fc")
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(pretty.status.success() && compact.status.success());
+    assert_eq!(pretty.stdout, long.stdout);
+    assert!(pretty.stdout.starts_with(b"{\n  \""));
+    assert!(compact.stdout.starts_with(b"{\""));
+    let a: serde_json::Value = serde_json::from_slice(&pretty.stdout).unwrap();
+    let b: serde_json::Value = serde_json::from_slice(&compact.stdout).unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn dcm2json_exit_codes_follow_dcmtk() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dcmflow()
+        .args(["dcm2json", "/nonexistent/x.dcm"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(20));
+    let none = dcmflow().arg("dcm2json").output().unwrap();
+    assert_eq!(none.status.code(), Some(21));
+    let bad_option = dcmflow()
+        .args(["dcm2json", "--no-such-option"])
+        .output()
+        .unwrap();
+    assert_eq!(bad_option.status.code(), Some(1));
+
+    let input = dir.path().join("invalid_ds.dcm");
+    std::fs::write(&input, small_dataset_with_invalid_ds()).unwrap();
+    let out = dir.path().join("out.json");
+    std::fs::write(&out, b"precious").unwrap();
+    // -in: an IS/DS that is not a number cannot be written as a JSON number: 81, output untouched.
+    let strict = dcmflow()
+        .args(["dcm2json", "-in"])
+        .arg(&input)
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(strict.status.code(), Some(81));
+    assert_eq!(std::fs::read(&out).unwrap(), b"precious");
+    // Default (-ia): a string with a warning, exit 0.
+    let auto = dcmflow()
+        .arg("dcm2json")
+        .arg(&input)
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(auto.status.success());
+    assert!(String::from_utf8_lossy(&auto.stderr).contains("not a valid IS/DS number"));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(doc["00180050"]["Value"][0], "1,5");
+}
+
+#[test]
+fn dcm2json_unreadable_input_leaves_no_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("truncated.dcm");
+    let mut data = small_dataset_with_invalid_ds();
+    data.truncate(data.len() - 100);
+    std::fs::write(&input, data).unwrap();
+    let out = dir.path().join("out.json");
+    let result = dcmflow()
+        .arg("dcm2json")
+        .arg(&input)
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(result.status.code(), Some(20));
+    assert!(!out.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "temporary files left behind");
+}
+
+#[test]
+fn dcm2json_several_inputs_as_array_and_ndjson() {
+    let a = synthetic("every_vr_explicit.dcm");
+    let b = synthetic("sequences_undefined_big.dcm");
+    let array = dcmflow()
+        .args(["dcm2json", "--array", "+fc"])
+        .arg(&a)
+        .arg(&b)
+        .output()
+        .unwrap();
+    assert!(array.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&array.stdout).unwrap();
+    assert_eq!(doc.as_array().unwrap().len(), 2);
+    let nd = dcmflow()
+        .args(["dcm2json", "--ndjson"])
+        .arg(&a)
+        .arg(&b)
+        .output()
+        .unwrap();
+    assert!(nd.status.success());
+    let lines: Vec<&[u8]> = nd
+        .stdout
+        .split(|&c| c == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    for (line, item) in lines.iter().zip(doc.as_array().unwrap()) {
+        assert_eq!(
+            &serde_json::from_slice::<serde_json::Value>(line).unwrap(),
+            item
+        );
+    }
+    // Without --array/--ndjson a third path is a usage error.
+    let usage = dcmflow()
+        .arg("dcm2json")
+        .arg(&a)
+        .arg(&b)
+        .arg("x.json")
+        .output()
+        .unwrap();
+    assert_eq!(usage.status.code(), Some(1));
+}
+
+#[test]
+fn dcm2json_bulk_files_hold_the_value_and_stdin_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let bulk = dir.path().join("bulk");
+    let data = small_dataset_with_invalid_ds();
+    let mut child = dcmflow()
+        .args(["dcm2json", "-q", "+b", "+bz", "1", "+bd"])
+        .arg(&bulk)
+        .args(["-", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&data).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let uri = doc["7FE00010"]["BulkDataURI"].as_str().unwrap();
+    let name = uri.rsplit('/').next().unwrap();
+    assert!(uri.starts_with("file:///"));
+    let written = std::fs::read(bulk.join(name)).unwrap();
+    assert_eq!(written, data[data.len() - 2048..]);
+    // --bulk-ref needs a file to point into.
+    let refused = dcmflow()
+        .args(["dcm2json", "--bulk-ref", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+}
