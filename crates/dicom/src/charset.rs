@@ -205,12 +205,17 @@ impl CharacterSet {
         matches!(self, CharacterSet::Whole(e) if e == encoding_rs::UTF_8)
     }
 
+    /// True when `bytes` decode to themselves (ASCII, and no ISO 2022 escape sequence): the caller may use
+    /// them as UTF-8 directly, without a copy.
+    pub fn is_identity(self, bytes: &[u8]) -> bool {
+        bytes.is_ascii() && !(matches!(self, CharacterSet::Iso2022 { .. }) && bytes.contains(&ESC))
+    }
+
     /// Decodes `bytes` and appends the text to `out`. `resets` are the delimiters after which ISO 2022
     /// switches back to the initial sets (PS3.5 6.1.2.5.3: `\` between values, `^` and `=` in PN); CR, LF,
     /// FF and TAB always reset.
     pub fn decode(self, bytes: &[u8], resets: &[u8], out: &mut String) -> DecodeReport {
-        let escapes = matches!(self, CharacterSet::Iso2022 { .. }) && bytes.contains(&ESC);
-        if bytes.is_ascii() && !escapes {
+        if self.is_identity(bytes) {
             // Every set DICOM allows is ASCII-compatible in its initial state (ISO-IR 14 Romaji is read
             // as ASCII), so pure-ASCII values without escape sequences, by far the most common, need no
             // table.

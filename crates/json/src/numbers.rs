@@ -6,8 +6,6 @@
 //! shortest text that reads back to the same binary value; NaN and infinities become the strings
 //! `"NaN"`, `"Infinity"`, `"-Infinity"`. SV/UV beyond ±(2^53−1) become strings (F.2.3: "Number or String").
 
-use std::io::Write as _;
-
 use dcmflow_core::Vr;
 
 use crate::escape::write_string;
@@ -179,18 +177,16 @@ pub fn write_float(out: &mut Vec<u8>, value: f64, single: bool) -> bool {
         write_string(out, text);
         return false;
     }
-    let start = out.len();
-    // `{:?}` is Rust's shortest round-trip form, with an exponent for very large or small magnitudes
-    // (`1e-7`, `1.5e16`); every form it produces is an RFC 8259 number. An f32 is formatted as an f32 so
-    // that 0.1f32 is `0.1`, not `0.10000000149011612`.
-    let _ = if single {
-        write!(out, "{:?}", value as f32)
+    // Ryū: the shortest text that reads back to the same binary value, with an exponent for very large or
+    // small magnitudes (`1e-7`, `1.5e16`); every form it produces is an RFC 8259 number. An f32 is
+    // formatted as an f32 so that 0.1f32 is `0.1`, not `0.10000000149011612`.
+    let mut buffer = ryu::Buffer::new();
+    let text = if single {
+        buffer.format_finite(value as f32)
     } else {
-        write!(out, "{value:?}")
+        buffer.format_finite(value)
     };
-    if out[start..].ends_with(b".0") {
-        out.truncate(out.len() - 2);
-    }
+    out.extend_from_slice(text.strip_suffix(".0").unwrap_or(text).as_bytes());
     true
 }
 
@@ -199,19 +195,24 @@ const SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 /// SV: a number within ±(2^53−1), else a string.
 pub fn write_i64(out: &mut Vec<u8>, value: i64) {
-    if value.unsigned_abs() <= SAFE_INTEGER {
-        let _ = write!(out, "{value}");
-    } else {
-        let _ = write!(out, "\"{value}\"");
-    }
+    write_integer(out, value, value.unsigned_abs() <= SAFE_INTEGER);
 }
 
 /// UV: a number up to 2^53−1, else a string.
 pub fn write_u64(out: &mut Vec<u8>, value: u64) {
-    if value <= SAFE_INTEGER {
-        let _ = write!(out, "{value}");
+    write_integer(out, value, value <= SAFE_INTEGER);
+}
+
+/// An integer as a JSON number, or as a string when it is not `exact` in a double.
+pub fn write_integer<I: itoa::Integer>(out: &mut Vec<u8>, value: I, exact: bool) {
+    let mut buffer = itoa::Buffer::new();
+    let text = buffer.format(value).as_bytes();
+    if exact {
+        out.extend_from_slice(text);
     } else {
-        let _ = write!(out, "\"{value}\"");
+        out.push(b'"');
+        out.extend_from_slice(text);
+        out.push(b'"');
     }
 }
 

@@ -85,6 +85,18 @@ impl Level {
         }
     }
 
+    /// Empties the level for reuse (keeping its allocations).
+    pub fn reset(&mut self, charset: CharacterSet) {
+        self.spans.clear();
+        self.members = 0;
+        self.last_tag = None;
+        self.flushed_max = None;
+        self.deferred.clear();
+        self.deferred_bytes = 0;
+        self.charset = charset;
+        self.creators.clear();
+    }
+
     /// Makes room for a member `tag` and writes its separator. `base` is the absolute offset of `buf[0]`.
     pub fn admit<F: Formatter>(
         &mut self,

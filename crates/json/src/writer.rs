@@ -75,6 +75,8 @@ pub struct JsonWriter<'h, W: Write, F: Formatter> {
     /// Bytes already handed to `out`: the absolute offset of `buf[0]`.
     flushed: u64,
     levels: Vec<Level>,
+    /// Closed item levels kept for reuse: an item per frame is common, an allocation per item is not.
+    spare_levels: Vec<Level>,
     seqs: Vec<Sequence>,
     path: Vec<PathStep>,
     element: Element,
@@ -167,6 +169,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             buf: Vec::with_capacity(FLUSH_AT + (FLUSH_AT >> 1)),
             flushed: 0,
             levels: vec![Level::new(charset)],
+            spare_levels: Vec::new(),
             seqs: Vec::new(),
             path: Vec::new(),
             element: Element::Idle,
@@ -648,21 +651,31 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             _ if text::is_multi_valued(vr) => b"\\",
             _ => b"",
         };
-        self.text.clear();
-        let report = charset.decode(raw, resets, &mut self.text);
+        if charset.is_identity(raw) {
+            // The common case: ASCII text is its own UTF-8, written straight from the source bytes.
+            let text = std::str::from_utf8(raw).expect("ASCII is UTF-8");
+            self.note_private_creator(tag, text);
+            return self.write_text_values(header, text, offset);
+        }
+        let mut text = std::mem::take(&mut self.text);
+        text.clear();
+        let report = charset.decode(raw, resets, &mut text);
         self.report_decoding(report, tag, offset);
+        self.note_private_creator(tag, &text);
+        let result = self.write_text_values(header, &text, offset);
+        self.text = text;
+        result
+    }
+
+    /// PS3.5 7.8.1: (gggg,00xx) names the creator of block xx; kept per level for resolving UN.
+    fn note_private_creator(&mut self, tag: Tag, text: &str) {
         if tag.is_private_creator() {
-            let creator = text::trim(Vr::LO, &self.text).to_string();
+            let creator = text::trim(Vr::LO, text).to_string();
             let level = self.levels.last_mut().expect("open level");
             level
                 .creators
                 .push((tag.group(), tag.element() as u8, creator));
         }
-
-        let text = std::mem::take(&mut self.text);
-        let result = self.write_text_values(header, &text, offset);
-        self.text = text;
-        result
     }
 
     fn write_text_values(
@@ -681,45 +694,62 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
         }
         self.open_value_array();
         // PS3.18 F.2.4 (R18): multi-valued strings are split on the backslash.
-        let values: Box<dyn Iterator<Item = &str>> = if multi {
-            Box::new(text.split('\\'))
-        } else {
-            Box::new(std::iter::once(text))
-        };
-        for (i, value) in values.enumerate() {
-            self.fmt.begin_array_value(&mut self.buf, i == 0);
-            let value = text::trim(vr, value);
-            if value.is_empty() {
-                // PS3.18 F.2.5 (R6): an empty value among several is null.
-                self.buf.extend_from_slice(b"null");
-                continue;
-            }
-            match vr {
-                Vr::IS | Vr::DS => {
-                    match numbers::write_decimal(&mut self.buf, value, vr, self.options.numbers) {
-                        Ok(DecimalOutcome::Invalid) => {
-                            self.warn(JsonWarningKind::InvalidNumber, header.tag, offset)
-                        }
-                        Ok(_) => {}
-                        Err(numbers::NotANumber) => {
-                            return Err(JsonError::InvalidNumber {
-                                tag: header.tag,
-                                offset,
-                            })
-                        }
-                    }
-                }
-                Vr::PN => {
-                    // PS3.18 F.2.2 (R7, R8): component groups as members, only the non-empty ones.
-                    if !text::write_person_name(&mut self.buf, value) {
-                        self.warn(JsonWarningKind::PersonNameGroups, header.tag, offset);
-                    }
-                }
-                _ => write_string(&mut self.buf, value),
+        let mut rest = text;
+        let mut first = true;
+        loop {
+            let split = if multi { rest.find('\\') } else { None };
+            let (value, next) = match split {
+                Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+                None => (rest, None),
+            };
+            self.fmt.begin_array_value(&mut self.buf, first);
+            first = false;
+            self.write_text_value(header, text::trim(vr, value), offset)?;
+            match next {
+                Some(next) => rest = next,
+                None => break,
             }
         }
         self.close_value_array();
         self.close_member();
+        Ok(())
+    }
+
+    fn write_text_value(
+        &mut self,
+        header: Header,
+        value: &str,
+        offset: u64,
+    ) -> Result<(), JsonError> {
+        let vr = header.vr;
+        if value.is_empty() {
+            // PS3.18 F.2.5 (R6): an empty value among several is null.
+            self.buf.extend_from_slice(b"null");
+            return Ok(());
+        }
+        match vr {
+            Vr::IS | Vr::DS => {
+                match numbers::write_decimal(&mut self.buf, value, vr, self.options.numbers) {
+                    Ok(DecimalOutcome::Invalid) => {
+                        self.warn(JsonWarningKind::InvalidNumber, header.tag, offset)
+                    }
+                    Ok(_) => {}
+                    Err(numbers::NotANumber) => {
+                        return Err(JsonError::InvalidNumber {
+                            tag: header.tag,
+                            offset,
+                        })
+                    }
+                }
+            }
+            Vr::PN => {
+                // PS3.18 F.2.2 (R7, R8): component groups as members, only the non-empty ones.
+                if !text::write_person_name(&mut self.buf, value) {
+                    self.warn(JsonWarningKind::PersonNameGroups, header.tag, offset);
+                }
+            }
+            _ => write_string(&mut self.buf, value),
+        }
         Ok(())
     }
 
@@ -782,7 +812,14 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
         self.fmt.begin_array_value(&mut self.buf, first);
         self.fmt.begin_object(&mut self.buf);
         let charset = self.levels.last().expect("open level").charset;
-        self.levels.push(Level::new(charset));
+        let level = match self.spare_levels.pop() {
+            Some(mut level) => {
+                level.reset(charset);
+                level
+            }
+            None => Level::new(charset),
+        };
+        self.levels.push(level);
         Ok(())
     }
 
@@ -797,6 +834,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
         // PS3.18 F.2.5 (R19): an empty item is `{}`.
         let empty = level.close(&mut self.buf, self.flushed, &mut self.fmt);
         self.fmt.end_object(&mut self.buf, empty);
+        self.spare_levels.push(level);
     }
 
     fn end_sequence(&mut self, offset: u64) -> Result<(), JsonError> {
@@ -967,20 +1005,11 @@ fn write_number<F: Formatter>(numbers: &mut Numbers, word: &[u8], buf: &mut Vec<
             }
         }};
     }
-    use std::io::Write as _;
     match numbers.header.vr {
-        Vr::US => {
-            let _ = write!(buf, "{}", read!(u16));
-        }
-        Vr::SS => {
-            let _ = write!(buf, "{}", read!(i16));
-        }
-        Vr::UL => {
-            let _ = write!(buf, "{}", read!(u32));
-        }
-        Vr::SL => {
-            let _ = write!(buf, "{}", read!(i32));
-        }
+        Vr::US => numbers::write_integer(buf, read!(u16), true),
+        Vr::SS => numbers::write_integer(buf, read!(i16), true),
+        Vr::UL => numbers::write_integer(buf, read!(u32), true),
+        Vr::SL => numbers::write_integer(buf, read!(i32), true),
         Vr::SV => numbers::write_i64(buf, read!(i64)),
         Vr::UV => numbers::write_u64(buf, read!(u64)),
         Vr::FL => {

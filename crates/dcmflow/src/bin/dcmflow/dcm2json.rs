@@ -288,19 +288,12 @@ fn run_inner(args: &Dcm2JsonArgs) -> Result<(), Failure> {
         }
         Some(path) => {
             // A temporary file beside the output, renamed into place on success only.
-            let dir = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            let temp = tempfile::Builder::new()
-                .prefix(".dcmflow-")
-                .tempfile_in(dir)
-                .map_err(|e| {
-                    Failure::new(
-                        exit::CANNOT_WRITE_OUTPUT,
-                        format!("cannot write {}: {e}", path.display()),
-                    )
-                })?;
+            let temp = crate::temp_beside(path).map_err(|e| {
+                Failure::new(
+                    exit::CANNOT_WRITE_OUTPUT,
+                    format!("cannot write {}: {e}", path.display()),
+                )
+            })?;
             let mut sink = BufWriter::with_capacity(1 << 20, temp.as_file());
             let mut bulk_files = Vec::new();
             let result =
