@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Side-by-side DICOM -> JSON: dcmflow, the streaming roofline, DCMTK dcm2json, dicom-rs and pydicom, on the
+same files in one run. Prints the median wall time of RUNS runs, the peak RSS (/usr/bin/time -v) and the
+ratios to dcmflow.
+
+  python3 benches/peers.py [--runs N] [--skip TOOL,...] FILE...
+
+Peers come from ../shared/peers/install.sh (PEERS=/tmp/dcmflow-peers by default); inputs from its
+make-big (`make-big ct 1024 ct512.dcm`, `make-big mr-meta 36000 mr.dcm`). Every tool writes to /dev/null
+(check that it is the character device: a regular file there makes every writer pay for the disk).
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PEERS = os.environ.get('PEERS', '/tmp/dcmflow-peers') + '/bin'
+
+
+def tools(path):
+    dcmflow = os.path.join(ROOT, 'target/release/dcmflow')
+    roofline = os.path.join(ROOT, 'target/release/examples/roofline')
+    return [
+        ('dcmflow', [dcmflow, 'dcm2json', '-q', path, '-']),
+        ('dcmflow --bulk-ref', [dcmflow, 'dcm2json', '-q', '--bulk-ref', path, '-']),
+        ('roofline', [roofline, path]),
+        ('DCMTK dcm2json -fc', [PEERS + '/dcm2json', '-fc', path]),
+        ('dicom-rs', [PEERS + '/dicomrs-peer', 'to-json', path]),
+        ('pydicom', [PEERS + '/pydicom-peer', 'to-json', path]),
+    ]
+
+
+def run_once(cmd):
+    """Wall seconds and peak RSS in KiB, from GNU time."""
+    proc = subprocess.run(['/usr/bin/time', '-f', '%e %M'] + cmd, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    last = proc.stderr.strip().splitlines()[-1]
+    wall, rss = last.split()
+    return proc.returncode, float(wall), int(rss)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--runs', type=int, default=3)
+    ap.add_argument('--skip', default='')
+    ap.add_argument('files', nargs='+')
+    args = ap.parse_args()
+    skip = {s.strip() for s in args.skip.split(',') if s.strip()}
+    if not os.path.exists('/dev/null') or not os.path.stat.S_ISCHR(os.stat('/dev/null').st_mode):
+        sys.exit('/dev/null is not the null device; timings would include disk writes')
+    for path in args.files:
+        size = os.path.getsize(path)
+        print('\n## %s (%.1f MiB)\n' % (os.path.basename(path), size / 2**20))
+        print('| tool | median s | peak RSS MiB | vs dcmflow |')
+        print('|---|---|---|---|')
+        base = None
+        for name, cmd in tools(path):
+            if name in skip or name.split()[0] in skip or not os.path.exists(cmd[0]):
+                continue
+            times, rss, failed = [], 0, False
+            for _ in range(args.runs):
+                rc, wall, peak = run_once(cmd)
+                failed |= rc != 0
+                times.append(wall)
+                rss = max(rss, peak)
+            median = statistics.median(times)
+            if name == 'dcmflow':
+                base = median
+            ratio = '%.1f×' % (median / base) if base else '-'
+            print('| %s%s | %.2f | %.1f | %s |' % (name, ' (failed)' if failed else '', median,
+                                                   rss / 1024, ratio), flush=True)
+
+
+if __name__ == '__main__':
+    main()
