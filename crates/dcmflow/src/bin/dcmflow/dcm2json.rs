@@ -1,7 +1,7 @@
 //! `dcmflow dcm2json`: DICOM → DICOM JSON with DCMTK dcm2json's options (and their spellings).
 
 use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -273,7 +273,8 @@ fn run_inner(args: &Dcm2JsonArgs) -> Result<(), Failure> {
     match output {
         None => {
             let stdout = io::stdout();
-            let mut sink = BufWriter::with_capacity(1 << 20, stdout.lock());
+            // No BufWriter: the JSON writer hands out ~1 MiB writes already; a buffer would copy them.
+            let mut sink = stdout.lock();
             let mut bulk_files = Vec::new();
             let result = convert_all(args, &inputs, &options, &mut sink, &mut bulk_files);
             let result = result.and_then(|()| {
@@ -294,7 +295,7 @@ fn run_inner(args: &Dcm2JsonArgs) -> Result<(), Failure> {
                     format!("cannot write {}: {e}", path.display()),
                 )
             })?;
-            let mut sink = BufWriter::with_capacity(1 << 20, temp.as_file());
+            let mut sink = temp.as_file();
             let mut bulk_files = Vec::new();
             let result =
                 convert_all(args, &inputs, &options, &mut sink, &mut bulk_files).and_then(|()| {
@@ -305,7 +306,6 @@ fn run_inner(args: &Dcm2JsonArgs) -> Result<(), Failure> {
                         )
                     })
                 });
-            drop(sink);
             match result {
                 Ok(()) => temp.persist(path).map(|_| ()).map_err(|e| {
                     Failure::new(
