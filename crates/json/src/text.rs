@@ -37,13 +37,19 @@ pub fn uses_specific_charset(vr: Vr) -> bool {
 /// string VRs, trailing spaces for the long texts, PN, UC and UR, trailing NULs (UI padding, and a common
 /// writer mistake elsewhere).
 pub fn trim(vr: Vr, value: &str) -> &str {
-    let value = value.trim_end_matches([' ', '\0']);
-    match vr {
+    // Byte-wise: both padding characters are ASCII, so every cut is on a character boundary.
+    let bytes = value.as_bytes();
+    let end = bytes
+        .iter()
+        .rposition(|&b| b != b' ' && b != 0)
+        .map_or(0, |i| i + 1);
+    let start = match vr {
         Vr::AE | Vr::AS | Vr::CS | Vr::DA | Vr::DS | Vr::DT | Vr::IS | Vr::LO | Vr::SH | Vr::TM => {
-            value.trim_start_matches(' ')
+            bytes[..end].iter().position(|&b| b != b' ').unwrap_or(end)
         }
-        _ => value,
-    }
+        _ => 0,
+    };
+    &value[start..end]
 }
 
 /// PS3.18 F.2.2: the JSON names of the PN component groups, in order.
