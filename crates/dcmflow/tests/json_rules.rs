@@ -556,3 +556,52 @@ fn convert_un_resolves_public_and_private_tags() {
         2
     );
 }
+
+/// Records the largest single write: the JSON writer must hand out bounded pieces even when a whole value
+/// is borrowed from a slice (no buffer the size of the value).
+#[derive(Default)]
+struct LargestWrite {
+    largest: usize,
+    total: usize,
+}
+
+impl std::io::Write for LargestWrite {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.largest = self.largest.max(buf.len());
+        self.total += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn large_values_from_a_slice_are_written_in_bounded_pieces() {
+    let value: Vec<u8> = (0..24u32 << 20).map(|i| (i % 251) as u8).collect();
+    for vr in ["OB", "OW", "OF", "SV"] {
+        let ds = el(0x7FE0, 0x0010, vr, &value);
+        let mut sink = LargestWrite::default();
+        dicom_to_json(&ds, &mut sink, &ToJsonOptions::default()).unwrap();
+        assert!(sink.total > value.len(), "{vr}: output too small");
+        assert!(
+            sink.largest <= 2 << 20,
+            "{vr}: a {} byte write for a {} byte value",
+            sink.largest,
+            value.len()
+        );
+    }
+}
+
+#[test]
+fn megabytes_of_garbage_elements_give_valid_json_or_an_error() {
+    // A 24 MiB FL value behind a 16-bit length: the reader sees thousands of bogus, unsorted, duplicate
+    // elements, and the JSON writer must flush, reorder what it can and stay valid (this once panicked in
+    // the key-order code after a flush).
+    let value: Vec<u8> = (0..24u32 << 20).map(|i| (i % 251) as u8).collect();
+    let ds = el(0x0018, 0x9087, "FL", &value);
+    let mut out = Vec::new();
+    if dicom_to_json(&ds, &mut out, &ToJsonOptions::default()).is_ok() {
+        serde_json::from_slice::<serde_json::Value>(&out).expect("valid JSON");
+    }
+}

@@ -49,23 +49,21 @@ pub fn write_decimal(
         write_string(out, text);
         return Ok(DecimalOutcome::Verbatim);
     }
-    let valid = match vr {
-        Vr::IS => is_dicom_integer(text),
-        _ => is_dicom_decimal(text),
-    };
-    if !valid {
-        if policy == NumberPolicy::Number {
-            return Err(NotANumber);
-        }
-        write_string(out, text);
-        return Ok(DecimalOutcome::Invalid);
-    }
-    if is_json_number(text) {
+    // Every RFC 8259 number is a valid DS, so for DS the JSON check alone settles the common case.
+    let valid = vr != Vr::IS || is_dicom_integer(text);
+    if valid && is_json_number(text) {
         out.extend_from_slice(text.as_bytes());
         return Ok(DecimalOutcome::Verbatim);
     }
-    normalise_decimal(out, text);
-    Ok(DecimalOutcome::Normalised)
+    if valid && (vr == Vr::IS || is_dicom_decimal(text)) {
+        normalise_decimal(out, text);
+        return Ok(DecimalOutcome::Normalised);
+    }
+    if policy == NumberPolicy::Number {
+        return Err(NotANumber);
+    }
+    write_string(out, text);
+    Ok(DecimalOutcome::Invalid)
 }
 
 /// PS3.5 Table 6.2-1 IS: an optional sign and digits.

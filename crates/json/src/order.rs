@@ -48,6 +48,9 @@ pub struct Level {
     /// Members cut out after an out-of-order arrival: greatest first, so the next one to re-emit is last.
     deferred: Vec<Deferred>,
     deferred_bytes: usize,
+    /// A member was written out of order (it could not be moved): from then on `spans` are no longer
+    /// sorted, so nothing more is moved at this level.
+    unsorted: bool,
     /// The character set in force (0008,0005), inherited by items (PS3.5 6.1.2.5.1).
     pub charset: CharacterSet,
     /// Private creators of this level: (group, block, creator), for resolving private UN elements.
@@ -80,6 +83,7 @@ impl Level {
             flushed_max: None,
             deferred: Vec::new(),
             deferred_bytes: 0,
+            unsorted: false,
             charset,
             creators: Vec::new(),
         }
@@ -93,6 +97,7 @@ impl Level {
         self.flushed_max = None;
         self.deferred.clear();
         self.deferred_bytes = 0;
+        self.unsorted = false;
         self.charset = charset;
         self.creators.clear();
     }
@@ -106,24 +111,34 @@ impl Level {
         fmt: &mut F,
     ) -> Admission {
         self.emit_deferred_below(Some(tag), buf, base, fmt);
+        if self.last_tag.is_none_or(|last| tag > last) {
+            // The common case, in order: no member can have this tag (of the deferred ones, all above
+            // the last tag, only the next one might equal it).
+            if self.deferred.last().is_some_and(|d| d.tag == tag) {
+                return Admission::Duplicate;
+            }
+            self.open_member(tag, buf, base, fmt);
+            return Admission::InOrder;
+        }
         // Duplicates among members already flushed are caught only for the greatest of them.
         let duplicate = self.last_tag == Some(tag)
             || self.flushed_max == Some(tag)
             || self.deferred.last().is_some_and(|d| d.tag == tag)
-            || self.spans.binary_search_by_key(&tag, |s| s.tag).is_ok();
+            || if self.unsorted {
+                self.spans.iter().any(|s| s.tag == tag)
+            } else {
+                self.spans.binary_search_by_key(&tag, |s| s.tag).is_ok()
+            };
         if duplicate {
             return Admission::Duplicate;
         }
-        let mut admission = Admission::InOrder;
-        if self.last_tag.is_some_and(|last| last > tag) {
-            admission = if self.flushed_max.is_some_and(|m| m > tag) {
-                Admission::Unsorted
-            } else if self.cut_above(tag, buf, base) {
-                Admission::Restored
-            } else {
-                Admission::Unsorted
-            };
-        }
+        let movable = !self.unsorted && self.flushed_max.is_none_or(|m| m < tag);
+        let admission = if movable && self.cut_above(tag, buf, base) {
+            Admission::Restored
+        } else {
+            self.unsorted = true;
+            Admission::Unsorted
+        };
         self.open_member(tag, buf, base, fmt);
         admission
     }
@@ -272,6 +287,19 @@ mod tests {
         assert_eq!(json, r#"{"00000001":1,"00000002":2}"#);
         assert_eq!(adm[2], Admission::Duplicate);
         assert_eq!(adm[3], Admission::Duplicate);
+    }
+
+    #[test]
+    fn after_an_unsorted_member_nothing_more_is_moved() {
+        // 3 cannot move before the flushed 7; 8 then arrives below 9. Restoring it would need sorted spans.
+        let (json, adm) = run::<Compact>(&[7, 5, 9, 3, 8], Some(0));
+        assert_eq!(adm[1], Admission::Unsorted, "{adm:?} {json}");
+        assert_eq!(adm[4], Admission::Unsorted);
+        let value: Vec<&str> = json.trim_matches(['{', '}']).split(',').collect();
+        assert_eq!(value.len(), 5, "{json}");
+        let (json, _) = run::<Compact>(&[9, 3, 8, 1], Some(0));
+        assert_eq!(json.matches(':').count(), 4, "{json}");
+        assert!(!json.contains("{,") && !json.contains(",,"), "{json}");
     }
 
     #[test]

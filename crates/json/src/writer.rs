@@ -61,6 +61,9 @@ impl Default for JsonOptions {
 
 /// Hand the staging buffer to the output once it holds this much.
 const FLUSH_AT: usize = 1 << 20;
+/// Binary values longer than this are rendered in pieces of this size: a multiple of 3 (base64 groups)
+/// and of 8 (every binary number size), so pieces split no group and no number.
+const PIECE: usize = 192 << 10;
 /// Keep this much of the newest output in staging after a flush, so that an out-of-order element can
 /// still move members written just before it (see crate::order).
 const KEEP_TAIL: usize = 64 << 10;
@@ -440,6 +443,26 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
         if let Element::Pending { header, big_endian } = self.element {
             self.begin_value(header, big_endian, offset)?;
         }
+        let streamed = matches!(
+            self.element,
+            Element::Inline { .. } | Element::Numbers(_) | Element::Pixels(_)
+        );
+        if !streamed || bytes.len() <= PIECE {
+            return self.value_piece(bytes, last, offset);
+        }
+        // A value borrowed whole from a slice: render it piece by piece, flushing in between, so the
+        // staging buffer never grows to the size of the value.
+        let mut pieces = bytes.chunks(PIECE).peekable();
+        while let Some(piece) = pieces.next() {
+            self.value_piece(piece, last && pieces.peek().is_none(), offset)?;
+            if self.buf.len() >= FLUSH_AT {
+                self.flush_staging(false)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn value_piece(&mut self, bytes: &[u8], last: bool, offset: u64) -> Result<(), JsonError> {
         match &mut self.element {
             Element::Idle | Element::Skip { .. } => return Err(JsonError::TokenOrder),
             Element::Pending { .. } => unreachable!("begin_value decides"),
