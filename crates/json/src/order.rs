@@ -110,7 +110,9 @@ impl Level {
         base: u64,
         fmt: &mut F,
     ) -> Admission {
-        self.emit_deferred_below(Some(tag), buf, base, fmt);
+        if !self.deferred.is_empty() {
+            self.emit_deferred_below(Some(tag), buf, base, fmt);
+        }
         if self.last_tag.is_none_or(|last| tag > last) {
             // The common case, in order: no member can have this tag (of the deferred ones, all above
             // the last tag, only the next one might equal it).

@@ -720,7 +720,12 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
         let mut rest = text;
         let mut first = true;
         loop {
-            let split = if multi { rest.find('\\') } else { None };
+            // `\` is ASCII, so the byte position found is a character boundary.
+            let split = if multi {
+                memchr::memchr(b'\\', rest.as_bytes())
+            } else {
+                None
+            };
             let (value, next) = match split {
                 Some(i) => (&rest[..i], Some(&rest[i + 1..])),
                 None => (rest, None),

@@ -272,9 +272,8 @@ fn run_inner(args: &Dcm2JsonArgs) -> Result<(), Failure> {
     let output = output.filter(|p| *p != Path::new("-"));
     match output {
         None => {
-            let stdout = io::stdout();
             // No BufWriter: the JSON writer hands out ~1 MiB writes already; a buffer would copy them.
-            let mut sink = stdout.lock();
+            let mut sink = raw_stdout();
             let mut bulk_files = Vec::new();
             let result = convert_all(args, &inputs, &options, &mut sink, &mut bulk_files);
             let result = result.and_then(|()| {
@@ -320,6 +319,19 @@ fn run_inner(args: &Dcm2JsonArgs) -> Result<(), Failure> {
             }
         }
     }
+}
+
+/// Standard output without std's line buffering, which scans every write for a newline: on Unix a
+/// duplicate of the descriptor as a `File`; elsewhere the locked handle.
+fn raw_stdout() -> Box<dyn Write> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        if let Ok(fd) = io::stdout().as_fd().try_clone_to_owned() {
+            return Box::new(File::from(fd));
+        }
+    }
+    Box::new(io::stdout().lock())
 }
 
 fn remove_all(files: &[PathBuf]) {
