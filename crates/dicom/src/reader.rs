@@ -856,8 +856,14 @@ impl<'a> DicomReader<'a> {
     fn peek_array<const N: usize>(&mut self) -> Result<([u8; N], usize)> {
         let bytes = self.source.peek(N)?;
         let mut out = [0u8; N];
-        out[..bytes.len()].copy_from_slice(bytes);
-        Ok((out, bytes.len()))
+        let n = bytes.len();
+        if n == N {
+            // The usual case, a fixed-size copy the compiler turns into a few loads.
+            out.copy_from_slice(&bytes[..N]);
+        } else {
+            out[..n].copy_from_slice(bytes);
+        }
+        Ok((out, n))
     }
 
     fn push_frame(

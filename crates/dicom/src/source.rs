@@ -130,10 +130,17 @@ impl<'a> Source<'a> {
 
 impl StreamSource<'_> {
     /// Reads until at least `want` bytes are buffered or the input ends.
+    #[inline]
     fn fill(&mut self, want: usize) -> Result<()> {
         if self.end - self.start >= want || self.eof {
             return Ok(());
         }
+        self.refill(want)
+    }
+
+    /// The slow half of `fill`, kept out of line so the check above inlines into every peek.
+    #[inline(never)]
+    fn refill(&mut self, want: usize) -> Result<()> {
         if self.buf.len() - self.start < want {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;

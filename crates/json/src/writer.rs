@@ -340,18 +340,9 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             }
         }
         // PS3.18 F.2.1.1: the key is the tag as 8 uppercase hexadecimal digits (R3).
-        let mut key = [0u8; 10];
-        key[0] = b'"';
-        key[9] = b'"';
-        hex8(tag.0, &mut key[1..9]);
-        self.buf.extend_from_slice(&key);
-        self.fmt.name_separator(&mut self.buf);
-        self.fmt.begin_object(&mut self.buf);
-        self.fmt.begin_member(&mut self.buf, true);
-        self.buf.extend_from_slice(b"\"vr\"");
-        self.fmt.name_separator(&mut self.buf);
-        let vr = vr.bytes();
-        self.buf.extend_from_slice(&[b'"', vr[0], vr[1], b'"']);
+        let mut key = [0u8; 8];
+        hex8(tag.0, &mut key);
+        self.fmt.element_head(&mut self.buf, &key, vr.bytes());
         true
     }
 
