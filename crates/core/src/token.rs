@@ -69,3 +69,20 @@ pub enum Token<'a> {
     SequenceEnd,
     Eof,
 }
+
+impl Token<'_> {
+    /// Every token but `Value` owns its data: this re-types it as `'static`, so it can outlive the next
+    /// `read_token` call. `None` for a `Value`, whose bytes are borrowed.
+    pub fn to_static(self) -> Option<Token<'static>> {
+        Some(match self {
+            Token::Element(h) => Token::Element(h),
+            Token::SequenceStart { tag, vr, len } => Token::SequenceStart { tag, vr, len },
+            Token::PixelSequenceStart { tag, vr } => Token::PixelSequenceStart { tag, vr },
+            Token::ItemStart { len } => Token::ItemStart { len },
+            Token::ItemEnd => Token::ItemEnd,
+            Token::SequenceEnd => Token::SequenceEnd,
+            Token::Eof => Token::Eof,
+            Token::Value { .. } => return None,
+        })
+    }
+}

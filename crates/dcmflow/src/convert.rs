@@ -176,16 +176,9 @@ fn run<W: Write>(
     })
 }
 
-/// Every token but `Value` owns its data; this re-types it as `'static`.
+/// A non-`Value` token as `'static` (see [`Token::to_static`]); a `Value` here breaks the token grammar.
 fn into_static_non_value(token: Token<'_>) -> Result<Token<'static>, Error> {
-    Ok(match token {
-        Token::Element(h) => Token::Element(h),
-        Token::SequenceStart { tag, vr, len } => Token::SequenceStart { tag, vr, len },
-        Token::PixelSequenceStart { tag, vr } => Token::PixelSequenceStart { tag, vr },
-        Token::ItemStart { len } => Token::ItemStart { len },
-        Token::ItemEnd => Token::ItemEnd,
-        Token::SequenceEnd => Token::SequenceEnd,
-        Token::Eof => Token::Eof,
-        Token::Value { .. } => return Err(Error::new(ErrorKind::TokenOrder, 0)),
-    })
+    token
+        .to_static()
+        .ok_or(Error::new(ErrorKind::TokenOrder, 0))
 }

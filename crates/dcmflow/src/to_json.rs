@@ -117,7 +117,8 @@ fn run<W: Write, F: Formatter>(
                 )
                 .map_err(ToJsonError::Json)?,
             other => {
-                let token = owned(other);
+                // Not a Value (matched above), so it converts.
+                let token = other.to_static().unwrap_or(Token::Eof);
                 if !deflate_checked && token != Token::Eof {
                     if let Some(ts) = reader.transfer_syntax() {
                         writer.set_offsets_in_file(!ts.deflated);
@@ -145,18 +146,4 @@ fn run<W: Write, F: Formatter>(
         json_warnings_dropped: json_dropped,
         written,
     })
-}
-
-/// Every token but `Value` owns its data; this re-types it as `'static` (a `Value` becomes `Eof`, which
-/// the caller never passes here).
-fn owned(token: Token<'_>) -> Token<'static> {
-    match token {
-        Token::Element(h) => Token::Element(h),
-        Token::SequenceStart { tag, vr, len } => Token::SequenceStart { tag, vr, len },
-        Token::PixelSequenceStart { tag, vr } => Token::PixelSequenceStart { tag, vr },
-        Token::ItemStart { len } => Token::ItemStart { len },
-        Token::ItemEnd => Token::ItemEnd,
-        Token::SequenceEnd => Token::SequenceEnd,
-        Token::Eof | Token::Value { .. } => Token::Eof,
-    }
 }

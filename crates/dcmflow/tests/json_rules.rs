@@ -48,6 +48,19 @@ fn json_with(dataset: &[u8], options: &ToJsonOptions) -> (String, JsonReport) {
     (String::from_utf8(out).expect("UTF-8"), report)
 }
 
+/// The JSON of `dataset` with every bulk decision left to `handler`.
+fn json_with_bulk(dataset: &[u8], handler: &mut dyn BulkHandler) -> String {
+    let mut out = Vec::new();
+    dicom_to_json_with(
+        DicomReader::from_slice(dataset, ReaderOptions::default()),
+        &mut out,
+        &ToJsonOptions::default(),
+        Some(handler),
+    )
+    .expect("converts");
+    String::from_utf8(out).expect("UTF-8")
+}
+
 fn json(dataset: &[u8]) -> String {
     json_with(dataset, &ToJsonOptions::default()).0
 }
@@ -117,15 +130,7 @@ fn r4_an_element_has_exactly_one_of_value_inline_binary_bulk_uri() {
         selection: BulkSelection::binary(1024),
         source_uri: "file:///x.dcm".into(),
     };
-    let mut out = Vec::new();
-    dicom_to_json_with(
-        DicomReader::from_slice(&ds, ReaderOptions::default()),
-        &mut out,
-        &ToJsonOptions::default(),
-        Some(&mut handler),
-    )
-    .unwrap();
-    let text = String::from_utf8(out).unwrap();
+    let text = json_with_bulk(&ds, &mut handler);
     assert_eq!(
         text,
         r#"{"00280010":{"vr":"US","Value":[2]},"7FE00010":{"vr":"OW","BulkDataURI":"file:///x.dcm?offset=22&length=2048"}}"#
@@ -302,19 +307,9 @@ fn r14_bulk_data_uri_only_for_the_vrs_f_2_2_allows() {
         asked.push(e.vr);
         Ok(BulkDecision::Uri(format!("bulk/{}", e.tag.0)))
     };
-    let mut out = Vec::new();
-    let handler_ref: &mut dyn BulkHandler = &mut handler;
-    dicom_to_json_with(
-        DicomReader::from_slice(&ds, ReaderOptions::default()),
-        &mut out,
-        &ToJsonOptions::default(),
-        Some(handler_ref),
-    )
-    .unwrap();
+    let text = json_with_bulk(&ds, &mut handler);
     assert_eq!(asked, [dcmflow_core::Vr::LT]);
-    assert!(String::from_utf8(out)
-        .unwrap()
-        .ends_with(r#""00204000":{"vr":"LT","BulkDataURI":"bulk/2113536"}}"#));
+    assert!(text.ends_with(r#""00204000":{"vr":"LT","BulkDataURI":"bulk/2113536"}}"#));
 }
 
 fn encapsulated() -> Vec<u8> {
@@ -343,16 +338,7 @@ fn r15_encapsulated_pixel_data_is_never_empty() {
         selection: BulkSelection::binary(1024),
         source_uri: "file:///x.dcm".into(),
     };
-    let mut out = Vec::new();
-    dicom_to_json_with(
-        DicomReader::from_slice(&ds, ReaderOptions::default()),
-        &mut out,
-        &ToJsonOptions::default(),
-        Some(&mut handler),
-    )
-    .unwrap();
-    assert!(String::from_utf8(out)
-        .unwrap()
+    assert!(json_with_bulk(&ds, &mut handler)
         .ends_with(r#""7FE00010":{"vr":"OB","BulkDataURI":"file:///x.dcm?offset=22&length=20"}}"#));
 }
 
