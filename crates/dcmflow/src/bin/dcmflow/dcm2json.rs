@@ -212,6 +212,9 @@ pub struct Dcm2JsonArgs {
     max_depth: usize,
 }
 
+/// Not an exit code: marks a failure that is the consumer closing our standard output.
+const BROKEN_PIPE: u8 = 255;
+
 /// A conversion that failed, with the DCMTK exit code it maps to.
 struct Failure {
     code: u8,
@@ -230,6 +233,8 @@ impl Failure {
 pub fn run(args: Dcm2JsonArgs) -> ExitCode {
     match run_inner(&args) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of our standard output went away (`| head`): nothing more is wanted, as with `dump`.
+        Err(f) if f.code == BROKEN_PIPE => ExitCode::SUCCESS,
         Err(f) => {
             eprintln!("dcmflow dcm2json: {}", f.message);
             ExitCode::from(f.code)
@@ -347,8 +352,10 @@ fn convert_all(
     sink: &mut dyn Write,
     bulk_files: &mut Vec<PathBuf>,
 ) -> Result<(), Failure> {
-    let write_err =
-        |e: io::Error| Failure::new(exit::CANNOT_WRITE_OUTPUT, format!("writing output: {e}"));
+    let write_err = |e: io::Error| match e.kind() {
+        io::ErrorKind::BrokenPipe => Failure::new(BROKEN_PIPE, "broken pipe"),
+        _ => Failure::new(exit::CANNOT_WRITE_OUTPUT, format!("writing output: {e}")),
+    };
     if args.array {
         sink.write_all(b"[").map_err(write_err)?;
     }
@@ -551,6 +558,10 @@ fn convert_one(
         ToJsonError::Json(e @ dcmflow::json::JsonError::InvalidNumber { .. }) => {
             Failure::new(exit::CANNOT_WRITE_VALID_JSON, format!("{name}: {e}"))
         }
+        ToJsonError::Json(dcmflow::json::JsonError::Write {
+            kind: io::ErrorKind::BrokenPipe,
+            ..
+        }) => Failure::new(BROKEN_PIPE, "broken pipe"),
         ToJsonError::Json(e) => Failure::new(exit::CANNOT_WRITE_OUTPUT, format!("{name}: {e}")),
     })?;
     if args.read_file_only && report.transfer_syntax.is_none() {
