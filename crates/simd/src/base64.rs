@@ -109,22 +109,10 @@ mod tests {
         out
     }
 
-    fn pseudo_random(len: usize, seed: u32) -> Vec<u8> {
-        let mut x = seed.wrapping_mul(2_654_435_761).max(1);
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                x as u8
-            })
-            .collect()
-    }
-
     #[test]
     fn matches_the_oracle_for_every_chunking() {
         for len in [0usize, 1, 2, 3, 4, 5, 31, 32, 33, 64, 95, 1000] {
-            let src = pseudo_random(len, len as u32 + 7);
+            let src = crate::test_input::pseudo_random(len, len as u64 + 7);
             for chunk in [1usize, 2, 3, 4, 5, 7, 16, 64, 4096] {
                 let mut out = b"prefix".to_vec();
                 let mut enc = Base64Encoder::new();

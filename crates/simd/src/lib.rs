@@ -11,3 +11,19 @@ mod swap;
 
 pub use base64::{append_encoded, base64_len, Base64Encoder};
 pub use swap::{swap_in_place, swap_into, SwapCarry};
+
+/// Deterministic pseudo-random bytes for the kernels' oracle tests (xorshift; no dependency).
+#[cfg(test)]
+mod test_input {
+    pub fn pseudo_random(n: usize, seed: u64) -> Vec<u8> {
+        let mut x = seed | 1;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+}

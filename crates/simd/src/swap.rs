@@ -102,6 +102,7 @@ impl SwapCarry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_input::pseudo_random;
 
     /// The naive oracle: reverse each word with `reverse()`.
     fn naive(src: &[u8], unit: usize) -> Vec<u8> {
@@ -110,18 +111,6 @@ mod tests {
             v.chunks_exact_mut(unit).for_each(|w| w.reverse());
         }
         v
-    }
-
-    fn pseudo_random(n: usize, seed: u64) -> Vec<u8> {
-        let mut x = seed | 1;
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect()
     }
 
     #[test]
