@@ -82,6 +82,50 @@ pub fn append_encoded(src: &[u8], out: &mut Vec<u8>) {
     unsafe { out.set_len(start + written) };
 }
 
+/// Why base64 text could not be decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Base64Error;
+
+/// The decoded length of a complete, padded base64 text of `len` characters whose last two characters are
+/// `tail`; `None` when `len` is not a multiple of 4 (RFC 4648 §4: the standard encoding is padded).
+pub fn decoded_len(len: u64, tail: [u8; 2]) -> Option<u64> {
+    if len % 4 != 0 {
+        return None;
+    }
+    let pad = match tail {
+        [b'=', b'='] => 2,
+        [_, b'='] => 1,
+        _ => 0,
+    };
+    Some((len / 4 * 3).saturating_sub(pad))
+}
+
+/// Appends the bytes of `src` (whole 4-character groups; `=` padding only in the last group) to `out`
+/// without zero-filling the space first. Non-alphabet characters are an error.
+pub fn append_decoded(src: &[u8], out: &mut Vec<u8>) -> Result<(), Base64Error> {
+    if src.is_empty() {
+        return Ok(());
+    }
+    if src.len() % 4 != 0 {
+        return Err(Base64Error);
+    }
+    let n = src.len() / 4 * 3;
+    out.reserve(n);
+    let start = out.len();
+    let written = STANDARD
+        .decode(
+            src,
+            Out::from_uninit_slice(&mut out.spare_capacity_mut()[..n]),
+        )
+        .map_err(|_| Base64Error)?
+        .len();
+    debug_assert!(written <= n);
+    // SAFETY: `decode` initialised exactly `written` bytes of the spare capacity (it returns that slice),
+    // and `reserve(n)` made room for at least that many, so `start + written` bytes are initialised.
+    unsafe { out.set_len(start + written) };
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +168,36 @@ mod tests {
                 assert_eq!(out[6..], naive(&src), "len {len} chunk {chunk}");
             }
         }
+    }
+
+    #[test]
+    fn decode_inverts_the_oracle_in_any_whole_group_chunking() {
+        for len in [0usize, 1, 2, 3, 4, 5, 31, 32, 33, 64, 95, 1000] {
+            let src = crate::test_input::pseudo_random(len, len as u64 + 11);
+            let text = naive(&src);
+            let tail = [
+                text.len().checked_sub(2).map_or(0, |i| text[i]),
+                text.last().copied().unwrap_or(0),
+            ];
+            assert_eq!(decoded_len(text.len() as u64, tail), Some(len as u64));
+            for groups in [1usize, 2, 3, 16, 1024] {
+                let mut out = b"prefix".to_vec();
+                for piece in text.chunks(groups * 4) {
+                    append_decoded(piece, &mut out).unwrap();
+                }
+                assert_eq!(out[6..], src, "len {len} groups {groups}");
+            }
+        }
+    }
+
+    #[test]
+    fn decode_rejects_what_is_not_padded_base64() {
+        let mut out = Vec::new();
+        assert_eq!(append_decoded(b"YQ=", &mut out), Err(Base64Error));
+        assert_eq!(append_decoded(b"Y*==", &mut out), Err(Base64Error));
+        assert_eq!(append_decoded(b"YQ==YQ==", &mut out), Err(Base64Error));
+        assert_eq!(decoded_len(3, *b"Q="), None);
+        assert!(out.is_empty());
     }
 
     #[test]
