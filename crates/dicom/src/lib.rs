@@ -4,12 +4,14 @@
 #![forbid(unsafe_code)]
 
 pub mod charset;
+mod charset_encode;
 mod meta;
 mod reader;
 mod source;
 mod writer;
 
 pub use charset::{CharacterSet, DecodeReport};
+pub use charset_encode::{TextEncoder, UnknownTerm};
 pub use meta::{IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME};
 pub use reader::{DicomReader, ReaderOptions};
 pub use writer::{DicomWriter, LengthMode, WriterOptions};

@@ -1,0 +1,385 @@
+//! UTF-8 → the Specific Character Set a data set declares (PS3.3 C.12.1.1.2, PS3.5 6.1), for writing DICOM
+//! from DICOM JSON (CP-2518: JSON text is Unicode; the DICOM bytes must be in the declared set).
+//!
+//! encoding_rs supplies the tables; the ISO 2022 code extension switching is ours: each character goes to
+//! the first declared set that holds it, an escape sequence designates that set when it is not active, and
+//! the initial sets are active again before every delimiter and at the end of the value (PS3.5 6.1.2.5.3).
+//! A character no declared set holds is an error, never a silent replacement.
+
+use encoding_rs::{Encoding, EncoderResult};
+
+use crate::charset::Set;
+
+/// Encodes text values into one declared character set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextEncoder {
+    kind: Kind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Kind {
+    /// The default repertoire (no (0008,0005), or ISO_IR 6): ASCII only.
+    Ascii,
+    Utf8,
+    /// ISO_IR 13 without extensions: JIS X 0201 (ASCII-compatible Romaji and half-width Katakana).
+    JisX0201,
+    /// A single-byte ISO 8859 set, or a multi-byte one without code extensions (GB18030, GBK).
+    Whole(&'static Encoding),
+    /// ISO 2022: the sets that may be designated, in the declared order; the first term's are initial.
+    Iso2022 { initial: (Set, Option<Set>), sets: Vec<Set> },
+}
+
+/// The (0008,0005) value names a term this encoder does not know.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownTerm(pub String);
+
+const ESC: u8 = 0x1B;
+
+impl TextEncoder {
+    /// ISO_IR 192: UTF-8, every character representable.
+    pub fn utf8() -> TextEncoder {
+        TextEncoder { kind: Kind::Utf8 }
+    }
+
+    /// The default repertoire (no Specific Character Set).
+    pub fn ascii() -> TextEncoder {
+        TextEncoder { kind: Kind::Ascii }
+    }
+
+    /// From the (0008,0005) value as text (`\`-separated terms, padding ignored).
+    pub fn from_terms(value: &str) -> Result<TextEncoder, UnknownTerm> {
+        let terms: Vec<&str> = value.split('\\').map(|t| t.trim_matches([' ', '\0'])).collect();
+        let extensions = terms.len() > 1 || terms.iter().any(|t| t.starts_with("ISO 2022"));
+        if !extensions {
+            use encoding_rs::*;
+            let kind = match terms[0] {
+                "" | "ISO_IR 6" => Kind::Ascii,
+                "ISO_IR 192" => Kind::Utf8,
+                "ISO_IR 13" => Kind::JisX0201,
+                "ISO_IR 100" => Kind::Whole(WINDOWS_1252),
+                "ISO_IR 101" => Kind::Whole(ISO_8859_2),
+                "ISO_IR 109" => Kind::Whole(ISO_8859_3),
+                "ISO_IR 110" => Kind::Whole(ISO_8859_4),
+                "ISO_IR 144" => Kind::Whole(ISO_8859_5),
+                "ISO_IR 127" => Kind::Whole(ISO_8859_6),
+                "ISO_IR 126" => Kind::Whole(ISO_8859_7),
+                "ISO_IR 138" => Kind::Whole(ISO_8859_8),
+                "ISO_IR 148" => Kind::Whole(WINDOWS_1254),
+                "ISO_IR 203" => Kind::Whole(ISO_8859_15),
+                "ISO_IR 166" => Kind::Whole(WINDOWS_874),
+                "GB18030" => Kind::Whole(GB18030),
+                "GBK" => Kind::Whole(GBK),
+                other => return Err(UnknownTerm(other.to_string())),
+            };
+            return Ok(TextEncoder { kind });
+        }
+        let mut sets = Vec::new();
+        let mut initial = None;
+        for name in &terms {
+            let (g0, g1) = extension_sets(name).ok_or_else(|| UnknownTerm(name.to_string()))?;
+            // PS3.3 C.12.1.1.2: value 1 names the initial sets; a multi-byte term as value 1 (or an empty
+            // value 1) leaves ASCII initial.
+            if initial.is_none() {
+                initial = Some(match g0 {
+                    Set::Jis0208 | Set::Jis0212 => (Set::Ascii, None),
+                    _ => (g0, g1.filter(|s| !matches!(s, Set::Ksx1001 | Set::Gb2312))),
+                });
+            }
+            sets.push(g0);
+            sets.extend(g1);
+        }
+        Ok(TextEncoder {
+            kind: Kind::Iso2022 {
+                initial: initial.unwrap_or((Set::Ascii, None)),
+                sets,
+            },
+        })
+    }
+
+    pub fn is_utf8(&self) -> bool {
+        self.kind == Kind::Utf8
+    }
+
+    /// Appends `text` encoded to `out`. `resets` are the delimiters before which ISO 2022 returns to the
+    /// initial sets (`\` between values; `^` and `=` in PN). Err: the first character no declared set holds.
+    pub fn encode(&self, text: &str, resets: &[u8], out: &mut Vec<u8>) -> Result<(), char> {
+        if text.is_ascii() && !matches!(self.kind, Kind::Iso2022 { initial: (Set::JisRomaji, _), .. })
+        {
+            out.extend_from_slice(text.as_bytes());
+            return Ok(());
+        }
+        match &self.kind {
+            Kind::Utf8 => {
+                out.extend_from_slice(text.as_bytes());
+                Ok(())
+            }
+            Kind::Ascii => Err(text.chars().find(|c| !c.is_ascii()).unwrap_or('\u{FFFD}')),
+            Kind::JisX0201 => {
+                for c in text.chars() {
+                    out.push(jis_x0201(c).ok_or(c)?);
+                }
+                Ok(())
+            }
+            Kind::Whole(encoding) => encode_whole(encoding, text, out),
+            Kind::Iso2022 { initial, sets } => Iso2022Encoder {
+                initial: *initial,
+                g0: initial.0,
+                g1: initial.1,
+                sets,
+            }
+            .encode(text, resets, out),
+        }
+    }
+}
+
+/// PS3.3 Tables C.12-3 and C.12-4: the G0 and G1 sets a defined term designates.
+fn extension_sets(name: &str) -> Option<(Set, Option<Set>)> {
+    use encoding_rs::*;
+    let upper = |e| Some((Set::Ascii, Some(Set::Upper(e))));
+    let name = name.strip_prefix("ISO 2022 ").unwrap_or(name);
+    let name = name.strip_prefix("ISO_").unwrap_or(name);
+    match name {
+        "" | "IR 6" => Some((Set::Ascii, None)),
+        "IR 100" => Some((Set::Ascii, Some(Set::Latin1Upper))),
+        "IR 101" => upper(ISO_8859_2),
+        "IR 109" => upper(ISO_8859_3),
+        "IR 110" => upper(ISO_8859_4),
+        "IR 144" => upper(ISO_8859_5),
+        "IR 127" => upper(ISO_8859_6),
+        "IR 126" => upper(ISO_8859_7),
+        "IR 138" => upper(ISO_8859_8),
+        "IR 148" => upper(WINDOWS_1254),
+        "IR 203" => upper(ISO_8859_15),
+        "IR 166" => upper(WINDOWS_874),
+        "IR 13" => Some((Set::JisRomaji, Some(Set::JisKatakana))),
+        "IR 87" => Some((Set::Jis0208, None)),
+        "IR 159" => Some((Set::Jis0212, None)),
+        "IR 149" => Some((Set::Ascii, Some(Set::Ksx1001))),
+        "IR 58" => Some((Set::Ascii, Some(Set::Gb2312))),
+        _ => None,
+    }
+}
+
+/// JIS X 0201: ASCII-compatible Romaji (0x5C and 0x7E aside) and half-width Katakana at 0xA1–0xDF.
+fn jis_x0201(c: char) -> Option<u8> {
+    match c as u32 {
+        0..=0x7F => Some(c as u8),
+        0xFF61..=0xFF9F => Some((c as u32 - 0xFF61 + 0xA1) as u8),
+        _ => None,
+    }
+}
+
+fn encode_whole(encoding: &'static Encoding, text: &str, out: &mut Vec<u8>) -> Result<(), char> {
+    let start = out.len();
+    let mut encoder = encoding.new_encoder();
+    out.reserve(text.len() * 2 + 8);
+    let (result, _) = encoder.encode_from_utf8_to_vec_without_replacement(text, out, true);
+    if let EncoderResult::Unmappable(c) = result {
+        return Err(c);
+    }
+    // ISO 8859 leaves 0x80–0x9F unused; encoding_rs's WHATWG supersets (windows-1252/1254/874) map
+    // characters there that the DICOM set does not have.
+    if encoding.is_single_byte() {
+        if let Some(i) = out[start..].iter().position(|b| (0x80..0xA0).contains(b)) {
+            let bad = encoding
+                .decode_without_bom_handling(&out[start + i..start + i + 1])
+                .0
+                .chars()
+                .next()
+                .unwrap_or('\u{FFFD}');
+            return Err(bad);
+        }
+    }
+    Ok(())
+}
+
+struct Iso2022Encoder<'s> {
+    initial: (Set, Option<Set>),
+    g0: Set,
+    g1: Option<Set>,
+    sets: &'s [Set],
+}
+
+/// Control characters before which the initial sets are active again (PS3.5 6.1.2.5.3).
+const CONTROL_RESETS: [u8; 4] = [b'\r', b'\n', 0x0C, b'\t'];
+
+impl Iso2022Encoder<'_> {
+    fn encode(&mut self, text: &str, resets: &[u8], out: &mut Vec<u8>) -> Result<(), char> {
+        let mut bytes = [0u8; 4];
+        for c in text.chars() {
+            if c.is_ascii() {
+                let b = c as u8;
+                if CONTROL_RESETS.contains(&b) || resets.contains(&b) {
+                    self.reset(out);
+                }
+                if !matches!(self.g0, Set::Ascii | Set::JisRomaji) {
+                    self.designate_g0(Set::Ascii, out);
+                }
+                out.push(b);
+                continue;
+            }
+            let (set, n) = self
+                .sets
+                .iter()
+                .find_map(|&set| in_set(set, c, &mut bytes).map(|n| (set, n)))
+                .ok_or(c)?;
+            match set {
+                Set::Jis0208 | Set::Jis0212 => {
+                    if self.g0 != set {
+                        self.designate_g0(set, out);
+                    }
+                }
+                _ => {
+                    if self.g1 != Some(set) {
+                        out.push(ESC);
+                        out.extend_from_slice(designation_g1(set));
+                        self.g1 = Some(set);
+                    }
+                }
+            }
+            out.extend_from_slice(&bytes[..n]);
+        }
+        // PS3.5 6.1.2.5.3: the initial set is active again before the end of the value.
+        self.reset(out);
+        Ok(())
+    }
+
+    fn reset(&mut self, out: &mut Vec<u8>) {
+        if self.g0 != self.initial.0 {
+            self.designate_g0(self.initial.0, out);
+        }
+        self.g1 = self.initial.1;
+    }
+
+    fn designate_g0(&mut self, set: Set, out: &mut Vec<u8>) {
+        out.push(ESC);
+        out.extend_from_slice(match set {
+            Set::Jis0208 => b"$B",
+            Set::Jis0212 => b"$(D",
+            Set::JisRomaji => b"(J",
+            _ => b"(B",
+        });
+        self.g0 = set;
+    }
+}
+
+fn designation_g1(set: Set) -> &'static [u8] {
+    use encoding_rs::*;
+    match set {
+        Set::JisKatakana => b")I",
+        Set::Ksx1001 => b"$)C",
+        Set::Gb2312 => b"$)A",
+        Set::Latin1Upper => b"-A",
+        Set::Upper(e) if e == ISO_8859_2 => b"-B",
+        Set::Upper(e) if e == ISO_8859_3 => b"-C",
+        Set::Upper(e) if e == ISO_8859_4 => b"-D",
+        Set::Upper(e) if e == ISO_8859_5 => b"-L",
+        Set::Upper(e) if e == ISO_8859_6 => b"-G",
+        Set::Upper(e) if e == ISO_8859_7 => b"-F",
+        Set::Upper(e) if e == ISO_8859_8 => b"-H",
+        Set::Upper(e) if e == WINDOWS_1254 => b"-M",
+        Set::Upper(e) if e == WINDOWS_874 => b"-T",
+        Set::Upper(_) => b"-b",
+        _ => b"(B",
+    }
+}
+
+/// The bytes of `c` in `set` (as they appear in the value: GR bytes for G1 sets, GL for two-byte G0 sets).
+fn in_set(set: Set, c: char, out: &mut [u8; 4]) -> Option<usize> {
+    let one = |encoding: &'static Encoding, out: &mut [u8; 4]| -> Option<usize> {
+        let mut utf8 = [0u8; 4];
+        let s = c.encode_utf8(&mut utf8);
+        let mut encoder = encoding.new_encoder();
+        let (result, _, written) = encoder.encode_from_utf8_without_replacement(s, out, true);
+        (result == EncoderResult::InputEmpty).then_some(written)
+    };
+    match set {
+        Set::Ascii | Set::JisRomaji => None,
+        Set::Latin1Upper => {
+            let cp = c as u32;
+            (0xA0..=0xFF).contains(&cp).then(|| {
+                out[0] = cp as u8;
+                1
+            })
+        }
+        Set::Upper(e) => one(e, out).filter(|&n| n == 1 && out[0] >= 0xA0),
+        Set::JisKatakana => jis_x0201(c).filter(|&b| b >= 0xA1).map(|b| {
+            out[0] = b;
+            1
+        }),
+        Set::Jis0208 => {
+            // EUC-JP's two-byte codes are JIS X 0208 with the high bit set; in G0 they go without it.
+            let n = one(encoding_rs::EUC_JP, out)?;
+            (n == 2 && out[0] >= 0xA1 && out[1] >= 0xA1).then(|| {
+                out[0] &= 0x7F;
+                out[1] &= 0x7F;
+                2
+            })
+        }
+        // encoding_rs has no JIS X 0212 encoder (decode only): such characters fall to later sets.
+        Set::Jis0212 => None,
+        Set::Ksx1001 => one(encoding_rs::EUC_KR, out)
+            .filter(|&n| n == 2 && out[0] >= 0xA1 && out[1] >= 0xA1),
+        Set::Gb2312 => one(encoding_rs::GBK, out)
+            .filter(|&n| n == 2 && (0xA1..=0xF7).contains(&out[0]) && out[1] >= 0xA1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::CharacterSet;
+
+    /// Encode, then decode with our decoder: the text comes back.
+    fn round_trip(terms: &str, text: &str, resets: &[u8]) -> Vec<u8> {
+        let encoder = TextEncoder::from_terms(terms).unwrap();
+        let mut bytes = Vec::new();
+        encoder.encode(text, resets, &mut bytes).unwrap();
+        let mut back = String::new();
+        let report = CharacterSet::parse(terms.as_bytes())
+            .charset
+            .decode(&bytes, resets, &mut back);
+        assert_eq!(back, text, "{terms}: {bytes:?}");
+        assert!(!report.replaced);
+        bytes
+    }
+
+    #[test]
+    fn single_byte_sets_encode_and_reject_what_they_lack() {
+        assert_eq!(round_trip("ISO_IR 100", "Buc^Jérôme", b"^="), b"Buc^J\xe9r\xf4me");
+        round_trip("ISO_IR 144", "Люкceмбypг", b"");
+        round_trip("ISO_IR 126", "Διονυσιος", b"");
+        let latin1 = TextEncoder::from_terms("ISO_IR 100").unwrap();
+        assert_eq!(latin1.encode("€", b"", &mut Vec::new()), Err('€'));
+        assert_eq!(latin1.encode("日", b"", &mut Vec::new()), Err('日'));
+        assert_eq!(TextEncoder::ascii().encode("é", b"", &mut Vec::new()), Err('é'));
+    }
+
+    #[test]
+    fn iso_2022_japanese_designates_and_resets_at_delimiters() {
+        // PS3.5 H.3.1 example: Yamada^Tarou=山田^太郎=やまだ^たろう
+        let text = "Yamada^Tarou=山田^太郎=やまだ^たろう";
+        let bytes = round_trip("\\ISO 2022 IR 87", text, b"^=");
+        assert_eq!(
+            bytes,
+            b"Yamada^Tarou=\x1b$B;3ED\x1b(B^\x1b$BB@O:\x1b(B=\x1b$B$d$^$@\x1b(B^\x1b$B$?$m$&\x1b(B"
+        );
+    }
+
+    #[test]
+    fn iso_2022_korean_and_chinese_use_g1() {
+        // PS3.5 I.2: Hong^Gildong=洪^吉洞=홍^길동
+        let bytes = round_trip("\\ISO 2022 IR 149", "Hong^Gildong=洪^吉洞=홍^길동", b"^=");
+        assert!(bytes.starts_with(b"Hong^Gildong=\x1b$)C\xfb\xf3^\x1b$)C"));
+        round_trip("ISO 2022 IR 6\\ISO 2022 IR 58", "Zhang^XiaoDong=张^小东=", b"^=");
+    }
+
+    #[test]
+    fn multi_byte_whole_sets_and_unknown_terms() {
+        round_trip("GB18030", "Wang^XiaoDong=王^小东=", b"");
+        assert_eq!(TextEncoder::from_terms("ISO_IR 999"), Err(UnknownTerm("ISO_IR 999".into())));
+        let mut out = Vec::new();
+        TextEncoder::utf8().encode("日本", b"", &mut out).unwrap();
+        assert_eq!(out, "日本".as_bytes());
+    }
+}

@@ -1,0 +1,92 @@
+//! What can go wrong reading DICOM JSON, and where: line, column, byte offset and the element path.
+
+use std::fmt;
+
+/// The class of a [`ReadError`]; the CLI maps these to exit codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadErrorKind {
+    /// The input could not be read.
+    Io(std::io::ErrorKind),
+    /// Not JSON (RFC 8259): a syntax error, invalid UTF-8, a control character in a string, …
+    Syntax,
+    /// JSON, but not the DICOM JSON Model (PS3.18 F.2): a bad key, a missing or unknown `vr`, two values, …
+    Model,
+    /// A value that the VR cannot hold: an IS of 1.5, a US of 70000, an AT that is not 8 hex digits, …
+    Value,
+    /// A string the declared Specific Character Set cannot represent (CP-2518).
+    Charset,
+    /// A BulkDataURI that is refused (scheme, directory) or cannot be read.
+    BulkData,
+    /// A limit of this reader: nesting depth, or a string longer than it holds in memory.
+    Limit,
+}
+
+/// An error with its position in the JSON text and the path of the element it concerns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadError {
+    pub kind: ReadErrorKind,
+    pub message: String,
+    /// 1-based line and column (in bytes) of the JSON text.
+    pub line: u64,
+    pub column: u64,
+    /// 0-based byte offset in the JSON text.
+    pub offset: u64,
+    /// The element path, e.g. `00081140[1].00081155`; empty outside any element.
+    pub path: String,
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, column {}", self.line, self.column)?;
+        if !self.path.is_empty() {
+            write!(f, " ({})", self.path)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+/// A tolerated problem: what was accepted, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadWarning {
+    pub message: String,
+    pub line: u64,
+    pub column: u64,
+    pub path: String,
+}
+
+impl fmt::Display for ReadWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, column {}", self.line, self.column)?;
+        if !self.path.is_empty() {
+            write!(f, " ({})", self.path)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// An error before its position is attached (the lexer and the value encoders know what, the reader where).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Problem {
+    pub kind: ReadErrorKind,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(kind: ReadErrorKind, message: impl Into<String>) -> Problem {
+        Problem {
+            kind,
+            message: message.into(),
+        }
+    }
+    pub fn syntax(message: impl Into<String>) -> Problem {
+        Problem::new(ReadErrorKind::Syntax, message)
+    }
+    pub fn model(message: impl Into<String>) -> Problem {
+        Problem::new(ReadErrorKind::Model, message)
+    }
+    pub fn value(message: impl Into<String>) -> Problem {
+        Problem::new(ReadErrorKind::Value, message)
+    }
+}

@@ -1,0 +1,823 @@
+//! A streaming JSON tokenizer (RFC 8259) over one bounded buffer.
+//!
+//! The reader above it drives the grammar (it knows which value comes next); this layer turns bytes into
+//! strings, numbers and structural characters, validates them (UTF-8, control characters, escapes, number
+//! syntax) and keeps line numbers for messages. Strings are found with memchr and returned borrowed from
+//! the buffer when they hold no escape. A string longer than the buffer may hold is never needed whole:
+//! InlineBinary text is measured ahead and taken in pieces (see `read/binary.rs`).
+//!
+//! ```text
+//!  buf: [ consumed | pos ......... end | free ]      base = absolute offset of buf[0]
+//!                    ^ next byte        ^ end of what was read
+//! ```
+
+use std::io::{self, Read};
+
+use memchr::{memchr, memchr2};
+
+use super::error::{Problem, ReadErrorKind};
+
+/// Random access to the input, for measuring a long string ahead of the buffer without consuming it
+/// (a regular file; a slice). Pipes have none: their long strings are spooled.
+pub trait ReadAt {
+    /// Reads up to `buf.len()` bytes at absolute `offset`; 0 at the end.
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize>;
+}
+
+impl ReadAt for std::fs::File {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::FileExt::read_at(self, buf, offset)
+        }
+        #[cfg(windows)]
+        {
+            std::os::windows::fs::FileExt::seek_read(self, buf, offset)
+        }
+    }
+}
+
+impl ReadAt for [u8] {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(self.len());
+        let n = buf.len().min(self.len() - start);
+        buf[..n].copy_from_slice(&self[start..start + n]);
+        Ok(n)
+    }
+}
+
+/// The first read size; the buffer grows (up to the configured limit) only for a longer token.
+const INITIAL_BUFFER: usize = 256 * 1024;
+/// Block size for measuring a string ahead with [`ReadAt`].
+const AHEAD_BLOCK: usize = 1 << 20;
+
+/// How long a string starting at the current position is, found without consuming it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Measured {
+    /// `len` bytes of content without any escape, then the closing quote; `tail` holds its last two bytes.
+    Plain { len: u64, tail: [u8; 2] },
+    /// Longer than can be measured here, or holding escapes: read it once, without knowing its length.
+    Unknown,
+}
+
+pub(crate) struct Lexer<'a> {
+    input: Box<dyn Read + 'a>,
+    ahead: Option<&'a dyn ReadAt>,
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    /// Absolute offset of `buf[0]`.
+    base: u64,
+    eof: bool,
+    max_buffer: usize,
+    /// Line bookkeeping: newlines before `buf[counted]` are counted in `line`; `line_start` is the
+    /// absolute offset where the current line begins.
+    line: u64,
+    line_start: u64,
+    counted: usize,
+    /// Unescaped string content, when a string holds escapes.
+    scratch: String,
+    /// The last member name (short; copied so the `:` after it can be consumed).
+    key: String,
+    pub lenient: bool,
+    /// Tolerated problems (lenient mode) with the offset where each was seen; drained by the reader.
+    pub notes: Vec<(String, u64)>,
+}
+
+impl std::fmt::Debug for Lexer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lexer")
+            .field("offset", &self.offset())
+            .finish()
+    }
+}
+
+#[inline]
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\n' | b'\r' | b'\t')
+}
+
+impl<'a> Lexer<'a> {
+    pub fn new(input: Box<dyn Read + 'a>, ahead: Option<&'a dyn ReadAt>, max_buffer: usize) -> Self {
+        Lexer {
+            input,
+            ahead,
+            buf: vec![0; INITIAL_BUFFER.min(max_buffer.max(4096))],
+            pos: 0,
+            end: 0,
+            base: 0,
+            eof: false,
+            max_buffer: max_buffer.max(4096),
+            line: 1,
+            line_start: 0,
+            counted: 0,
+            scratch: String::new(),
+            key: String::new(),
+            lenient: false,
+            notes: Vec::new(),
+        }
+    }
+
+    /// Absolute offset of the next byte.
+    pub fn offset(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    /// 1-based line and column of the next byte.
+    pub fn line_column(&mut self) -> (u64, u64) {
+        self.count_lines_to(self.pos);
+        (self.line, self.offset() - self.line_start + 1)
+    }
+
+    fn count_lines_to(&mut self, to: usize) {
+        if to <= self.counted {
+            return;
+        }
+        let seen = &self.buf[self.counted..to];
+        let mut last = None;
+        for i in memchr::memchr_iter(b'\n', seen) {
+            self.line += 1;
+            last = Some(i);
+        }
+        if let Some(i) = last {
+            self.line_start = self.base + (self.counted + i + 1) as u64;
+        }
+        self.counted = to;
+    }
+
+    // ---- buffer -------------------------------------------------------------------------------------
+
+    /// Reads more input, keeping `buf[pos..end]`; false at the end of input. Grows the buffer when it is
+    /// full of one unfinished token, up to the limit.
+    #[inline(never)]
+    fn refill(&mut self) -> Result<bool, Problem> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.pos > 0 {
+            self.count_lines_to(self.pos);
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.base += self.pos as u64;
+            self.end -= self.pos;
+            self.counted -= self.pos;
+            self.pos = 0;
+        }
+        if self.end == self.buf.len() {
+            if self.buf.len() >= self.max_buffer {
+                return Err(Problem::new(
+                    ReadErrorKind::Limit,
+                    format!(
+                        "a single JSON token is longer than the {} MiB this reader holds (raise --max-string)",
+                        self.max_buffer >> 20
+                    ),
+                ));
+            }
+            let grown = (self.buf.len() * 2).min(self.max_buffer);
+            self.buf.resize(grown, 0);
+        }
+        loop {
+            match self.input.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Problem::new(ReadErrorKind::Io(e.kind()), e.to_string())),
+            }
+        }
+    }
+
+    /// The next byte that is not whitespace, not consumed; `None` at the end of input.
+    #[inline]
+    pub fn peek(&mut self) -> Result<Option<u8>, Problem> {
+        loop {
+            while self.pos < self.end {
+                let b = self.buf[self.pos];
+                if !is_ws(b) {
+                    return Ok(Some(b));
+                }
+                self.pos += 1;
+            }
+            if !self.refill()? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Consumes the byte `peek` returned.
+    #[inline]
+    pub fn bump(&mut self) {
+        self.pos += 1;
+    }
+
+    pub fn expect(&mut self, want: u8, what: &str) -> Result<(), Problem> {
+        match self.peek()? {
+            Some(b) if b == want => {
+                self.pos += 1;
+                Ok(())
+            }
+            Some(b) => Err(Problem::syntax(format!(
+                "expected {what}, found {}",
+                describe(b)
+            ))),
+            None => Err(eof(what)),
+        }
+    }
+
+    // ---- structure ----------------------------------------------------------------------------------
+
+    /// After `{` was consumed: whether a member follows (false consumes the `}` of an empty object).
+    pub fn object_has_first(&mut self) -> Result<bool, Problem> {
+        match self.peek()? {
+            Some(b'}') => {
+                self.pos += 1;
+                Ok(false)
+            }
+            Some(b'"') => Ok(true),
+            Some(b) => Err(Problem::syntax(format!(
+                "expected a member name or '}}', found {}",
+                describe(b)
+            ))),
+            None => Err(eof("a member name or '}'")),
+        }
+    }
+
+    /// After a member's value: whether another member follows (consumes `,`), or the object ends
+    /// (consumes `}`). A trailing comma is an error, or a note under `lenient` (DCMTK accepts it).
+    pub fn object_has_next(&mut self) -> Result<bool, Problem> {
+        match self.peek()? {
+            Some(b',') => {
+                self.pos += 1;
+                if self.peek()? == Some(b'}') {
+                    if !self.lenient {
+                        return Err(Problem::syntax(
+                            "trailing comma before '}' (RFC 8259; accepted with --lenient)",
+                        ));
+                    }
+                    self.note("trailing comma before '}' ignored");
+                    self.pos += 1;
+                    return Ok(false);
+                }
+                Ok(true)
+            }
+            Some(b'}') => {
+                self.pos += 1;
+                Ok(false)
+            }
+            Some(b) => Err(Problem::syntax(format!(
+                "expected ',' or '}}' after a member, found {}",
+                describe(b)
+            ))),
+            None => Err(eof("',' or '}'")),
+        }
+    }
+
+    /// After `[` was consumed: whether an element follows (false consumes the `]`).
+    pub fn array_has_first(&mut self) -> Result<bool, Problem> {
+        match self.peek()? {
+            Some(b']') => {
+                self.pos += 1;
+                Ok(false)
+            }
+            Some(_) => Ok(true),
+            None => Err(eof("a value or ']'")),
+        }
+    }
+
+    /// After an array element: whether another follows (consumes `,`), or the array ends (consumes `]`).
+    pub fn array_has_next(&mut self) -> Result<bool, Problem> {
+        match self.peek()? {
+            Some(b',') => {
+                self.pos += 1;
+                if self.peek()? == Some(b']') {
+                    if !self.lenient {
+                        return Err(Problem::syntax(
+                            "trailing comma before ']' (RFC 8259; accepted with --lenient)",
+                        ));
+                    }
+                    self.note("trailing comma before ']' ignored");
+                    self.pos += 1;
+                    return Ok(false);
+                }
+                Ok(true)
+            }
+            Some(b']') => {
+                self.pos += 1;
+                Ok(false)
+            }
+            Some(b) => Err(Problem::syntax(format!(
+                "expected ',' or ']' after an array element, found {}",
+                describe(b)
+            ))),
+            None => Err(eof("',' or ']'")),
+        }
+    }
+
+    /// A member name and the `:` after it.
+    pub fn read_key(&mut self) -> Result<&str, Problem> {
+        let mut key = std::mem::take(&mut self.key);
+        key.clear();
+        key.push_str(self.read_string()?);
+        self.expect(b':', "':' after a member name")?;
+        self.key = key;
+        Ok(&self.key)
+    }
+
+    fn note(&mut self, message: &str) {
+        let at = self.offset();
+        self.notes.push((message.to_string(), at));
+    }
+
+    // ---- scalars ------------------------------------------------------------------------------------
+
+    /// A string value (the next non-whitespace byte must be `"`), unescaped and validated.
+    pub fn read_string(&mut self) -> Result<&str, Problem> {
+        self.expect(b'"', "a string")?;
+        let mut i = self.pos;
+        loop {
+            match memchr2(b'"', b'\\', &self.buf[i..self.end]) {
+                Some(k) if self.buf[i + k] == b'"' => {
+                    let (start, stop) = (self.pos, i + k);
+                    self.pos = stop + 1;
+                    return checked_str(&self.buf[start..stop]);
+                }
+                Some(k) => return self.read_escaped_string(i + k),
+                None => {
+                    let rel = self.end - self.pos;
+                    if !self.refill()? {
+                        return Err(eof("the end of a string"));
+                    }
+                    i = self.pos + rel;
+                }
+            }
+        }
+    }
+
+    /// The slow path: the string holds an escape at `buf[first_escape]`. The whole string is brought into
+    /// the buffer, then unescaped into `scratch`.
+    fn read_escaped_string(&mut self, first_escape: usize) -> Result<&str, Problem> {
+        let mut i = first_escape;
+        let stop = loop {
+            match memchr2(b'"', b'\\', &self.buf[i..self.end]) {
+                Some(k) if self.buf[i + k] == b'"' => break i + k,
+                Some(k) if i + k + 1 < self.end => i += k + 2,
+                _ => {
+                    let rel = i - self.pos;
+                    if !self.refill()? {
+                        return Err(eof("the end of a string"));
+                    }
+                    i = self.pos + rel;
+                }
+            }
+        };
+        let start = self.pos;
+        self.pos = stop + 1;
+        self.scratch.clear();
+        unescape(&self.buf[start..stop], &mut self.scratch)?;
+        Ok(&self.scratch)
+    }
+
+    /// A number (RFC 8259 §6 grammar), as its text.
+    pub fn read_number(&mut self) -> Result<&str, Problem> {
+        let mut i = self.pos;
+        loop {
+            while i < self.end && matches!(self.buf[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+            {
+                i += 1;
+            }
+            if i < self.end || self.eof {
+                break;
+            }
+            let rel = i - self.pos;
+            if !self.refill()? {
+                i = self.pos + rel;
+                break;
+            }
+            i = self.pos + rel;
+        }
+        let text = &self.buf[self.pos..i];
+        if !is_json_number(text) {
+            return Err(Problem::syntax(format!(
+                "'{}' is not a JSON number (RFC 8259 §6)",
+                String::from_utf8_lossy(text)
+            )));
+        }
+        let start = self.pos;
+        self.pos = i;
+        // ASCII only, checked above.
+        Ok(std::str::from_utf8(&self.buf[start..i]).unwrap_or_default())
+    }
+
+    /// `true`, `false` or `null`, whichever `word` is.
+    pub fn read_literal(&mut self, word: &'static str) -> Result<(), Problem> {
+        let n = word.len();
+        while self.end - self.pos < n {
+            if !self.refill()? {
+                break;
+            }
+        }
+        let have = &self.buf[self.pos..self.end.min(self.pos + n)];
+        if have != word.as_bytes() {
+            return Err(Problem::syntax(format!(
+                "invalid literal (expected '{word}')"
+            )));
+        }
+        self.pos += n;
+        Ok(())
+    }
+
+    /// Consumes any one JSON value, validating it. `max_depth` bounds the container stack.
+    pub fn skip_value(&mut self, max_depth: usize) -> Result<(), Problem> {
+        // true: inside an object, false: inside an array.
+        let mut open: Vec<bool> = Vec::new();
+        loop {
+            match self.peek()? {
+                Some(c @ (b'{' | b'[')) => {
+                    self.pos += 1;
+                    if open.len() >= max_depth {
+                        return Err(Problem::new(ReadErrorKind::Limit, "nesting too deep"));
+                    }
+                    let is_object = c == b'{';
+                    let non_empty = if is_object {
+                        self.object_has_first()?
+                    } else {
+                        self.array_has_first()?
+                    };
+                    if non_empty {
+                        open.push(is_object);
+                        if is_object {
+                            self.read_key()?;
+                        }
+                        continue;
+                    }
+                }
+                Some(b'"') => {
+                    self.read_string()?;
+                }
+                Some(b't') => self.read_literal("true")?,
+                Some(b'f') => self.read_literal("false")?,
+                Some(b'n') => self.read_literal("null")?,
+                Some(b'-' | b'0'..=b'9') => {
+                    self.read_number()?;
+                }
+                Some(b) => {
+                    return Err(Problem::syntax(format!(
+                        "expected a value, found {}",
+                        describe(b)
+                    )))
+                }
+                None => return Err(eof("a value")),
+            }
+            // A value is complete: close containers until one has another element.
+            loop {
+                let Some(&is_object) = open.last() else {
+                    return Ok(());
+                };
+                let more = if is_object {
+                    self.object_has_next()?
+                } else {
+                    self.array_has_next()?
+                };
+                if more {
+                    if is_object {
+                        self.read_key()?;
+                    }
+                    break;
+                }
+                open.pop();
+            }
+        }
+    }
+
+    // ---- long strings (InlineBinary) ----------------------------------------------------------------
+
+    /// Measures the string at the next non-whitespace byte (which must be `"`; it is consumed) without
+    /// consuming its content: from the buffer (growing it up to `hold` bytes), then ahead with
+    /// [`ReadAt`] when the input has it.
+    pub fn measure_string(&mut self, hold: usize) -> Result<Measured, Problem> {
+        self.expect(b'"', "a string")?;
+        let mut i = self.pos;
+        loop {
+            match memchr2(b'"', b'\\', &self.buf[i..self.end]) {
+                Some(k) if self.buf[i + k] == b'"' => {
+                    let stop = i + k;
+                    let len = (stop - self.pos) as u64;
+                    let tail = [
+                        if stop >= self.pos + 2 { self.buf[stop - 2] } else { 0 },
+                        if stop > self.pos { self.buf[stop - 1] } else { 0 },
+                    ];
+                    return Ok(Measured::Plain { len, tail });
+                }
+                Some(_) => return Ok(Measured::Unknown),
+                None => {}
+            }
+            if self.end - self.pos >= hold || self.end == self.buf.len() && self.buf.len() >= self.max_buffer {
+                return self.measure_ahead();
+            }
+            let rel = self.end - self.pos;
+            if !self.refill()? {
+                return Err(eof("the end of a string"));
+            }
+            i = self.pos + rel;
+        }
+    }
+
+    fn measure_ahead(&mut self) -> Result<Measured, Problem> {
+        let Some(ahead) = self.ahead else {
+            return Ok(Measured::Unknown);
+        };
+        let content_start = self.offset();
+        let mut at = self.base + self.end as u64;
+        let mut block = vec![0u8; AHEAD_BLOCK];
+        let mut last_two = [self.buf[self.end - 2], self.buf[self.end - 1]];
+        loop {
+            let n = ahead
+                .read_at(&mut block, at)
+                .map_err(|e| Problem::new(ReadErrorKind::Io(e.kind()), e.to_string()))?;
+            if n == 0 {
+                return Err(eof("the end of a string"));
+            }
+            match memchr2(b'"', b'\\', &block[..n]) {
+                Some(k) if block[k] == b'"' => {
+                    let tail = match k {
+                        0 => last_two,
+                        1 => [last_two[1], block[0]],
+                        _ => [block[k - 2], block[k - 1]],
+                    };
+                    return Ok(Measured::Plain {
+                        len: at + k as u64 - content_start,
+                        tail,
+                    });
+                }
+                Some(_) => return Ok(Measured::Unknown),
+                None => {}
+            }
+            last_two = if n >= 2 {
+                [block[n - 2], block[n - 1]]
+            } else {
+                [last_two[1], block[0]]
+            };
+            at += n as u64;
+        }
+    }
+
+    /// Up to `max` bytes of string content that [`Lexer::measure_string`] found plain; the caller
+    /// counts them and then calls `expect(b'"')`.
+    pub fn take_content(&mut self, max: usize) -> Result<&[u8], Problem> {
+        if self.pos == self.end && !self.refill()? {
+            return Err(eof("the end of a string"));
+        }
+        let n = max.min(self.end - self.pos);
+        let start = self.pos;
+        self.pos += n;
+        Ok(&self.buf[start..start + n])
+    }
+
+    /// For a string of unknown length: the content up to the next `"` or `\`, at most `max` bytes.
+    /// Returns the bytes and what stopped them: `Some(b'"')` (consumed: the string ended), `Some(b'\\')`
+    /// (not consumed: call [`Lexer::take_escape`]) or `None` (more follows).
+    pub fn take_until_quote(&mut self, max: usize) -> Result<(&[u8], Option<u8>), Problem> {
+        if self.pos == self.end && !self.refill()? {
+            return Err(eof("the end of a string"));
+        }
+        let window = &self.buf[self.pos..self.end.min(self.pos + max)];
+        let start = self.pos;
+        match memchr2(b'"', b'\\', window) {
+            Some(k) => {
+                let stop = self.buf[start + k];
+                self.pos = start + k + usize::from(stop == b'"');
+                Ok((&self.buf[start..start + k], Some(stop)))
+            }
+            None => {
+                self.pos = start + window.len();
+                Ok((&self.buf[start..self.pos], None))
+            }
+        }
+    }
+
+    /// The escape at the next byte (`\`), decoded (a `\uXXXX` pair to one character).
+    pub fn take_escape(&mut self) -> Result<char, Problem> {
+        while self.end - self.pos < 12 {
+            if !self.refill()? {
+                break;
+            }
+        }
+        let window = &self.buf[self.pos..self.end];
+        let quote = memchr(b'"', window).unwrap_or(window.len());
+        let mut text = String::new();
+        let consumed = unescape_one(&window[..quote], &mut text)?;
+        self.pos += consumed;
+        Ok(text.chars().next().unwrap_or('\u{FFFD}'))
+    }
+}
+
+fn eof(what: &str) -> Problem {
+    Problem::syntax(format!("unexpected end of input, expected {what}"))
+}
+
+fn describe(b: u8) -> String {
+    if b.is_ascii_graphic() {
+        format!("'{}'", b as char)
+    } else {
+        format!("byte 0x{b:02X}")
+    }
+}
+
+/// RFC 8259 §7: no unescaped control characters; RFC 8259 §8.1: UTF-8.
+fn checked_str(bytes: &[u8]) -> Result<&str, Problem> {
+    if bytes.iter().any(|&b| b < 0x20) {
+        return Err(Problem::syntax(
+            "control character in a string (RFC 8259 §7: it must be escaped)",
+        ));
+    }
+    std::str::from_utf8(bytes).map_err(|_| Problem::syntax("invalid UTF-8 in a string (RFC 8259 §8.1)"))
+}
+
+/// RFC 8259 §7 escapes, from the raw content of a string into `out`.
+fn unescape(mut raw: &[u8], out: &mut String) -> Result<(), Problem> {
+    while !raw.is_empty() {
+        let plain = memchr(b'\\', raw).unwrap_or(raw.len());
+        out.push_str(checked_str(&raw[..plain])?);
+        raw = &raw[plain..];
+        if !raw.is_empty() {
+            let n = unescape_one(raw, out)?;
+            raw = &raw[n..];
+        }
+    }
+    Ok(())
+}
+
+/// One escape at the start of `raw` (`\` included); returns how many bytes it took.
+fn unescape_one(raw: &[u8], out: &mut String) -> Result<usize, Problem> {
+    let bad = || Problem::syntax("invalid escape in a string (RFC 8259 §7)");
+    let c = match raw.get(1).ok_or_else(bad)? {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        b'u' => {
+            let hi = hex4(raw.get(2..6).ok_or_else(bad)?).ok_or_else(bad)?;
+            if (0xD800..0xDC00).contains(&hi) {
+                // A surrogate pair: the low half must follow as another \u escape.
+                let lo = raw
+                    .get(6..12)
+                    .filter(|r| r.starts_with(b"\\u"))
+                    .and_then(|r| hex4(&r[2..]))
+                    .filter(|lo| (0xDC00..0xE000).contains(lo))
+                    .ok_or_else(|| Problem::syntax("unpaired UTF-16 surrogate in a \\u escape"))?;
+                let code = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                out.push(char::from_u32(code).ok_or_else(bad)?);
+                return Ok(12);
+            }
+            let c = char::from_u32(hi)
+                .ok_or_else(|| Problem::syntax("unpaired UTF-16 surrogate in a \\u escape"))?;
+            out.push(c);
+            return Ok(6);
+        }
+        _ => return Err(bad()),
+    };
+    out.push(c);
+    Ok(2)
+}
+
+fn hex4(b: &[u8]) -> Option<u32> {
+    if b.len() != 4 {
+        return None;
+    }
+    let text = std::str::from_utf8(b).ok()?;
+    u32::from_str_radix(text, 16).ok().filter(|_| b.iter().all(u8::is_ascii_hexdigit))
+}
+
+/// RFC 8259 §6: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
+pub(crate) fn is_json_number(t: &[u8]) -> bool {
+    let mut i = 0;
+    if t.first() == Some(&b'-') {
+        i = 1;
+    }
+    let digits = |i: &mut usize| {
+        let s = *i;
+        while *i < t.len() && t[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - s
+    };
+    match t.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            digits(&mut i);
+        }
+        _ => return false,
+    }
+    if t.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    if matches!(t.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(t.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == t.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lexer(text: &'static [u8]) -> Lexer<'static> {
+        Lexer::new(Box::new(text), None, 1 << 20)
+    }
+
+    #[test]
+    fn json_numbers_follow_rfc_8259() {
+        for good in ["0", "-0", "1.5", "1e5", "1E+5", "-12.5e-3", "123"] {
+            assert!(is_json_number(good.as_bytes()), "{good}");
+        }
+        for bad in ["", "-", "01", "+1", "1.", ".5", "1e", "NaN", "1.5.5", "0x10", "--1"] {
+            assert!(!is_json_number(bad.as_bytes()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn strings_unescape_and_validate() {
+        let mut l = lexer(br#""plain" "a\"b\\c\/d\n\u00e9\ud83d\ude00""#);
+        assert_eq!(l.read_string().unwrap(), "plain");
+        assert_eq!(l.read_string().unwrap(), "a\"b\\c/d\né😀");
+        for bad in [&b"\"\x01\""[..], b"\"\\x\"", b"\"\\ud800\"", b"\"\xff\"", b"\"open"] {
+            let mut l = Lexer::new(Box::new(bad), None, 1 << 20);
+            assert!(l.read_string().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn trailing_commas_only_when_lenient() {
+        let mut l = lexer(b"{\"a\":1,}");
+        l.bump();
+        assert!(l.object_has_first().unwrap());
+        l.read_key().unwrap();
+        l.read_number().unwrap();
+        assert!(l.object_has_next().is_err());
+        let mut l = lexer(b"{\"a\":1,}");
+        l.lenient = true;
+        l.bump();
+        l.object_has_first().unwrap();
+        l.read_key().unwrap();
+        l.read_number().unwrap();
+        assert!(!l.object_has_next().unwrap());
+        assert_eq!(l.notes.len(), 1);
+    }
+
+    #[test]
+    fn skip_value_skips_nested_values() {
+        let mut l = lexer(br#"{"a":[1,{"b":"x"},[]],"c":{}} 7"#);
+        l.skip_value(64).unwrap();
+        assert_eq!(l.read_number().unwrap_or("?"), "7".trim());
+        let mut l = lexer(br#"["k", "v"] 8"#);
+        l.skip_value(64).unwrap();
+        assert_eq!(l.peek().unwrap(), Some(b'8'));
+    }
+
+    #[test]
+    fn line_and_column_count_across_refills() {
+        let text: &'static [u8] = b"{\n  \"a\" :\n\n   x";
+        let mut l = Lexer::new(Box::new(text), None, 4096);
+        l.bump();
+        l.read_key().unwrap();
+        l.peek().unwrap();
+        assert_eq!(l.line_column(), (4, 4));
+    }
+
+    #[test]
+    fn long_strings_are_measured_ahead_or_reported_unknown() {
+        let mut text = b"\"".to_vec();
+        text.extend(std::iter::repeat_n(b'A', 10_000));
+        text.extend_from_slice(b"==\" ");
+        let data: &'static [u8] = Box::leak(text.into_boxed_slice());
+        let mut l = Lexer::new(Box::new(data), Some(data as &dyn ReadAt), 4096);
+        assert_eq!(
+            l.measure_string(4096).unwrap(),
+            Measured::Plain { len: 10_002, tail: *b"==" }
+        );
+        let mut taken = 0;
+        while taken < 10_002 {
+            taken += l.take_content(10_002 - taken).unwrap().len();
+        }
+        l.expect(b'"', "quote").unwrap();
+        let mut l = Lexer::new(Box::new(data), None, 4096);
+        assert_eq!(l.measure_string(4096).unwrap(), Measured::Unknown);
+    }
+}
