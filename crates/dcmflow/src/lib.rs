@@ -4,7 +4,7 @@
 //! - [`convert`]: re-encodes DICOM between the uncompressed transfer syntaxes (encapsulated files are
 //!   carried as they are).
 //!
-//! JSON → DICOM is still to come (see README).
+//! - [`json_to_dicom`]: DICOM JSON → DICOM, streamed from the JSON pull reader.
 //!
 //! ```
 //! use dcmflow::{convert, ConvertOptions};
@@ -19,12 +19,16 @@
 #![forbid(unsafe_code)]
 
 mod convert;
+mod to_dicom;
 mod to_json;
 
 pub use convert::{convert, convert_reader, ConvertError, ConvertOptions, Report};
 pub use dcmflow_core as core;
 pub use dcmflow_dicom as dicom;
 pub use dcmflow_json as json;
+pub use to_dicom::{
+    json_to_dicom, json_to_dicom_next, new_uid, DicomReport, ToDicomError, ToDicomOptions,
+};
 pub use to_json::{
     dicom_to_json, dicom_to_json_reader, dicom_to_json_with, JsonReport, ToJsonError, ToJsonOptions,
 };

@@ -6,7 +6,7 @@
 //! the initial sets are active again before every delimiter and at the end of the value (PS3.5 6.1.2.5.3).
 //! A character no declared set holds is an error, never a silent replacement.
 
-use encoding_rs::{Encoding, EncoderResult};
+use encoding_rs::{EncoderResult, Encoding};
 
 use crate::charset::Set;
 
@@ -26,7 +26,10 @@ enum Kind {
     /// A single-byte ISO 8859 set, or a multi-byte one without code extensions (GB18030, GBK).
     Whole(&'static Encoding),
     /// ISO 2022: the sets that may be designated, in the declared order; the first term's are initial.
-    Iso2022 { initial: (Set, Option<Set>), sets: Vec<Set> },
+    Iso2022 {
+        initial: (Set, Option<Set>),
+        sets: Vec<Set>,
+    },
 }
 
 /// The (0008,0005) value names a term this encoder does not know.
@@ -48,7 +51,10 @@ impl TextEncoder {
 
     /// From the (0008,0005) value as text (`\`-separated terms, padding ignored).
     pub fn from_terms(value: &str) -> Result<TextEncoder, UnknownTerm> {
-        let terms: Vec<&str> = value.split('\\').map(|t| t.trim_matches([' ', '\0'])).collect();
+        let terms: Vec<&str> = value
+            .split('\\')
+            .map(|t| t.trim_matches([' ', '\0']))
+            .collect();
         let extensions = terms.len() > 1 || terms.iter().any(|t| t.starts_with("ISO 2022"));
         if !extensions {
             use encoding_rs::*;
@@ -103,7 +109,14 @@ impl TextEncoder {
     /// Appends `text` encoded to `out`. `resets` are the delimiters before which ISO 2022 returns to the
     /// initial sets (`\` between values; `^` and `=` in PN). Err: the first character no declared set holds.
     pub fn encode(&self, text: &str, resets: &[u8], out: &mut Vec<u8>) -> Result<(), char> {
-        if text.is_ascii() && !matches!(self.kind, Kind::Iso2022 { initial: (Set::JisRomaji, _), .. })
+        if text.is_ascii()
+            && !matches!(
+                self.kind,
+                Kind::Iso2022 {
+                    initial: (Set::JisRomaji, _),
+                    ..
+                }
+            )
         {
             out.extend_from_slice(text.as_bytes());
             return Ok(());
@@ -318,8 +331,9 @@ fn in_set(set: Set, c: char, out: &mut [u8; 4]) -> Option<usize> {
         }
         // encoding_rs has no JIS X 0212 encoder (decode only): such characters fall to later sets.
         Set::Jis0212 => None,
-        Set::Ksx1001 => one(encoding_rs::EUC_KR, out)
-            .filter(|&n| n == 2 && out[0] >= 0xA1 && out[1] >= 0xA1),
+        Set::Ksx1001 => {
+            one(encoding_rs::EUC_KR, out).filter(|&n| n == 2 && out[0] >= 0xA1 && out[1] >= 0xA1)
+        }
         Set::Gb2312 => one(encoding_rs::GBK, out)
             .filter(|&n| n == 2 && (0xA1..=0xF7).contains(&out[0]) && out[1] >= 0xA1),
     }
@@ -346,13 +360,19 @@ mod tests {
 
     #[test]
     fn single_byte_sets_encode_and_reject_what_they_lack() {
-        assert_eq!(round_trip("ISO_IR 100", "Buc^Jérôme", b"^="), b"Buc^J\xe9r\xf4me");
+        assert_eq!(
+            round_trip("ISO_IR 100", "Buc^Jérôme", b"^="),
+            b"Buc^J\xe9r\xf4me"
+        );
         round_trip("ISO_IR 144", "Люкceмбypг", b"");
         round_trip("ISO_IR 126", "Διονυσιος", b"");
         let latin1 = TextEncoder::from_terms("ISO_IR 100").unwrap();
         assert_eq!(latin1.encode("€", b"", &mut Vec::new()), Err('€'));
         assert_eq!(latin1.encode("日", b"", &mut Vec::new()), Err('日'));
-        assert_eq!(TextEncoder::ascii().encode("é", b"", &mut Vec::new()), Err('é'));
+        assert_eq!(
+            TextEncoder::ascii().encode("é", b"", &mut Vec::new()),
+            Err('é')
+        );
     }
 
     #[test]
@@ -371,13 +391,20 @@ mod tests {
         // PS3.5 I.2: Hong^Gildong=洪^吉洞=홍^길동
         let bytes = round_trip("\\ISO 2022 IR 149", "Hong^Gildong=洪^吉洞=홍^길동", b"^=");
         assert!(bytes.starts_with(b"Hong^Gildong=\x1b$)C\xfb\xf3^\x1b$)C"));
-        round_trip("ISO 2022 IR 6\\ISO 2022 IR 58", "Zhang^XiaoDong=张^小东=", b"^=");
+        round_trip(
+            "ISO 2022 IR 6\\ISO 2022 IR 58",
+            "Zhang^XiaoDong=张^小东=",
+            b"^=",
+        );
     }
 
     #[test]
     fn multi_byte_whole_sets_and_unknown_terms() {
         round_trip("GB18030", "Wang^XiaoDong=王^小东=", b"");
-        assert_eq!(TextEncoder::from_terms("ISO_IR 999"), Err(UnknownTerm("ISO_IR 999".into())));
+        assert_eq!(
+            TextEncoder::from_terms("ISO_IR 999"),
+            Err(UnknownTerm("ISO_IR 999".into()))
+        );
         let mut out = Vec::new();
         TextEncoder::utf8().encode("日本", b"", &mut out).unwrap();
         assert_eq!(out, "日本".as_bytes());

@@ -56,7 +56,8 @@ impl MetaBuilder {
         let same_syntax = self
             .get(Tag::TRANSFER_SYNTAX_UID)
             .is_some_and(|v| trim_uid(v) == ts.uid.as_bytes());
-        if same_syntax {
+        // Verbatim only when complete: a meta from DICOM JSON never carries its group length.
+        if same_syntax && self.get(Tag::FILE_META_GROUP_LENGTH).is_some() {
             // Already describes the output: byte for byte as it came.
             for (tag, vr, value) in &self.elements {
                 put_element(out, *tag, *vr, value);

@@ -24,6 +24,7 @@ mod escape;
 mod format;
 pub mod numbers;
 mod order;
+pub mod read;
 mod text;
 mod writer;
 

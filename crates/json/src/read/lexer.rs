@@ -24,22 +24,24 @@ pub trait ReadAt {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize>;
 }
 
-impl ReadAt for std::fs::File {
+impl ReadAt for &std::fs::File {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
         #[cfg(unix)]
         {
-            std::os::unix::fs::FileExt::read_at(self, buf, offset)
+            std::os::unix::fs::FileExt::read_at(*self, buf, offset)
         }
         #[cfg(windows)]
         {
-            std::os::windows::fs::FileExt::seek_read(self, buf, offset)
+            std::os::windows::fs::FileExt::seek_read(*self, buf, offset)
         }
     }
 }
 
-impl ReadAt for [u8] {
+impl ReadAt for &[u8] {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(self.len());
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.len());
         let n = buf.len().min(self.len() - start);
         buf[..n].copy_from_slice(&self[start..start + n]);
         Ok(n)
@@ -62,7 +64,7 @@ pub(crate) enum Measured {
 
 pub(crate) struct Lexer<'a> {
     input: Box<dyn Read + 'a>,
-    ahead: Option<&'a dyn ReadAt>,
+    ahead: Option<Box<dyn ReadAt + 'a>>,
     buf: Vec<u8>,
     pos: usize,
     end: usize,
@@ -98,7 +100,11 @@ fn is_ws(b: u8) -> bool {
 }
 
 impl<'a> Lexer<'a> {
-    pub fn new(input: Box<dyn Read + 'a>, ahead: Option<&'a dyn ReadAt>, max_buffer: usize) -> Self {
+    pub fn new(
+        input: Box<dyn Read + 'a>,
+        ahead: Option<Box<dyn ReadAt + 'a>>,
+        max_buffer: usize,
+    ) -> Self {
         Lexer {
             input,
             ahead,
@@ -385,7 +391,8 @@ impl<'a> Lexer<'a> {
     pub fn read_number(&mut self) -> Result<&str, Problem> {
         let mut i = self.pos;
         loop {
-            while i < self.end && matches!(self.buf[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+            while i < self.end
+                && matches!(self.buf[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
             {
                 i += 1;
             }
@@ -493,6 +500,84 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// Looks ahead, without consuming, for a `"vr"` member later in the object whose first member's value
+    /// starts at the next byte (PS3.18 objects are unordered; pydicom writes `"Value"` before `"vr"`).
+    /// The buffer grows up to its limit to hold the lookahead.
+    pub fn find_vr_ahead(&mut self) -> Result<Option<String>, Problem> {
+        let mut i = self.pos;
+        let mut depth = 0usize;
+        loop {
+            while i < self.end {
+                match self.buf[i] {
+                    b'"' => {
+                        let start = i + 1;
+                        let Some(stop) = self.string_end_in_buffer(start) else {
+                            break;
+                        };
+                        if depth == 0 && &self.buf[start..stop] == b"vr" {
+                            // A key: the ':' and its string value follow.
+                            let rest = &self.buf[stop + 1..self.end];
+                            let colon = rest.iter().position(|b| !is_ws(*b));
+                            if let Some(c) = colon.filter(|&c| rest[c] == b':') {
+                                let after = &rest[c + 1..];
+                                if let Some(q) = after.iter().position(|b| !is_ws(*b)) {
+                                    if after[q] == b'"'
+                                        && after.len() >= q + 4
+                                        && after[q + 3] == b'"'
+                                    {
+                                        let vr = String::from_utf8_lossy(&after[q + 1..q + 3])
+                                            .into_owned();
+                                        return Ok(Some(vr));
+                                    }
+                                    return Ok(None);
+                                }
+                            }
+                            if colon.is_none() || stop + 8 > self.end {
+                                break;
+                            }
+                        }
+                        i = stop + 1;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        if depth == 0 {
+                            return Ok(None);
+                        }
+                        depth -= 1;
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            // Out of buffered bytes mid-way: read more (the buffer grows) and scan again from the start.
+            let rel = self.end - self.pos;
+            if !self.refill()? {
+                return Ok(None);
+            }
+            if self.end - self.pos <= rel {
+                return Ok(None);
+            }
+            i = self.pos;
+            depth = 0;
+        }
+    }
+
+    /// The index of the closing quote of a string whose content starts at `start`, if buffered.
+    fn string_end_in_buffer(&self, start: usize) -> Option<usize> {
+        let mut i = start;
+        loop {
+            let k = memchr2(b'"', b'\\', &self.buf[i..self.end])?;
+            if self.buf[i + k] == b'"' {
+                return Some(i + k);
+            }
+            i += k + 2;
+            if i >= self.end {
+                return None;
+            }
+        }
+    }
+
     // ---- long strings (InlineBinary) ----------------------------------------------------------------
 
     /// Measures the string at the next non-whitespace byte (which must be `"`; it is consumed) without
@@ -507,15 +592,25 @@ impl<'a> Lexer<'a> {
                     let stop = i + k;
                     let len = (stop - self.pos) as u64;
                     let tail = [
-                        if stop >= self.pos + 2 { self.buf[stop - 2] } else { 0 },
-                        if stop > self.pos { self.buf[stop - 1] } else { 0 },
+                        if stop >= self.pos + 2 {
+                            self.buf[stop - 2]
+                        } else {
+                            0
+                        },
+                        if stop > self.pos {
+                            self.buf[stop - 1]
+                        } else {
+                            0
+                        },
                     ];
                     return Ok(Measured::Plain { len, tail });
                 }
                 Some(_) => return Ok(Measured::Unknown),
                 None => {}
             }
-            if self.end - self.pos >= hold || self.end == self.buf.len() && self.buf.len() >= self.max_buffer {
+            if self.end - self.pos >= hold
+                || self.end == self.buf.len() && self.buf.len() >= self.max_buffer
+            {
                 return self.measure_ahead();
             }
             let rel = self.end - self.pos;
@@ -527,7 +622,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn measure_ahead(&mut self) -> Result<Measured, Problem> {
-        let Some(ahead) = self.ahead else {
+        let Some(ahead) = self.ahead.as_ref() else {
             return Ok(Measured::Unknown);
         };
         let content_start = self.offset();
@@ -634,7 +729,8 @@ fn checked_str(bytes: &[u8]) -> Result<&str, Problem> {
             "control character in a string (RFC 8259 §7: it must be escaped)",
         ));
     }
-    std::str::from_utf8(bytes).map_err(|_| Problem::syntax("invalid UTF-8 in a string (RFC 8259 §8.1)"))
+    std::str::from_utf8(bytes)
+        .map_err(|_| Problem::syntax("invalid UTF-8 in a string (RFC 8259 §8.1)"))
 }
 
 /// RFC 8259 §7 escapes, from the raw content of a string into `out`.
@@ -693,7 +789,9 @@ fn hex4(b: &[u8]) -> Option<u32> {
         return None;
     }
     let text = std::str::from_utf8(b).ok()?;
-    u32::from_str_radix(text, 16).ok().filter(|_| b.iter().all(u8::is_ascii_hexdigit))
+    u32::from_str_radix(text, 16)
+        .ok()
+        .filter(|_| b.iter().all(u8::is_ascii_hexdigit))
 }
 
 /// RFC 8259 §6: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
@@ -747,7 +845,9 @@ mod tests {
         for good in ["0", "-0", "1.5", "1e5", "1E+5", "-12.5e-3", "123"] {
             assert!(is_json_number(good.as_bytes()), "{good}");
         }
-        for bad in ["", "-", "01", "+1", "1.", ".5", "1e", "NaN", "1.5.5", "0x10", "--1"] {
+        for bad in [
+            "", "-", "01", "+1", "1.", ".5", "1e", "NaN", "1.5.5", "0x10", "--1",
+        ] {
             assert!(!is_json_number(bad.as_bytes()), "{bad}");
         }
     }
@@ -757,7 +857,13 @@ mod tests {
         let mut l = lexer(br#""plain" "a\"b\\c\/d\n\u00e9\ud83d\ude00""#);
         assert_eq!(l.read_string().unwrap(), "plain");
         assert_eq!(l.read_string().unwrap(), "a\"b\\c/d\né😀");
-        for bad in [&b"\"\x01\""[..], b"\"\\x\"", b"\"\\ud800\"", b"\"\xff\"", b"\"open"] {
+        for bad in [
+            &b"\"\x01\""[..],
+            b"\"\\x\"",
+            b"\"\\ud800\"",
+            b"\"\xff\"",
+            b"\"open",
+        ] {
             let mut l = Lexer::new(Box::new(bad), None, 1 << 20);
             assert!(l.read_string().is_err(), "{bad:?}");
         }
@@ -766,14 +872,14 @@ mod tests {
     #[test]
     fn trailing_commas_only_when_lenient() {
         let mut l = lexer(b"{\"a\":1,}");
-        l.bump();
+        l.expect(b'{', "{").unwrap();
         assert!(l.object_has_first().unwrap());
         l.read_key().unwrap();
         l.read_number().unwrap();
         assert!(l.object_has_next().is_err());
         let mut l = lexer(b"{\"a\":1,}");
         l.lenient = true;
-        l.bump();
+        l.expect(b'{', "{").unwrap();
         l.object_has_first().unwrap();
         l.read_key().unwrap();
         l.read_number().unwrap();
@@ -785,7 +891,8 @@ mod tests {
     fn skip_value_skips_nested_values() {
         let mut l = lexer(br#"{"a":[1,{"b":"x"},[]],"c":{}} 7"#);
         l.skip_value(64).unwrap();
-        assert_eq!(l.read_number().unwrap_or("?"), "7".trim());
+        l.peek().unwrap();
+        assert_eq!(l.read_number().unwrap(), "7");
         let mut l = lexer(br#"["k", "v"] 8"#);
         l.skip_value(64).unwrap();
         assert_eq!(l.peek().unwrap(), Some(b'8'));
@@ -795,7 +902,7 @@ mod tests {
     fn line_and_column_count_across_refills() {
         let text: &'static [u8] = b"{\n  \"a\" :\n\n   x";
         let mut l = Lexer::new(Box::new(text), None, 4096);
-        l.bump();
+        l.expect(b'{', "{").unwrap();
         l.read_key().unwrap();
         l.peek().unwrap();
         assert_eq!(l.line_column(), (4, 4));
@@ -807,10 +914,13 @@ mod tests {
         text.extend(std::iter::repeat_n(b'A', 10_000));
         text.extend_from_slice(b"==\" ");
         let data: &'static [u8] = Box::leak(text.into_boxed_slice());
-        let mut l = Lexer::new(Box::new(data), Some(data as &dyn ReadAt), 4096);
+        let mut l = Lexer::new(Box::new(data), Some(Box::new(data)), 4096);
         assert_eq!(
             l.measure_string(4096).unwrap(),
-            Measured::Plain { len: 10_002, tail: *b"==" }
+            Measured::Plain {
+                len: 10_002,
+                tail: *b"=="
+            }
         );
         let mut taken = 0;
         while taken < 10_002 {

@@ -15,7 +15,7 @@ use crate::exit;
 
 /// DCMTK's spellings (`+fc`, `-ia`, `+bz 4`, …) are not expressible in clap; they are rewritten to the
 /// GNU long options before parsing. Both forms are accepted everywhere.
-const DCMTK_SPELLINGS: &[(&str, &str)] = &[
+pub const DCMTK_SPELLINGS: &[(&str, &str)] = &[
     ("+f", "--read-file"),
     ("+fo", "--read-file-only"),
     ("-f", "--read-dataset"),
@@ -40,9 +40,13 @@ const DCMTK_SPELLINGS: &[(&str, &str)] = &[
     ("+m", "--write-meta"),
 ];
 
-/// Rewrites DCMTK option spellings in the arguments after `dcm2json` (values are left alone).
-pub fn translate_dcmtk_spellings(args: Vec<String>) -> Vec<String> {
-    let Some(start) = args.iter().position(|a| a == "dcm2json") else {
+/// Rewrites DCMTK option spellings (`table`) in the arguments after `subcommand` (values are left alone).
+pub fn translate_dcmtk_spellings(
+    args: Vec<String>,
+    subcommand: &str,
+    table: &[(&str, &str)],
+) -> Vec<String> {
+    let Some(start) = args.iter().position(|a| a == subcommand) else {
         return args;
     };
     let mut out = args[..=start].to_vec();
@@ -53,7 +57,7 @@ pub fn translate_dcmtk_spellings(args: Vec<String>) -> Vec<String> {
             out.extend(rest.cloned());
             break;
         }
-        match DCMTK_SPELLINGS.iter().find(|(dcmtk, _)| dcmtk == arg) {
+        match table.iter().find(|(dcmtk, _)| dcmtk == arg) {
             Some((_, long)) => out.push((*long).to_string()),
             None => out.push(arg.clone()),
         }

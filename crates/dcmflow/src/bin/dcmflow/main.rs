@@ -1,7 +1,8 @@
-//! The `dcmflow` command: `dcm2json`, `dump` and `convert` (see `dcmflow --help`).
+//! The `dcmflow` command: `dcm2json`, `json2dcm`, `dump` and `convert` (see `dcmflow --help`).
 
 mod dcm2json;
 mod dump;
+mod json2dcm;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -42,6 +43,9 @@ enum Command {
     /// Convert DICOM to the DICOM JSON Model (PS3.18 Annex F), streamed, like DCMTK's dcm2json.
     #[command(after_help = dcm2json::AFTER_HELP, allow_hyphen_values = false)]
     Dcm2json(dcm2json::Dcm2JsonArgs),
+    /// Convert DICOM JSON (PS3.18 Annex F) to DICOM, streamed and validated, like DCMTK's json2dcm.
+    #[command(after_help = json2dcm::AFTER_HELP)]
+    Json2dcm(json2dcm::Json2DcmArgs),
     /// List the elements of a DICOM file, one line each, like dcmdump.
     #[command(
         after_help = "Examples:\n  dcmflow dump image.dcm\n  cat image.dcm | dcmflow dump -\n  dcmflow dump --bare +ti dataset.bin"
@@ -131,7 +135,13 @@ fn open_input(path: &Path) -> io::Result<Box<dyn Read>> {
 }
 
 fn main() -> ExitCode {
-    let args = dcm2json::translate_dcmtk_spellings(std::env::args().collect());
+    let args: Vec<String> = std::env::args().collect();
+    let args = match args.get(1).map(String::as_str) {
+        Some("json2dcm") => {
+            dcm2json::translate_dcmtk_spellings(args, "json2dcm", json2dcm::DCMTK_SPELLINGS)
+        }
+        _ => dcm2json::translate_dcmtk_spellings(args, "dcm2json", dcm2json::DCMTK_SPELLINGS),
+    };
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -142,6 +152,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Dcm2json(args) => dcm2json::run(args),
+        Command::Json2dcm(args) => json2dcm::run(args),
         Command::Dump {
             input,
             input_options,

@@ -1,0 +1,485 @@
+//! `dcmflow json2dcm`: DICOM JSON → DICOM with DCMTK json2dcm's options (and their spellings).
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use dcmflow::dicom::LengthMode;
+use dcmflow::json::read::{
+    ArrayMode, FileResolver, IgnoreBulk, JsonReader, ReadErrorKind, ReadOptions,
+};
+use dcmflow::{json_to_dicom_next, ToDicomError, ToDicomOptions};
+use dcmflow_core::TransferSyntax;
+
+use crate::exit;
+
+/// DCMTK json2dcm spellings, rewritten to the GNU long options before clap parses them.
+pub const DCMTK_SPELLINGS: &[(&str, &str)] = &[
+    ("+f", "--read-meta-info"),
+    ("-f", "--ignore-meta-info"),
+    ("+as", "--array-select"),
+    ("-ar", "--array-reject"),
+    ("+ar", "--array-sequence"),
+    ("+Ug", "--generate-new-uids"),
+    ("-Uo", "--dont-overwrite-uids"),
+    ("+Uo", "--overwrite-uids"),
+    ("-E", "--stop-on-error"),
+    ("+E", "--ignore-errors"),
+    ("+Bd", "--bulk-dir"),
+    ("-Bu", "--bulk-ignore"),
+    ("+F", "--write-file"),
+    ("+Fu", "--update-meta-info"),
+    ("-F", "--write-dataset"),
+    ("+t=", "--write-xfer-same"),
+    ("+te", "--write-xfer-little"),
+    ("+tb", "--write-xfer-big"),
+    ("+ti", "--write-xfer-implicit"),
+    ("+td", "--write-xfer-deflated"),
+    ("+e", "--length-explicit"),
+    ("-e", "--length-undefined"),
+    ("+u", "--enable-new-vr"),
+    ("-u", "--disable-new-vr"),
+    ("+cl", "--compression-level"),
+];
+
+/// Exit codes of DCMTK json2dcm beyond the common ones, and ours for character sets.
+mod code {
+    /// The JSON is not valid (DICOM) JSON, or a value cannot be written (DCMTK: EXITCODE_INVALID_INPUT).
+    pub const INVALID_JSON: u8 = 65;
+    /// A BulkDataURI that is refused or cannot be read.
+    pub const BULK_DATA: u8 = 66;
+    /// A string the declared Specific Character Set cannot represent (dcmflow's own code).
+    pub const CHARSET: u8 = 67;
+}
+
+pub const AFTER_HELP: &str = "\
+DCMTK json2dcm spellings are accepted as well: +f -f, +as N -ar +ar, +Ug +Uo -Uo, -E +E, +Bd DIR -Bu,
++F +Fu -F, +t= +te +tb +ti +td, +e -e, +u -u, +cl N.
+
+Examples:
+  dcmflow json2dcm image.json image.dcm                 # Explicit VR LE (or the JSON's 0002,0010)
+  dcmflow json2dcm +ti image.json image.dcm             # Implicit VR Little Endian
+  dcmflow json2dcm +Bd /data/bulk ct.json ct.dcm        # BulkDataURIs read from files under /data/bulk
+  dcmflow json2dcm --split out/ study.json              # a top-level array: one file per data set
+  curl -s $QIDO/metadata | dcmflow json2dcm +as 1 - first.dcm
+
+Exit codes: 0 ok, 1 command line, 20 cannot read the input, 40 cannot write the output,
+65 invalid JSON or DICOM JSON (the message gives line:column and the element path),
+66 BulkDataURI refused or unreadable, 67 text not representable in the declared character set.
+A failed conversion leaves no output file behind.";
+
+#[derive(clap::Args, Debug)]
+pub struct Json2DcmArgs {
+    /// Input JSON file, or - for standard input.
+    input: PathBuf,
+    /// Output DICOM file, or - for standard output (with --split: a directory).
+    output: Option<PathBuf>,
+
+    /// Group 0002 keys of the JSON feed the file meta (default).
+    #[arg(long, overrides_with = "ignore_meta_info")]
+    read_meta_info: bool,
+    /// Group 0002 keys of the JSON are ignored; the meta is generated.
+    #[arg(long)]
+    ignore_meta_info: bool,
+
+    /// A top-level array: convert only the data set at this 1-based index.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    array_select: Option<u64>,
+    /// A top-level array of more than one data set is an error (default).
+    #[arg(long)]
+    array_reject: bool,
+    /// A top-level array: not supported yet (DCMTK's private sequence (0009,1000)); use --split.
+    #[arg(long)]
+    array_sequence: bool,
+    /// A top-level array: write each data set to its own file in this directory, named by its SOP
+    /// Instance UID (or its index).
+    #[arg(long, value_name = "DIR")]
+    split: Option<PathBuf>,
+
+    /// New Study, Series and SOP Instance UIDs (2.25 form).
+    #[arg(long)]
+    generate_new_uids: bool,
+    /// With --generate-new-uids: accepted for DCMTK compatibility (UIDs are always replaced).
+    #[arg(long)]
+    overwrite_uids: bool,
+    /// Accepted for DCMTK compatibility.
+    #[arg(long)]
+    dont_overwrite_uids: bool,
+
+    /// A value that breaks its VR's length or repertoire rule is an error (default).
+    #[arg(long)]
+    stop_on_error: bool,
+    /// Write such values anyway, with a warning.
+    #[arg(long)]
+    ignore_errors: bool,
+    /// Accept what DCMTK json2dcm tolerates, each with a warning: trailing commas, case-insensitive
+    /// member names, a missing vr (from the dictionary), a bare value, PN as a plain string.
+    #[arg(long)]
+    lenient: bool,
+    /// Write all text as UTF-8 and declare ISO_IR 192, instead of failing on text the declared
+    /// character set cannot represent.
+    #[arg(long)]
+    charset_utf8: bool,
+
+    /// Read BulkDataURI files under this directory (repeatable). Nothing else is read.
+    #[arg(long, value_name = "DIR")]
+    bulk_dir: Vec<PathBuf>,
+    /// Also read BulkDataURI files under the JSON file's own directory.
+    #[arg(long)]
+    bulk_json_dir: bool,
+    /// Ignore BulkDataURIs: such elements are written empty, with a warning.
+    #[arg(long)]
+    bulk_ignore: bool,
+
+    /// Write a PS3.10 file with preamble and meta (default).
+    #[arg(long)]
+    write_file: bool,
+    /// Accepted for DCMTK compatibility: the meta is always brought up to date.
+    #[arg(long)]
+    update_meta_info: bool,
+    /// Write a bare data set.
+    #[arg(long)]
+    write_dataset: bool,
+
+    /// Transfer syntax: the JSON's (0002,0010), else Explicit VR LE (default).
+    #[arg(long)]
+    write_xfer_same: bool,
+    #[arg(long)]
+    write_xfer_little: bool,
+    #[arg(long)]
+    write_xfer_big: bool,
+    #[arg(long)]
+    write_xfer_implicit: bool,
+    #[arg(long)]
+    write_xfer_deflated: bool,
+    /// Deflate level 0-9 for --write-xfer-deflated.
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(0..=9))]
+    compression_level: u32,
+
+    /// Sequences and items with computed lengths (default).
+    #[arg(long)]
+    length_explicit: bool,
+    /// Sequences and items with undefined lengths.
+    #[arg(long)]
+    length_undefined: bool,
+    /// Accepted for DCMTK compatibility: newer VRs are always written as such.
+    #[arg(long)]
+    enable_new_vr: bool,
+    /// Not supported: every VR is written as itself.
+    #[arg(long)]
+    disable_new_vr: bool,
+
+    /// Largest string held in memory, in MiB (longer InlineBinary is streamed or spooled).
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    max_string: usize,
+    /// Deepest sequence nesting accepted.
+    #[arg(long, default_value_t = 64)]
+    max_depth: usize,
+    /// Print no warnings.
+    #[arg(short, long)]
+    quiet: bool,
+    /// No progress bar, even on a terminal.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn new(code: u8, message: impl Into<String>) -> Failure {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+pub fn run(args: Json2DcmArgs) -> ExitCode {
+    match run_inner(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("dcmflow json2dcm: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn dicom_options(args: &Json2DcmArgs) -> Result<ToDicomOptions, Failure> {
+    if args.disable_new_vr {
+        return Err(Failure::new(
+            exit::COMMANDLINE,
+            "-u/--disable-new-vr is not supported: every VR is written as itself",
+        ));
+    }
+    if args.array_sequence {
+        return Err(Failure::new(
+            exit::COMMANDLINE,
+            "+ar/--array-sequence is not supported yet; use --split DIR or +as N",
+        ));
+    }
+    let transfer_syntax = if args.write_xfer_implicit {
+        Some(TransferSyntax::IMPLICIT_VR_LE)
+    } else if args.write_xfer_big {
+        Some(TransferSyntax::EXPLICIT_VR_BE)
+    } else if args.write_xfer_deflated {
+        Some(TransferSyntax::DEFLATED_EXPLICIT_VR_LE)
+    } else if args.write_xfer_little {
+        Some(TransferSyntax::EXPLICIT_VR_LE)
+    } else {
+        None
+    };
+    Ok(ToDicomOptions {
+        transfer_syntax,
+        part10: !args.write_dataset,
+        meta_from_json: !args.ignore_meta_info,
+        lengths: if args.length_undefined {
+            LengthMode::Undefined
+        } else {
+            LengthMode::Explicit
+        },
+        deflate_level: args.compression_level,
+        new_uids: args.generate_new_uids,
+    })
+}
+
+fn read_options(args: &Json2DcmArgs) -> ReadOptions {
+    ReadOptions {
+        lenient: args.lenient,
+        write_anyway: args.ignore_errors,
+        charset_utf8: args.charset_utf8,
+        max_depth: args.max_depth,
+        max_string: args.max_string.max(1) << 20,
+        array: match (args.split.is_some(), args.array_select) {
+            (true, _) => ArrayMode::Each,
+            (false, Some(n)) => ArrayMode::Select(n as usize),
+            (false, None) => ArrayMode::Single,
+        },
+        ..ReadOptions::default()
+    }
+}
+
+fn failure_of(e: ToDicomError) -> Failure {
+    let code = match &e {
+        ToDicomError::Read(r) => match r.kind {
+            ReadErrorKind::Io(_) => exit::CANNOT_READ_INPUT,
+            ReadErrorKind::BulkData => code::BULK_DATA,
+            ReadErrorKind::Charset => code::CHARSET,
+            _ => code::INVALID_JSON,
+        },
+        ToDicomError::Write(w) if matches!(w.kind, dcmflow_core::ErrorKind::Io(_)) => {
+            exit::CANNOT_WRITE_OUTPUT
+        }
+        _ => code::INVALID_JSON,
+    };
+    Failure::new(code, e.to_string())
+}
+
+fn run_inner(args: &Json2DcmArgs) -> Result<(), Failure> {
+    let options = dicom_options(args)?;
+    let read = read_options(args);
+    let stdin = args.input == Path::new("-");
+    let file = if stdin {
+        None
+    } else {
+        Some(File::open(&args.input).map_err(|e| {
+            Failure::new(
+                exit::CANNOT_READ_INPUT,
+                format!("cannot read {}: {e}", args.input.display()),
+            )
+        })?)
+    };
+    let size = file
+        .as_ref()
+        .and_then(|f| f.metadata().ok())
+        .map(|m| m.len());
+    let progress = progress_bar(args, size);
+    let mut reader = match &file {
+        Some(f) => match &progress {
+            // With a progress bar the bytes go through it; long InlineBinary is still measured ahead.
+            Some(bar) => JsonReader::from_reader(bar.wrap_read(f), read),
+            None => JsonReader::from_file(f, read),
+        },
+        None => JsonReader::from_reader(io::stdin().lock(), read),
+    };
+    reader.set_bulk_resolver(bulk_resolver(args)?);
+    let result = match &args.split {
+        Some(dir) => split_all(&mut reader, dir, &options),
+        None => {
+            let output = args.output.as_deref().unwrap_or(Path::new("-"));
+            write_one(&mut reader, output, &options)
+        }
+    };
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    if !args.quiet {
+        let (warnings, dropped) = reader.warnings();
+        for w in warnings {
+            eprintln!("dcmflow json2dcm: warning: {w}");
+        }
+        if dropped > 0 {
+            eprintln!("dcmflow json2dcm: {dropped} more warnings not shown");
+        }
+    }
+    result
+}
+
+fn bulk_resolver(
+    args: &Json2DcmArgs,
+) -> Result<Box<dyn dcmflow::json::read::BulkResolver>, Failure> {
+    if args.bulk_ignore {
+        return Ok(Box::new(IgnoreBulk));
+    }
+    let json_dir = if args.input == Path::new("-") {
+        PathBuf::from(".")
+    } else {
+        args.input
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or(PathBuf::from("."), Path::to_path_buf)
+    };
+    let mut resolver = FileResolver::new(&json_dir);
+    let dirs = args
+        .bulk_dir
+        .iter()
+        .cloned()
+        .chain(args.bulk_json_dir.then(|| json_dir.clone()));
+    for dir in dirs {
+        resolver.allow(&dir).map_err(|e| {
+            Failure::new(
+                exit::COMMANDLINE,
+                format!("bulk data directory {}: {e}", dir.display()),
+            )
+        })?;
+    }
+    Ok(Box::new(resolver))
+}
+
+/// One data set to `output` (a temporary file renamed into place on success, or standard output).
+fn write_one(
+    reader: &mut JsonReader<'_>,
+    output: &Path,
+    options: &ToDicomOptions,
+) -> Result<(), Failure> {
+    if output == Path::new("-") {
+        let out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
+        let (mut out, _) = json_to_dicom_next(reader, out, options).map_err(failure_of)?;
+        return out
+            .flush()
+            .map_err(|e| Failure::new(exit::CANNOT_WRITE_OUTPUT, format!("writing output: {e}")));
+    }
+    let temp = crate::temp_beside(output).map_err(|e| {
+        Failure::new(
+            exit::CANNOT_WRITE_OUTPUT,
+            format!("cannot write {}: {e}", output.display()),
+        )
+    })?;
+    let out = BufWriter::with_capacity(1 << 20, temp.as_file());
+    let (out, _) = json_to_dicom_next(reader, out, options).map_err(failure_of)?;
+    out.into_inner().map_err(|e| {
+        Failure::new(
+            exit::CANNOT_WRITE_OUTPUT,
+            format!("writing {}: {}", output.display(), e.error()),
+        )
+    })?;
+    temp.persist(output).map_err(|e| {
+        Failure::new(
+            exit::CANNOT_WRITE_OUTPUT,
+            format!("cannot write {}: {}", output.display(), e.error),
+        )
+    })?;
+    Ok(())
+}
+
+/// `--split DIR`: each data set of the array to its own file, named by SOP Instance UID or index. On a
+/// failure the files already written are removed.
+fn split_all(
+    reader: &mut JsonReader<'_>,
+    dir: &Path,
+    options: &ToDicomOptions,
+) -> Result<(), Failure> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Failure::new(
+            exit::CANNOT_WRITE_OUTPUT,
+            format!("cannot create {}: {e}", dir.display()),
+        )
+    })?;
+    let mut written: Vec<PathBuf> = Vec::new();
+    let result = (|| -> Result<(), Failure> {
+        loop {
+            let index = written.len() + 1;
+            let temp = crate::temp_beside(&dir.join("x")).map_err(|e| {
+                Failure::new(exit::CANNOT_WRITE_OUTPUT, format!("{}: {e}", dir.display()))
+            })?;
+            let out = BufWriter::with_capacity(1 << 20, temp.as_file());
+            let (out, _) = json_to_dicom_next(reader, out, options).map_err(failure_of)?;
+            out.into_inner()
+                .map_err(|e| Failure::new(exit::CANNOT_WRITE_OUTPUT, e.error().to_string()))?;
+            let name = sop_instance_uid(temp.path())
+                .filter(|uid| !written.iter().any(|p| p.ends_with(format!("{uid}.dcm"))))
+                .map_or_else(|| format!("{index:06}.dcm"), |uid| format!("{uid}.dcm"));
+            let path = dir.join(name);
+            temp.persist(&path)
+                .map_err(|e| Failure::new(exit::CANNOT_WRITE_OUTPUT, e.error.to_string()))?;
+            written.push(path);
+            if !reader
+                .next_data_set()
+                .map_err(|e| failure_of(ToDicomError::Read(e)))?
+            {
+                return Ok(());
+            }
+        }
+    })();
+    if result.is_err() {
+        for p in &written {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+    result
+}
+
+/// The (0008,0018) of a file just written, for naming it.
+fn sop_instance_uid(path: &Path) -> Option<String> {
+    let mut reader =
+        dcmflow::dicom::DicomReader::from_reader(File::open(path).ok()?, Default::default());
+    let mut in_uid = false;
+    let mut depth = 0usize;
+    loop {
+        match reader.read_token().ok()? {
+            dcmflow_core::Token::Element(h) => {
+                in_uid = depth == 0 && h.tag == dcmflow_core::Tag::SOP_INSTANCE_UID
+            }
+            dcmflow_core::Token::Value { bytes, .. } if in_uid => {
+                let uid = String::from_utf8_lossy(bytes)
+                    .trim_end_matches(['\0', ' '])
+                    .to_string();
+                let safe = !uid.is_empty() && uid.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+                return safe.then_some(uid);
+            }
+            dcmflow_core::Token::SequenceStart { .. }
+            | dcmflow_core::Token::PixelSequenceStart { .. } => depth += 1,
+            dcmflow_core::Token::SequenceEnd => depth = depth.saturating_sub(1),
+            dcmflow_core::Token::Eof => return None,
+            _ => {}
+        }
+    }
+}
+
+fn progress_bar(args: &Json2DcmArgs, size: Option<u64>) -> Option<indicatif::ProgressBar> {
+    let size = size?;
+    if args.no_progress || args.quiet || size < (64 << 20) || !io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(size);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(bar)
+}

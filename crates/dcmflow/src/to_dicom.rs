@@ -1,0 +1,278 @@
+//! DICOM JSON → DICOM: the JSON reader's tokens into the DICOM writer, with the file meta taken from the
+//! JSON's group 0002 keys when asked (DESIGN §6).
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::io::Write;
+
+use dcmflow_core::{Header, Tag, Token, TransferSyntax, Vr};
+use dcmflow_dicom::{DicomWriter, LengthMode, WriterOptions};
+use dcmflow_json::read::{JsonReader, ReadError, ReadWarning};
+
+/// How the DICOM is written.
+#[derive(Clone, Debug)]
+pub struct ToDicomOptions {
+    /// Output transfer syntax (DCMTK `+t…`); `None`: the JSON's (0002,0010) if present, else Explicit VR
+    /// Little Endian.
+    pub transfer_syntax: Option<TransferSyntax>,
+    /// PS3.10 file with preamble and meta (DCMTK `+F`, the default) or a bare data set (`-F`).
+    pub part10: bool,
+    /// Group 0002 keys of the JSON feed the file meta (DCMTK `+f`, the default); otherwise they are dropped.
+    pub meta_from_json: bool,
+    /// Sequence and item lengths: computed (`+e`, the default) or undefined (`-e`).
+    pub lengths: LengthMode,
+    pub deflate_level: u32,
+    /// New Study, Series and SOP Instance UIDs (DCMTK `+Ug`), in the 2.25 (UUID) form of PS3.5 B.2.
+    pub new_uids: bool,
+}
+
+impl Default for ToDicomOptions {
+    fn default() -> Self {
+        ToDicomOptions {
+            transfer_syntax: None,
+            part10: true,
+            meta_from_json: true,
+            lengths: LengthMode::Explicit,
+            deflate_level: 6,
+            new_uids: false,
+        }
+    }
+}
+
+/// Why the DICOM could not be written.
+#[derive(Debug)]
+pub enum ToDicomError {
+    /// The JSON is not valid DICOM JSON, or a value cannot be written (line, column, path inside).
+    Read(ReadError),
+    /// The DICOM writer failed (the output, or a value its transfer syntax cannot hold).
+    Write(dcmflow_core::Error),
+    /// (0002,0010) names no transfer syntax this writer knows.
+    TransferSyntax(String),
+}
+
+impl std::fmt::Display for ToDicomError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ToDicomError::Read(e) => write!(f, "{e}"),
+            ToDicomError::Write(e) => write!(f, "writing DICOM: {} at output byte {}", e.kind, e.offset),
+            ToDicomError::TransferSyntax(uid) => write!(
+                f,
+                "transfer syntax '{uid}' in (0002,0010) is not one this writer knows (choose one with +t…)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ToDicomError {}
+
+/// What the conversion did.
+#[derive(Debug, Default)]
+pub struct DicomReport {
+    pub transfer_syntax: Option<TransferSyntax>,
+    pub warnings: Vec<ReadWarning>,
+    pub warnings_dropped: usize,
+}
+
+/// Converts the next data set of `reader` to DICOM on `out`.
+///
+/// ```
+/// use dcmflow::{json_to_dicom, ToDicomOptions};
+/// use dcmflow::json::read::{JsonReader, ReadOptions};
+///
+/// let json = br#"{"00100010":{"vr":"PN","Value":[{"Alphabetic":"Doe^John"}]}}"#;
+/// let reader = JsonReader::from_slice(json, ReadOptions::default());
+/// let options = ToDicomOptions { part10: false, ..Default::default() };
+/// let (dicom, _report) = json_to_dicom(reader, Vec::new(), &options).unwrap();
+/// assert_eq!(dicom, b"\x10\x00\x10\x00PN\x08\x00Doe^John");
+/// ```
+pub fn json_to_dicom<W: Write>(
+    mut reader: JsonReader<'_>,
+    out: W,
+    options: &ToDicomOptions,
+) -> Result<(W, DicomReport), ToDicomError> {
+    let (out, mut report) = json_to_dicom_next(&mut reader, out, options)?;
+    let (warnings, dropped) = reader.warnings();
+    report.warnings = warnings.to_vec();
+    report.warnings_dropped = dropped;
+    Ok((out, report))
+}
+
+/// Like [`json_to_dicom`], leaving the reader usable for the next data set of an array
+/// (`ArrayMode::Each`). Warnings stay in the reader.
+pub fn json_to_dicom_next<W: Write>(
+    reader: &mut JsonReader<'_>,
+    out: W,
+    options: &ToDicomOptions,
+) -> Result<(W, DicomReport), ToDicomError> {
+    // PS3.18 F.2 / DESIGN §6: the top-level group 0002 keys come first (keys ascending); they decide the
+    // transfer syntax and feed the meta, so they are gathered before the writer exists.
+    let mut meta: Vec<(Header, Vec<u8>)> = Vec::new();
+    let first =
+        loop {
+            let token = reader.read_token().map_err(ToDicomError::Read)?;
+            match token {
+                Token::Element(h) if h.tag.group() == 0x0002 => meta.push((h, Vec::new())),
+                Token::Value { bytes, .. } if !meta.is_empty() => {
+                    let value = &mut meta.last_mut().expect("non-empty").1;
+                    value.extend_from_slice(bytes);
+                }
+                other => {
+                    break other.to_static().ok_or(ToDicomError::Write(
+                        dcmflow_core::Error::new(dcmflow_core::ErrorKind::TokenOrder, 0),
+                    ))?
+                }
+            }
+        };
+    let declared = meta
+        .iter()
+        .find(|(h, _)| h.tag == Tag::TRANSFER_SYNTAX_UID)
+        .map(|(_, v)| {
+            String::from_utf8_lossy(v)
+                .trim_end_matches(['\0', ' '])
+                .to_string()
+        });
+    let ts = match (options.transfer_syntax, &declared) {
+        (Some(ts), _) => ts,
+        (None, Some(uid)) => TransferSyntax::from_uid(uid)
+            .ok_or_else(|| ToDicomError::TransferSyntax(uid.clone()))?,
+        (None, None) => TransferSyntax::EXPLICIT_VR_LE,
+    };
+    reader.set_encapsulated_pixels(!ts.is_uncompressed());
+    let mut writer_options = WriterOptions::new(ts);
+    writer_options.lengths = options.lengths;
+    writer_options.part10 = options.part10;
+    writer_options.deflate_level = options.deflate_level;
+    let mut writer = DicomWriter::new(out, writer_options);
+    let write_err = ToDicomError::Write;
+    if options.part10 && options.meta_from_json {
+        for (h, value) in &meta {
+            // +Ug: the new SOP Instance UID goes into the meta from the data set, not the old one.
+            if options.new_uids && h.tag == Tag(0x0002_0003) {
+                continue;
+            }
+            let header = Header {
+                len: value.len() as u32,
+                ..*h
+            };
+            writer
+                .write_token(&Token::Element(header))
+                .map_err(write_err)?;
+            writer
+                .write_token(&Token::Value {
+                    bytes: value,
+                    last: true,
+                })
+                .map_err(write_err)?;
+        }
+    }
+    let mut uids = NewUids::new(options.new_uids);
+    let mut pending = Some(first);
+    loop {
+        let token = match pending.take() {
+            Some(t) => t,
+            None => reader.read_token().map_err(ToDicomError::Read)?,
+        };
+        if let Token::Element(h) = token {
+            if let Some((header, uid)) = uids.replace(h) {
+                writer
+                    .write_token(&Token::Element(header))
+                    .map_err(write_err)?;
+                let value = Token::Value {
+                    bytes: &uid,
+                    last: true,
+                };
+                writer.write_token(&value).map_err(write_err)?;
+                skip_value(reader)?;
+                continue;
+            }
+        }
+        uids.track(&token);
+        writer.write_token(&token).map_err(write_err)?;
+        if token == Token::Eof {
+            break;
+        }
+    }
+    let out = writer.finish().map_err(write_err)?;
+    Ok((
+        out,
+        DicomReport {
+            transfer_syntax: Some(ts),
+            ..Default::default()
+        },
+    ))
+}
+
+/// Reads past the value tokens of the element just read.
+fn skip_value(reader: &mut JsonReader<'_>) -> Result<(), ToDicomError> {
+    loop {
+        match reader.read_token().map_err(ToDicomError::Read)? {
+            Token::Value { last: true, .. } => return Ok(()),
+            Token::Value { .. } => {}
+            _ => {
+                return Err(ToDicomError::Write(dcmflow_core::Error::new(
+                    dcmflow_core::ErrorKind::TokenOrder,
+                    0,
+                )))
+            }
+        }
+    }
+}
+
+/// `+Ug`: Study, Series and SOP Instance UIDs of the top level replaced by new ones.
+struct NewUids {
+    enabled: bool,
+    depth: usize,
+}
+
+impl NewUids {
+    fn new(enabled: bool) -> NewUids {
+        NewUids { enabled, depth: 0 }
+    }
+
+    fn track(&mut self, token: &Token<'_>) {
+        match token {
+            Token::SequenceStart { .. } | Token::PixelSequenceStart { .. } => self.depth += 1,
+            Token::SequenceEnd => self.depth = self.depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+
+    fn replace(&self, h: Header) -> Option<(Header, Vec<u8>)> {
+        let replaced = matches!(h.tag.0, 0x0020_000D | 0x0020_000E | 0x0008_0018);
+        if !self.enabled || self.depth > 0 || !replaced {
+            return None;
+        }
+        let mut uid = new_uid().into_bytes();
+        if uid.len() % 2 == 1 {
+            uid.push(0);
+        }
+        Some((
+            Header {
+                tag: h.tag,
+                vr: Vr::UI,
+                len: uid.len() as u32,
+            },
+            uid,
+        ))
+    }
+}
+
+/// PS3.5 B.2: a UID derived from a random (version 4) UUID: "2.25." and the UUID as one decimal integer.
+/// The 122 random bits come from std's `RandomState`, which the OS seeds per process.
+pub fn new_uid() -> String {
+    let mut bits: u128 = 0;
+    for i in 0..2u64 {
+        let mut h = RandomState::new().build_hasher();
+        h.write_u64(i);
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+        );
+        bits = (bits << 64) | u128::from(h.finish());
+    }
+    // RFC 9562 §5.4: version 4, variant 10.
+    bits = (bits & !(0xF << 76)) | (0x4 << 76);
+    bits = (bits & !(0x3 << 62)) | (0x2 << 62);
+    format!("2.25.{bits}")
+}

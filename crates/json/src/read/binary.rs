@@ -1,0 +1,220 @@
+//! Binary values arriving as InlineBinary text or from a BulkDataURI, handed out in bounded chunks.
+//!
+//! A DICOM value's length precedes its bytes, so the decoded length must be known before the first chunk:
+//! - InlineBinary text measured without consuming it (in the buffer, or ahead with `ReadAt` from a file):
+//!   decoded straight from the lexer's buffer, piece by piece, with a 0–3 character carry;
+//! - text that cannot be measured (a pipe, an escape): decoded once into a spool — memory up to a limit,
+//!   then an anonymous temporary file — and read back;
+//! - bulk data: a reader and a length from the resolver.
+
+use std::io::{self, Read, Seek, Write};
+
+use dcmflow_simd::{append_decoded, decoded_len};
+
+use super::error::{Problem, ReadErrorKind};
+use super::lexer::{Lexer, Measured};
+
+/// Base64 text taken from the lexer per step (4/3 of the decoded chunk).
+const TEXT_PIECE: usize = 1 << 20;
+
+pub(crate) enum BinarySource<'a> {
+    /// Base64 text still in the input: `remaining` characters before the closing quote.
+    Text { remaining: u64 },
+    /// Decoded bytes from a spool or a bulk data reader.
+    Reader {
+        reader: Box<dyn Read + 'a>,
+        remaining: u64,
+    },
+}
+
+/// A binary value being handed out.
+pub(crate) struct BinaryValue<'a> {
+    pub source: BinarySource<'a>,
+    /// Decoded bytes still to hand out, the pad byte included.
+    pub remaining: u64,
+    /// Append one zero byte (PS3.5 7.1.1: value lengths are even).
+    pub pad: bool,
+    carry: [u8; 4],
+    carry_len: usize,
+}
+
+impl std::fmt::Debug for BinaryValue<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BinaryValue")
+            .field("remaining", &self.remaining)
+            .finish()
+    }
+}
+
+fn base64_problem() -> Problem {
+    Problem::value("InlineBinary is not padded base64 (RFC 4648 §4, PS3.18 F.2.7)")
+}
+
+fn io_problem(e: &io::Error) -> Problem {
+    Problem::new(ReadErrorKind::Io(e.kind()), e.to_string())
+}
+
+impl<'a> BinaryValue<'a> {
+    /// The InlineBinary string at the lexer's position: measured, or spooled when it cannot be.
+    pub fn inline(lex: &mut Lexer<'_>, hold: usize) -> Result<BinaryValue<'a>, Problem> {
+        match lex.measure_string(hold)? {
+            Measured::Plain { len, tail } => {
+                let decoded = decoded_len(len, tail).ok_or_else(base64_problem)?;
+                if len == 0 {
+                    lex.expect(b'"', "the end of InlineBinary")?;
+                }
+                Ok(BinaryValue::new(
+                    BinarySource::Text { remaining: len },
+                    decoded,
+                ))
+            }
+            Measured::Unknown => Self::spool(lex, hold),
+        }
+    }
+
+    /// From a reader that yields exactly `length` bytes.
+    pub fn from_reader(reader: Box<dyn Read + 'a>, length: u64) -> BinaryValue<'a> {
+        BinaryValue::new(
+            BinarySource::Reader {
+                reader,
+                remaining: length,
+            },
+            length,
+        )
+    }
+
+    fn new(source: BinarySource<'a>, decoded: u64) -> BinaryValue<'a> {
+        BinaryValue {
+            source,
+            remaining: decoded + decoded % 2,
+            pad: decoded % 2 == 1,
+            carry: [0; 4],
+            carry_len: 0,
+        }
+    }
+
+    /// The value's length as written (even).
+    pub fn length(&self) -> u64 {
+        self.remaining
+    }
+
+    /// Decodes the whole string into memory (up to `hold`) or a temporary file, then reads it back.
+    fn spool(lex: &mut Lexer<'_>, hold: usize) -> Result<BinaryValue<'a>, Problem> {
+        let mut text: Vec<u8> = Vec::new();
+        let mut decoded: Vec<u8> = Vec::new();
+        let mut file: Option<io::BufWriter<std::fs::File>> = None;
+        let mut total: u64 = 0;
+        let mut ended = false;
+        while !ended {
+            let (piece, stop) = lex.take_until_quote(TEXT_PIECE)?;
+            text.extend_from_slice(piece);
+            match stop {
+                Some(b'"') => ended = true,
+                Some(_) => {
+                    // Only "\/" can stand for a base64 character (some writers escape '/').
+                    if lex.take_escape()? != '/' {
+                        return Err(base64_problem());
+                    }
+                    text.push(b'/');
+                }
+                None => {}
+            }
+            let whole = if ended {
+                text.len()
+            } else {
+                text.len() / 4 * 4
+            };
+            if ended && whole % 4 != 0 {
+                return Err(base64_problem());
+            }
+            append_decoded(&text[..whole], &mut decoded).map_err(|_| base64_problem())?;
+            text.drain(..whole);
+            if file.is_none() && decoded.len() > hold {
+                let spill = tempfile::tempfile().map_err(|e| io_problem(&e))?;
+                file = Some(io::BufWriter::with_capacity(1 << 20, spill));
+            }
+            if let Some(f) = file.as_mut() {
+                f.write_all(&decoded).map_err(|e| io_problem(&e))?;
+                total += decoded.len() as u64;
+                decoded.clear();
+            }
+        }
+        let value = match file {
+            Some(f) => {
+                let mut f = f.into_inner().map_err(|e| io_problem(e.error()))?;
+                f.rewind().map_err(|e| io_problem(&e))?;
+                let reader: Box<dyn Read + 'a> = Box::new(io::BufReader::with_capacity(1 << 20, f));
+                Self::from_reader(reader, total)
+            }
+            None => {
+                let n = decoded.len() as u64;
+                Self::from_reader(Box::new(io::Cursor::new(decoded)), n)
+            }
+        };
+        Ok(value)
+    }
+
+    /// Replaces `out` with the next at most `chunk` decoded bytes (≥ 1 unless the value is empty).
+    pub fn next_chunk(
+        &mut self,
+        lex: &mut Lexer<'_>,
+        out: &mut Vec<u8>,
+        chunk: usize,
+    ) -> Result<(), Problem> {
+        out.clear();
+        let data_left = self.remaining - u64::from(self.pad);
+        if data_left > 0 {
+            match &mut self.source {
+                BinarySource::Text { remaining } => {
+                    let want_text = (chunk / 3 * 4).max(4) as u64;
+                    let mut taken = 0u64;
+                    while taken < want_text && *remaining > 0 {
+                        let take = (*remaining).min(want_text - taken);
+                        let mut piece = lex.take_content(take as usize)?;
+                        *remaining -= piece.len() as u64;
+                        taken += piece.len() as u64;
+                        if self.carry_len > 0 {
+                            let n = (4 - self.carry_len).min(piece.len());
+                            self.carry[self.carry_len..self.carry_len + n]
+                                .copy_from_slice(&piece[..n]);
+                            self.carry_len += n;
+                            piece = &piece[n..];
+                            if self.carry_len < 4 {
+                                continue;
+                            }
+                            append_decoded(&self.carry, out).map_err(|_| base64_problem())?;
+                            self.carry_len = 0;
+                        }
+                        let whole = piece.len() / 4 * 4;
+                        append_decoded(&piece[..whole], out).map_err(|_| base64_problem())?;
+                        let rest = &piece[whole..];
+                        self.carry[..rest.len()].copy_from_slice(rest);
+                        self.carry_len = rest.len();
+                    }
+                    if *remaining == 0 {
+                        lex.expect(b'"', "the end of InlineBinary")?;
+                    }
+                }
+                BinarySource::Reader { reader, remaining } => {
+                    let n = (*remaining).min(chunk as u64) as usize;
+                    out.resize(n, 0);
+                    reader.read_exact(out).map_err(|e| {
+                        Problem::new(ReadErrorKind::BulkData, format!("bulk data: {e}"))
+                    })?;
+                    *remaining -= n as u64;
+                }
+            }
+        }
+        if out.len() as u64 > data_left {
+            // Only a malformed text can decode to more than its padding announced.
+            return Err(base64_problem());
+        }
+        self.remaining -= out.len() as u64;
+        if self.remaining == u64::from(self.pad) && self.pad {
+            out.push(0);
+            self.remaining = 0;
+            self.pad = false;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,1221 @@
+//! DICOM JSON (PS3.18 Annex F) → DICOM tokens, streamed: [`JsonReader`] is a lending pull parser that
+//! emits the same [`Token`]s as `dcmflow_dicom::DicomReader`, so `DicomWriter` consumes them unchanged.
+//!
+//! Memory: the lexer's buffer (grown only for one long token, up to `max_string`), one element's value
+//! (text values; binary values are handed out in `chunk_size` pieces), and a frame per nesting level.
+//! Value bytes are little endian (PS3.18 F.2.7); the DICOM writer swaps them for a big-endian output.
+//!
+//! ```text
+//!  Begin ─► Member ◄──────────────────────────────┐   one data set level per object
+//!            │ key "GGGGEEEE": {"vr":…, …}        │
+//!            ├─ text/number Value ─► Value ───────┤   (Element, then one Value)
+//!            ├─ InlineBinary / BulkDataURI ─► Value* (chunks) ─┤
+//!            ├─ SQ Value [ ─► Item ─► {Member…} ─► Item … ] ─► SequenceEnd
+//!            └─ '}' ─► ItemEnd (in an item) / TopEnd ─► Eof
+//! ```
+
+mod binary;
+mod bulk_uri;
+mod error;
+mod lexer;
+mod values;
+
+use std::io::Read;
+use std::rc::Rc;
+
+use dcmflow_core::{Length, Tag, Token, Vr};
+use dcmflow_dicom::TextEncoder;
+
+pub use bulk_uri::{BulkRequest, BulkResolver, BulkSource, FileResolver, IgnoreBulk};
+pub use error::{ReadError, ReadErrorKind, ReadWarning};
+pub use lexer::ReadAt;
+
+use binary::BinaryValue;
+use error::Problem;
+use lexer::Lexer;
+use values::{Checks, Notes};
+
+/// What to do with a top-level array of data sets (DCMTK json2dcm `-ar`, `+as N`, and our `--split`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ArrayMode {
+    /// One element is unwrapped; more is an error.
+    #[default]
+    Single,
+    /// Only the data set at this 1-based index is read; the others are validated and skipped.
+    Select(usize),
+    /// Every data set in turn: `Eof` after each, then [`JsonReader::next_data_set`].
+    Each,
+}
+
+/// How the JSON is read and checked.
+#[derive(Clone, Debug)]
+pub struct ReadOptions {
+    /// Accept what DCMTK's json2dcm tolerates (trailing commas, case-insensitive member names, a missing
+    /// `vr` taken from the dictionary, a bare value instead of an array, PN as a plain string), each with
+    /// a warning.
+    pub lenient: bool,
+    /// Write values that break a VR's length or repertoire rule, with a warning (DCMTK `+E`).
+    pub write_anyway: bool,
+    /// Write every string as UTF-8 and declare ISO_IR 192 (instead of failing on what the declared
+    /// character set cannot represent).
+    pub charset_utf8: bool,
+    pub max_depth: usize,
+    /// The longest single JSON token (string) held in memory; longer InlineBinary is streamed.
+    pub max_string: usize,
+    /// Largest `Value` chunk handed out for binary values.
+    pub chunk_size: usize,
+    pub array: ArrayMode,
+    /// Warnings kept (the rest are counted).
+    pub max_warnings: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            lenient: false,
+            write_anyway: false,
+            charset_utf8: false,
+            max_depth: 64,
+            max_string: 64 << 20,
+            chunk_size: 1 << 20,
+            array: ArrayMode::Single,
+            max_warnings: 256,
+        }
+    }
+}
+
+/// One data set level (the top level or a sequence item).
+#[derive(Debug)]
+struct Level {
+    last_tag: Option<Tag>,
+    encoder: Rc<TextEncoder>,
+    first: bool,
+    saw_charset: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Next {
+    Begin,
+    Member,
+    /// The element's text/number value in `value`, then the rest of its object.
+    TextValue,
+    /// The element's binary value, chunk by chunk.
+    BinaryValue,
+    /// Encapsulated pixel data from InlineBinary/bulk bytes: item headers and fragments.
+    Pixels(PixelState),
+    /// In an SQ's `Value` array: the next item or the end.
+    Item,
+    /// A sequence without items and without a `Value` array: its end.
+    CloseSequence,
+    TopEnd,
+    Done,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PixelState {
+    Header,
+    Fragment { remaining: u64 },
+    FragmentEnd,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct PathStep {
+    tag: Tag,
+    /// 1-based item number inside this element's sequence (0: not in an item).
+    item: usize,
+}
+
+/// The DICOM JSON pull reader. See the module docs.
+pub struct JsonReader<'a> {
+    lex: Lexer<'a>,
+    options: ReadOptions,
+    levels: Vec<Level>,
+    path: Vec<PathStep>,
+    next: Next,
+    /// The current element's value (text and numbers), or the current binary chunk.
+    value: Vec<u8>,
+    binary: Option<BinaryValue<'a>>,
+    /// Decoded pixel bytes not yet handed out (encapsulated pixel data) and the read position in them.
+    pixel_pos: usize,
+    pixel_exhausted: bool,
+    encapsulated: bool,
+    resolver: Option<Box<dyn BulkResolver + 'a>>,
+    notes: Notes,
+    warnings: Vec<ReadWarning>,
+    warnings_dropped: usize,
+    /// A key read but not yet handled (the ISO_IR 192 declaration went first).
+    deferred: Option<Tag>,
+    /// The element's "vr" member comes after its value (read ahead; skipped when reached).
+    vr_after_value: bool,
+    /// The current element's JSON object still has members or its `}` to read after the value.
+    open_object: bool,
+    /// Encoded PN component groups; a reused chunk buffer for pixel data.
+    pn_scratch: Vec<u8>,
+    /// The current sequence's `Value` array has not yet been asked for its first item.
+    item_first: bool,
+    array_index: usize,
+    in_array: bool,
+}
+
+impl std::fmt::Debug for JsonReader<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonReader")
+            .field("lexer", &self.lex)
+            .field("next", &self.next)
+            .finish()
+    }
+}
+
+fn tag_key(tag: Tag) -> String {
+    format!("{:08X}", tag.0)
+}
+
+impl<'a> JsonReader<'a> {
+    /// Reads JSON from a slice (measured ahead in place for long InlineBinary).
+    pub fn from_slice(data: &'a [u8], options: ReadOptions) -> JsonReader<'a> {
+        Self::build(Box::new(data), Some(Box::new(data)), options)
+    }
+
+    /// Reads JSON from any reader (long InlineBinary from a pipe is spooled: memory, then a temp file).
+    pub fn from_reader<R: Read + 'a>(input: R, options: ReadOptions) -> JsonReader<'a> {
+        Self::build(Box::new(input), None, options)
+    }
+
+    /// Reads JSON from a file, measuring long InlineBinary ahead with positioned reads.
+    pub fn from_file(file: &'a std::fs::File, options: ReadOptions) -> JsonReader<'a> {
+        Self::build(Box::new(file), Some(Box::new(file)), options)
+    }
+
+    fn build(
+        input: Box<dyn Read + 'a>,
+        ahead: Option<Box<dyn ReadAt + 'a>>,
+        options: ReadOptions,
+    ) -> JsonReader<'a> {
+        let mut lex = Lexer::new(input, ahead, options.max_string);
+        lex.lenient = options.lenient;
+        JsonReader {
+            lex,
+            options,
+            levels: Vec::new(),
+            path: Vec::new(),
+            next: Next::Begin,
+            value: Vec::new(),
+            binary: None,
+            pixel_pos: 0,
+            pixel_exhausted: false,
+            encapsulated: false,
+            resolver: None,
+            notes: Vec::new(),
+            warnings: Vec::new(),
+            warnings_dropped: 0,
+            deferred: None,
+            open_object: false,
+            vr_after_value: false,
+            pn_scratch: Vec::new(),
+            item_first: false,
+            array_index: 0,
+            in_array: false,
+        }
+    }
+
+    /// Resolves BulkDataURIs; without one, a BulkDataURI is an error.
+    pub fn set_bulk_resolver(&mut self, resolver: Box<dyn BulkResolver + 'a>) {
+        self.resolver = Some(resolver);
+    }
+
+    /// Whether the output transfer syntax encapsulates pixel data: then an InlineBinary/bulk Pixel Data
+    /// value holding an item stream (PS3.5 A.4) becomes a pixel sequence again (DESIGN §6).
+    pub fn set_encapsulated_pixels(&mut self, encapsulated: bool) {
+        self.encapsulated = encapsulated;
+    }
+
+    /// Warnings so far (at most `max_warnings`), and how many more were dropped.
+    pub fn warnings(&self) -> (&[ReadWarning], usize) {
+        (&self.warnings, self.warnings_dropped)
+    }
+
+    /// Takes the warnings so far.
+    pub fn take_warnings(&mut self) -> Vec<ReadWarning> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    /// Under [`ArrayMode::Each`], after `Eof`: whether another data set follows (then read it).
+    pub fn next_data_set(&mut self) -> Result<bool, ReadError> {
+        if self.next != Next::Done || !self.in_array {
+            return Ok(false);
+        }
+        let more = self.lex.array_has_next().map_err(|p| self.fail(p))?;
+        if more {
+            self.begin_data_set().map_err(|p| self.fail(p))?;
+            return Ok(true);
+        }
+        self.in_array = false;
+        self.expect_end().map_err(|p| self.fail(p))?;
+        Ok(false)
+    }
+
+    /// The 1-based index of the data set being read in a top-level array (0 outside an array).
+    pub fn data_set_index(&self) -> usize {
+        self.array_index
+    }
+
+    fn path_string(&self) -> String {
+        let mut s = String::new();
+        for (i, step) in self.path.iter().enumerate() {
+            if i > 0 {
+                s.push('.');
+            }
+            s.push_str(&tag_key(step.tag));
+            if step.item > 0 && i + 1 < self.path.len() {
+                s.push_str(&format!("[{}]", step.item));
+            }
+        }
+        s
+    }
+
+    fn fail(&mut self, p: Problem) -> ReadError {
+        let (line, column) = self.lex.line_column();
+        ReadError {
+            kind: p.kind,
+            message: p.message,
+            line,
+            column,
+            offset: self.lex.offset(),
+            path: self.path_string(),
+        }
+    }
+
+    fn flush_notes(&mut self) {
+        if self.notes.is_empty() && self.lex.notes.is_empty() {
+            return;
+        }
+        let (line, column) = self.lex.line_column();
+        let path = self.path_string();
+        let lex_notes = std::mem::take(&mut self.lex.notes)
+            .into_iter()
+            .map(|(m, _)| m);
+        for message in std::mem::take(&mut self.notes).into_iter().chain(lex_notes) {
+            if self.warnings.len() < self.options.max_warnings {
+                self.warnings.push(ReadWarning {
+                    message,
+                    line,
+                    column,
+                    path: path.clone(),
+                });
+            } else {
+                self.warnings_dropped += 1;
+            }
+        }
+    }
+
+    /// The next token. `Eof` after the (selected) data set; errors carry line, column and path.
+    pub fn read_token(&mut self) -> Result<Token<'_>, ReadError> {
+        match self.step() {
+            Ok(token) => {
+                self.flush_notes();
+                Ok(match token {
+                    Step::Token(t) => t,
+                    Step::Value(last) => Token::Value {
+                        bytes: &self.value[self.pixel_pos..],
+                        last,
+                    },
+                    Step::PixelValue { start, end, last } => Token::Value {
+                        bytes: &self.value[start..end],
+                        last,
+                    },
+                })
+            }
+            Err(p) => {
+                self.next = Next::Done;
+                Err(self.fail(p))
+            }
+        }
+    }
+
+    fn step(&mut self) -> Result<Step, Problem> {
+        loop {
+            match self.next {
+                Next::Begin => {
+                    self.begin()?;
+                }
+                Next::Member => {
+                    if let Some(t) = self.member()? {
+                        return Ok(t);
+                    }
+                }
+                Next::TextValue => {
+                    self.pixel_pos = 0;
+                    self.finish_element()?;
+                    self.next = Next::Member;
+                    return Ok(Step::Value(true));
+                }
+                Next::BinaryValue => {
+                    let chunk = self.options.chunk_size;
+                    let bin = self.binary.as_mut().expect("binary value open");
+                    bin.next_chunk(&mut self.lex, &mut self.value, chunk)?;
+                    self.pixel_pos = 0;
+                    let last = bin.remaining == 0;
+                    if last {
+                        self.binary = None;
+                        self.finish_element()?;
+                        self.next = Next::Member;
+                    }
+                    return Ok(Step::Value(last));
+                }
+                Next::Pixels(state) => return self.pixels(state),
+                Next::Item => return self.item(),
+                Next::CloseSequence => {
+                    self.finish_element()?;
+                    self.next = Next::Member;
+                    return Ok(Step::Token(Token::SequenceEnd));
+                }
+                Next::TopEnd => {
+                    self.next = Next::Done;
+                    self.path.clear();
+                    if !self.in_array {
+                        self.expect_end()?;
+                    } else if self.options.array != ArrayMode::Each {
+                        self.finish_array()?;
+                    }
+                    return Ok(Step::Token(Token::Eof));
+                }
+                Next::Done => return Ok(Step::Token(Token::Eof)),
+            }
+        }
+    }
+
+    fn expect_end(&mut self) -> Result<(), Problem> {
+        match self.lex.peek()? {
+            None => Ok(()),
+            Some(_) => Err(Problem::syntax(
+                "content after the end of the JSON document (RFC 8259 §2)",
+            )),
+        }
+    }
+
+    // ---- top level ----------------------------------------------------------------------------------
+
+    fn begin(&mut self) -> Result<(), Problem> {
+        match self.lex.peek()? {
+            Some(b'{') => self.begin_data_set(),
+            Some(b'[') => {
+                // PS3.18 F.2.1: a response may be an array of data sets (DCMTK json2dcm semantics, DESIGN §6).
+                self.lex.bump();
+                if !self.lex.array_has_first()? {
+                    return Err(Problem::model("the top-level array holds no data set"));
+                }
+                self.in_array = true;
+                if let ArrayMode::Select(n) = self.options.array {
+                    for _ in 1..n.max(1) {
+                        self.array_index += 1;
+                        self.lex.skip_value(self.options.max_depth)?;
+                        if !self.lex.array_has_next()? {
+                            return Err(Problem::model(format!(
+                                "+as {n}: the array holds only {} data set(s)",
+                                self.array_index
+                            )));
+                        }
+                    }
+                }
+                self.begin_data_set()
+            }
+            Some(_) => Err(Problem::model(
+                "a DICOM JSON document is an object (a data set) or an array of them (PS3.18 F.2)",
+            )),
+            None => Err(Problem::syntax("empty input: no JSON value")),
+        }
+    }
+
+    fn begin_data_set(&mut self) -> Result<(), Problem> {
+        self.lex.expect(b'{', "'{' (a data set)")?;
+        self.array_index += usize::from(self.in_array);
+        let encoder = Rc::new(if self.options.charset_utf8 {
+            TextEncoder::utf8()
+        } else {
+            TextEncoder::ascii()
+        });
+        self.levels.clear();
+        self.levels.push(Level {
+            last_tag: None,
+            encoder,
+            first: true,
+            saw_charset: false,
+        });
+        self.next = Next::Member;
+        Ok(())
+    }
+
+    fn finish_array(&mut self) -> Result<(), Problem> {
+        let more = self.lex.array_has_next()?;
+        match self.options.array {
+            ArrayMode::Single if more => {
+                return Err(Problem::model(
+                    "the top-level array holds more than one data set: choose one with +as N, \
+                     or use +ar / --split (DCMTK json2dcm -ar)",
+                ))
+            }
+            ArrayMode::Select(_) if more => {
+                self.lex.skip_value(self.options.max_depth)?;
+                while self.lex.array_has_next()? {
+                    self.lex.skip_value(self.options.max_depth)?;
+                }
+            }
+            _ => {}
+        }
+        self.in_array = false;
+        self.expect_end()
+    }
+
+    // ---- data set members ---------------------------------------------------------------------------
+
+    fn level(&mut self) -> &mut Level {
+        self.levels.last_mut().expect("inside a data set")
+    }
+
+    /// The next member of the current data set: an element token, or the end of the data set.
+    fn member(&mut self) -> Result<Option<Step>, Problem> {
+        let tag = match self.deferred.take() {
+            Some(tag) => tag,
+            None => {
+                let first = std::mem::replace(&mut self.level().first, false);
+                let more = if first {
+                    self.lex.object_has_first()?
+                } else {
+                    self.lex.object_has_next()?
+                };
+                if !more {
+                    return Ok(self.end_data_set());
+                }
+                let key = self.lex.read_key()?;
+                let tag = match values::parse_tag_hex(key) {
+                    // R3: 8 uppercase hexadecimal digits.
+                    Some(t) if key.bytes().all(|b| !b.is_ascii_lowercase()) => Tag(t),
+                    Some(t) if self.options.lenient => {
+                        self.notes.push(format!("key \"{key}\" in lower case (accepted: --lenient)"));
+                        Tag(t)
+                    }
+                    _ => {
+                        return Err(Problem::model(format!(
+                            "member \"{key}\" is not a tag as 8 uppercase hexadecimal digits (PS3.18 F.2.1.1)"
+                        )))
+                    }
+                };
+                self.check_order(tag)?;
+                tag
+            }
+        };
+        // --charset-utf8: declare ISO_IR 192 on the top level before the first element after it.
+        if self.options.charset_utf8
+            && self.levels.len() == 1
+            && !self.level().saw_charset
+            && tag > Tag::SPECIFIC_CHARACTER_SET
+            && tag.group() != 0x0002
+        {
+            self.level().saw_charset = true;
+            self.deferred = Some(tag);
+            self.value.clear();
+            self.value.extend_from_slice(b"ISO_IR 192");
+            self.next = Next::TextValue;
+            self.pixel_pos = 0;
+            self.open_object = false;
+            self.path.push(PathStep {
+                tag: Tag::SPECIFIC_CHARACTER_SET,
+                item: 0,
+            });
+            return Ok(Some(Step::Token(Token::Element(dcmflow_core::Header {
+                tag: Tag::SPECIFIC_CHARACTER_SET,
+                vr: Vr::CS,
+                len: 10,
+            }))));
+        }
+        self.path.push(PathStep { tag, item: 0 });
+        self.element(tag).map(Some)
+    }
+
+    /// R1: keys ascending. Unsorted input is not sorted by this reader (yet): a clear error.
+    fn check_order(&mut self, tag: Tag) -> Result<(), Problem> {
+        let level = self.level();
+        match level.last_tag {
+            Some(prev) if prev == tag => Err(Problem::model(format!(
+                "duplicate key \"{}\"",
+                tag_key(tag)
+            ))),
+            Some(prev) if prev > tag => Err(Problem::model(format!(
+                "key \"{}\" after \"{}\": keys must be ascending (PS3.18 F.2.1.1; this reader does not \
+                 sort unsorted input yet)",
+                tag_key(tag),
+                tag_key(prev)
+            ))),
+            _ => {
+                level.last_tag = Some(tag);
+                Ok(())
+            }
+        }
+    }
+
+    /// A member name of an element object, under the lenient case rule.
+    fn member_name(&mut self, key: &str) -> Result<Member, Problem> {
+        let exact = match key {
+            "vr" => Some(Member::Vr),
+            "Value" => Some(Member::Value),
+            "InlineBinary" => Some(Member::InlineBinary),
+            "BulkDataURI" => Some(Member::BulkDataUri),
+            _ => None,
+        };
+        if let Some(m) = exact {
+            return Ok(m);
+        }
+        if self.options.lenient {
+            let folded = match key.to_ascii_lowercase().as_str() {
+                "vr" => Some(Member::Vr),
+                "value" => Some(Member::Value),
+                "inlinebinary" => Some(Member::InlineBinary),
+                "bulkdatauri" => Some(Member::BulkDataUri),
+                _ => None,
+            };
+            if let Some(m) = folded {
+                self.notes.push(format!(
+                    "member \"{key}\" matched case-insensitively (--lenient)"
+                ));
+                return Ok(m);
+            }
+        }
+        Err(Problem::model(format!(
+            "unknown member \"{key}\" (PS3.18 F.2.2: vr, Value, InlineBinary, BulkDataURI)"
+        )))
+    }
+
+    /// The element object of `tag`: `vr`, then at most one value member (R4).
+    fn element(&mut self, tag: Tag) -> Result<Step, Problem> {
+        self.lex.expect(b'{', "'{' (an element object)")?;
+        let mut vr = None;
+        let mut value_member = None;
+        if self.lex.object_has_first()? {
+            loop {
+                let key = self.lex.read_key()?.to_string();
+                match self.member_name(&key)? {
+                    Member::Vr => {
+                        let text = self.lex.read_string()?;
+                        let parsed = <[u8; 2]>::try_from(text.as_bytes())
+                            .ok()
+                            .and_then(Vr::from_bytes)
+                            .ok_or_else(|| {
+                                Problem::model(format!(
+                                    "\"vr\": \"{text}\" is not a VR (PS3.5 6.2)"
+                                ))
+                            })?;
+                        if vr.replace(parsed).is_some() {
+                            return Err(Problem::model("two \"vr\" members"));
+                        }
+                    }
+                    m => {
+                        if vr.is_none() {
+                            // "vr" after the value (pydicom's key order): found by looking ahead.
+                            if let Some(text) = self.lex.find_vr_ahead()? {
+                                let parsed = <[u8; 2]>::try_from(text.as_bytes())
+                                    .ok()
+                                    .and_then(Vr::from_bytes)
+                                    .ok_or_else(|| {
+                                        Problem::model(format!(
+                                            "\"vr\": \"{text}\" is not a VR (PS3.5 6.2)"
+                                        ))
+                                    })?;
+                                vr = Some(parsed);
+                                self.vr_after_value = true;
+                            }
+                        }
+                        value_member = Some(m);
+                        break;
+                    }
+                }
+                if !self.lex.object_has_next()? {
+                    break;
+                }
+            }
+        }
+        let vr = match vr {
+            Some(vr) => vr,
+            None if self.options.lenient => {
+                let vr = dcmflow_core::dict::implicit_vr(tag);
+                self.notes.push(format!(
+                    "no \"vr\": {vr} from the data dictionary (--lenient)"
+                ));
+                vr
+            }
+            None if value_member.is_some() => return Err(Problem::model(
+                "\"vr\" must come before the value member (PS3.18 F.2.2; this streaming reader \
+                     does not buffer elements)",
+            )),
+            None => return Err(Problem::model("element without \"vr\" (PS3.18 F.2.2)")),
+        };
+        if tag.is_group_length() {
+            return Err(Problem::model(
+                "group length elements are not part of DICOM JSON (PS3.18 F.2; R2)",
+            ));
+        }
+        let Some(member) = value_member else {
+            // R5: no value member → zero-length element (an empty sequence for SQ).
+            return Ok(self.empty_element(tag, vr));
+        };
+        self.open_object = true;
+        match member {
+            Member::Value => self.value_member(tag, vr),
+            Member::InlineBinary => self.inline_binary(tag, vr),
+            Member::BulkDataUri => self.bulk_data(tag, vr),
+            Member::Vr => unreachable!("handled above"),
+        }
+    }
+
+    fn end_data_set(&mut self) -> Option<Step> {
+        self.levels.pop();
+        if self.levels.is_empty() {
+            self.next = Next::TopEnd;
+            return None;
+        }
+        self.next = Next::Item;
+        Some(Step::Token(Token::ItemEnd))
+    }
+
+    /// Reads what is left of the element object after its value (R4: no second value member) and
+    /// leaves the element's path.
+    fn finish_element(&mut self) -> Result<(), Problem> {
+        if std::mem::take(&mut self.open_object) && self.lex.object_has_next()? {
+            let mut key = self.lex.read_key()?.to_string();
+            if std::mem::take(&mut self.vr_after_value) && self.member_name(&key)? == Member::Vr {
+                // Already read ahead; its value was checked then.
+                self.lex.read_string()?;
+                if !self.lex.object_has_next()? {
+                    self.path.pop();
+                    return Ok(());
+                }
+                key = self.lex.read_key()?.to_string();
+            }
+            return Err(match self.member_name(&key)? {
+                Member::Vr => Problem::model("\"vr\" after the value: it must come first, once"),
+                _ => Problem::model(
+                    "more than one of Value, InlineBinary, BulkDataURI (PS3.18 F.2.2; R4)",
+                ),
+            });
+        }
+        self.path.pop();
+        Ok(())
+    }
+
+    fn empty_element(&mut self, tag: Tag, vr: Vr) -> Step {
+        self.open_object = false;
+        if vr == Vr::SQ {
+            self.next = Next::CloseSequence;
+            return Step::Token(Token::SequenceStart {
+                tag,
+                vr,
+                len: Length::Undefined,
+            });
+        }
+        self.value.clear();
+        self.pixel_pos = 0;
+        self.next = Next::TextValue;
+        Step::Token(Token::Element(dcmflow_core::Header { tag, vr, len: 0 }))
+    }
+
+    // ---- values -------------------------------------------------------------------------------------
+
+    /// `"Value": [...]`: items of a sequence, or values gathered into one DICOM value.
+    fn value_member(&mut self, tag: Tag, vr: Vr) -> Result<Step, Problem> {
+        if vr == Vr::SQ {
+            self.lex.expect(b'[', "'[' (the items of a sequence)")?;
+            if self.levels.len() >= self.options.max_depth {
+                return Err(Problem::new(
+                    ReadErrorKind::Limit,
+                    format!("sequences nested deeper than {}", self.options.max_depth),
+                ));
+            }
+            self.item_first = true;
+            self.next = Next::Item;
+            return Ok(Step::Token(Token::SequenceStart {
+                tag,
+                vr,
+                len: Length::Undefined,
+            }));
+        }
+        if is_binary_only(vr) {
+            return Err(Problem::model(format!(
+                "{vr} takes InlineBinary or BulkDataURI, not Value (PS3.18 F.2.3)"
+            )));
+        }
+        self.value.clear();
+        if self.lex.peek()? != Some(b'[') {
+            if !self.options.lenient {
+                return Err(Problem::model(
+                    "\"Value\" must be an array (PS3.18 F.2.4; a bare value is accepted with --lenient)",
+                ));
+            }
+            self.notes
+                .push("a bare value instead of a one-element array (--lenient)".into());
+            self.one_value(vr, true)?;
+        } else {
+            self.lex.bump();
+            let mut first = true;
+            while if first {
+                self.lex.array_has_first()?
+            } else {
+                self.lex.array_has_next()?
+            } {
+                self.one_value(vr, first)?;
+                first = false;
+            }
+        }
+        // PS3.5 7.1.1: even length; UI pads with NUL, other text with a space.
+        if self.value.len() % 2 == 1 {
+            self.value.push(if vr == Vr::UI { 0 } else { b' ' });
+        }
+        if tag == Tag::SPECIFIC_CHARACTER_SET && self.levels.len() >= 1 {
+            self.declare_charset()?;
+        }
+        let len = u32::try_from(self.value.len())
+            .ok()
+            .filter(|&n| n != Length::UNDEFINED_RAW)
+            .ok_or_else(|| Problem::new(ReadErrorKind::Limit, "value of 4 GiB or more"))?;
+        self.pixel_pos = 0;
+        self.next = Next::TextValue;
+        Ok(Step::Token(Token::Element(dcmflow_core::Header {
+            tag,
+            vr,
+            len,
+        })))
+    }
+
+    /// (0008,0005) scopes the character set of this data set level (PS3.3 C.12.1.1.2; CP-2518).
+    fn declare_charset(&mut self) -> Result<(), Problem> {
+        if self.options.charset_utf8 {
+            self.value.clear();
+            self.value.extend_from_slice(b"ISO_IR 192");
+            self.level().encoder = Rc::new(TextEncoder::utf8());
+            self.level().saw_charset = true;
+            return Ok(());
+        }
+        let terms = String::from_utf8_lossy(&self.value).into_owned();
+        let encoder = TextEncoder::from_terms(&terms).map_err(|u| {
+            Problem::new(
+                ReadErrorKind::Charset,
+                format!(
+                    "unknown Specific Character Set term '{}' (PS3.3 C.12.1.1.2)",
+                    u.0
+                ),
+            )
+        })?;
+        self.level().encoder = Rc::new(encoder);
+        self.level().saw_charset = true;
+        Ok(())
+    }
+
+    fn encoder(&self) -> Rc<TextEncoder> {
+        Rc::clone(&self.levels.last().expect("in a data set").encoder)
+    }
+
+    /// One element of a `Value` array, appended to `value`.
+    fn one_value(&mut self, vr: Vr, first: bool) -> Result<(), Problem> {
+        if vr.is_text() && !first {
+            self.value.push(b'\\');
+        }
+        let lenient = self.options.lenient;
+        match self.lex.peek()? {
+            Some(b'n') => {
+                self.lex.read_literal("null")?;
+                // R6: an empty value inside a multi-valued one; only text VRs can hold it.
+                if !vr.is_text() {
+                    return Err(Problem::value(format!(
+                        "null in a {vr} value: a binary number cannot be empty"
+                    )));
+                }
+            }
+            Some(b'"') => {
+                let encoder = self.encoder();
+                let text = self.lex.read_string()?;
+                let out = &mut self.value;
+                let notes = &mut self.notes;
+                match vr {
+                    Vr::DS => values::push_ds(text, notes, out)?,
+                    Vr::IS => values::push_is(text, notes, out)?,
+                    Vr::AT => values::push_at(text, out)?,
+                    Vr::SV | Vr::UV => values::push_binary_integer(vr, text, notes, out)?,
+                    Vr::FL | Vr::FD => values::push_float(vr, text, true, lenient, notes, out)?,
+                    Vr::US | Vr::SS | Vr::UL | Vr::SL if lenient => {
+                        notes.push(format!("{vr} given as a string (--lenient)"));
+                        values::push_binary_integer(vr, text, notes, out)?
+                    }
+                    Vr::PN if lenient => {
+                        notes.push("PN given as a plain string, taken as is (--lenient)".into());
+                        values::encode_text(vr, text, &encoder, b"^=\\", out)?
+                    }
+                    Vr::PN => return Err(Problem::value(
+                        "PN values are objects {\"Alphabetic\": …} (PS3.18 F.2.2; a plain string \
+                             is accepted with --lenient)",
+                    )),
+                    _ if vr.is_text() => {
+                        let mut checks = Checks {
+                            write_anyway: self.options.write_anyway,
+                            notes,
+                        };
+                        values::push_text(vr, text, &encoder, &mut checks, out)?
+                    }
+                    _ => return Err(Problem::value(format!("{vr} does not take strings"))),
+                }
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                let text = self.lex.read_number()?;
+                let out = &mut self.value;
+                let notes = &mut self.notes;
+                match vr {
+                    Vr::DS => values::push_ds(text, notes, out)?,
+                    Vr::IS => values::push_is(text, notes, out)?,
+                    Vr::US | Vr::SS | Vr::UL | Vr::SL | Vr::SV | Vr::UV => {
+                        values::push_binary_integer(vr, text, notes, out)?
+                    }
+                    Vr::FL | Vr::FD => values::push_float(vr, text, false, lenient, notes, out)?,
+                    _ => {
+                        return Err(Problem::value(format!(
+                            "{vr} takes strings, not the number {text} (PS3.18 F.2.3)"
+                        )))
+                    }
+                }
+            }
+            Some(b'{') if vr == Vr::PN => self.person_name()?,
+            Some(b) => {
+                let what = match b {
+                    b'{' => "an object",
+                    b'[' => "an array",
+                    b't' | b'f' => "a boolean",
+                    _ => "a character",
+                };
+                return Err(Problem::value(format!("unexpected {what} in a {vr} value")));
+            }
+            None => return Err(Problem::syntax("unexpected end of input in a Value array")),
+        }
+        Ok(())
+    }
+
+    /// PS3.18 F.2.2: {"Alphabetic", "Ideographic", "Phonetic"} → groups joined with `=`, trailing empty
+    /// groups dropped (R7, R8).
+    fn person_name(&mut self) -> Result<(), Problem> {
+        self.lex.bump();
+        let encoder = self.encoder();
+        let mut groups: [Option<(usize, usize)>; 3] = [None; 3];
+        let mut scratch = std::mem::take(&mut self.pn_scratch);
+        scratch.clear();
+        if self.lex.object_has_first()? {
+            loop {
+                let index = match self.lex.read_key()? {
+                    "Alphabetic" => 0,
+                    "Ideographic" => 1,
+                    "Phonetic" => 2,
+                    other => return Err(Problem::value(format!(
+                        "PN component group \"{other}\" (PS3.18 F.2.2: Alphabetic, Ideographic, \
+                             Phonetic; R8)"
+                    ))),
+                };
+                let text = self.lex.read_string()?;
+                if groups[index].is_some() {
+                    return Err(Problem::value("a PN component group given twice"));
+                }
+                if text.contains(['=', '\\']) {
+                    return Err(Problem::value(
+                        "a PN component group holds '=' or '\\' (PS3.5 6.2 PN delimiters)",
+                    ));
+                }
+                let from = scratch.len();
+                values::encode_text(Vr::PN, text, &encoder, b"^=\\", &mut scratch)?;
+                groups[index] = Some((from, scratch.len()));
+                if !self.lex.object_has_next()? {
+                    break;
+                }
+            }
+        }
+        let used = groups
+            .iter()
+            .rposition(Option::is_some)
+            .map_or(0, |i| i + 1);
+        for (i, group) in groups[..used].iter().enumerate() {
+            if i > 0 {
+                self.value.push(b'=');
+            }
+            if let Some((a, b)) = *group {
+                self.value.extend_from_slice(&scratch[a..b]);
+            }
+        }
+        self.pn_scratch = scratch;
+        Ok(())
+    }
+
+    fn inline_binary(&mut self, tag: Tag, vr: Vr) -> Result<Step, Problem> {
+        if !is_binary_only(vr) {
+            return Err(Problem::model(format!(
+                "InlineBinary is only for OB OD OF OL OV OW UN, not {vr} (PS3.18 F.2.3)"
+            )));
+        }
+        let hold = self.options.max_string.min(16 << 20);
+        let value = BinaryValue::inline(&mut self.lex, hold)?;
+        self.start_binary(tag, vr, value)
+    }
+
+    fn bulk_data(&mut self, tag: Tag, vr: Vr) -> Result<Step, Problem> {
+        // R14: PS3.18 F.2.6 lists the VRs a BulkDataURI may stand for.
+        if !matches!(
+            vr,
+            Vr::DS
+                | Vr::FL
+                | Vr::FD
+                | Vr::IS
+                | Vr::LT
+                | Vr::OB
+                | Vr::OD
+                | Vr::OF
+                | Vr::OL
+                | Vr::OV
+                | Vr::OW
+                | Vr::SL
+                | Vr::SS
+                | Vr::ST
+                | Vr::SV
+                | Vr::UC
+                | Vr::UL
+                | Vr::UN
+                | Vr::US
+                | Vr::UT
+                | Vr::UV
+        ) {
+            return Err(Problem::model(format!(
+                "BulkDataURI is not allowed for {vr} (PS3.18 F.2.6; R14)"
+            )));
+        }
+        let uri = self.lex.read_string()?.to_string();
+        let path = self.path_string();
+        let request = BulkRequest {
+            uri: &uri,
+            tag,
+            vr,
+            path: &path,
+        };
+        let resolved = match self.resolver.as_mut() {
+            Some(r) => r.resolve(&request),
+            None => Err(format!(
+                "BulkDataURI '{uri}' not read: no directory allowed (+Bd DIR), or -Bu to write it empty"
+            )),
+        }
+        .map_err(|m| Problem::new(ReadErrorKind::BulkData, m))?;
+        let value = match resolved {
+            Some(source) => BinaryValue::from_reader(source.reader, source.length),
+            None => {
+                self.notes.push(format!(
+                    "BulkDataURI '{uri}' ignored: element written empty (-Bu)"
+                ));
+                BinaryValue::from_reader(Box::new(std::io::empty()), 0)
+            }
+        };
+        self.start_binary(tag, vr, value)
+    }
+
+    fn start_binary(&mut self, tag: Tag, vr: Vr, value: BinaryValue<'a>) -> Result<Step, Problem> {
+        let len = u32::try_from(value.length())
+            .ok()
+            .filter(|&n| n != Length::UNDEFINED_RAW)
+            .ok_or_else(|| Problem::new(ReadErrorKind::Limit, "binary value of 4 GiB or more"))?;
+        let encapsulated =
+            tag == Tag::PIXEL_DATA && self.encapsulated && self.levels.len() == 1 && len > 0;
+        if value.pad && !encapsulated {
+            self.notes.push(format!(
+                "odd length {}: padded with a zero byte (PS3.5 7.1.1)",
+                value.length() - 1
+            ));
+        }
+        self.binary = Some(value);
+        self.value.clear();
+        self.pixel_pos = 0;
+        if encapsulated {
+            // DESIGN §6: encapsulated pixel data travels as the bytes of its item stream.
+            self.pixel_exhausted = false;
+            self.next = Next::Pixels(PixelState::Header);
+            return Ok(Step::Token(Token::PixelSequenceStart { tag, vr }));
+        }
+        self.next = Next::BinaryValue;
+        Ok(Step::Token(Token::Element(dcmflow_core::Header {
+            tag,
+            vr,
+            len,
+        })))
+    }
+
+    // ---- sequences and items ------------------------------------------------------------------------
+
+    fn item(&mut self) -> Result<Step, Problem> {
+        let first = std::mem::replace(&mut self.item_first, false);
+        let more = if first {
+            self.lex.array_has_first()?
+        } else {
+            self.lex.array_has_next()?
+        };
+        if !more {
+            // The sequence's element object is open (its Value array was read); the flag itself was
+            // reused by the elements of its items.
+            self.open_object = true;
+            self.finish_element()?;
+            self.next = Next::Member;
+            return Ok(Step::Token(Token::SequenceEnd));
+        }
+        if self.lex.peek()? != Some(b'{') {
+            return Err(Problem::model(
+                "a sequence item must be an object (PS3.18 F.2.4)",
+            ));
+        }
+        self.lex.bump();
+        if let Some(step) = self.path.last_mut() {
+            step.item += 1;
+        }
+        let encoder = self.encoder();
+        self.levels.push(Level {
+            last_tag: None,
+            encoder,
+            first: true,
+            saw_charset: false,
+        });
+        self.next = Next::Member;
+        Ok(Step::Token(Token::ItemStart {
+            len: Length::Undefined,
+        }))
+    }
+
+    // ---- encapsulated pixel data --------------------------------------------------------------------
+
+    /// Makes at least `want` decoded bytes available from `pixel_pos` (fewer only at the end).
+    fn pixel_bytes(&mut self, want: usize) -> Result<usize, Problem> {
+        while self.value.len() - self.pixel_pos < want && !self.pixel_exhausted {
+            let Some(bin) = self.binary.as_mut() else {
+                self.pixel_exhausted = true;
+                break;
+            };
+            let mut chunk = std::mem::take(&mut self.pn_scratch);
+            bin.next_chunk(&mut self.lex, &mut chunk, self.options.chunk_size)?;
+            if bin.remaining == 0 {
+                self.pixel_exhausted = true;
+            }
+            self.value.drain(..self.pixel_pos);
+            self.pixel_pos = 0;
+            self.value.extend_from_slice(&chunk);
+            self.pn_scratch = chunk;
+        }
+        Ok(self.value.len() - self.pixel_pos)
+    }
+
+    fn pixels(&mut self, state: PixelState) -> Result<Step, Problem> {
+        match state {
+            PixelState::Header => {
+                let have = self.pixel_bytes(8)?;
+                if have < 8 {
+                    let padding = self.value[self.pixel_pos..].iter().all(|&b| b == 0);
+                    if !padding {
+                        return Err(Problem::value(
+                            "encapsulated Pixel Data ends inside an item header",
+                        ));
+                    }
+                    self.notes
+                        .push("encapsulated Pixel Data without a sequence delimiter".into());
+                    return self.end_pixels();
+                }
+                let h = &self.value[self.pixel_pos..self.pixel_pos + 8];
+                let tag = Tag((u32::from(u16::from_le_bytes([h[0], h[1]])) << 16)
+                    | u32::from(u16::from_le_bytes([h[2], h[3]])));
+                let len = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
+                self.pixel_pos += 8;
+                match tag {
+                    Tag::ITEM if len != Length::UNDEFINED_RAW => {
+                        self.next = Next::Pixels(PixelState::Fragment {
+                            remaining: u64::from(len),
+                        });
+                        Ok(Step::Token(Token::ItemStart {
+                            len: Length::Defined(len),
+                        }))
+                    }
+                    Tag::SEQUENCE_DELIMITATION => self.end_pixels(),
+                    _ => Err(Problem::value(
+                        "Pixel Data is not an encapsulated item stream (PS3.5 A.4), but the output \
+                         transfer syntax is encapsulated",
+                    )),
+                }
+            }
+            PixelState::Fragment { remaining } => {
+                let have = self.pixel_bytes(1)?;
+                if have == 0 && remaining > 0 {
+                    return Err(Problem::value(
+                        "encapsulated Pixel Data ends inside a fragment",
+                    ));
+                }
+                let n = remaining.min(have as u64) as usize;
+                let start = self.pixel_pos;
+                self.pixel_pos += n;
+                let left = remaining - n as u64;
+                self.next = Next::Pixels(if left == 0 {
+                    PixelState::FragmentEnd
+                } else {
+                    PixelState::Fragment { remaining: left }
+                });
+                Ok(Step::PixelValue {
+                    start,
+                    end: start + n,
+                    last: left == 0,
+                })
+            }
+            PixelState::FragmentEnd => {
+                self.next = Next::Pixels(PixelState::Header);
+                Ok(Step::Token(Token::ItemEnd))
+            }
+        }
+    }
+
+    /// After the sequence delimiter: whatever is left of the value must be padding.
+    fn end_pixels(&mut self) -> Result<Step, Problem> {
+        loop {
+            if self.value[self.pixel_pos..].iter().any(|&b| b != 0) {
+                return Err(Problem::value(
+                    "bytes after the sequence delimiter of encapsulated Pixel Data",
+                ));
+            }
+            self.pixel_pos = self.value.len();
+            if self.pixel_exhausted {
+                break;
+            }
+            self.pixel_bytes(1)?;
+        }
+        self.binary = None;
+        self.value.clear();
+        self.pixel_pos = 0;
+        self.finish_element()?;
+        self.next = Next::Member;
+        Ok(Step::Token(Token::SequenceEnd))
+    }
+}
+
+/// PS3.18 F.2.3: these VRs carry InlineBinary or a BulkDataURI, never a Value array.
+fn is_binary_only(vr: Vr) -> bool {
+    matches!(
+        vr,
+        Vr::OB | Vr::OD | Vr::OF | Vr::OL | Vr::OV | Vr::OW | Vr::UN
+    )
+}
+
+/// What `step` produced: a token, or a value whose bytes are in the reader's buffer.
+enum Step {
+    Token(Token<'static>),
+    Value(bool),
+    PixelValue {
+        start: usize,
+        end: usize,
+        last: bool,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Member {
+    Vr,
+    Value,
+    InlineBinary,
+    BulkDataUri,
+}
