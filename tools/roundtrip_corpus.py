@@ -56,7 +56,8 @@ def roundtrip(binary, corpus, rel, cmp):
         code, err = run([binary, 'dcm2json', '-q', '--write-meta', path, js])
         if code != 0:
             return None, ['dcm2json exit %d: %s' % (code, err)]
-        code, err = run([binary, 'json2dcm', '-q', js, dcm])
+        # +E: real files hold values their VR does not allow (a DA of 1994.11.05); they must come back as they were.
+        code, err = run([binary, 'json2dcm', '-q', '+E', js, dcm])
         if code != 0:
             return None, ['json2dcm exit %d: %s' % (code, err)]
         try:
@@ -80,7 +81,7 @@ def from_json(binary, path, cmp):
     import pydicom
     with tempfile.TemporaryDirectory() as tmp:
         dcm = os.path.join(tmp, 'b.dcm')
-        code, err = run([binary, 'json2dcm', '-q', '--bulk-json-dir', path, dcm])
+        code, err = run([binary, 'json2dcm', '-q', '+E', '--bulk-json-dir', path, dcm])
         if code != 0:
             return ['json2dcm exit %d: %s' % (code, err)]
         try:

@@ -147,6 +147,8 @@ pub struct JsonReader<'a> {
     deferred: Option<Tag>,
     /// The element's "vr" member comes after its value (read ahead; skipped when reached).
     vr_after_value: bool,
+    /// The same, for each open sequence (its items' elements reuse the flag).
+    sequence_vr_after: Vec<bool>,
     /// The current element's JSON object still has members or its `}` to read after the value.
     open_object: bool,
     /// Encoded PN component groups; a reused chunk buffer for pixel data.
@@ -211,6 +213,7 @@ impl<'a> JsonReader<'a> {
             deferred: None,
             open_object: false,
             vr_after_value: false,
+            sequence_vr_after: Vec::new(),
             pn_scratch: Vec::new(),
             item_first: false,
             array_index: 0,
@@ -528,6 +531,14 @@ impl<'a> JsonReader<'a> {
                 len: 10,
             }))));
         }
+        if tag.is_group_length() {
+            // R2: group lengths are not part of DICOM JSON (pydicom writes them); the DICOM writer
+            // computes none, as they are retired (PS3.5 7.2).
+            self.notes
+                .push(format!("group length \"{}\" ignored (R2)", tag_key(tag)));
+            self.lex.skip_value(self.options.max_depth)?;
+            return Ok(None);
+        }
         self.path.push(PathStep { tag, item: 0 });
         self.element(tag).map(Some)
     }
@@ -648,11 +659,6 @@ impl<'a> JsonReader<'a> {
             )),
             None => return Err(Problem::model("element without \"vr\" (PS3.18 F.2.2)")),
         };
-        if tag.is_group_length() {
-            return Err(Problem::model(
-                "group length elements are not part of DICOM JSON (PS3.18 F.2; R2)",
-            ));
-        }
         let Some(member) = value_member else {
             // R5: no value member → zero-length element (an empty sequence for SQ).
             return Ok(self.empty_element(tag, vr));
@@ -730,6 +736,7 @@ impl<'a> JsonReader<'a> {
                 ));
             }
             self.item_first = true;
+            self.sequence_vr_after.push(std::mem::take(&mut self.vr_after_value));
             self.next = Next::Item;
             return Ok(Step::Token(Token::SequenceStart {
                 tag,
@@ -834,8 +841,22 @@ impl<'a> JsonReader<'a> {
                 let out = &mut self.value;
                 let notes = &mut self.notes;
                 match vr {
-                    Vr::DS => values::push_ds(text, notes, out)?,
-                    Vr::IS => values::push_is(text, notes, out)?,
+                    Vr::DS | Vr::IS => {
+                        let pushed = if vr == Vr::DS {
+                            values::push_ds(text, notes, out)
+                        } else {
+                            values::push_is(text, notes, out)
+                        };
+                        if let Err(problem) = pushed {
+                            let mut checks = Checks {
+                                write_anyway: self.options.write_anyway,
+                                notes,
+                            };
+                            // +E: the text as it is (a DICOM source's invalid number round-trips).
+                            checks.violation(problem.message)?;
+                            values::encode_text(vr, text.trim_matches(' '), &encoder, b"\\", out)?;
+                        }
+                    }
                     Vr::AT => values::push_at(text, out)?,
                     Vr::SV | Vr::UV => values::push_binary_integer(vr, text, notes, out)?,
                     Vr::FL | Vr::FD => values::push_float(vr, text, true, lenient, notes, out)?,
@@ -866,8 +887,21 @@ impl<'a> JsonReader<'a> {
                 let out = &mut self.value;
                 let notes = &mut self.notes;
                 match vr {
-                    Vr::DS => values::push_ds(text, notes, out)?,
-                    Vr::IS => values::push_is(text, notes, out)?,
+                    Vr::DS | Vr::IS => {
+                        let pushed = if vr == Vr::DS {
+                            values::push_ds(text, notes, out)
+                        } else {
+                            values::push_is(text, notes, out)
+                        };
+                        if let Err(problem) = pushed {
+                            let mut checks = Checks {
+                                write_anyway: self.options.write_anyway,
+                                notes,
+                            };
+                            checks.violation(problem.message)?;
+                            out.extend_from_slice(text.as_bytes());
+                        }
+                    }
                     Vr::US | Vr::SS | Vr::UL | Vr::SL | Vr::SV | Vr::UV => {
                         values::push_binary_integer(vr, text, notes, out)?
                     }
@@ -1057,6 +1091,7 @@ impl<'a> JsonReader<'a> {
             // The sequence's element object is open (its Value array was read); the flag itself was
             // reused by the elements of its items.
             self.open_object = true;
+            self.vr_after_value = self.sequence_vr_after.pop().unwrap_or(false);
             self.finish_element()?;
             self.next = Next::Member;
             return Ok(Step::Token(Token::SequenceEnd));

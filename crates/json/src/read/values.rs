@@ -86,7 +86,7 @@ pub(crate) struct Checks<'n> {
 }
 
 impl Checks<'_> {
-    fn violation(&mut self, message: String) -> Result<(), Problem> {
+    pub fn violation(&mut self, message: String) -> Result<(), Problem> {
         if self.write_anyway {
             self.notes.push(format!("{message} (written anyway: +E)"));
             Ok(())
@@ -122,7 +122,34 @@ pub(crate) fn push_text(
     if let Some(message) = repertoire_problem(vr, s) {
         checks.violation(message)?;
     }
+    if !uses_specific_charset(vr) && !s.is_ascii() {
+        // Only the default repertoire belongs here (PS3.5 6.1.2.3). +E writes it as ISO 8859-1, the
+        // mirror of the reading side's fallback for such bytes, so a DICOM source round-trips.
+        checks.violation(format!(
+            "'{}': {vr} allows only the default repertoire (ASCII)",
+            clip(s)
+        ))?;
+        return match s.chars().find(|&c| c as u32 > 0xFF) {
+            None => {
+                out.extend(s.chars().map(|c| c as u8));
+                Ok(())
+            }
+            Some(c) => Err(charset_problem(vr, c)),
+        };
+    }
     encode_text(vr, s, encoder, b"\\", out)
+}
+
+fn charset_problem(vr: Vr, c: char) -> Problem {
+    let hint = if uses_specific_charset(vr) {
+        "not representable in the declared Specific Character Set (0008,0005); --charset-utf8 writes ISO_IR 192"
+    } else {
+        "not in the default repertoire (ASCII), the only one this VR allows"
+    };
+    Problem::new(
+        super::ReadErrorKind::Charset,
+        format!("character '{c}' (U+{:04X}) is {hint}", c as u32),
+    )
 }
 
 /// Text in the element's character set (only the VRs that use it; the rest must be ASCII).
@@ -138,17 +165,7 @@ pub(crate) fn encode_text(
     } else {
         TextEncoder::ascii().encode(s, resets, out)
     };
-    result.map_err(|c| {
-        let hint = if uses_specific_charset(vr) {
-            "not representable in the declared Specific Character Set (0008,0005); --charset-utf8 writes ISO_IR 192"
-        } else {
-            "only the default repertoire (ASCII) is allowed in this VR"
-        };
-        Problem::new(
-            super::ReadErrorKind::Charset,
-            format!("character '{c}' (U+{:04X}) is {hint}", c as u32),
-        )
-    })
+    result.map_err(|c| charset_problem(vr, c))
 }
 
 /// PS3.5 6.2 DS: `[+-]? (digits [. digits?] | . digits) ([eE] [+-]? digits)?`
