@@ -736,7 +736,8 @@ impl<'a> JsonReader<'a> {
                 ));
             }
             self.item_first = true;
-            self.sequence_vr_after.push(std::mem::take(&mut self.vr_after_value));
+            self.sequence_vr_after
+                .push(std::mem::take(&mut self.vr_after_value));
             self.next = Next::Item;
             return Ok(Step::Token(Token::SequenceStart {
                 tag,
@@ -775,7 +776,7 @@ impl<'a> JsonReader<'a> {
         if self.value.len() % 2 == 1 {
             self.value.push(if vr == Vr::UI { 0 } else { b' ' });
         }
-        if tag == Tag::SPECIFIC_CHARACTER_SET && self.levels.len() >= 1 {
+        if tag == Tag::SPECIFIC_CHARACTER_SET {
             self.declare_charset()?;
         }
         let len = u32::try_from(self.value.len())
@@ -942,10 +943,12 @@ impl<'a> JsonReader<'a> {
                     "Alphabetic" => 0,
                     "Ideographic" => 1,
                     "Phonetic" => 2,
-                    other => return Err(Problem::value(format!(
+                    other => {
+                        return Err(Problem::value(format!(
                         "PN component group \"{other}\" (PS3.18 F.2.2: Alphabetic, Ideographic, \
                              Phonetic; R8)"
-                    ))),
+                    )))
+                    }
                 };
                 let text = self.lex.read_string()?;
                 if groups[index].is_some() {

@@ -1,0 +1,320 @@
+//! JSON → DICOM: one test per reading rule (DESIGN §6/§7), the seed examples of the issue, streaming
+//! equivalence and JSON → DICOM → JSON identity over the synthetic corpus.
+
+use dcmflow::json::read::{ArrayMode, JsonReader, ReadErrorKind, ReadOptions};
+use dcmflow::{json_to_dicom, ToDicomOptions, ToJsonOptions};
+
+fn to_json(dicom: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    dcmflow::dicom_to_json(dicom, &mut out, &ToJsonOptions::default()).unwrap();
+    out
+}
+
+fn bare() -> ToDicomOptions {
+    ToDicomOptions {
+        part10: false,
+        ..Default::default()
+    }
+}
+
+fn convert_with(json: &str, read: ReadOptions) -> Result<Vec<u8>, dcmflow::ToDicomError> {
+    let reader = JsonReader::from_slice(json.as_bytes(), read);
+    json_to_dicom(reader, Vec::new(), &bare()).map(|(out, _)| out)
+}
+
+fn convert(json: &str) -> Result<Vec<u8>, dcmflow::ToDicomError> {
+    convert_with(json, ReadOptions::default())
+}
+
+fn lenient() -> ReadOptions {
+    ReadOptions {
+        lenient: true,
+        ..Default::default()
+    }
+}
+
+fn read_error(json: &str) -> dcmflow::json::read::ReadError {
+    match convert(json) {
+        Err(dcmflow::ToDicomError::Read(e)) => e,
+        other => panic!("expected a read error for {json}, got {other:?}"),
+    }
+}
+
+/// Explicit VR LE element bytes with a 2-byte length.
+fn el(tag: u32, vr: &str, value: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend_from_slice(&((tag >> 16) as u16).to_le_bytes());
+    v.extend_from_slice(&(tag as u16).to_le_bytes());
+    v.extend_from_slice(vr.as_bytes());
+    v.extend_from_slice(&(value.len() as u16).to_le_bytes());
+    v.extend_from_slice(value);
+    v
+}
+
+#[test]
+fn text_values_are_joined_padded_and_pn_groups_kept() {
+    let out = convert(
+        r#"{"00080060":{"vr":"CS","Value":["MR"]},
+            "00080008":{"vr":"CS","Value":["ORIGINAL",null,"M"]},
+            "00100010":{"vr":"PN","Value":[{"Alphabetic":"Yamada^Tarou","Phonetic":"ya"}]}}"#,
+    );
+    // Keys must ascend: 00080060 before 00080008 is refused (R1).
+    assert!(out.is_err());
+    let out = convert(
+        r#"{"00080008":{"vr":"CS","Value":["ORIGINAL",null,"M"]},"00080060":{"vr":"CS","Value":["MR"]},
+            "00100010":{"vr":"PN","Value":[{"Alphabetic":"Yamada^Tarou","Phonetic":"ya"}]},
+            "00100020":{"vr":"LO"}}"#,
+    )
+    .unwrap();
+    let mut want = el(0x0008_0008, "CS", b"ORIGINAL\\\\M ");
+    want.extend(el(0x0008_0060, "CS", b"MR"));
+    want.extend(el(0x0010_0010, "PN", b"Yamada^Tarou==ya"));
+    want.extend(el(0x0010_0020, "LO", b"")); // R5: no Value → zero length
+    assert_eq!(out, want);
+}
+
+#[test]
+fn numbers_follow_the_vr() {
+    let out = convert(
+        r#"{"00180050":{"vr":"DS","Value":[1.50,"2"]},"00200013":{"vr":"IS","Value":[7]},
+            "00280010":{"vr":"US","Value":[512]},"00289503":{"vr":"SS","Value":[-1]},
+            "0040A30A":{"vr":"DS","Value":[0.1234567890123456789]}}"#,
+    )
+    .unwrap();
+    let mut want = el(0x0018_0050, "DS", b"1.50\\2");
+    want.extend(el(0x0020_0013, "IS", b"7 "));
+    want.extend(el(0x0028_0010, "US", &512u16.to_le_bytes()));
+    want.extend(el(0x0028_9503, "SS", &(-1i16).to_le_bytes()));
+    want.extend(el(0x0040_A30A, "DS", b"0.12345678901235"));
+    assert_eq!(out, want);
+    // DESIGN §6: an IS that is not an integer is an error, never truncated.
+    let e = read_error(r#"{"00200013":{"vr":"IS","Value":[1.5]}}"#);
+    assert_eq!(
+        (e.kind, e.path.as_str()),
+        (ReadErrorKind::Value, "00200013")
+    );
+    assert_eq!(
+        read_error(r#"{"00280010":{"vr":"US","Value":[70000]}}"#).kind,
+        ReadErrorKind::Value
+    );
+    // FL/FD take the non-finite strings; SV/UV the full 64-bit range as strings.
+    let out = convert(
+        r#"{"00189087":{"vr":"FD","Value":["NaN","-Infinity",0.5]},"0072007E":{"vr":"UV","Value":["18446744073709551615"]}}"#,
+    )
+    .unwrap();
+    assert_eq!(&out[8..16], &f64::NAN.to_le_bytes());
+    assert_eq!(&out[16..24], &f64::NEG_INFINITY.to_le_bytes());
+    assert_eq!(&out[out.len() - 8..], &u64::MAX.to_le_bytes());
+}
+
+#[test]
+fn r4_two_value_members_are_an_error() {
+    let e = read_error(r#"{"7FE00010":{"vr":"OB","InlineBinary":"AAAA","BulkDataURI":"file:x"}}"#);
+    assert_eq!(e.kind, ReadErrorKind::Model);
+    assert!(e.message.contains("R4"), "{e}");
+}
+
+#[test]
+fn vr_after_value_is_read_ahead_as_pydicom_writes_it() {
+    let out = convert(r#"{"00080060":{"Value":["MR"],"vr":"CS"}}"#).unwrap();
+    assert_eq!(out, el(0x0008_0060, "CS", b"MR"));
+    let out = convert(
+        r#"{"00081110":{"Value":[{"00081150":{"Value":["1.2"],"vr":"UI"}}],"vr":"SQ"},"00100010":{"vr":"PN"}}"#,
+    )
+    .unwrap();
+    assert!(out.ends_with(&el(0x0010_0010, "PN", b"")));
+}
+
+#[test]
+fn strict_json_with_line_and_column_lenient_with_warnings() {
+    // PS3.18 F.2.1.1.2's example lacks a comma between two members: a clear error, with its place.
+    let e = read_error("{\n  \"00080005\": {\"vr\":\"CS\",\"Value\":[\"ISO_IR 192\"]}\n  \"00080020\": {\"vr\":\"DA\"}\n}");
+    assert_eq!(
+        (e.kind, e.line, e.column),
+        (ReadErrorKind::Syntax, 3, 3),
+        "{e}"
+    );
+    let trailing = r#"{"00080060":{"vr":"CS","Value":["MR",],}}"#;
+    assert_eq!(read_error(trailing).kind, ReadErrorKind::Syntax);
+    let mut reader = JsonReader::from_slice(trailing.as_bytes(), lenient());
+    while reader.read_token().unwrap() != dcmflow_core::Token::Eof {}
+    assert_eq!(reader.warnings().0.len(), 2);
+    // Missing vr (from the dictionary), case-insensitive names, bare value, PN string: lenient only.
+    let sloppy = r#"{"00100010":{"value":"Doe^John"},"00280010":{"vr":"US","Value":512}}"#;
+    assert!(convert(sloppy).is_err());
+    let out = convert_with(sloppy, lenient()).unwrap();
+    let mut want = el(0x0010_0010, "PN", b"Doe^John");
+    want.extend(el(0x0028_0010, "US", &512u16.to_le_bytes()));
+    assert_eq!(out, want);
+}
+
+#[test]
+fn dcmtk_man_page_example_converts() {
+    // The example of DCMTK json2dcm's documentation (a data set with a sequence and a PN).
+    let json = r#"{
+      "00080020": {"vr": "DA", "Value": ["20130409"]},
+      "00080030": {"vr": "TM", "Value": ["131600.0000"]},
+      "00080050": {"vr": "SH", "Value": ["11235813"]},
+      "00081110": {"vr": "SQ", "Value": [{"00081150": {"vr": "UI", "Value": ["1.2.840.10008.3.1.2.3.1"]}}]},
+      "00100010": {"vr": "PN", "Value": [{"Alphabetic": "Bugs^Bunny"}]},
+      "00100020": {"vr": "LO", "Value": ["54321"]}
+    }"#;
+    let dicom = convert(json).unwrap();
+    let back = to_json(&dicom);
+    let value: serde_json::Value = serde_json::from_slice(&back).unwrap();
+    let want: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(value, want);
+}
+
+#[test]
+fn charset_is_encoded_into_the_declared_set_or_fails() {
+    let json = r#"{"00080005":{"vr":"CS","Value":["ISO_IR 100"]},"00100010":{"vr":"PN","Value":[{"Alphabetic":"Buc^Jérôme"}]}}"#;
+    let out = convert(json).unwrap();
+    assert!(out.ends_with(b"Buc^J\xe9r\xf4me"));
+    let json = r#"{"00100010":{"vr":"PN","Value":[{"Alphabetic":"山田"}]}}"#;
+    assert_eq!(read_error(json).kind, ReadErrorKind::Charset);
+    let out = convert_with(
+        json,
+        ReadOptions {
+            charset_utf8: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut want = el(0x0008_0005, "CS", b"ISO_IR 192");
+    want.extend(el(0x0010_0010, "PN", "山田".as_bytes()));
+    assert_eq!(out, want);
+}
+
+#[test]
+fn bulk_data_uris_need_an_allowed_directory() {
+    let e = read_error(r#"{"7FE00010":{"vr":"OB","BulkDataURI":"file:/etc/passwd"}}"#);
+    assert_eq!(e.kind, ReadErrorKind::BulkData);
+}
+
+#[test]
+fn arrays_unwrap_one_reject_more_select_or_iterate() {
+    let one = r#"[{"00100020":{"vr":"LO","Value":["A"]}}]"#;
+    assert_eq!(convert(one).unwrap(), el(0x0010_0020, "LO", b"A "));
+    let two = r#"[{"00100020":{"vr":"LO","Value":["A"]}},{"00100020":{"vr":"LO","Value":["BB"]}}]"#;
+    assert_eq!(read_error(two).kind, ReadErrorKind::Model);
+    let select = ReadOptions {
+        array: ArrayMode::Select(2),
+        ..Default::default()
+    };
+    assert_eq!(
+        convert_with(two, select).unwrap(),
+        el(0x0010_0020, "LO", b"BB")
+    );
+    let mut reader = JsonReader::from_slice(
+        two.as_bytes(),
+        ReadOptions {
+            array: ArrayMode::Each,
+            ..Default::default()
+        },
+    );
+    let (a, _) = dcmflow::json_to_dicom_next(&mut reader, Vec::new(), &bare()).unwrap();
+    assert!(reader.next_data_set().unwrap());
+    let (b, _) = dcmflow::json_to_dicom_next(&mut reader, Vec::new(), &bare()).unwrap();
+    assert!(!reader.next_data_set().unwrap());
+    assert_eq!(
+        (a, b),
+        (el(0x0010_0020, "LO", b"A "), el(0x0010_0020, "LO", b"BB"))
+    );
+}
+
+#[test]
+fn inline_binary_streams_identically_from_a_slice_and_a_reader() {
+    let payload: Vec<u8> = (0..300_001u32).map(|i| (i * 7 % 251) as u8).collect();
+    let json = format!(
+        r#"{{"00420011":{{"vr":"OB","InlineBinary":"{}"}}}}"#,
+        base64_of(&payload)
+    );
+    let from_slice = convert(&json).unwrap();
+    assert_eq!(&from_slice[12..12 + payload.len()], payload.as_slice());
+    assert_eq!(
+        from_slice.len(),
+        12 + payload.len() + 1,
+        "odd length padded"
+    );
+    for chunk in [1usize, 2, 3, 7, 64, 4096] {
+        for max_string in [4096usize, 1 << 20] {
+            let options = ReadOptions {
+                chunk_size: chunk.max(3),
+                max_string,
+                ..Default::default()
+            };
+            let reader = JsonReader::from_reader(Chunked(json.as_bytes(), chunk), options);
+            let (out, _) = json_to_dicom(reader, Vec::new(), &bare()).unwrap();
+            assert!(out == from_slice, "chunk {chunk} max_string {max_string}");
+        }
+    }
+}
+
+#[test]
+fn synthetic_corpus_json_to_dicom_to_json_is_identical() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus/synthetic");
+    let mut checked = 0;
+    let mut odd = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let Ok(dicom) = std::fs::read(&path) else {
+            continue;
+        };
+        let mut json = Vec::new();
+        if dcmflow::dicom_to_json(&dicom, &mut json, &ToJsonOptions::default()).is_err() {
+            continue;
+        }
+        let reader = JsonReader::from_slice(
+            &json,
+            ReadOptions {
+                write_anyway: true,
+                ..Default::default()
+            },
+        );
+        let (again, _) = json_to_dicom(reader, Vec::new(), &ToDicomOptions::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let json2 = to_json(&again);
+        if json != json2 {
+            // PS3.5 7.1.1: an odd-length value in the source comes back padded to even length; from
+            // then on the round trip is exact.
+            let odd_un = r#""00091010":{"vr":"UN","InlineBinary":"AQID"}"#;
+            assert!(
+                String::from_utf8_lossy(&json).contains(odd_un),
+                "{} differs without an odd-length value",
+                path.display()
+            );
+            odd.push(path.file_name().unwrap().to_string_lossy().into_owned());
+            let reader = JsonReader::from_slice(&json2, ReadOptions::default());
+            let (third, _) = json_to_dicom(reader, Vec::new(), &ToDicomOptions::default()).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&json2),
+                String::from_utf8_lossy(&to_json(&third)),
+                "{}",
+                path.display()
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} synthetic files");
+    // The generator writes an odd-length UN value (00091010, 3 bytes) into the every-VR files on purpose.
+    assert!(odd.len() < checked, "none identical: {odd:?}");
+}
+
+/// A reader that hands out at most `n` bytes per call.
+struct Chunked<'a>(&'a [u8], usize);
+
+impl std::io::Read for Chunked<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.len().min(self.1).min(buf.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    let mut out = Vec::new();
+    dcmflow_simd::append_encoded(bytes, &mut out);
+    String::from_utf8(out).unwrap()
+}
