@@ -142,6 +142,7 @@ pub fn json_to_dicom_next<W: Write>(
     writer_options.lengths = options.lengths;
     writer_options.part10 = options.part10;
     writer_options.deflate_level = options.deflate_level;
+    writer_options.keep_meta = false;
     let mut writer = DicomWriter::new(out, writer_options);
     let write_err = ToDicomError::Write;
     if options.part10 && options.meta_from_json {

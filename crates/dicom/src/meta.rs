@@ -52,12 +52,18 @@ impl MetaBuilder {
     }
 
     /// Appends the encoded meta group (Explicit VR LE) to `out`.
-    pub fn encode(&self, ts: &TransferSyntax, capture: &MetaCapture, out: &mut Vec<u8>) {
+    /// `verbatim`: a meta that already names the output's transfer syntax is kept byte for byte.
+    pub fn encode(
+        &self,
+        ts: &TransferSyntax,
+        capture: &MetaCapture,
+        verbatim: bool,
+        out: &mut Vec<u8>,
+    ) {
         let same_syntax = self
             .get(Tag::TRANSFER_SYNTAX_UID)
             .is_some_and(|v| trim_uid(v) == ts.uid.as_bytes());
-        // Verbatim only when complete: a meta from DICOM JSON never carries its group length.
-        if same_syntax && self.get(Tag::FILE_META_GROUP_LENGTH).is_some() {
+        if same_syntax && verbatim {
             // Already describes the output: byte for byte as it came.
             for (tag, vr, value) in &self.elements {
                 put_element(out, *tag, *vr, value);

@@ -41,6 +41,10 @@ pub struct WriterOptions {
     pub part10: bool,
     /// The 128-byte preamble (zeros when `None`).
     pub preamble: Option<[u8; 128]>,
+    /// Keep an incoming meta group byte for byte when it already names the output transfer syntax (a
+    /// DICOM source); otherwise it is rebuilt (group length, implementation identity). Meta elements from
+    /// DICOM JSON must be rebuilt: they never carry a group length (R2).
+    pub keep_meta: bool,
     /// Drop data set group length elements (gggg,0000). They are retired (PS3.5 7.2) and become wrong when
     /// header sizes change.
     pub drop_group_lengths: bool,
@@ -56,6 +60,7 @@ impl WriterOptions {
             deflate_level: 6,
             part10: true,
             preamble: None,
+            keep_meta: true,
             drop_group_lengths: false,
         }
     }
@@ -566,7 +571,12 @@ impl<W: Write> DicomWriter<W> {
         let mut head = Vec::with_capacity(512);
         head.extend_from_slice(&self.options.preamble.unwrap_or([0; 128]));
         head.extend_from_slice(b"DICM");
-        meta.encode(&self.options.transfer_syntax, &self.capture, &mut head);
+        meta.encode(
+            &self.options.transfer_syntax,
+            &self.capture,
+            self.options.keep_meta,
+            &mut head,
+        );
         raw.write_all(&head).map_err(|e| Error::io(&e, 0))?;
         self.written = head.len() as u64;
         self.raw = Some(raw);
