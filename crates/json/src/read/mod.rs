@@ -843,20 +843,11 @@ impl<'a> JsonReader<'a> {
                 let notes = &mut self.notes;
                 match vr {
                     Vr::DS | Vr::IS => {
-                        let pushed = if vr == Vr::DS {
-                            values::push_ds(text, notes, out)
-                        } else {
-                            values::push_is(text, notes, out)
+                        let mut checks = Checks {
+                            write_anyway: self.options.write_anyway,
+                            notes,
                         };
-                        if let Err(problem) = pushed {
-                            let mut checks = Checks {
-                                write_anyway: self.options.write_anyway,
-                                notes,
-                            };
-                            // +E: the text as it is (a DICOM source's invalid number round-trips).
-                            checks.violation(problem.message)?;
-                            values::encode_text(vr, text.trim_matches(' '), &encoder, b"\\", out)?;
-                        }
+                        values::push_decimal(vr, text, &mut checks, out)?
                     }
                     Vr::AT => values::push_at(text, out)?,
                     Vr::SV | Vr::UV => values::push_binary_integer(vr, text, notes, out)?,
@@ -889,19 +880,11 @@ impl<'a> JsonReader<'a> {
                 let notes = &mut self.notes;
                 match vr {
                     Vr::DS | Vr::IS => {
-                        let pushed = if vr == Vr::DS {
-                            values::push_ds(text, notes, out)
-                        } else {
-                            values::push_is(text, notes, out)
+                        let mut checks = Checks {
+                            write_anyway: self.options.write_anyway,
+                            notes,
                         };
-                        if let Err(problem) = pushed {
-                            let mut checks = Checks {
-                                write_anyway: self.options.write_anyway,
-                                notes,
-                            };
-                            checks.violation(problem.message)?;
-                            out.extend_from_slice(text.as_bytes());
-                        }
+                        values::push_decimal(vr, text, &mut checks, out)?
                     }
                     Vr::US | Vr::SS | Vr::UL | Vr::SL | Vr::SV | Vr::UV => {
                         values::push_binary_integer(vr, text, notes, out)?
@@ -996,30 +979,7 @@ impl<'a> JsonReader<'a> {
 
     fn bulk_data(&mut self, tag: Tag, vr: Vr) -> Result<Step, Problem> {
         // R14: PS3.18 F.2.6 lists the VRs a BulkDataURI may stand for.
-        if !matches!(
-            vr,
-            Vr::DS
-                | Vr::FL
-                | Vr::FD
-                | Vr::IS
-                | Vr::LT
-                | Vr::OB
-                | Vr::OD
-                | Vr::OF
-                | Vr::OL
-                | Vr::OV
-                | Vr::OW
-                | Vr::SL
-                | Vr::SS
-                | Vr::ST
-                | Vr::SV
-                | Vr::UC
-                | Vr::UL
-                | Vr::UN
-                | Vr::US
-                | Vr::UT
-                | Vr::UV
-        ) {
+        if !crate::bulk::is_bulk_eligible(vr) {
             return Err(Problem::model(format!(
                 "BulkDataURI is not allowed for {vr} (PS3.18 F.2.6; R14)"
             )));

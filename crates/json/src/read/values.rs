@@ -249,6 +249,32 @@ pub(crate) fn push_ds(text: &str, notes: &mut Notes, out: &mut Vec<u8>) -> Resul
     }
 }
 
+/// IS or DS from a JSON number or string; under `+E` a text neither rule accepts is written as it is
+/// (trimmed), so a DICOM source's invalid number round-trips.
+pub(crate) fn push_decimal(
+    vr: Vr,
+    text: &str,
+    checks: &mut Checks<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), Problem> {
+    let pushed = if vr == Vr::DS {
+        push_ds(text, checks.notes, out)
+    } else {
+        push_is(text, checks.notes, out)
+    };
+    if let Err(problem) = pushed {
+        checks.violation(problem.message)?;
+        encode_text(
+            vr,
+            text.trim_matches(' '),
+            &TextEncoder::ascii(),
+            b"\\",
+            out,
+        )?;
+    }
+    Ok(())
+}
+
 /// An integer from JSON text: plain digits exactly; an integral number written with a fraction or an
 /// exponent (`5.0`, `1e3`) with a note; anything else is an error (never truncated).
 fn integer(text: &str, vr: Vr, notes: &mut Notes) -> Result<i128, Problem> {
