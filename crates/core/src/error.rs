@@ -31,6 +31,10 @@ pub enum ErrorKind {
     LengthMismatch(Tag),
     /// The transfer syntax cannot be written (an encapsulated syntax asked of an uncompressed data set, …).
     UnsupportedTransferSyntax,
+    /// Writer (sorting): a second element with this tag in one data set level (PS3.5 7.1).
+    DuplicateElement(Tag),
+    /// Writer (sorting): the element belongs before this one, which has already been written out.
+    UnsortableElement(Tag, Tag),
 }
 
 /// An error with the byte offset where it was found (input offset for readers, output offset for writers).
@@ -76,6 +80,12 @@ impl fmt::Display for ErrorKind {
                 write!(f, "{t} value bytes differ from its declared length")
             }
             ErrorKind::UnsupportedTransferSyntax => f.write_str("unsupported transfer syntax"),
+            ErrorKind::DuplicateElement(t) => write!(f, "{t} appears twice in one data set (PS3.5 7.1)"),
+            ErrorKind::UnsortableElement(t, after) => write!(
+                f,
+                "{t} belongs before {after}, which had to be written out already (a value larger than \
+                 the staging window lies between them): sort the input's keys"
+            ),
         }
     }
 }

@@ -143,6 +143,8 @@ pub fn json_to_dicom_next<W: Write>(
     writer_options.part10 = options.part10;
     writer_options.deflate_level = options.deflate_level;
     writer_options.keep_meta = false;
+    // PS3.18 F.2.1.1 / DESIGN §6: unsorted keys are accepted (the reader warns) and written in tag order.
+    writer_options.sort_elements = true;
     let mut writer = DicomWriter::new(out, writer_options);
     let write_err = ToDicomError::Write;
     if options.part10 && options.meta_from_json {

@@ -1,6 +1,7 @@
 //! JSON → DICOM: one test per reading rule (DESIGN §6/§7), the seed examples of the issue, streaming
 //! equivalence and JSON → DICOM → JSON identity over the synthetic corpus.
 
+use dcmflow::dicom::LengthMode;
 use dcmflow::json::read::{ArrayMode, JsonReader, ReadErrorKind, ReadOptions};
 use dcmflow::{json_to_dicom, ToDicomOptions, ToJsonOptions};
 
@@ -58,8 +59,8 @@ fn text_values_are_joined_padded_and_pn_groups_kept() {
             "00080008":{"vr":"CS","Value":["ORIGINAL",null,"M"]},
             "00100010":{"vr":"PN","Value":[{"Alphabetic":"Yamada^Tarou","Phonetic":"ya"}]}}"#,
     );
-    // Keys must ascend: 00080060 before 00080008 is refused (R1).
-    assert!(out.is_err());
+    // R1: keys out of order are put in order (see r1_unsorted_keys_… below).
+    let sorted_out = out.unwrap();
     let out = convert(
         r#"{"00080008":{"vr":"CS","Value":["ORIGINAL",null,"M"]},"00080060":{"vr":"CS","Value":["MR"]},
             "00100010":{"vr":"PN","Value":[{"Alphabetic":"Yamada^Tarou","Phonetic":"ya"}]},
@@ -71,6 +72,7 @@ fn text_values_are_joined_padded_and_pn_groups_kept() {
     want.extend(el(0x0010_0010, "PN", b"Yamada^Tarou==ya"));
     want.extend(el(0x0010_0020, "LO", b"")); // R5: no Value → zero length
     assert_eq!(out, want);
+    assert_eq!(sorted_out, want[..want.len() - 8]);
 }
 
 #[test]
@@ -251,20 +253,28 @@ fn inline_binary_streams_identically_from_a_slice_and_a_reader() {
     }
 }
 
-#[test]
-fn synthetic_corpus_json_to_dicom_to_json_is_identical() {
+/// The synthetic corpus files that convert to JSON, with their JSON.
+fn synthetic_corpus_json() -> Vec<(std::path::PathBuf, Vec<u8>)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus/synthetic");
-    let mut checked = 0;
-    let mut odd = Vec::new();
+    let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let Ok(dicom) = std::fs::read(&path) else {
             continue;
         };
         let mut json = Vec::new();
-        if dcmflow::dicom_to_json(&dicom, &mut json, &ToJsonOptions::default()).is_err() {
-            continue;
+        if dcmflow::dicom_to_json(&dicom, &mut json, &ToJsonOptions::default()).is_ok() {
+            files.push((path, json));
         }
+    }
+    files
+}
+
+#[test]
+fn synthetic_corpus_json_to_dicom_to_json_is_identical() {
+    let mut checked = 0;
+    let mut odd = Vec::new();
+    for (path, json) in synthetic_corpus_json() {
         let reader = JsonReader::from_slice(
             &json,
             ReadOptions {
@@ -317,4 +327,151 @@ fn base64_of(bytes: &[u8]) -> String {
     let mut out = Vec::new();
     dcmflow_simd::append_encoded(bytes, &mut out);
     String::from_utf8(out).unwrap()
+}
+
+/// Writes a DICOM JSON value with the members of every data set in reverse order, (0008,0005) first.
+fn write_reversed(value: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let is_data_set = map.keys().all(|k| k.len() == 8);
+            let mut keys: Vec<&String> = map.keys().collect();
+            if is_data_set {
+                keys.reverse();
+                if let Some(i) = keys.iter().position(|k| *k == "00080005") {
+                    let charset = keys.remove(i);
+                    keys.insert(0, charset);
+                }
+            } else if let Some(i) = keys.iter().position(|k| *k == "vr") {
+                let vr = keys.remove(i);
+                keys.insert(0, vr);
+            }
+            out.push('{');
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::to_string(k).unwrap());
+                out.push(':');
+                write_reversed(&map[k.as_str()], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_reversed(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&serde_json::to_string(other).unwrap()),
+    }
+}
+
+/// Whether some data set holds two keys other than (0008,0005) (which `write_reversed` keeps first).
+fn reversed_somewhere(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let data_set = map.keys().all(|k| k.len() == 8);
+            (data_set && map.keys().filter(|k| *k != "00080005").count() >= 2)
+                || map.values().any(reversed_somewhere)
+        }
+        Value::Array(items) => items.iter().any(reversed_somewhere),
+        _ => false,
+    }
+}
+
+#[test]
+fn r1_unsorted_keys_are_written_in_tag_order_at_every_level() {
+    let options = ReadOptions {
+        write_anyway: true,
+        ..Default::default()
+    };
+    let mut checked = 0;
+    for (path, json) in synthetic_corpus_json() {
+        // Both through serde_json, which rewrites numbers (-2.5E+03 → -2500.0) and, its map being sorted,
+        // gives the keys in tag order.
+        let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        let sorted = serde_json::to_string(&value).unwrap();
+        let mut reversed = String::new();
+        write_reversed(&value, &mut reversed);
+        for lengths in [LengthMode::Explicit, LengthMode::Undefined] {
+            let to_dicom = ToDicomOptions {
+                lengths,
+                ..Default::default()
+            };
+            let sorted_reader = JsonReader::from_slice(sorted.as_bytes(), options.clone());
+            let (want, report) = json_to_dicom(sorted_reader, Vec::new(), &to_dicom)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert!(
+                report
+                    .warnings
+                    .iter()
+                    .all(|w| !w.message.contains("not ascending")),
+                "{}",
+                path.display()
+            );
+            let reader = JsonReader::from_slice(reversed.as_bytes(), options.clone());
+            let (got, report) = json_to_dicom(reader, Vec::new(), &to_dicom)
+                .unwrap_or_else(|e| panic!("{} reversed: {e}", path.display()));
+            assert!(
+                want == got,
+                "{} {lengths:?}: reversed keys give other DICOM",
+                path.display()
+            );
+            assert_eq!(
+                report
+                    .warnings
+                    .iter()
+                    .any(|w| w.message.contains("not ascending")),
+                reversed_somewhere(&value),
+                "{}: a warning exactly when some data set had its keys reversed",
+                path.display()
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} synthetic files");
+}
+
+#[test]
+fn r1_unsorted_keys_keep_duplicates_meta_and_charset_errors() {
+    // A duplicate is found however far apart the two keys are.
+    let dup = read_error(
+        r#"{"00100020":{"vr":"LO","Value":["A"]},"00080060":{"vr":"CS","Value":["MR"]},
+            "00100020":{"vr":"LO","Value":["B"]}}"#,
+    );
+    assert!(dup.message.contains("duplicate key \"00100020\""), "{dup}");
+    assert_eq!((dup.line, dup.kind), (2, ReadErrorKind::Model));
+    // The file meta must come first: it decides the transfer syntax before anything is written.
+    let meta = read_error(
+        r#"{"00100020":{"vr":"LO","Value":["A"]},"00020010":{"vr":"UI","Value":["1.2.840.10008.1.2"]}}"#,
+    );
+    assert!(
+        meta.message.contains("group 0002 must come first"),
+        "{meta}"
+    );
+    // (0008,0005) after text it governs: that text was already encoded.
+    let charset = read_error(
+        r#"{"00100010":{"vr":"PN","Value":[{"Alphabetic":"Buc^Jérôme"}]},
+            "00080005":{"vr":"CS","Value":["ISO_IR 100"]}}"#,
+    );
+    assert!(
+        charset.message.contains("Specific Character Set"),
+        "{charset}"
+    );
+    // Before any text it is fine, sorted or not.
+    let out = convert(
+        r#"{"00080060":{"vr":"CS","Value":["MR"]},"00080005":{"vr":"CS","Value":["ISO_IR 100"]},
+            "00100010":{"vr":"PN","Value":[{"Alphabetic":"Buc^Jérôme"}]}}"#,
+    )
+    .unwrap();
+    let mut want = el(0x0008_0005, "CS", b"ISO_IR 100");
+    want.extend(el(0x0008_0060, "CS", b"MR"));
+    want.extend(el(0x0010_0010, "PN", b"Buc^J\xe9r\xf4me"));
+    assert_eq!(out, want);
 }

@@ -7,6 +7,7 @@ pub mod charset;
 mod charset_encode;
 mod meta;
 mod reader;
+mod reorder;
 mod source;
 mod writer;
 

@@ -121,9 +121,15 @@ pub(crate) struct MetaCapture {
     sop_instance: Option<Vec<u8>>,
     current: Option<Tag>,
     past: bool,
+    /// Elements may arrive in any order: only the end of the data set means the UIDs are past.
+    unordered: bool,
 }
 
 impl MetaCapture {
+    pub fn set_unordered(&mut self, unordered: bool) {
+        self.unordered = unordered;
+    }
+
     pub fn begin(&mut self, tag: Tag) {
         self.current = None;
         if tag == Tag::SOP_CLASS_UID {
@@ -132,7 +138,7 @@ impl MetaCapture {
         } else if tag == Tag::SOP_INSTANCE_UID {
             self.sop_instance = Some(Vec::new());
             self.current = Some(tag);
-        } else if tag > Tag::SOP_INSTANCE_UID {
+        } else if tag > Tag::SOP_INSTANCE_UID && !self.unordered {
             self.past = true;
         }
     }

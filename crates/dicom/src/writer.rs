@@ -14,6 +14,7 @@ use flate2::write::DeflateEncoder;
 use flate2::Compression;
 
 use crate::meta::{MetaBuilder, MetaCapture};
+use crate::reorder::Reorder;
 
 /// How sequence and item lengths are written.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -48,6 +49,9 @@ pub struct WriterOptions {
     /// Drop data set group length elements (gggg,0000). They are retired (PS3.5 7.2) and become wrong when
     /// header sizes change.
     pub drop_group_lengths: bool,
+    /// Put elements that arrive out of order into ascending tag order (PS3.5 7.1) while they are still in
+    /// the staging buffer (DICOM JSON with unsorted keys). Off: elements are written as they come.
+    pub sort_elements: bool,
 }
 
 impl WriterOptions {
@@ -62,6 +66,7 @@ impl WriterOptions {
             preamble: None,
             keep_meta: true,
             drop_group_lengths: false,
+            sort_elements: false,
         }
     }
 }
@@ -136,6 +141,8 @@ pub struct DicomWriter<W: Write> {
     scratch: Vec<u8>,
     meta: Option<MetaBuilder>,
     capture: MetaCapture,
+    /// `Some` when sorting elements (`WriterOptions::sort_elements`).
+    reorder: Option<Reorder>,
     written: u64,
     finished: bool,
 }
@@ -158,6 +165,10 @@ const SWAP_PIECE: usize = 64 * 1024;
 impl<W: Write> DicomWriter<W> {
     pub fn new(out: W, options: WriterOptions) -> DicomWriter<W> {
         let meta = options.part10.then(MetaBuilder::default);
+        let reorder = options.sort_elements.then(Reorder::new);
+        let mut capture = MetaCapture::default();
+        // Unsorted input: a greater tag does not mean the SOP UIDs are past.
+        capture.set_unordered(options.sort_elements);
         let mut writer = DicomWriter {
             options,
             raw: Some(out),
@@ -168,7 +179,8 @@ impl<W: Write> DicomWriter<W> {
             carry: SwapCarry::new(),
             scratch: Vec::new(),
             meta,
-            capture: MetaCapture::default(),
+            capture,
+            reorder,
             written: 0,
             finished: false,
         };
@@ -261,6 +273,11 @@ impl<W: Write> DicomWriter<W> {
     /// PS3.5 7.1.1–7.1.3: explicit VR with a 2- or 4-byte length, or implicit VR with a 4-byte length.
     /// Returns where the length field starts.
     fn put_header(&mut self, tag: Tag, vr: Vr, len: u32, enc: Encoding) -> Result<usize> {
+        if let Some(reorder) = self.reorder.as_mut() {
+            reorder
+                .before_member(tag, &mut self.staging)
+                .map_err(|kind| Error::new(kind, self.written + self.staging.len() as u64))?;
+        }
         self.put_tag(tag, enc);
         if !enc.explicit_vr {
             let at = self.staging.len();
@@ -493,6 +510,9 @@ impl<W: Write> DicomWriter<W> {
         let (raw, patch, undefined) = self.plan_length(len);
         let at = self.staging.len();
         self.put_u32(raw, enc);
+        if let Some(reorder) = self.reorder.as_mut() {
+            reorder.open_level();
+        }
         self.frames.push(Frame {
             kind: FrameKind::Item,
             patch_at: patch.then_some(at),
@@ -520,6 +540,11 @@ impl<W: Write> DicomWriter<W> {
             .frames
             .last()
             .is_some_and(|p| p.kind == FrameKind::Pixels);
+        if kind == FrameKind::Item && !in_pixels {
+            if let Some(reorder) = self.reorder.as_mut() {
+                reorder.close_level(&mut self.staging);
+            }
+        }
         if frame.undefined && !(kind == FrameKind::Item && in_pixels) {
             let delimiter = if kind == FrameKind::Item {
                 Tag::ITEM_DELIMITATION
@@ -615,12 +640,18 @@ impl<W: Write> DicomWriter<W> {
             .map_err(|e| Error::io(&e, self.written))?;
         self.written += self.staging.len() as u64;
         self.staging.clear();
+        if let Some(reorder) = self.reorder.as_mut() {
+            reorder.flushed();
+        }
         Ok(())
     }
 
     fn complete(&mut self) -> Result<()> {
         if self.value.is_some() || !self.frames.is_empty() {
             return Err(self.error(ErrorKind::TokenOrder));
+        }
+        if let Some(reorder) = self.reorder.as_mut() {
+            reorder.close_level(&mut self.staging);
         }
         self.capture.finish();
         if self.meta.is_some() {

@@ -20,6 +20,7 @@ mod error;
 mod lexer;
 mod values;
 
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::rc::Rc;
 
@@ -91,6 +92,26 @@ struct Level {
     encoder: Rc<TextEncoder>,
     first: bool,
     saw_charset: bool,
+    /// Where this level's keys start in `JsonReader::keys` (they are kept while the level is in order).
+    keys_start: usize,
+    /// Once a key arrived out of order: every key of the level, for finding duplicates.
+    unsorted: Option<BTreeSet<Tag>>,
+    /// A text element whose encoding depends on (0008,0005) was read at this level.
+    charset_text_seen: bool,
+}
+
+impl Level {
+    fn new(encoder: Rc<TextEncoder>, keys_start: usize) -> Level {
+        Level {
+            last_tag: None,
+            encoder,
+            first: true,
+            saw_charset: false,
+            keys_start,
+            unsorted: None,
+            charset_text_seen: false,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,6 +151,8 @@ pub struct JsonReader<'a> {
     lex: Lexer<'a>,
     options: ReadOptions,
     levels: Vec<Level>,
+    /// The keys of the open levels, each level's in ascending order (see `Level::keys_start`).
+    keys: Vec<Tag>,
     path: Vec<PathStep>,
     next: Next,
     /// The current element's value (text and numbers), or the current binary chunk.
@@ -199,6 +222,7 @@ impl<'a> JsonReader<'a> {
             lex,
             options,
             levels: Vec::new(),
+            keys: Vec::new(),
             path: Vec::new(),
             next: Next::Begin,
             value: Vec::new(),
@@ -438,12 +462,8 @@ impl<'a> JsonReader<'a> {
             TextEncoder::ascii()
         });
         self.levels.clear();
-        self.levels.push(Level {
-            last_tag: None,
-            encoder,
-            first: true,
-            saw_charset: false,
-        });
+        self.keys.clear();
+        self.levels.push(Level::new(encoder, 0));
         self.next = Next::Member;
         Ok(())
     }
@@ -531,6 +551,17 @@ impl<'a> JsonReader<'a> {
                 len: 10,
             }))));
         }
+        if tag == Tag::SPECIFIC_CHARACTER_SET
+            && self.options.charset_utf8
+            && self.levels.len() == 1
+            && self.level().saw_charset
+        {
+            // Unsorted keys: ISO_IR 192 was declared before the first element after (0008,0005).
+            self.notes
+                .push("\"00080005\" replaced by ISO_IR 192 (--charset-utf8)".into());
+            self.lex.skip_value(self.options.max_depth)?;
+            return Ok(None);
+        }
         if tag.is_group_length() {
             // R2: group lengths are not part of DICOM JSON (pydicom writes them); the DICOM writer
             // computes none, as they are retired (PS3.5 7.2).
@@ -543,25 +574,66 @@ impl<'a> JsonReader<'a> {
         self.element(tag).map(Some)
     }
 
-    /// R1: keys ascending. Unsorted input is not sorted by this reader (yet): a clear error.
+    /// R1: keys are ascending (PS3.18 F.2.1.1). Unsorted keys are passed on in their JSON order with a
+    /// warning (once per level); `DicomWriter` with `sort_elements` puts them in order. Duplicates are
+    /// errors, in order or not.
     fn check_order(&mut self, tag: Tag) -> Result<(), Problem> {
-        let level = self.level();
-        match level.last_tag {
-            Some(prev) if prev == tag => Err(Problem::model(format!(
-                "duplicate key \"{}\"",
-                tag_key(tag)
-            ))),
-            Some(prev) if prev > tag => Err(Problem::model(format!(
-                "key \"{}\" after \"{}\": keys must be ascending (PS3.18 F.2.1.1; this reader does not \
-                 sort unsorted input yet)",
-                tag_key(tag),
-                tag_key(prev)
-            ))),
-            _ => {
-                level.last_tag = Some(tag);
-                Ok(())
+        let duplicate = || Problem::model(format!("duplicate key \"{}\"", tag_key(tag)));
+        let level = self.levels.last_mut().expect("inside a data set");
+        if let Some(seen) = level.unsorted.as_mut() {
+            if !seen.insert(tag) {
+                return Err(duplicate());
+            }
+            level.last_tag = level.last_tag.max(Some(tag));
+        } else {
+            match level.last_tag {
+                Some(prev) if prev == tag => return Err(duplicate()),
+                Some(prev) if prev > tag => {
+                    let mut seen: BTreeSet<Tag> =
+                        self.keys[level.keys_start..].iter().copied().collect();
+                    if !seen.insert(tag) {
+                        return Err(duplicate());
+                    }
+                    level.unsorted = Some(seen);
+                    self.notes.push(format!(
+                        "key \"{}\" after \"{}\": keys of this data set are not ascending (PS3.18 \
+                         F.2.1.1); written in tag order",
+                        tag_key(tag),
+                        tag_key(prev)
+                    ));
+                }
+                _ => {
+                    level.last_tag = Some(tag);
+                    self.keys.push(tag);
+                }
             }
         }
+        self.check_order_dependent(tag)
+    }
+
+    /// What unsorted keys cannot fix: the file meta decides the transfer syntax before the data set is
+    /// written, and (0008,0005) decides how the text before it was encoded.
+    fn check_order_dependent(&mut self, tag: Tag) -> Result<(), Problem> {
+        let top = self.levels.len() == 1;
+        let level = self.levels.last().expect("inside a data set");
+        let later_keys = level.last_tag.is_some_and(|last| last > tag);
+        if top
+            && tag.group() == 0x0002
+            && later_keys
+            && level.last_tag.is_some_and(|t| t.group() != 0x0002)
+        {
+            return Err(Problem::model(format!(
+                "file meta key \"{}\" after data set keys: group 0002 must come first (PS3.18 F.2.1.1)",
+                tag_key(tag)
+            )));
+        }
+        if tag == Tag::SPECIFIC_CHARACTER_SET && later_keys && level.charset_text_seen {
+            return Err(Problem::model(
+                "\"00080005\" (Specific Character Set) after text elements it applies to: their \
+                 encoding was already decided; sort the keys (PS3.18 F.2.1.1)",
+            ));
+        }
+        Ok(())
     }
 
     /// A member name of an element object, under the lenient case rule.
@@ -659,6 +731,13 @@ impl<'a> JsonReader<'a> {
             )),
             None => return Err(Problem::model("element without \"vr\" (PS3.18 F.2.2)")),
         };
+        // PS3.5 6.1.2.3: these VRs (and items, which inherit the set) are encoded per (0008,0005).
+        if matches!(
+            vr,
+            Vr::SH | Vr::LO | Vr::ST | Vr::LT | Vr::PN | Vr::UC | Vr::UT | Vr::SQ
+        ) {
+            self.level().charset_text_seen = true;
+        }
         let Some(member) = value_member else {
             // R5: no value member → zero-length element (an empty sequence for SQ).
             return Ok(self.empty_element(tag, vr));
@@ -673,7 +752,9 @@ impl<'a> JsonReader<'a> {
     }
 
     fn end_data_set(&mut self) -> Option<Step> {
-        self.levels.pop();
+        if let Some(level) = self.levels.pop() {
+            self.keys.truncate(level.keys_start);
+        }
         if self.levels.is_empty() {
             self.next = Next::TopEnd;
             return None;
@@ -831,9 +912,13 @@ impl<'a> JsonReader<'a> {
                 self.lex.read_literal("null")?;
                 // R6: an empty value inside a multi-valued one; only text VRs can hold it.
                 if !vr.is_text() {
-                    return Err(Problem::value(format!(
-                        "null in a {vr} value: a binary number cannot be empty"
-                    )));
+                    if !lenient {
+                        return Err(Problem::value(format!(
+                            "null in a {vr} value: a binary number cannot be empty (--lenient drops it)"
+                        )));
+                    }
+                    self.notes
+                        .push(format!("null in a {vr} value dropped (--lenient)"));
                 }
             }
             Some(b'"') => {
@@ -1069,12 +1154,7 @@ impl<'a> JsonReader<'a> {
             step.item += 1;
         }
         let encoder = self.encoder();
-        self.levels.push(Level {
-            last_tag: None,
-            encoder,
-            first: true,
-            saw_charset: false,
-        });
+        self.levels.push(Level::new(encoder, self.keys.len()));
         self.next = Next::Member;
         Ok(Step::Token(Token::ItemStart {
             len: Length::Undefined,
