@@ -3,34 +3,13 @@
 //! Each bench checks once what it produced, so a broken fast path cannot look fast.
 
 use std::hint::black_box;
-use std::io::{self, Write};
+use std::io::Write;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use dcmflow::dicom::{DicomReader, ReaderOptions};
 use dcmflow::json::bulk::{BulkSelection, SourceReference};
 use dcmflow::{dicom_to_json, dicom_to_json_with, ToJsonOptions};
-use dcmflow_benches::{metadata_heavy, pixel_heavy};
-
-/// Counts bytes, keeps the first few for a sanity check.
-#[derive(Default)]
-struct Sink {
-    written: u64,
-    head: Vec<u8>,
-}
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.head.len() < 64 {
-            let n = (64 - self.head.len()).min(buf.len());
-            self.head.extend_from_slice(&buf[..n]);
-        }
-        self.written += buf.len() as u64;
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
+use dcmflow_benches::{metadata_heavy, pixel_heavy, Sink};
 
 fn to_json(c: &mut Criterion) {
     let mut group = c.benchmark_group("to_json");

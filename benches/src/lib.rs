@@ -1,4 +1,28 @@
-//! Input generators shared by the benchmarks: realistic shapes, built in memory at bench start.
+//! Input generators shared by the benchmarks: realistic shapes, built in memory at bench start; and a
+//! counting output sink.
+
+use std::io::{self, Write};
+
+/// Counts bytes, keeps the first few for a sanity check.
+#[derive(Default, Debug)]
+pub struct Sink {
+    pub written: u64,
+    pub head: Vec<u8>,
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.head.len() < 64 {
+            let n = (64 - self.head.len()).min(buf.len());
+            self.head.extend_from_slice(&buf[..n]);
+        }
+        self.written += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
 
 /// Explicit VR LE element header + value.
 fn element(out: &mut Vec<u8>, group: u16, elem: u16, vr: &[u8; 2], value: &[u8]) {

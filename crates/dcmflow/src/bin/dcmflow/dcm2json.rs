@@ -297,13 +297,13 @@ fn run_inner(args: &Dcm2JsonArgs) -> Result<(), Failure> {
         }
         Some(path) => {
             // A temporary file beside the output, renamed into place on success only.
-            let temp = crate::temp_beside(path).map_err(|e| {
+            let out = crate::output::Output::create(path).map_err(|e| {
                 Failure::new(
                     exit::CANNOT_WRITE_OUTPUT,
                     format!("cannot write {}: {e}", path.display()),
                 )
             })?;
-            let mut sink = temp.as_file();
+            let mut sink = out.file();
             let mut bulk_files = Vec::new();
             let result =
                 convert_all(args, &inputs, &options, &mut sink, &mut bulk_files).and_then(|()| {
@@ -315,10 +315,10 @@ fn run_inner(args: &Dcm2JsonArgs) -> Result<(), Failure> {
                     })
                 });
             match result {
-                Ok(()) => temp.persist(path).map(|_| ()).map_err(|e| {
+                Ok(()) => out.commit().map_err(|e| {
                     Failure::new(
                         exit::CANNOT_WRITE_OUTPUT,
-                        format!("cannot write {}: {}", path.display(), e.error),
+                        format!("cannot write {}: {e}", path.display()),
                     )
                 }),
                 Err(f) => {

@@ -372,13 +372,13 @@ fn write_one(
             .flush()
             .map_err(|e| Failure::new(exit::CANNOT_WRITE_OUTPUT, format!("writing output: {e}")));
     }
-    let temp = crate::temp_beside(output).map_err(|e| {
+    let file = crate::output::Output::create(output).map_err(|e| {
         Failure::new(
             exit::CANNOT_WRITE_OUTPUT,
             format!("cannot write {}: {e}", output.display()),
         )
     })?;
-    let out = BufWriter::with_capacity(1 << 20, temp.as_file());
+    let out = BufWriter::with_capacity(1 << 20, file.file());
     let (out, _) = json_to_dicom_next(reader, out, options).map_err(failure_of)?;
     out.into_inner().map_err(|e| {
         Failure::new(
@@ -386,10 +386,10 @@ fn write_one(
             format!("writing {}: {}", output.display(), e.error()),
         )
     })?;
-    temp.persist(output).map_err(|e| {
+    file.commit().map_err(|e| {
         Failure::new(
             exit::CANNOT_WRITE_OUTPUT,
-            format!("cannot write {}: {}", output.display(), e.error),
+            format!("cannot write {}: {e}", output.display()),
         )
     })?;
     Ok(())
@@ -412,7 +412,7 @@ fn split_all(
     let result = (|| -> Result<(), Failure> {
         loop {
             let index = written.len() + 1;
-            let temp = crate::temp_beside(&dir.join("x")).map_err(|e| {
+            let temp = crate::output::temp_beside(&dir.join("x")).map_err(|e| {
                 Failure::new(exit::CANNOT_WRITE_OUTPUT, format!("{}: {e}", dir.display()))
             })?;
             let out = BufWriter::with_capacity(1 << 20, temp.as_file());

@@ -3,6 +3,7 @@
 mod dcm2json;
 mod dump;
 mod json2dcm;
+mod output;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -13,6 +14,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use dcmflow::dicom::{DicomReader, LengthMode, ReaderOptions};
 use dcmflow::{convert_reader, ConvertError, ConvertOptions};
 use dcmflow_core::TransferSyntax;
+use output::Output;
 
 /// DCMTK-compatible exit codes (dcmtk/ofstd/ofexit.h).
 mod exit {
@@ -272,23 +274,6 @@ fn run_convert(input: &Path, output: &Path, options: &ConvertOptions) -> ExitCod
     }
 }
 
-/// A temporary file in the directory of `output`, to be renamed onto it once complete. Created with mode
-/// 0666 minus the umask, like any file the user's tools create (tempfile's default is 0600).
-pub fn temp_beside(output: &Path) -> io::Result<tempfile::NamedTempFile> {
-    let dir = output
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".dcmflow-");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    builder.tempfile_in(dir)
-}
-
 enum Failure {
     Convert(ConvertError),
     Output(io::Error),
@@ -301,9 +286,9 @@ fn convert_to_file(
     output: &Path,
     options: &ConvertOptions,
 ) -> Result<dcmflow::Report, Failure> {
-    let temp = temp_beside(output).map_err(Failure::Output)?;
-    let sink = BufWriter::with_capacity(1 << 20, temp.as_file());
+    let out = Output::create(output).map_err(Failure::Output)?;
+    let sink = BufWriter::with_capacity(1 << 20, out.file());
     let report = convert_reader(source, sink, options).map_err(Failure::Convert)?;
-    temp.persist(output).map_err(|e| Failure::Output(e.error))?;
+    out.commit().map_err(Failure::Output)?;
     Ok(report)
 }

@@ -1,0 +1,83 @@
+//! DICOM JSON → DICOM throughput, against a streaming roofline timed in the same run: the InlineBinary
+//! text in chunks, base64-decoded into a reused buffer, written out (the least any converter that streams
+//! the value must do). Inputs are our own JSON of the generated DICOM of `to_json`. Each bench checks once
+//! what it produced, so a broken fast path cannot look fast.
+
+use std::hint::black_box;
+use std::io::Write;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use dcmflow::json::read::{JsonReader, ReadOptions};
+use dcmflow::{dicom_to_json, json_to_dicom, ToDicomOptions, ToJsonOptions};
+use dcmflow_benches::{metadata_heavy, pixel_heavy, Sink};
+
+fn json_of(dicom: &[u8]) -> Vec<u8> {
+    let mut json = Vec::new();
+    dicom_to_json(dicom, &mut json, &ToJsonOptions::default()).unwrap();
+    json
+}
+
+fn convert_slice(json: &[u8]) -> u64 {
+    let reader = JsonReader::from_slice(json, ReadOptions::default());
+    let (sink, _) = json_to_dicom(reader, Sink::default(), &ToDicomOptions::default()).unwrap();
+    sink.written
+}
+
+fn convert_stream(json: &[u8]) -> u64 {
+    let reader = JsonReader::from_reader(json, ReadOptions::default());
+    let (sink, _) = json_to_dicom(reader, Sink::default(), &ToDicomOptions::default()).unwrap();
+    sink.written
+}
+
+fn to_dicom(c: &mut Criterion) {
+    let mut group = c.benchmark_group("to_dicom");
+    group.sample_size(10);
+
+    let meta_dicom = metadata_heavy(20_000);
+    let meta = json_of(&meta_dicom);
+    // The DICOM written converts back to the same JSON.
+    let reader = JsonReader::from_slice(&meta, ReadOptions::default());
+    let (written, _) = json_to_dicom(reader, Vec::new(), &ToDicomOptions::default()).unwrap();
+    assert!(json_of(&written) == meta);
+    assert_eq!(convert_slice(&meta), convert_stream(&meta));
+    group.throughput(Throughput::Bytes(meta.len() as u64));
+    group.bench_function("metadata_heavy_20000_items/slice", |b| {
+        b.iter(|| convert_slice(black_box(&meta)))
+    });
+    group.bench_function("metadata_heavy_20000_items/io_read", |b| {
+        b.iter(|| convert_stream(black_box(&meta)))
+    });
+
+    let pixels = json_of(&pixel_heavy(256 << 20));
+    assert!(convert_slice(&pixels) >= 256 << 20);
+    group.throughput(Throughput::Bytes(pixels.len() as u64));
+    group.bench_function("pixel_heavy_256MiB_inline/slice", |b| {
+        b.iter(|| convert_slice(black_box(&pixels)))
+    });
+    // The roofline: the one large InlineBinary string decoded in 1 MiB pieces into a reused buffer.
+    let marker = b"\"InlineBinary\":\"";
+    let start = pixels
+        .windows(marker.len())
+        .rposition(|w| w == marker)
+        .expect("the pixel data is inline")
+        + marker.len();
+    let end = start + pixels[start..].iter().position(|&b| b == b'"').unwrap();
+    let text = &pixels[start..end];
+    group.bench_function("roofline_base64_decode_256MiB", |b| {
+        let mut buf = Vec::with_capacity(1 << 20);
+        b.iter(|| {
+            let mut sink = Sink::default();
+            for chunk in black_box(text).chunks(1 << 20) {
+                buf.clear();
+                dcmflow_simd::append_decoded(chunk, &mut buf).unwrap();
+                sink.write_all(&buf).unwrap();
+            }
+            assert!(sink.written >= 256 << 20);
+            sink.written
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, to_dicom);
+criterion_main!(benches);

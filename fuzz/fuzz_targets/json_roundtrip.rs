@@ -1,0 +1,50 @@
+//! JSON → DICOM → JSON → DICOM: whatever JSON converts, its DICOM converts to JSON, and that JSON comes
+//! back to the same DICOM and the same JSON (one pass reaches the fixpoint: sorting, padding and number
+//! normalisation happen once).
+#![no_main]
+use dcmflow::json::read::{IgnoreBulk, JsonReader, ReadOptions};
+use dcmflow::{dicom_to_json, json_to_dicom, ToDicomOptions, ToJsonOptions};
+use libfuzzer_sys::fuzz_target;
+
+fn to_dicom(json: &[u8], read: &ReadOptions) -> Option<Vec<u8>> {
+    let mut reader = JsonReader::from_slice(json, read.clone());
+    reader.set_bulk_resolver(Box::new(IgnoreBulk));
+    json_to_dicom(reader, Vec::new(), &ToDicomOptions::default())
+        .ok()
+        .map(|(out, _)| out)
+}
+
+fn to_json(dicom: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    dicom_to_json(dicom, &mut out, &ToJsonOptions::default()).expect("our DICOM must convert to JSON");
+    out
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&mode, json)) = data.split_first() else {
+        return;
+    };
+    let read = ReadOptions {
+        lenient: mode & 1 == 1,
+        write_anyway: mode & 2 == 2,
+        max_depth: 16,
+        ..ReadOptions::default()
+    };
+    let Some(dicom) = to_dicom(json, &read) else {
+        return;
+    };
+    let json1 = to_json(&dicom);
+    let strict = ReadOptions {
+        write_anyway: read.write_anyway,
+        ..ReadOptions::default()
+    };
+    let dicom2 = to_dicom(&json1, &strict).unwrap_or_else(|| {
+        panic!("our JSON does not convert back: {}", String::from_utf8_lossy(&json1))
+    });
+    let json2 = to_json(&dicom2);
+    assert_eq!(
+        String::from_utf8_lossy(&json1),
+        String::from_utf8_lossy(&json2),
+        "JSON → DICOM → JSON is not stable"
+    );
+});
