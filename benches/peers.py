@@ -4,6 +4,10 @@ same files in one run. Prints the median wall time of RUNS runs, the peak RSS (/
 ratios to dcmflow.
 
   python3 benches/peers.py [--runs N] [--skip TOOL,...] FILE...
+  python3 benches/peers.py --direction json2dcm [--runs N] [--skip TOOL,...] FILE.json...
+
+json2dcm: dcmflow json2dcm, the decode roofline (examples/roofline_decode.rs on the file's largest
+InlineBinary, when it has one), DCMTK json2dcm (3.7+, where installed), pydicom from_json and dicom-rs.
 
 Peers come from ../shared/peers/install.sh (PEERS=/tmp/dcmflow-peers by default); inputs from its
 make-big (`make-big ct 1024 ct512.dcm`, `make-big mr-meta 36000 mr.dcm`). Every tool writes to /dev/null
@@ -11,6 +15,7 @@ make-big (`make-big ct 1024 ct512.dcm`, `make-big mr-meta 36000 mr.dcm`). Every 
 """
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -32,6 +37,34 @@ def tools(path):
     ]
 
 
+def largest_inline_binary(path):
+    """(offset, length) of the base64 text of the file's last InlineBinary (make-big puts the pixel data last)."""
+    import mmap
+    with open(path, 'rb') as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        marker = b'"InlineBinary":"'
+        at = m.rfind(marker)
+        if at < 0:
+            return None
+        start = at + len(marker)
+        return start, m.find(b'"', start) - start
+
+
+def json_tools(path):
+    dcmflow = os.path.join(ROOT, 'target/release/dcmflow')
+    roofline = os.path.join(ROOT, 'target/release/examples/roofline_decode')
+    dcmtk = PEERS + '/json2dcm' if os.path.exists(PEERS + '/json2dcm') else shutil.which('json2dcm') or '/nonexistent'
+    found = largest_inline_binary(path)
+    value_mib = found[1] * 3 / 4 / 2**20 if found else 0
+    return [
+        ('dcmflow', [dcmflow, 'json2dcm', '-q', path, '/dev/null']),
+        ('roofline (decode)', [roofline, path, str(found[0]), str(found[1])] if found and value_mib >= 64
+         else ['/nonexistent']),
+        ('DCMTK json2dcm', [dcmtk, path, '/dev/null']),
+        ('dicom-rs', [PEERS + '/dicomrs-peer', 'from-json', path, '/dev/null']),
+        ('pydicom', [PEERS + '/pydicom-peer', 'from-json', path, '/dev/null']),
+    ]
+
+
 def run_once(cmd):
     """Wall seconds and peak RSS in KiB, from GNU time."""
     proc = subprocess.run(['/usr/bin/time', '-f', '%e %M'] + cmd, stdout=subprocess.DEVNULL,
@@ -45,6 +78,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--runs', type=int, default=3)
     ap.add_argument('--skip', default='')
+    ap.add_argument('--direction', choices=['dcm2json', 'json2dcm'], default='dcm2json')
     ap.add_argument('files', nargs='+')
     args = ap.parse_args()
     skip = {s.strip() for s in args.skip.split(',') if s.strip()}
@@ -56,7 +90,7 @@ def main():
         print('| tool | median s | peak RSS MiB | vs dcmflow |')
         print('|---|---|---|---|')
         base = None
-        for name, cmd in tools(path):
+        for name, cmd in (json_tools if args.direction == 'json2dcm' else tools)(path):
             if name in skip or name.split()[0] in skip or not os.path.exists(cmd[0]):
                 continue
             times, rss, failed = [], 0, False

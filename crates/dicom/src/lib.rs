@@ -9,6 +9,7 @@ mod meta;
 mod reader;
 mod reorder;
 mod source;
+mod spill;
 mod writer;
 
 pub use charset::{CharacterSet, DecodeReport};

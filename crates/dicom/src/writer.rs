@@ -3,8 +3,10 @@
 //! Everything is encoded into one staging buffer that is flushed to the output whenever nothing in it can
 //! still change. Two things hold it back: a file meta group that waits for the data set's SOP Class/Instance
 //! UIDs (when the input had no meta), and a sequence or item whose length is being computed (patched in
-//! place when it closes). Memory cost of computed lengths: the largest top-level sequence, which is why
-//! [`LengthMode::Keep`] (the default) computes only where the input's lengths cannot be reused.
+//! place when it closes). Held-back output beyond [`WriterOptions::spill_at`] moves to an anonymous
+//! temporary file (`spill.rs`), so computed lengths cost bounded memory; they cost a second pass over the
+//! bytes of the largest top-level sequence, which is why [`LengthMode::Keep`] (the default) computes only
+//! where the input's lengths cannot be reused.
 
 use std::io::Write;
 
@@ -15,6 +17,7 @@ use flate2::Compression;
 
 use crate::meta::{MetaBuilder, MetaCapture};
 use crate::reorder::Reorder;
+use crate::spill::Spill;
 
 /// How sequence and item lengths are written.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -52,6 +55,9 @@ pub struct WriterOptions {
     /// Put elements that arrive out of order into ascending tag order (PS3.5 7.1) while they are still in
     /// the staging buffer (DICOM JSON with unsorted keys). Off: elements are written as they come.
     pub sort_elements: bool,
+    /// Output held back for computed sequence lengths moves to an anonymous temporary file past this many
+    /// bytes, so memory stays bounded whatever the sequence's size (default 4 MiB).
+    pub spill_at: usize,
 }
 
 impl WriterOptions {
@@ -67,6 +73,7 @@ impl WriterOptions {
             keep_meta: true,
             drop_group_lengths: false,
             sort_elements: false,
+            spill_at: SPILL_AT,
         }
     }
 }
@@ -81,9 +88,9 @@ enum FrameKind {
 #[derive(Clone, Copy, Debug)]
 struct Frame {
     kind: FrameKind,
-    /// Where in the staging buffer the length to patch is, for computed lengths; `None` when undefined
-    /// or written as given.
-    patch_at: Option<usize>,
+    /// Where the length to patch is, as an offset into the held-back output (spill file, then staging),
+    /// for computed lengths; `None` when undefined or written as given.
+    patch_at: Option<u64>,
     undefined: bool,
     /// Output encoding of the content (CP-246: a UN sequence's content is Implicit VR LE).
     encoding: Encoding,
@@ -128,6 +135,19 @@ impl<W: Write> Sink<W> {
     }
 }
 
+/// `io::Write` over a sink, for copying the spill file into it.
+struct SinkWriter<'s, W: Write>(&'s mut Sink<W>);
+
+impl<W: Write> Write for SinkWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write_all(buf)?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Writes a token stream as DICOM. See the module docs for buffering.
 pub struct DicomWriter<W: Write> {
     options: WriterOptions,
@@ -135,6 +155,8 @@ pub struct DicomWriter<W: Write> {
     raw: Option<W>,
     sink: Option<Sink<W>>,
     staging: Vec<u8>,
+    /// Held-back output older than `staging`, moved to a temporary file (see `spill.rs`).
+    spill: Spill,
     frames: Vec<Frame>,
     value: Option<OpenValue>,
     carry: SwapCarry,
@@ -157,6 +179,8 @@ impl<W: Write> std::fmt::Debug for DicomWriter<W> {
 }
 
 const FLUSH_AT: usize = 256 * 1024;
+/// Held-back output beyond this (a long sequence whose length is being computed) moves to a temporary file.
+const SPILL_AT: usize = 4 * 1024 * 1024;
 /// The most data set bytes held back while the file meta waits for the SOP Class/Instance UIDs.
 const META_WAIT_LIMIT: usize = 4 * 1024 * 1024;
 /// Byte-swapped values are converted through a scratch buffer of this size.
@@ -174,6 +198,7 @@ impl<W: Write> DicomWriter<W> {
             raw: Some(out),
             sink: None,
             staging: Vec::with_capacity(FLUSH_AT),
+            spill: Spill::default(),
             frames: Vec::new(),
             value: None,
             carry: SwapCarry::new(),
@@ -226,7 +251,12 @@ impl<W: Write> DicomWriter<W> {
     }
 
     fn error(&self, kind: ErrorKind) -> Error {
-        Error::new(kind, self.written + self.staging.len() as u64)
+        Error::new(kind, self.written + self.held())
+    }
+
+    /// Output bytes held back (spilled and staged); offsets in this range are what `patch_at` holds.
+    fn held(&self) -> u64 {
+        self.spill.len() + self.staging.len() as u64
     }
 
     fn encoding(&self) -> Encoding {
@@ -272,28 +302,28 @@ impl<W: Write> DicomWriter<W> {
 
     /// PS3.5 7.1.1–7.1.3: explicit VR with a 2- or 4-byte length, or implicit VR with a 4-byte length.
     /// Returns where the length field starts.
-    fn put_header(&mut self, tag: Tag, vr: Vr, len: u32, enc: Encoding) -> Result<usize> {
+    fn put_header(&mut self, tag: Tag, vr: Vr, len: u32, enc: Encoding) -> Result<u64> {
         if let Some(reorder) = self.reorder.as_mut() {
             reorder
                 .before_member(tag, &mut self.staging)
-                .map_err(|kind| Error::new(kind, self.written + self.staging.len() as u64))?;
+                .map_err(|kind| Error::new(kind, self.written + self.held()))?;
         }
         self.put_tag(tag, enc);
         if !enc.explicit_vr {
-            let at = self.staging.len();
+            let at = self.held();
             self.put_u32(len, enc);
             return Ok(at);
         }
         self.staging.extend_from_slice(&vr.bytes());
         if vr.has_long_length() {
             self.staging.extend_from_slice(&[0, 0]);
-            let at = self.staging.len();
+            let at = self.held();
             self.put_u32(len, enc);
             Ok(at)
         } else {
             let short =
                 u16::try_from(len).map_err(|_| self.error(ErrorKind::ValueTooLong(tag, vr)))?;
-            let at = self.staging.len();
+            let at = self.held();
             self.put_u16(short, enc);
             Ok(at)
         }
@@ -398,6 +428,8 @@ impl<W: Write> DicomWriter<W> {
         }
         if self.staging.len() >= FLUSH_AT && self.can_flush() {
             self.flush_staging()?;
+        } else if self.staging.len() >= self.options.spill_at && self.meta.is_none() {
+            self.spill_staging()?;
         }
         Ok(())
     }
@@ -508,7 +540,7 @@ impl<W: Write> DicomWriter<W> {
             return Err(self.error(ErrorKind::TokenOrder));
         }
         let (raw, patch, undefined) = self.plan_length(len);
-        let at = self.staging.len();
+        let at = self.held();
         self.put_u32(raw, enc);
         if let Some(reorder) = self.reorder.as_mut() {
             reorder.open_level();
@@ -555,14 +587,25 @@ impl<W: Write> DicomWriter<W> {
             self.put_u32(0, frame.encoding);
         }
         if let Some(at) = frame.patch_at {
-            let len = u32::try_from(self.staging.len() - at - 4)
-                .map_err(|_| self.error(ErrorKind::ValueTooLong(Tag::ITEM, Vr::SQ)))?;
+            let len = u32::try_from(self.held() - at - 4)
+                .ok()
+                .filter(|&n| n != Length::UNDEFINED_RAW)
+                .ok_or_else(|| self.error(ErrorKind::ValueTooLong(Tag::ITEM, Vr::SQ)))?;
             let bytes = if frame.encoding.big_endian {
                 len.to_be_bytes()
             } else {
                 len.to_le_bytes()
             };
-            self.staging[at..at + 4].copy_from_slice(&bytes);
+            match at.checked_sub(self.spill.len()) {
+                Some(i) => {
+                    let i = i as usize;
+                    self.staging[i..i + 4].copy_from_slice(&bytes);
+                }
+                None => self
+                    .spill
+                    .patch(at, &bytes)
+                    .map_err(|e| Error::io(&e, self.written + at))?,
+            }
         }
         if self.staging.len() >= FLUSH_AT && self.can_flush() {
             self.flush_staging()?;
@@ -631,7 +674,29 @@ impl<W: Write> DicomWriter<W> {
             && self.frames.iter().all(|f| f.patch_at.is_none())
     }
 
+    /// Moves the staging buffer to the spill file: a computed length keeps it from the output and it has
+    /// grown past `SPILL_AT`. Its members can no longer be reordered.
+    fn spill_staging(&mut self) -> Result<()> {
+        self.spill
+            .append(&self.staging)
+            .map_err(|e| Error::io(&e, self.written))?;
+        self.staging.clear();
+        if let Some(reorder) = self.reorder.as_mut() {
+            reorder.flushed();
+        }
+        Ok(())
+    }
+
     fn flush_staging(&mut self) -> Result<()> {
+        if self.spill.len() > 0 {
+            let sink = self.sink.as_mut().expect("flush only with a sink");
+            let mut to_sink = SinkWriter(sink);
+            let n = self
+                .spill
+                .drain_into(&mut to_sink)
+                .map_err(|e| Error::io(&e, self.written))?;
+            self.written += n;
+        }
         if self.staging.is_empty() {
             return Ok(());
         }

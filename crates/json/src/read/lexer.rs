@@ -325,6 +325,18 @@ impl<'a> Lexer<'a> {
 
     /// A member name and the `:` after it.
     pub fn read_key(&mut self) -> Result<&str, Problem> {
+        // Compact JSON: `"name":` wholly in the buffer is returned borrowed. Otherwise the name is copied,
+        // as finding the `:` may refill (and move) the buffer.
+        if self.buf[self.pos..self.end].first() == Some(&b'"') {
+            let start = self.pos + 1;
+            if let Some(k) = memchr2(b'"', b'\\', &self.buf[start..self.end]) {
+                let stop = start + k;
+                if self.buf[stop] == b'"' && self.buf[stop + 1..self.end].first() == Some(&b':') {
+                    self.pos = stop + 2;
+                    return checked_str(&self.buf[start..stop]);
+                }
+            }
+        }
         let mut key = std::mem::take(&mut self.key);
         key.clear();
         key.push_str(self.read_string()?);

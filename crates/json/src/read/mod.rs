@@ -636,8 +636,9 @@ impl<'a> JsonReader<'a> {
         Ok(())
     }
 
-    /// A member name of an element object, under the lenient case rule.
-    fn member_name(&mut self, key: &str) -> Result<Member, Problem> {
+    /// The next member name of an element object, under the lenient case rule.
+    fn read_member_name(&mut self) -> Result<Member, Problem> {
+        let key = self.lex.read_key()?;
         let exact = match key {
             "vr" => Some(Member::Vr),
             "Value" => Some(Member::Value),
@@ -675,8 +676,7 @@ impl<'a> JsonReader<'a> {
         let mut value_member = None;
         if self.lex.object_has_first()? {
             loop {
-                let key = self.lex.read_key()?.to_string();
-                match self.member_name(&key)? {
+                match self.read_member_name()? {
                     Member::Vr => {
                         let text = self.lex.read_string()?;
                         let parsed = <[u8; 2]>::try_from(text.as_bytes())
@@ -767,17 +767,17 @@ impl<'a> JsonReader<'a> {
     /// leaves the element's path.
     fn finish_element(&mut self) -> Result<(), Problem> {
         if std::mem::take(&mut self.open_object) && self.lex.object_has_next()? {
-            let mut key = self.lex.read_key()?.to_string();
-            if std::mem::take(&mut self.vr_after_value) && self.member_name(&key)? == Member::Vr {
+            let mut member = self.read_member_name()?;
+            if std::mem::take(&mut self.vr_after_value) && member == Member::Vr {
                 // Already read ahead; its value was checked then.
                 self.lex.read_string()?;
                 if !self.lex.object_has_next()? {
                     self.path.pop();
                     return Ok(());
                 }
-                key = self.lex.read_key()?.to_string();
+                member = self.read_member_name()?;
             }
-            return Err(match self.member_name(&key)? {
+            return Err(match member {
                 Member::Vr => Problem::model("\"vr\" after the value: it must come first, once"),
                 _ => Problem::model(
                     "more than one of Value, InlineBinary, BulkDataURI (PS3.18 F.2.2; R4)",

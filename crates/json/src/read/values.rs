@@ -412,9 +412,18 @@ pub(crate) fn push_at(text: &str, out: &mut Vec<u8>) -> Result<(), Problem> {
 
 /// 8 hexadecimal digits → a tag number.
 pub(crate) fn parse_tag_hex(text: &str) -> Option<u32> {
-    (text.len() == 8 && text.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| u32::from_str_radix(text, 16).ok())
-        .flatten()
+    let digits: &[u8; 8] = text.as_bytes().try_into().ok()?;
+    let mut tag = 0u32;
+    for &b in digits {
+        let nibble = match b {
+            b'0'..=b'9' => b - b'0',
+            b'A'..=b'F' => b - b'A' + 10,
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => return None,
+        };
+        tag = tag << 4 | u32::from(nibble);
+    }
+    Some(tag)
 }
 
 #[cfg(test)]
