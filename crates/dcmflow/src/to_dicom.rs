@@ -24,6 +24,9 @@ pub struct ToDicomOptions {
     pub deflate_level: u32,
     /// New Study, Series and SOP Instance UIDs (DCMTK `+Ug`), in the 2.25 (UUID) form of PS3.5 B.2.
     pub new_uids: bool,
+    /// Every data set of a top-level array becomes one item of the private sequence (0009,1000), creator
+    /// `JSON2DCM_LIST_OF_DATASETS` (DCMTK json2dcm `+ar`). The reader must use `ArrayMode::Each`.
+    pub array_sequence: bool,
 }
 
 impl Default for ToDicomOptions {
@@ -35,6 +38,7 @@ impl Default for ToDicomOptions {
             lengths: LengthMode::Explicit,
             deflate_level: 6,
             new_uids: false,
+            array_sequence: false,
         }
     }
 }
@@ -92,7 +96,9 @@ pub fn json_to_dicom<W: Write>(
 ) -> Result<(W, DicomReport), ToDicomError> {
     let (out, mut report) = json_to_dicom_next(&mut reader, out, options)?;
     let (warnings, dropped) = reader.warnings();
-    report.warnings = warnings.to_vec();
+    let mut all = warnings.to_vec();
+    all.append(&mut report.warnings);
+    report.warnings = all;
     report.warnings_dropped = dropped;
     Ok((out, report))
 }
@@ -104,6 +110,9 @@ pub fn json_to_dicom_next<W: Write>(
     out: W,
     options: &ToDicomOptions,
 ) -> Result<(W, DicomReport), ToDicomError> {
+    if options.array_sequence {
+        return data_sets_as_private_sequence(reader, out, options);
+    }
     // PS3.18 F.2 / DESIGN §6: the top-level group 0002 keys come first (keys ascending); they decide the
     // transfer syntax and feed the meta, so they are gathered before the writer exists.
     let mut meta: Vec<(Header, Vec<u8>)> = Vec::new();
@@ -138,14 +147,7 @@ pub fn json_to_dicom_next<W: Write>(
         (None, None) => TransferSyntax::EXPLICIT_VR_LE,
     };
     reader.set_encapsulated_pixels(!ts.is_uncompressed());
-    let mut writer_options = WriterOptions::new(ts);
-    writer_options.lengths = options.lengths;
-    writer_options.part10 = options.part10;
-    writer_options.deflate_level = options.deflate_level;
-    writer_options.keep_meta = false;
-    // PS3.18 F.2.1.1 / DESIGN §6: unsorted keys are accepted (the reader warns) and written in tag order.
-    writer_options.sort_elements = true;
-    let mut writer = DicomWriter::new(out, writer_options);
+    let mut writer = DicomWriter::new(out, writer_options(ts, options));
     let write_err = ToDicomError::Write;
     if options.part10 && options.meta_from_json {
         for (h, value) in &meta {
@@ -203,6 +205,105 @@ pub fn json_to_dicom_next<W: Write>(
             ..Default::default()
         },
     ))
+}
+
+fn writer_options(ts: TransferSyntax, options: &ToDicomOptions) -> WriterOptions {
+    let mut writer_options = WriterOptions::new(ts);
+    writer_options.lengths = options.lengths;
+    writer_options.part10 = options.part10;
+    writer_options.deflate_level = options.deflate_level;
+    writer_options.keep_meta = false;
+    // PS3.18 F.2.1.1 / DESIGN §6: unsorted keys are accepted (the reader warns) and written in tag order.
+    writer_options.sort_elements = true;
+    writer_options
+}
+
+/// The private creator of DCMTK json2dcm's `+ar` sequence.
+const LIST_CREATOR: &[u8] = b"JSON2DCM_LIST_OF_DATASETS ";
+const LIST_CREATOR_TAG: Tag = Tag(0x0009_0010);
+const LIST_SEQUENCE_TAG: Tag = Tag(0x0009_1000);
+
+/// `+ar`: one data set holding every data set of the array as an item of (0009,1000). Group 0002 keys
+/// inside the data sets are dropped (an item has no file meta; PS3.10 7.1), with a warning.
+fn data_sets_as_private_sequence<W: Write>(
+    reader: &mut JsonReader<'_>,
+    out: W,
+    options: &ToDicomOptions,
+) -> Result<(W, DicomReport), ToDicomError> {
+    let ts = options
+        .transfer_syntax
+        .unwrap_or(TransferSyntax::EXPLICIT_VR_LE);
+    reader.set_encapsulated_pixels(!ts.is_uncompressed());
+    let mut writer = DicomWriter::new(out, writer_options(ts, options));
+    let write_err = ToDicomError::Write;
+    // PS3.5 7.8.1: the creator (0009,0010) reserves block 10xx of group 0009.
+    let creator = Header {
+        tag: LIST_CREATOR_TAG,
+        vr: Vr::LO,
+        len: LIST_CREATOR.len() as u32,
+    };
+    for token in [
+        Token::Element(creator),
+        Token::Value {
+            bytes: LIST_CREATOR,
+            last: true,
+        },
+        Token::SequenceStart {
+            tag: LIST_SEQUENCE_TAG,
+            vr: Vr::SQ,
+            len: dcmflow_core::Length::Undefined,
+        },
+    ] {
+        writer.write_token(&token).map_err(write_err)?;
+    }
+    let mut report = DicomReport {
+        transfer_syntax: Some(ts),
+        ..Default::default()
+    };
+    loop {
+        writer
+            .write_token(&Token::ItemStart {
+                len: dcmflow_core::Length::Undefined,
+            })
+            .map_err(write_err)?;
+        let mut depth = 0usize;
+        let mut dropped_meta = 0usize;
+        loop {
+            let token = reader.read_token().map_err(ToDicomError::Read)?;
+            match token {
+                Token::Eof => break,
+                Token::Element(h) if depth == 0 && h.tag.group() == 0x0002 => {
+                    dropped_meta += 1;
+                    skip_value(reader)?;
+                    continue;
+                }
+                Token::SequenceStart { .. } | Token::PixelSequenceStart { .. } => depth += 1,
+                Token::SequenceEnd => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            writer.write_token(&token).map_err(write_err)?;
+        }
+        if dropped_meta > 0 {
+            report.warnings.push(ReadWarning {
+                message: format!(
+                    "data set {}: {dropped_meta} file meta (group 0002) element(s) dropped: an item \
+                     of (0009,1000) has no file meta (+ar)",
+                    reader.data_set_index().max(1)
+                ),
+                line: 0,
+                column: 0,
+                path: String::new(),
+            });
+        }
+        writer.write_token(&Token::ItemEnd).map_err(write_err)?;
+        if !reader.next_data_set().map_err(ToDicomError::Read)? {
+            break;
+        }
+    }
+    writer.write_token(&Token::SequenceEnd).map_err(write_err)?;
+    writer.write_token(&Token::Eof).map_err(write_err)?;
+    let out = writer.finish().map_err(write_err)?;
+    Ok((out, report))
 }
 
 /// Reads past the value tokens of the element just read.

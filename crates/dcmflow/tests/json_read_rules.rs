@@ -475,3 +475,50 @@ fn r1_unsorted_keys_keep_duplicates_meta_and_charset_errors() {
     want.extend(el(0x0010_0010, "PN", b"Buc^J\xe9r\xf4me"));
     assert_eq!(out, want);
 }
+
+#[test]
+fn array_sequence_wraps_every_data_set_in_the_private_sequence() {
+    let json = r#"[{"00020010":{"vr":"UI","Value":["1.2.840.10008.1.2"]},"00100020":{"vr":"LO","Value":["A"]}},
+                   {"00100020":{"vr":"LO","Value":["B"]},"00080060":{"vr":"CS","Value":["MR"]}}]"#;
+    let read = ReadOptions {
+        array: ArrayMode::Each,
+        ..Default::default()
+    };
+    let options = ToDicomOptions {
+        array_sequence: true,
+        lengths: LengthMode::Undefined,
+        ..bare()
+    };
+    let (out, report) = json_to_dicom(
+        JsonReader::from_slice(json.as_bytes(), read),
+        Vec::new(),
+        &options,
+    )
+    .unwrap();
+    let mut want = el(0x0009_0010, "LO", b"JSON2DCM_LIST_OF_DATASETS ");
+    want.extend_from_slice(b"\x09\x00\x00\x10SQ\x00\x00\xFF\xFF\xFF\xFF");
+    let item = |content: Vec<u8>| {
+        let mut v = b"\xFE\xFF\x00\xE0\xFF\xFF\xFF\xFF".to_vec();
+        v.extend(content);
+        v.extend_from_slice(b"\xFE\xFF\x0D\xE0\x00\x00\x00\x00");
+        v
+    };
+    // Group 0002 dropped from the first item; the second item's keys sorted.
+    want.extend(item(el(0x0010_0020, "LO", b"A ")));
+    let mut second = el(0x0008_0060, "CS", b"MR");
+    second.extend(el(0x0010_0020, "LO", b"B "));
+    want.extend(item(second));
+    want.extend_from_slice(b"\xFE\xFF\xDD\xE0\x00\x00\x00\x00");
+    assert_eq!(out, want);
+    let messages: Vec<&str> = report.warnings.iter().map(|w| w.message.as_str()).collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("file meta (group 0002) element(s) dropped")),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("not ascending")),
+        "{messages:?}"
+    );
+}

@@ -736,7 +736,8 @@ fn describe(b: u8) -> String {
 
 /// RFC 8259 §7: no unescaped control characters; RFC 8259 §8.1: UTF-8.
 fn checked_str(bytes: &[u8]) -> Result<&str, Problem> {
-    if bytes.iter().any(|&b| b < 0x20) {
+    // A branch-free minimum vectorises; `any` with its early exit does not (this is on every string).
+    if bytes.iter().fold(0xFF, |min, &b| min.min(b)) < 0x20 {
         return Err(Problem::syntax(
             "control character in a string (RFC 8259 §7: it must be escaped)",
         ));

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use dcmflow::dicom::LengthMode;
 use dcmflow::json::read::{
-    ArrayMode, FileResolver, IgnoreBulk, JsonReader, ReadErrorKind, ReadOptions,
+    ArrayMode, FileResolver, IgnoreBulk, JsonReader, ReadErrorKind, ReadOptions, ReadWarning,
 };
 use dcmflow::{json_to_dicom_next, ToDicomError, ToDicomOptions};
 use dcmflow_core::TransferSyntax;
@@ -89,7 +89,8 @@ pub struct Json2DcmArgs {
     /// A top-level array of more than one data set is an error (default).
     #[arg(long)]
     array_reject: bool,
-    /// A top-level array: not supported yet (DCMTK's private sequence (0009,1000)); use --split.
+    /// A top-level array: every data set becomes an item of the private sequence (0009,1000), creator
+    /// JSON2DCM_LIST_OF_DATASETS (as DCMTK json2dcm +ar).
     #[arg(long)]
     array_sequence: bool,
     /// A top-level array: write each data set to its own file in this directory, named by its SOP
@@ -215,10 +216,10 @@ fn dicom_options(args: &Json2DcmArgs) -> Result<ToDicomOptions, Failure> {
             "-u/--disable-new-vr is not supported: every VR is written as itself",
         ));
     }
-    if args.array_sequence {
+    if args.array_sequence && (args.split.is_some() || args.array_select.is_some()) {
         return Err(Failure::new(
             exit::COMMANDLINE,
-            "+ar/--array-sequence is not supported yet; use --split DIR or +as N",
+            "+ar/--array-sequence cannot be combined with --split or +as",
         ));
     }
     let transfer_syntax = if args.write_xfer_implicit {
@@ -243,6 +244,7 @@ fn dicom_options(args: &Json2DcmArgs) -> Result<ToDicomOptions, Failure> {
         },
         deflate_level: args.compression_level,
         new_uids: args.generate_new_uids,
+        array_sequence: args.array_sequence,
     })
 }
 
@@ -253,7 +255,10 @@ fn read_options(args: &Json2DcmArgs) -> ReadOptions {
         charset_utf8: args.charset_utf8,
         max_depth: args.max_depth,
         max_string: args.max_string.max(1) << 20,
-        array: match (args.split.is_some(), args.array_select) {
+        array: match (
+            args.split.is_some() || args.array_sequence,
+            args.array_select,
+        ) {
             (true, _) => ArrayMode::Each,
             (false, Some(n)) => ArrayMode::Select(n as usize),
             (false, None) => ArrayMode::Single,
@@ -307,7 +312,7 @@ fn run_inner(args: &Json2DcmArgs) -> Result<(), Failure> {
     };
     reader.set_bulk_resolver(bulk_resolver(args)?);
     let result = match &args.split {
-        Some(dir) => split_all(&mut reader, dir, &options),
+        Some(dir) => split_all(&mut reader, dir, &options).map(|()| Vec::new()),
         None => {
             let output = args.output.as_deref().unwrap_or(Path::new("-"));
             write_one(&mut reader, output, &options)
@@ -318,14 +323,15 @@ fn run_inner(args: &Json2DcmArgs) -> Result<(), Failure> {
     }
     if !args.quiet {
         let (warnings, dropped) = reader.warnings();
-        for w in warnings {
+        let own = result.as_deref().unwrap_or_default();
+        for w in warnings.iter().chain(own) {
             eprintln!("dcmflow json2dcm: warning: {w}");
         }
         if dropped > 0 {
             eprintln!("dcmflow json2dcm: {dropped} more warnings not shown");
         }
     }
-    result
+    result.map(|_| ())
 }
 
 fn bulk_resolver(
@@ -360,17 +366,18 @@ fn bulk_resolver(
 }
 
 /// One data set to `output` (a temporary file renamed into place on success, or standard output).
+/// Returns the conversion's own warnings (the reader keeps its own).
 fn write_one(
     reader: &mut JsonReader<'_>,
     output: &Path,
     options: &ToDicomOptions,
-) -> Result<(), Failure> {
+) -> Result<Vec<ReadWarning>, Failure> {
     if output == Path::new("-") {
         let out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
-        let (mut out, _) = json_to_dicom_next(reader, out, options).map_err(failure_of)?;
-        return out
-            .flush()
-            .map_err(|e| Failure::new(exit::CANNOT_WRITE_OUTPUT, format!("writing output: {e}")));
+        let (mut out, report) = json_to_dicom_next(reader, out, options).map_err(failure_of)?;
+        out.flush()
+            .map_err(|e| Failure::new(exit::CANNOT_WRITE_OUTPUT, format!("writing output: {e}")))?;
+        return Ok(report.warnings);
     }
     let file = crate::output::Output::create(output).map_err(|e| {
         Failure::new(
@@ -379,7 +386,7 @@ fn write_one(
         )
     })?;
     let out = BufWriter::with_capacity(1 << 20, file.file());
-    let (out, _) = json_to_dicom_next(reader, out, options).map_err(failure_of)?;
+    let (out, report) = json_to_dicom_next(reader, out, options).map_err(failure_of)?;
     out.into_inner().map_err(|e| {
         Failure::new(
             exit::CANNOT_WRITE_OUTPUT,
@@ -392,7 +399,7 @@ fn write_one(
             format!("cannot write {}: {e}", output.display()),
         )
     })?;
-    Ok(())
+    Ok(report.warnings)
 }
 
 /// `--split DIR`: each data set of the array to its own file, named by SOP Instance UID or index. On a
