@@ -11,6 +11,7 @@
 //!                    ^ next byte        ^ end of what was read
 //! ```
 
+use std::borrow::Cow;
 use std::io::{self, Read};
 
 use memchr::{memchr, memchr2};
@@ -65,7 +66,8 @@ pub(crate) enum Measured {
 pub(crate) struct Lexer<'a> {
     input: Box<dyn Read + 'a>,
     ahead: Option<Box<dyn ReadAt + 'a>>,
-    buf: Vec<u8>,
+    /// The input window; the whole input, borrowed, when it is a slice (nothing is copied then).
+    buf: Cow<'a, [u8]>,
     pos: usize,
     end: usize,
     /// Absolute offset of `buf[0]`.
@@ -108,7 +110,7 @@ impl<'a> Lexer<'a> {
         Lexer {
             input,
             ahead,
-            buf: vec![0; INITIAL_BUFFER.min(max_buffer.max(4096))],
+            buf: Cow::Owned(vec![0; INITIAL_BUFFER.min(max_buffer.max(4096))]),
             pos: 0,
             end: 0,
             base: 0,
@@ -122,6 +124,16 @@ impl<'a> Lexer<'a> {
             lenient: false,
             notes: Vec::new(),
         }
+    }
+
+    /// Over input that is all in memory: the buffer is the input, strings are measured in place, and no
+    /// byte is copied (DESIGN: zero copy where the input is in memory).
+    pub fn from_slice(data: &'a [u8], max_buffer: usize) -> Self {
+        let mut lexer = Lexer::new(Box::new(io::empty()), None, max_buffer);
+        lexer.buf = Cow::Borrowed(data);
+        lexer.end = data.len();
+        lexer.eof = true;
+        lexer
     }
 
     /// Absolute offset of the next byte.
@@ -162,7 +174,7 @@ impl<'a> Lexer<'a> {
         }
         if self.pos > 0 {
             self.count_lines_to(self.pos);
-            self.buf.copy_within(self.pos..self.end, 0);
+            self.buf.to_mut().copy_within(self.pos..self.end, 0);
             self.base += self.pos as u64;
             self.end -= self.pos;
             self.counted -= self.pos;
@@ -179,10 +191,10 @@ impl<'a> Lexer<'a> {
                 ));
             }
             let grown = (self.buf.len() * 2).min(self.max_buffer);
-            self.buf.resize(grown, 0);
+            self.buf.to_mut().resize(grown, 0);
         }
         loop {
-            match self.input.read(&mut self.buf[self.end..]) {
+            match self.input.read(&mut self.buf.to_mut()[self.end..]) {
                 Ok(0) => {
                     self.eof = true;
                     return Ok(false);

@@ -198,7 +198,7 @@ fn tag_key(tag: Tag) -> String {
 impl<'a> JsonReader<'a> {
     /// Reads JSON from a slice (measured ahead in place for long InlineBinary).
     pub fn from_slice(data: &'a [u8], options: ReadOptions) -> JsonReader<'a> {
-        Self::build(Box::new(data), Some(Box::new(data)), options)
+        Self::with_lexer(Lexer::from_slice(data, options.max_string), options)
     }
 
     /// Reads JSON from any reader (long InlineBinary from a pipe is spooled: memory, then a temp file).
@@ -216,7 +216,10 @@ impl<'a> JsonReader<'a> {
         ahead: Option<Box<dyn ReadAt + 'a>>,
         options: ReadOptions,
     ) -> JsonReader<'a> {
-        let mut lex = Lexer::new(input, ahead, options.max_string);
+        Self::with_lexer(Lexer::new(input, ahead, options.max_string), options)
+    }
+
+    fn with_lexer(mut lex: Lexer<'a>, options: ReadOptions) -> JsonReader<'a> {
         lex.lenient = options.lenient;
         JsonReader {
             lex,
@@ -1057,7 +1060,9 @@ impl<'a> JsonReader<'a> {
                 "InlineBinary is only for OB OD OF OL OV OW UN, not {vr} (PS3.18 F.2.3)"
             )));
         }
-        let hold = self.options.max_string.min(16 << 20);
+        // Held in memory before measuring ahead (files) or spooling to a temporary file (pipes): part of
+        // the ≤ 32 MiB peak RSS budget.
+        let hold = self.options.max_string.min(4 << 20);
         let value = BinaryValue::inline(&mut self.lex, hold)?;
         self.start_binary(tag, vr, value)
     }
