@@ -16,6 +16,8 @@ use std::io::{self, Read};
 
 use memchr::{memchr, memchr2};
 
+use dcmflow_core::Tag;
+
 use super::error::{Problem, ReadErrorKind};
 
 /// Random access to the input, for measuring a long string ahead of the buffer without consuming it
@@ -355,6 +357,39 @@ impl<'a> Lexer<'a> {
         self.expect(b':', "':' after a member name")?;
         self.key = key;
         Ok(&self.key)
+    }
+
+    /// Compact fast path: a tag key `"GGGGEEEE":` (uppercase hex, R3) wholly in the buffer, consumed.
+    /// `None` leaves everything to [`Lexer::read_key`] (whitespace, escapes, errors, lower case).
+    #[inline]
+    pub fn tag_key_fast(&mut self) -> Option<Tag> {
+        let b = self.buf[self.pos..self.end].get(..11)?;
+        if b[0] != b'"' || b[9] != b'"' || b[10] != b':' {
+            return None;
+        }
+        let mut tag = 0u32;
+        for &c in &b[1..9] {
+            let nibble = match c {
+                b'0'..=b'9' => c - b'0',
+                b'A'..=b'F' => c - b'A' + 10,
+                _ => return None,
+            };
+            tag = tag << 4 | u32::from(nibble);
+        }
+        self.pos += 11;
+        Some(Tag(tag))
+    }
+
+    /// Compact fast path: an element object's head `{"vr":"XX"` wholly in the buffer, consumed; the two
+    /// VR bytes. `None` leaves the object to the general path.
+    #[inline]
+    pub fn vr_head_fast(&mut self) -> Option<[u8; 2]> {
+        let b = self.buf[self.pos..self.end].get(..10)?;
+        if &b[..7] != b"{\"vr\":\"" || b[9] != b'"' {
+            return None;
+        }
+        self.pos += 10;
+        Some([b[7], b[8]])
     }
 
     fn note(&mut self, message: &str) {

@@ -512,24 +512,38 @@ impl<'a> JsonReader<'a> {
                 if !more {
                     return Ok(self.end_data_set());
                 }
-                let key = self.lex.read_key()?;
-                let tag = match values::parse_tag_hex(key) {
-                    // R3: 8 uppercase hexadecimal digits.
-                    Some(t) if key.bytes().all(|b| !b.is_ascii_lowercase()) => Tag(t),
-                    Some(t) if self.options.lenient => {
-                        self.notes.push(format!("key \"{key}\" in lower case (accepted: --lenient)"));
-                        Tag(t)
-                    }
-                    _ => {
-                        return Err(Problem::model(format!(
-                            "member \"{key}\" is not a tag as 8 uppercase hexadecimal digits (PS3.18 F.2.1.1)"
-                        )))
-                    }
-                };
-                self.check_order(tag)?;
-                tag
+                if let Some(tag) = self.lex.tag_key_fast() {
+                    self.check_order(tag)?;
+                    tag
+                } else {
+                    self.read_tag_key()?
+                }
             }
         };
+        self.member_for(tag)
+    }
+
+    /// The general path for a data set member's name: whitespace, escapes, lower case under --lenient.
+    fn read_tag_key(&mut self) -> Result<Tag, Problem> {
+        let key = self.lex.read_key()?;
+        let tag = match values::parse_tag_hex(key) {
+            // R3: 8 uppercase hexadecimal digits.
+            Some(t) if key.bytes().all(|b| !b.is_ascii_lowercase()) => Tag(t),
+            Some(t) if self.options.lenient => {
+                self.notes
+                    .push(format!("key \"{key}\" in lower case (accepted: --lenient)"));
+                Tag(t)
+            }
+            _ => return Err(Problem::model(format!(
+                "member \"{key}\" is not a tag as 8 uppercase hexadecimal digits (PS3.18 F.2.1.1)"
+            ))),
+        };
+        self.check_order(tag)?;
+        Ok(tag)
+    }
+
+    /// The member `tag` of the current data set: its element token (or nothing, for a skipped member).
+    fn member_for(&mut self, tag: Tag) -> Result<Option<Step>, Problem> {
         // --charset-utf8: declare ISO_IR 192 on the top level before the first element after it.
         if self.options.charset_utf8
             && self.levels.len() == 1
@@ -674,50 +688,19 @@ impl<'a> JsonReader<'a> {
 
     /// The element object of `tag`: `vr`, then at most one value member (R4).
     fn element(&mut self, tag: Tag) -> Result<Step, Problem> {
-        self.lex.expect(b'{', "'{' (an element object)")?;
         let mut vr = None;
         let mut value_member = None;
-        if self.lex.object_has_first()? {
-            loop {
+        if let Some(bytes) = self.lex.vr_head_fast() {
+            // Compact `{"vr":"XX"` (the common case): no member-name matching, no string validation.
+            vr = Some(parse_vr(&bytes)?);
+            if self.lex.object_has_next()? {
                 match self.read_member_name()? {
-                    Member::Vr => {
-                        let text = self.lex.read_string()?;
-                        let parsed = <[u8; 2]>::try_from(text.as_bytes())
-                            .ok()
-                            .and_then(Vr::from_bytes)
-                            .ok_or_else(|| {
-                                Problem::model(format!(
-                                    "\"vr\": \"{text}\" is not a VR (PS3.5 6.2)"
-                                ))
-                            })?;
-                        if vr.replace(parsed).is_some() {
-                            return Err(Problem::model("two \"vr\" members"));
-                        }
-                    }
-                    m => {
-                        if vr.is_none() {
-                            // "vr" after the value (pydicom's key order): found by looking ahead.
-                            if let Some(text) = self.lex.find_vr_ahead()? {
-                                let parsed = <[u8; 2]>::try_from(text.as_bytes())
-                                    .ok()
-                                    .and_then(Vr::from_bytes)
-                                    .ok_or_else(|| {
-                                        Problem::model(format!(
-                                            "\"vr\": \"{text}\" is not a VR (PS3.5 6.2)"
-                                        ))
-                                    })?;
-                                vr = Some(parsed);
-                                self.vr_after_value = true;
-                            }
-                        }
-                        value_member = Some(m);
-                        break;
-                    }
-                }
-                if !self.lex.object_has_next()? {
-                    break;
+                    Member::Vr => return Err(Problem::model("two \"vr\" members")),
+                    m => value_member = Some(m),
                 }
             }
+        } else {
+            self.element_members(&mut vr, &mut value_member)?;
         }
         let vr = match vr {
             Some(vr) => vr,
@@ -752,6 +735,42 @@ impl<'a> JsonReader<'a> {
             Member::BulkDataUri => self.bulk_data(tag, vr),
             Member::Vr => unreachable!("handled above"),
         }
+    }
+
+    /// The general path of [`Self::element`]: members in any layout, `vr` possibly after the value.
+    fn element_members(
+        &mut self,
+        vr: &mut Option<Vr>,
+        value_member: &mut Option<Member>,
+    ) -> Result<(), Problem> {
+        self.lex.expect(b'{', "'{' (an element object)")?;
+        if self.lex.object_has_first()? {
+            loop {
+                match self.read_member_name()? {
+                    Member::Vr => {
+                        let parsed = parse_vr(self.lex.read_string()?.as_bytes())?;
+                        if vr.replace(parsed).is_some() {
+                            return Err(Problem::model("two \"vr\" members"));
+                        }
+                    }
+                    m => {
+                        if vr.is_none() {
+                            // "vr" after the value (pydicom's key order): found by looking ahead.
+                            if let Some(text) = self.lex.find_vr_ahead()? {
+                                *vr = Some(parse_vr(text.as_bytes())?);
+                                self.vr_after_value = true;
+                            }
+                        }
+                        *value_member = Some(m);
+                        break;
+                    }
+                }
+                if !self.lex.object_has_next()? {
+                    break;
+                }
+            }
+        }
+        Ok(())
     }
 
     fn end_data_set(&mut self) -> Option<Step> {
@@ -1277,6 +1296,19 @@ impl<'a> JsonReader<'a> {
 }
 
 /// PS3.18 F.2.3: these VRs carry InlineBinary or a BulkDataURI, never a Value array.
+/// A `vr` member's value (PS3.5 6.2: two uppercase letters naming a VR).
+fn parse_vr(text: &[u8]) -> Result<Vr, Problem> {
+    <[u8; 2]>::try_from(text)
+        .ok()
+        .and_then(Vr::from_bytes)
+        .ok_or_else(|| {
+            Problem::model(format!(
+                "\"vr\": \"{}\" is not a VR (PS3.5 6.2)",
+                String::from_utf8_lossy(text)
+            ))
+        })
+}
+
 fn is_binary_only(vr: Vr) -> bool {
     matches!(
         vr,
