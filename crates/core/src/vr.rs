@@ -27,10 +27,28 @@ vrs!(
     SV, TM, UC, UI, UL, UN, UR, US, UT, UV,
 );
 
+/// Every pair of uppercase letters → the VR it names, built at compile time from `Vr::ALL`.
+const VR_BY_LETTERS: [Option<Vr>; 26 * 26] = {
+    let mut table = [None; 26 * 26];
+    let mut i = 0;
+    while i < Vr::ALL.len() {
+        let b = Vr::ALL[i].bytes();
+        table[(b[0] - b'A') as usize * 26 + (b[1] - b'A') as usize] = Some(Vr::ALL[i]);
+        i += 1;
+    }
+    table
+};
+
 impl Vr {
     /// Parses the two bytes of an explicit-VR header; `None` for bytes that name no VR.
     pub fn from_bytes(b: [u8; 2]) -> Option<Vr> {
-        Vr::ALL.iter().copied().find(|v| v.bytes() == b)
+        // Called for every explicit-VR header and every DICOM JSON element: a table, not a search.
+        let (x, y) = (b[0].wrapping_sub(b'A'), b[1].wrapping_sub(b'A'));
+        if x < 26 && y < 26 {
+            VR_BY_LETTERS[usize::from(x) * 26 + usize::from(y)]
+        } else {
+            None
+        }
     }
 
     /// PS3.5 Table 7.1-1: these VRs have a 2-byte reserved field and a 4-byte length in explicit VR.
@@ -108,6 +126,17 @@ mod tests {
         assert_eq!(Vr::ALL.len(), 34);
         assert_eq!(Vr::from_bytes(*b"XX"), None);
         assert_eq!(Vr::from_bytes(*b"ob"), None);
+        // Every other pair of bytes names no VR.
+        for b0 in 0..=255u8 {
+            for b1 in 0..=255u8 {
+                let named = Vr::ALL.iter().any(|v| v.bytes() == [b0, b1]);
+                assert_eq!(
+                    Vr::from_bytes([b0, b1]).is_some(),
+                    named,
+                    "{b0:02X} {b1:02X}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -534,9 +534,11 @@ impl<'a> JsonReader<'a> {
                     .push(format!("key \"{key}\" in lower case (accepted: --lenient)"));
                 Tag(t)
             }
-            _ => return Err(Problem::model(format!(
+            _ => {
+                return Err(Problem::model(format!(
                 "member \"{key}\" is not a tag as 8 uppercase hexadecimal digits (PS3.18 F.2.1.1)"
-            ))),
+            )))
+            }
         };
         self.check_order(tag)?;
         Ok(tag)
