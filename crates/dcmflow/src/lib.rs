@@ -27,7 +27,8 @@ pub use dcmflow_core as core;
 pub use dcmflow_dicom as dicom;
 pub use dcmflow_json as json;
 pub use to_dicom::{
-    json_to_dicom, json_to_dicom_next, new_uid, DicomReport, ToDicomError, ToDicomOptions,
+    json_to_dicom, json_to_dicom_next, json_to_dicom_seekable, new_uid, DicomReport, ToDicomError,
+    ToDicomOptions,
 };
 pub use to_json::{
     dicom_to_json, dicom_to_json_reader, dicom_to_json_with, JsonReport, ToJsonError, ToJsonOptions,

@@ -3,7 +3,7 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
-use std::io::Write;
+use std::io::{Seek, Write};
 
 use dcmflow_core::{Header, Tag, Token, TransferSyntax, Vr};
 use dcmflow_dicom::{DicomWriter, LengthMode, WriterOptions};
@@ -110,6 +110,57 @@ pub fn json_to_dicom_next<W: Write>(
     out: W,
     options: &ToDicomOptions,
 ) -> Result<(W, DicomReport), ToDicomError> {
+    convert_next(reader, out, options, Seekable::No)
+}
+
+/// Like [`json_to_dicom_next`] for a seekable output (a file): a long top-level InlineBinary is decoded in
+/// one pass and its length patched into the header afterwards, instead of reading the text twice (measure,
+/// then decode) or spooling it from a pipe. Deflated output and `+ar` keep the measured path.
+pub fn json_to_dicom_seekable<W: Write + Seek>(
+    reader: &mut JsonReader<'_>,
+    out: W,
+    options: &ToDicomOptions,
+) -> Result<(W, DicomReport), ToDicomError> {
+    convert_next(
+        reader,
+        out,
+        options,
+        Seekable::Yes(DicomWriter::new_seekable),
+    )
+}
+
+/// How the DICOM writer is made: plain, or over a seekable output (unknown lengths patched).
+enum Seekable<W: Write> {
+    No,
+    Yes(fn(W, WriterOptions) -> std::io::Result<DicomWriter<W>>),
+}
+
+impl<W: Write> Seekable<W> {
+    fn writer(
+        &self,
+        reader: &mut JsonReader<'_>,
+        out: W,
+        options: WriterOptions,
+    ) -> Result<DicomWriter<W>, ToDicomError> {
+        match self {
+            Seekable::Yes(make) if !options.transfer_syntax.deflated => {
+                reader.set_unmeasured_binary(true);
+                make(out, options).map_err(|e| ToDicomError::Write(dcmflow_core::Error::io(&e, 0)))
+            }
+            _ => {
+                reader.set_unmeasured_binary(false);
+                Ok(DicomWriter::new(out, options))
+            }
+        }
+    }
+}
+
+fn convert_next<W: Write>(
+    reader: &mut JsonReader<'_>,
+    out: W,
+    options: &ToDicomOptions,
+    seekable: Seekable<W>,
+) -> Result<(W, DicomReport), ToDicomError> {
     if options.array_sequence {
         return data_sets_as_private_sequence(reader, out, options);
     }
@@ -147,7 +198,7 @@ pub fn json_to_dicom_next<W: Write>(
         (None, None) => TransferSyntax::EXPLICIT_VR_LE,
     };
     reader.set_encapsulated_pixels(!ts.is_uncompressed());
-    let mut writer = DicomWriter::new(out, writer_options(ts, options));
+    let mut writer = seekable.writer(reader, out, writer_options(ts, options))?;
     let write_err = ToDicomError::Write;
     if options.part10 && options.meta_from_json {
         for (h, value) in &meta {
@@ -234,6 +285,8 @@ fn data_sets_as_private_sequence<W: Write>(
         .transfer_syntax
         .unwrap_or(TransferSyntax::EXPLICIT_VR_LE);
     reader.set_encapsulated_pixels(!ts.is_uncompressed());
+    // Items are not the top level: every length must be known before its value.
+    reader.set_unmeasured_binary(false);
     let mut writer = DicomWriter::new(out, writer_options(ts, options));
     let write_err = ToDicomError::Write;
     // PS3.5 7.8.1: the creator (0009,0010) reserves block 10xx of group 0009.

@@ -522,3 +522,92 @@ fn array_sequence_wraps_every_data_set_in_the_private_sequence() {
         "{messages:?}"
     );
 }
+
+/// A seekable output takes long InlineBinary in one pass (length patched afterwards): the same DICOM as
+/// the measured/spooled path, for every syntax, odd and even lengths, an escaped '/', a swapped OW, a
+/// meta still waiting for SOP UIDs, and a Pixel Data that stays encapsulated.
+#[test]
+fn seekable_output_patches_lengths_to_the_same_dicom() {
+    use dcmflow::core::TransferSyntax;
+    use dcmflow::json_to_dicom_seekable;
+    use std::io::Cursor;
+
+    let odd: Vec<u8> = (0..70_001u32).map(|i| (i * 13 % 256) as u8).collect();
+    let even = &odd[..70_000];
+    // '/' is the base64 of 0xFF 0xFF 0xFF: "////"; written escaped as "\/" by some writers.
+    let slashes = base64_of(&[0xFF; 3000]).replace('/', "\\/");
+    let cases = [
+        format!(
+            r#"{{"00080016":{{"vr":"UI","Value":["1.2.3"]}},"00080018":{{"vr":"UI","Value":["1.2.3.4"]}},
+                "00420011":{{"vr":"OB","InlineBinary":"{}"}},"00420012":{{"vr":"LO","Value":["after"]}}}}"#,
+            base64_of(&odd)
+        ),
+        format!(
+            r#"{{"00100010":{{"vr":"PN","Value":[{{"Alphabetic":"No^Sop"}}]}},
+                "7FE00010":{{"vr":"OW","InlineBinary":"{}"}}}}"#,
+            base64_of(even)
+        ),
+        format!(r#"{{"00091010":{{"vr":"UN","InlineBinary":"{slashes}"}}}}"#),
+    ];
+    let syntaxes = [
+        TransferSyntax::EXPLICIT_VR_LE,
+        TransferSyntax::IMPLICIT_VR_LE,
+        TransferSyntax::EXPLICIT_VR_BE,
+        TransferSyntax::DEFLATED_EXPLICIT_VR_LE,
+    ];
+    for (i, json) in cases.iter().enumerate() {
+        for ts in syntaxes {
+            for part10 in [true, false] {
+                let options = ToDicomOptions {
+                    transfer_syntax: Some(ts),
+                    part10,
+                    ..Default::default()
+                };
+                // Small reads and a 4 KiB limit: the values do not fit the buffer, so they are unmeasured.
+                let read = || ReadOptions {
+                    max_string: 4096,
+                    chunk_size: 1000,
+                    ..Default::default()
+                };
+                let mut reader = JsonReader::from_reader(Chunked(json.as_bytes(), 777), read());
+                let (want, _) = dcmflow::json_to_dicom_next(&mut reader, Vec::new(), &options)
+                    .unwrap_or_else(|e| panic!("case {i} {ts:?}: {e}"));
+                let mut reader = JsonReader::from_reader(Chunked(json.as_bytes(), 777), read());
+                let (got, _) =
+                    json_to_dicom_seekable(&mut reader, Cursor::new(Vec::new()), &options)
+                        .unwrap_or_else(|e| panic!("case {i} {ts:?} seekable: {e}"));
+                assert!(
+                    got.into_inner() == want,
+                    "case {i} {ts:?} part10 {part10}: seekable output differs"
+                );
+                let warnings: Vec<String> = reader
+                    .warnings()
+                    .0
+                    .iter()
+                    .map(|w| w.message.clone())
+                    .collect();
+                assert_eq!(
+                    warnings.iter().any(|w| w.contains("odd length 70001")),
+                    i == 0,
+                    "case {i}: {warnings:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn seekable_output_keeps_a_broken_inline_binary_an_error() {
+    use dcmflow::json_to_dicom_seekable;
+    let mut text = base64_of(&[7u8; 9000]);
+    text.insert(6000, '*');
+    let json = format!(r#"{{"00420011":{{"vr":"OB","InlineBinary":"{text}"}}}}"#);
+    let read = ReadOptions {
+        max_string: 4096,
+        ..Default::default()
+    };
+    let mut reader = JsonReader::from_reader(Chunked(json.as_bytes(), 500), read);
+    let err =
+        json_to_dicom_seekable(&mut reader, std::io::Cursor::new(Vec::new()), &bare()).unwrap_err();
+    assert!(err.to_string().contains("base64"), "{err}");
+}

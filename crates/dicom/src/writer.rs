@@ -8,7 +8,7 @@
 //! bytes of the largest top-level sequence, which is why [`LengthMode::Keep`] (the default) computes only
 //! where the input's lengths cannot be reused.
 
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 
 use dcmflow_core::{Encoding, Error, ErrorKind, Length, Result, Tag, Token, TransferSyntax, Vr};
 use dcmflow_simd::SwapCarry;
@@ -106,6 +106,11 @@ struct OpenValue {
     swap_unit: usize,
     /// Group length element being dropped: its bytes are swallowed.
     skip: bool,
+    /// A value of unknown length (see [`DicomWriter::new_seekable`]): where its length field is in the
+    /// output, patched when the value ends.
+    unknown_at: Option<u64>,
+    /// Bytes received so far.
+    count: u64,
 }
 
 enum Sink<W: Write> {
@@ -132,6 +137,31 @@ impl<W: Write> Sink<W> {
                 Ok(w)
             }
         }
+    }
+}
+
+type PatchFn<W> = fn(&mut W, u64, &[u8]) -> std::io::Result<()>;
+
+/// Overwrites `bytes` at absolute position `at` and returns to where writing was.
+fn patch_seekable<W: Write + Seek>(out: &mut W, at: u64, bytes: &[u8]) -> std::io::Result<()> {
+    let here = out.stream_position()?;
+    out.seek(SeekFrom::Start(at))?;
+    out.write_all(bytes)?;
+    out.seek(SeekFrom::Start(here))?;
+    Ok(())
+}
+
+impl<W: Write + Seek> DicomWriter<W> {
+    /// A writer for a seekable output (a file). It also takes a top-level binary element whose length is
+    /// not known yet (`Header::len` = [`Length::UNDEFINED_RAW`] on a non-SQ VR, as the JSON reader sends for
+    /// long InlineBinary when allowed): the header goes out with a placeholder and the length is patched in
+    /// when the last value chunk has arrived. Not for the deflated syntax (its output cannot be patched).
+    pub fn new_seekable(mut out: W, options: WriterOptions) -> std::io::Result<DicomWriter<W>> {
+        let origin = out.stream_position()?;
+        let mut writer = DicomWriter::new(out, options);
+        writer.origin = origin;
+        writer.patch = Some(patch_seekable::<W>);
+        Ok(writer)
     }
 }
 
@@ -165,6 +195,10 @@ pub struct DicomWriter<W: Write> {
     capture: MetaCapture,
     /// `Some` when sorting elements (`WriterOptions::sort_elements`).
     reorder: Option<Reorder>,
+    /// Writes bytes at an absolute position of a seekable output (see [`DicomWriter::new_seekable`]).
+    patch: Option<PatchFn<W>>,
+    /// The output's position when the writer was created (absolute offsets = origin + written).
+    origin: u64,
     written: u64,
     finished: bool,
 }
@@ -206,6 +240,8 @@ impl<W: Write> DicomWriter<W> {
             meta,
             capture,
             reorder,
+            patch: None,
+            origin: 0,
             written: 0,
             finished: false,
         };
@@ -339,11 +375,16 @@ impl<W: Write> DicomWriter<W> {
                 remaining: len as u64,
                 swap_unit: 1,
                 skip: false,
+                unknown_at: None,
+                count: 0,
             });
             return Ok(());
         }
         if self.frames.is_empty() {
             self.capture.begin(tag);
+        }
+        if len == Length::UNDEFINED_RAW && vr != Vr::SQ {
+            return self.open_unknown_length(tag, vr);
         }
         self.end_meta_phase()?;
         let skip = self.options.drop_group_lengths && tag.is_group_length();
@@ -361,20 +402,83 @@ impl<W: Write> DicomWriter<W> {
             remaining: len as u64,
             swap_unit,
             skip,
+            unknown_at: None,
+            count: 0,
         });
         Ok(())
+    }
+
+    /// A top-level value whose length arrives with its end (see [`DicomWriter::new_seekable`]): the
+    /// meta and everything before go out, then the header with a zero length to patch.
+    fn open_unknown_length(&mut self, tag: Tag, vr: Vr) -> Result<()> {
+        let enc = self.encoding();
+        let patchable = self.patch.is_some()
+            && self.frames.is_empty()
+            && !self.options.transfer_syntax.deflated
+            && (!enc.explicit_vr || vr.has_long_length());
+        if !patchable {
+            return Err(self.error(ErrorKind::UndefinedLength(tag)));
+        }
+        // Nothing may stay held back behind a patched length: the meta is written now (without SOP UIDs if
+        // the data set has not shown them yet).
+        self.write_meta()?;
+        let at = self.put_header(tag, vr, 0, enc)?;
+        let absolute = self.origin + self.written + at;
+        self.flush_staging()?;
+        let swap_unit = if self.source_big_endian() != enc.big_endian {
+            vr.swap_unit()
+        } else {
+            1
+        };
+        self.value = Some(OpenValue {
+            tag,
+            remaining: u64::MAX,
+            swap_unit,
+            skip: false,
+            unknown_at: Some(absolute),
+            count: 0,
+        });
+        Ok(())
+    }
+
+    /// The value of unknown length has ended: its length goes into the header written for it.
+    fn patch_length(&mut self, tag: Tag, vr_at: u64, count: u64) -> Result<()> {
+        let len = u32::try_from(count)
+            .ok()
+            .filter(|&n| n != Length::UNDEFINED_RAW)
+            .ok_or_else(|| self.error(ErrorKind::ValueTooLong(tag, Vr::OB)))?;
+        let bytes = if self.encoding().big_endian {
+            len.to_be_bytes()
+        } else {
+            len.to_le_bytes()
+        };
+        let written = self.written;
+        let patch = self.patch.expect("unknown lengths only with a patcher");
+        match self.sink.as_mut() {
+            Some(Sink::Plain(out)) => patch(out, vr_at, &bytes).map_err(|e| Error::io(&e, written)),
+            _ => Err(self.error(ErrorKind::UndefinedLength(tag))),
+        }
     }
 
     fn write_value(&mut self, bytes: &[u8], last: bool) -> Result<()> {
         let Some(open) = self.value.as_mut() else {
             return Err(self.error(ErrorKind::TokenOrder));
         };
-        if bytes.len() as u64 > open.remaining || (last && bytes.len() as u64 != open.remaining) {
+        let known = open.unknown_at.is_none();
+        if known
+            && (bytes.len() as u64 > open.remaining
+                || (last && bytes.len() as u64 != open.remaining))
+        {
             let tag = open.tag;
             return Err(self.error(ErrorKind::LengthMismatch(tag)));
         }
-        open.remaining -= bytes.len() as u64;
+        if known {
+            open.remaining -= bytes.len() as u64;
+        }
+        open.count += bytes.len() as u64;
         let (tag, unit, skip) = (open.tag, open.swap_unit, open.skip);
+        let unknown_at = open.unknown_at.filter(|_| last);
+        let count = open.count;
         if last {
             self.value = None;
         }
@@ -407,6 +511,9 @@ impl<W: Write> DicomWriter<W> {
             }
         } else {
             self.emit_bytes(bytes)?;
+        }
+        if let Some(at) = unknown_at {
+            self.patch_length(tag, at, count)?;
         }
         Ok(())
     }
@@ -533,6 +640,8 @@ impl<W: Write> DicomWriter<W> {
                 remaining: n as u64,
                 swap_unit: 1,
                 skip: false,
+                unknown_at: None,
+                count: 0,
             });
             return Ok(());
         }

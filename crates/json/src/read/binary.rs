@@ -5,6 +5,9 @@
 //!   decoded straight from the lexer's buffer, piece by piece, with a 0–3 character carry;
 //! - text that cannot be measured (a pipe, an escape): decoded once into a spool — memory up to a limit,
 //!   then an anonymous temporary file — and read back;
+//! - or, when the consumer can patch the length into its output afterwards (a seekable file), not measured
+//!   at all: decoded in one pass, its length known only with the last chunk ([`BinaryValue::length`]
+//!   is `None`);
 //! - bulk data: a reader and a length from the resolver.
 
 use std::io::{self, Read, Seek, Write};
@@ -20,6 +23,8 @@ const TEXT_PIECE: usize = 1 << 20;
 pub(crate) enum BinarySource<'a> {
     /// Base64 text still in the input: `remaining` characters before the closing quote.
     Text { remaining: u64 },
+    /// Base64 text still in the input, of unknown length: read up to the closing quote.
+    Unmeasured { decoded: u64, ended: bool },
     /// Decoded bytes from a spool or a bulk data reader.
     Reader {
         reader: Box<dyn Read + 'a>,
@@ -55,9 +60,14 @@ fn io_problem(e: &io::Error) -> Problem {
 }
 
 impl<'a> BinaryValue<'a> {
-    /// The InlineBinary string at the lexer's position: measured, or spooled when it cannot be.
-    pub fn inline(lex: &mut Lexer<'_>, hold: usize) -> Result<BinaryValue<'a>, Problem> {
-        match lex.measure_string(hold)? {
+    /// The InlineBinary string at the lexer's position: measured, or spooled when it cannot be — or,
+    /// with `unmeasured`, streamed without its length when it is not in the buffer.
+    pub fn inline(
+        lex: &mut Lexer<'_>,
+        hold: usize,
+        unmeasured: bool,
+    ) -> Result<BinaryValue<'a>, Problem> {
+        match lex.measure_string(hold, !unmeasured)? {
             Measured::Plain { len, tail } => {
                 let decoded = decoded_len(len, tail).ok_or_else(base64_problem)?;
                 if len == 0 {
@@ -68,6 +78,13 @@ impl<'a> BinaryValue<'a> {
                     decoded,
                 ))
             }
+            Measured::Unknown if unmeasured => Ok(BinaryValue::new(
+                BinarySource::Unmeasured {
+                    decoded: 0,
+                    ended: false,
+                },
+                0,
+            )),
             Measured::Unknown => Self::spool(lex, hold),
         }
     }
@@ -93,9 +110,28 @@ impl<'a> BinaryValue<'a> {
         }
     }
 
-    /// The value's length as written (even).
-    pub fn length(&self) -> u64 {
-        self.remaining
+    /// The value's length as written (even); `None` until an unmeasured value has ended.
+    pub fn length(&self) -> Option<u64> {
+        match self.source {
+            BinarySource::Unmeasured { .. } => None,
+            _ => Some(self.remaining),
+        }
+    }
+
+    /// The decoded length of an unmeasured value so far (its data length once it has ended).
+    pub fn unmeasured_total(&self) -> Option<u64> {
+        match self.source {
+            BinarySource::Unmeasured { decoded, .. } => Some(decoded),
+            _ => None,
+        }
+    }
+
+    /// Every byte has been handed out.
+    pub fn is_done(&self) -> bool {
+        match self.source {
+            BinarySource::Unmeasured { ended, .. } => ended && self.remaining == 0,
+            _ => self.remaining == 0,
+        }
     }
 
     /// Decodes the whole string into memory (up to `hold`) or a temporary file, then reads it back.
@@ -162,6 +198,9 @@ impl<'a> BinaryValue<'a> {
         chunk: usize,
     ) -> Result<(), Problem> {
         out.clear();
+        if let BinarySource::Unmeasured { .. } = self.source {
+            return self.next_unmeasured_chunk(lex, out, chunk);
+        }
         let data_left = self.remaining - u64::from(self.pad);
         if data_left > 0 {
             match &mut self.source {
@@ -195,6 +234,7 @@ impl<'a> BinaryValue<'a> {
                         lex.expect(b'"', "the end of InlineBinary")?;
                     }
                 }
+                BinarySource::Unmeasured { .. } => unreachable!("handled above"),
                 BinarySource::Reader { reader, remaining } => {
                     let n = (*remaining).min(chunk as u64) as usize;
                     out.resize(n, 0);
@@ -214,6 +254,74 @@ impl<'a> BinaryValue<'a> {
             out.push(0);
             self.remaining = 0;
             self.pad = false;
+        }
+        Ok(())
+    }
+
+    /// An unmeasured value: base64 pieces up to the closing quote, with the 0–3 character carry; the
+    /// zero pad byte (odd total) goes out with the last chunk.
+    fn next_unmeasured_chunk(
+        &mut self,
+        lex: &mut Lexer<'_>,
+        out: &mut Vec<u8>,
+        chunk: usize,
+    ) -> Result<(), Problem> {
+        let BinarySource::Unmeasured { decoded, ended } = &mut self.source else {
+            unreachable!("called for unmeasured values only");
+        };
+        let want_text = (chunk / 3 * 4).max(4);
+        let mut taken = 0usize;
+        while !*ended && taken < want_text {
+            let (text, stop) = lex.take_until_quote(want_text - taken)?;
+            taken += text.len();
+            let escaped;
+            let mut piece = if stop == Some(b'\\') {
+                let mut owned = text.to_vec();
+                // Only "\/" can stand for a base64 character (some writers escape '/').
+                if lex.take_escape()? != '/' {
+                    return Err(base64_problem());
+                }
+                owned.push(b'/');
+                taken += 2;
+                escaped = owned;
+                &escaped[..]
+            } else {
+                text
+            };
+            *ended = stop == Some(b'"');
+            if self.carry_len > 0 {
+                let n = (4 - self.carry_len).min(piece.len());
+                self.carry[self.carry_len..self.carry_len + n].copy_from_slice(&piece[..n]);
+                self.carry_len += n;
+                piece = &piece[n..];
+                if self.carry_len == 4 {
+                    append_decoded(&self.carry, out).map_err(|_| base64_problem())?;
+                    self.carry_len = 0;
+                }
+            }
+            let whole = piece.len() / 4 * 4;
+            append_decoded(&piece[..whole], out).map_err(|_| base64_problem())?;
+            let rest = &piece[whole..];
+            self.carry[self.carry_len..self.carry_len + rest.len()].copy_from_slice(rest);
+            self.carry_len += rest.len();
+        }
+        *decoded += out.len() as u64;
+        if *decoded >= u64::from(u32::MAX) - 1 {
+            return Err(Problem::new(
+                ReadErrorKind::Limit,
+                "binary value of 4 GiB or more",
+            ));
+        }
+        if *ended {
+            if self.carry_len != 0 {
+                return Err(base64_problem());
+            }
+            // PS3.5 7.1.1: even length.
+            self.pad = *decoded % 2 == 1;
+            if self.pad {
+                out.push(0);
+            }
+            self.remaining = 0;
         }
         Ok(())
     }

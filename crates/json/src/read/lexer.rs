@@ -641,8 +641,8 @@ impl<'a> Lexer<'a> {
 
     /// Measures the string at the next non-whitespace byte (which must be `"`; it is consumed) without
     /// consuming its content: from the buffer (growing it up to `hold` bytes), then ahead with
-    /// [`ReadAt`] when the input has it.
-    pub fn measure_string(&mut self, hold: usize) -> Result<Measured, Problem> {
+    /// [`ReadAt`] when the input has it and `ahead` allows.
+    pub fn measure_string(&mut self, hold: usize, ahead: bool) -> Result<Measured, Problem> {
         self.expect(b'"', "a string")?;
         let mut i = self.pos;
         loop {
@@ -670,7 +670,11 @@ impl<'a> Lexer<'a> {
             if self.end - self.pos >= hold
                 || self.end == self.buf.len() && self.buf.len() >= self.max_buffer
             {
-                return self.measure_ahead();
+                return if ahead {
+                    self.measure_ahead()
+                } else {
+                    Ok(Measured::Unknown)
+                };
             }
             let rel = self.end - self.pos;
             if !self.refill()? {
@@ -976,7 +980,7 @@ mod tests {
         let data: &'static [u8] = Box::leak(text.into_boxed_slice());
         let mut l = Lexer::new(Box::new(data), Some(Box::new(data)), 4096);
         assert_eq!(
-            l.measure_string(4096).unwrap(),
+            l.measure_string(4096, true).unwrap(),
             Measured::Plain {
                 len: 10_002,
                 tail: *b"=="
@@ -988,6 +992,6 @@ mod tests {
         }
         l.expect(b'"', "quote").unwrap();
         let mut l = Lexer::new(Box::new(data), None, 4096);
-        assert_eq!(l.measure_string(4096).unwrap(), Measured::Unknown);
+        assert_eq!(l.measure_string(4096, true).unwrap(), Measured::Unknown);
     }
 }

@@ -162,6 +162,8 @@ pub struct JsonReader<'a> {
     pixel_pos: usize,
     pixel_exhausted: bool,
     encapsulated: bool,
+    /// See [`JsonReader::set_unmeasured_binary`].
+    unmeasured_binary: bool,
     resolver: Option<Box<dyn BulkResolver + 'a>>,
     notes: Notes,
     warnings: Vec<ReadWarning>,
@@ -233,6 +235,7 @@ impl<'a> JsonReader<'a> {
             pixel_pos: 0,
             pixel_exhausted: false,
             encapsulated: false,
+            unmeasured_binary: false,
             resolver: None,
             notes: Vec::new(),
             warnings: Vec::new(),
@@ -251,6 +254,14 @@ impl<'a> JsonReader<'a> {
     /// Resolves BulkDataURIs; without one, a BulkDataURI is an error.
     pub fn set_bulk_resolver(&mut self, resolver: Box<dyn BulkResolver + 'a>) {
         self.resolver = Some(resolver);
+    }
+
+    /// Whether the consumer can take a top-level binary value before its length is known: the element
+    /// then carries the undefined length and the length is known with the last value chunk (see
+    /// `DicomWriter::new_seekable`, which patches it into a seekable output). Long InlineBinary is then
+    /// decoded in one pass instead of being measured ahead or spooled.
+    pub fn set_unmeasured_binary(&mut self, allowed: bool) {
+        self.unmeasured_binary = allowed;
     }
 
     /// Whether the output transfer syntax encapsulates pixel data: then an InlineBinary/bulk Pixel Data
@@ -384,7 +395,12 @@ impl<'a> JsonReader<'a> {
                     let bin = self.binary.as_mut().expect("binary value open");
                     bin.next_chunk(&mut self.lex, &mut self.value, chunk)?;
                     self.pixel_pos = 0;
-                    let last = bin.remaining == 0;
+                    let last = bin.is_done();
+                    if let Some(total) = bin.unmeasured_total().filter(|_| last && bin.pad) {
+                        self.notes.push(format!(
+                            "odd length {total}: padded with a zero byte (PS3.5 7.1.1)"
+                        ));
+                    }
                     if last {
                         self.binary = None;
                         self.finish_element()?;
@@ -1084,7 +1100,13 @@ impl<'a> JsonReader<'a> {
         // Held in memory before measuring ahead (files) or spooling to a temporary file (pipes): part of
         // the ≤ 32 MiB peak RSS budget.
         let hold = self.options.max_string.min(4 << 20);
-        let value = BinaryValue::inline(&mut self.lex, hold)?;
+        // A top-level value the consumer can write before knowing its length (its output is seekable):
+        // decoded in one pass, not measured ahead or spooled. Encapsulated Pixel Data is parsed into
+        // fragments instead and keeps the measured path.
+        let unmeasured = self.unmeasured_binary
+            && self.levels.len() == 1
+            && !(tag == Tag::PIXEL_DATA && self.encapsulated);
+        let value = BinaryValue::inline(&mut self.lex, hold, unmeasured)?;
         self.start_binary(tag, vr, value)
     }
 
@@ -1123,16 +1145,22 @@ impl<'a> JsonReader<'a> {
     }
 
     fn start_binary(&mut self, tag: Tag, vr: Vr, value: BinaryValue<'a>) -> Result<Step, Problem> {
-        let len = u32::try_from(value.length())
-            .ok()
-            .filter(|&n| n != Length::UNDEFINED_RAW)
-            .ok_or_else(|| Problem::new(ReadErrorKind::Limit, "binary value of 4 GiB or more"))?;
+        // An unmeasured value announces the undefined length; the consumer patches the real one in.
+        let len = match value.length() {
+            None => Length::UNDEFINED_RAW,
+            Some(n) => u32::try_from(n)
+                .ok()
+                .filter(|&n| n != Length::UNDEFINED_RAW)
+                .ok_or_else(|| {
+                    Problem::new(ReadErrorKind::Limit, "binary value of 4 GiB or more")
+                })?,
+        };
         let encapsulated =
             tag == Tag::PIXEL_DATA && self.encapsulated && self.levels.len() == 1 && len > 0;
         if value.pad && !encapsulated {
             self.notes.push(format!(
                 "odd length {}: padded with a zero byte (PS3.5 7.1.1)",
-                value.length() - 1
+                value.remaining - 1
             ));
         }
         self.binary = Some(value);
@@ -1198,7 +1226,7 @@ impl<'a> JsonReader<'a> {
             };
             let mut chunk = std::mem::take(&mut self.pn_scratch);
             bin.next_chunk(&mut self.lex, &mut chunk, self.options.chunk_size)?;
-            if bin.remaining == 0 {
+            if bin.is_done() {
                 self.pixel_exhausted = true;
             }
             self.value.drain(..self.pixel_pos);

@@ -9,7 +9,7 @@ use dcmflow::dicom::LengthMode;
 use dcmflow::json::read::{
     ArrayMode, FileResolver, IgnoreBulk, JsonReader, ReadErrorKind, ReadOptions, ReadWarning,
 };
-use dcmflow::{json_to_dicom_next, ToDicomError, ToDicomOptions};
+use dcmflow::{json_to_dicom_next, json_to_dicom_seekable, ToDicomError, ToDicomOptions};
 use dcmflow_core::TransferSyntax;
 
 use crate::exit;
@@ -386,7 +386,13 @@ fn write_one(
         )
     })?;
     let out = BufWriter::with_capacity(1 << 20, file.file());
-    let (out, report) = json_to_dicom_next(reader, out, options).map_err(failure_of)?;
+    // A regular file can take lengths patched in afterwards: long InlineBinary is read once.
+    let converted = if file.is_seekable() {
+        json_to_dicom_seekable(reader, out, options)
+    } else {
+        json_to_dicom_next(reader, out, options)
+    };
+    let (out, report) = converted.map_err(failure_of)?;
     out.into_inner().map_err(|e| {
         Failure::new(
             exit::CANNOT_WRITE_OUTPUT,
@@ -423,7 +429,7 @@ fn split_all(
                 Failure::new(exit::CANNOT_WRITE_OUTPUT, format!("{}: {e}", dir.display()))
             })?;
             let out = BufWriter::with_capacity(1 << 20, temp.as_file());
-            let (out, _) = json_to_dicom_next(reader, out, options).map_err(failure_of)?;
+            let (out, _) = json_to_dicom_seekable(reader, out, options).map_err(failure_of)?;
             out.into_inner()
                 .map_err(|e| Failure::new(exit::CANNOT_WRITE_OUTPUT, e.error().to_string()))?;
             let name = sop_instance_uid(temp.path())

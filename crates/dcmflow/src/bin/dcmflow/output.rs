@@ -41,6 +41,19 @@ impl Output {
         }
     }
 
+    /// Positions can be written again (lengths patched in afterwards): a regular (temporary) file, or a
+    /// device that accepts seeks (`/dev/null`); not a pipe.
+    pub fn is_seekable(&self) -> bool {
+        match self {
+            Output::Atomic { .. } => true,
+            Output::Direct(file) => {
+                use std::io::Seek;
+                let mut handle = file;
+                handle.stream_position().is_ok()
+            }
+        }
+    }
+
     /// The output is complete: move it into place.
     pub fn commit(self) -> io::Result<()> {
         match self {
