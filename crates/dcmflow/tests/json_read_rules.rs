@@ -563,9 +563,9 @@ fn seekable_output_patches_lengths_to_the_same_dicom() {
                     part10,
                     ..Default::default()
                 };
-                // Small reads and a 4 KiB limit: the values do not fit the buffer, so they are unmeasured.
+                // Small reads and a 4 KiB hold: the values do not fit the buffer, so they are unmeasured.
                 let read = || ReadOptions {
-                    max_string: 4096,
+                    hold_binary: 4096,
                     chunk_size: 1000,
                     ..Default::default()
                 };
@@ -603,7 +603,7 @@ fn seekable_output_keeps_a_broken_inline_binary_an_error() {
     text.insert(6000, '*');
     let json = format!(r#"{{"00420011":{{"vr":"OB","InlineBinary":"{text}"}}}}"#);
     let read = ReadOptions {
-        max_string: 4096,
+        hold_binary: 4096,
         ..Default::default()
     };
     let mut reader = JsonReader::from_reader(Chunked(json.as_bytes(), 500), read);

@@ -65,6 +65,9 @@ pub struct ReadOptions {
     pub max_string: usize,
     /// Largest `Value` chunk handed out for binary values.
     pub chunk_size: usize,
+    /// InlineBinary text held in memory while measuring it; a longer one is measured ahead (files),
+    /// streamed unmeasured (seekable output) or spooled (pipes). Part of the ≤ 32 MiB peak RSS budget.
+    pub hold_binary: usize,
     pub array: ArrayMode,
     /// Warnings kept (the rest are counted).
     pub max_warnings: usize,
@@ -79,6 +82,7 @@ impl Default for ReadOptions {
             max_depth: 64,
             max_string: 64 << 20,
             chunk_size: 1 << 20,
+            hold_binary: 4 << 20,
             array: ArrayMode::Single,
             max_warnings: 256,
         }
@@ -1097,9 +1101,7 @@ impl<'a> JsonReader<'a> {
                 "InlineBinary is only for OB OD OF OL OV OW UN, not {vr} (PS3.18 F.2.3)"
             )));
         }
-        // Held in memory before measuring ahead (files) or spooling to a temporary file (pipes): part of
-        // the ≤ 32 MiB peak RSS budget.
-        let hold = self.options.max_string.min(4 << 20);
+        let hold = self.options.max_string.min(self.options.hold_binary);
         // A top-level value the consumer can write before knowing its length (its output is seekable):
         // decoded in one pass, not measured ahead or spooled. Encapsulated Pixel Data is parsed into
         // fragments instead and keeps the measured path.
