@@ -88,8 +88,9 @@ enum FrameKind {
 #[derive(Clone, Copy, Debug)]
 struct Frame {
     kind: FrameKind,
-    /// Where the length to patch is, as an offset into the held-back output (spill file, then staging),
-    /// for computed lengths; `None` when undefined or written as given.
+    /// Where the length to patch is, as an offset in the output stream after the writer's origin (in the
+    /// held-back spill/staging bytes, or already written out when the output can be patched), for
+    /// computed lengths; `None` when undefined or written as given.
     patch_at: Option<u64>,
     undefined: bool,
     /// Output encoding of the content (CP-246: a UN sequence's content is Implicit VR LE).
@@ -290,9 +291,42 @@ impl<W: Write> DicomWriter<W> {
         Error::new(kind, self.written + self.held())
     }
 
-    /// Output bytes held back (spilled and staged); offsets in this range are what `patch_at` holds.
+    /// Output bytes held back (spilled and staged).
     fn held(&self) -> u64 {
         self.spill.len() + self.staging.len() as u64
+    }
+
+    /// The output stream offset (after the origin) of the next byte staged.
+    fn position(&self) -> u64 {
+        self.written + self.held()
+    }
+
+    /// Lengths can be patched in the output itself (seekable, not deflated): a computed length then
+    /// holds nothing back.
+    fn patches_in_output(&self) -> bool {
+        self.patch.is_some() && matches!(self.sink, Some(Sink::Plain(_))) && self.meta.is_none()
+    }
+
+    /// Overwrites 4 length bytes at stream offset `at`: in the spill file or staging while held back,
+    /// else in the output.
+    fn patch_bytes(&mut self, at: u64, bytes: [u8; 4]) -> Result<()> {
+        if let Some(rel) = at.checked_sub(self.written) {
+            return match rel.checked_sub(self.spill.len()) {
+                Some(i) => {
+                    let i = i as usize;
+                    self.staging[i..i + 4].copy_from_slice(&bytes);
+                    Ok(())
+                }
+                None => self.spill.patch(rel, &bytes).map_err(|e| Error::io(&e, at)),
+            };
+        }
+        let (patch, origin, written) = (self.patch, self.origin, self.written);
+        match (patch, self.sink.as_mut()) {
+            (Some(patch), Some(Sink::Plain(out))) => {
+                patch(out, origin + at, &bytes).map_err(|e| Error::io(&e, written))
+            }
+            _ => Err(Error::new(ErrorKind::TokenOrder, at)),
+        }
     }
 
     fn encoding(&self) -> Encoding {
@@ -346,20 +380,20 @@ impl<W: Write> DicomWriter<W> {
         }
         self.put_tag(tag, enc);
         if !enc.explicit_vr {
-            let at = self.held();
+            let at = self.position();
             self.put_u32(len, enc);
             return Ok(at);
         }
         self.staging.extend_from_slice(&vr.bytes());
         if vr.has_long_length() {
             self.staging.extend_from_slice(&[0, 0]);
-            let at = self.held();
+            let at = self.position();
             self.put_u32(len, enc);
             Ok(at)
         } else {
             let short =
                 u16::try_from(len).map_err(|_| self.error(ErrorKind::ValueTooLong(tag, vr)))?;
-            let at = self.held();
+            let at = self.position();
             self.put_u16(short, enc);
             Ok(at)
         }
@@ -423,7 +457,6 @@ impl<W: Write> DicomWriter<W> {
         // the data set has not shown them yet).
         self.write_meta()?;
         let at = self.put_header(tag, vr, 0, enc)?;
-        let absolute = self.origin + self.written + at;
         self.flush_staging()?;
         let swap_unit = if self.source_big_endian() != enc.big_endian {
             vr.swap_unit()
@@ -435,7 +468,7 @@ impl<W: Write> DicomWriter<W> {
             remaining: u64::MAX,
             swap_unit,
             skip: false,
-            unknown_at: Some(absolute),
+            unknown_at: Some(at),
             count: 0,
         });
         Ok(())
@@ -452,12 +485,7 @@ impl<W: Write> DicomWriter<W> {
         } else {
             len.to_le_bytes()
         };
-        let written = self.written;
-        let patch = self.patch.expect("unknown lengths only with a patcher");
-        match self.sink.as_mut() {
-            Some(Sink::Plain(out)) => patch(out, vr_at, &bytes).map_err(|e| Error::io(&e, written)),
-            _ => Err(self.error(ErrorKind::UndefinedLength(tag))),
-        }
+        self.patch_bytes(vr_at, bytes)
     }
 
     fn write_value(&mut self, bytes: &[u8], last: bool) -> Result<()> {
@@ -521,7 +549,7 @@ impl<W: Write> DicomWriter<W> {
     /// Value bytes: straight to the sink when nothing is held back (large values are not copied twice),
     /// otherwise staged.
     fn emit_bytes(&mut self, bytes: &[u8]) -> Result<()> {
-        if bytes.len() >= FLUSH_AT && self.can_flush() {
+        if bytes.len() >= FLUSH_AT && (self.can_flush() || self.patches_in_output()) {
             self.flush_staging()?;
             let sink = self.sink.as_mut().expect("can_flush implies a sink");
             sink.write_all(bytes)
@@ -536,7 +564,13 @@ impl<W: Write> DicomWriter<W> {
         if self.staging.len() >= FLUSH_AT && self.can_flush() {
             self.flush_staging()?;
         } else if self.staging.len() >= self.options.spill_at && self.meta.is_none() {
-            self.spill_staging()?;
+            // Past the threshold a computed length stops holding bytes back: patched later in the output
+            // when it can be, else in a temporary file. (Below it, members stay sortable.)
+            if self.patches_in_output() {
+                self.flush_staging()?;
+            } else {
+                self.spill_staging()?;
+            }
         }
         Ok(())
     }
@@ -649,7 +683,7 @@ impl<W: Write> DicomWriter<W> {
             return Err(self.error(ErrorKind::TokenOrder));
         }
         let (raw, patch, undefined) = self.plan_length(len);
-        let at = self.held();
+        let at = self.position();
         self.put_u32(raw, enc);
         if let Some(reorder) = self.reorder.as_mut() {
             reorder.open_level();
@@ -696,7 +730,7 @@ impl<W: Write> DicomWriter<W> {
             self.put_u32(0, frame.encoding);
         }
         if let Some(at) = frame.patch_at {
-            let len = u32::try_from(self.held() - at - 4)
+            let len = u32::try_from(self.position() - at - 4)
                 .ok()
                 .filter(|&n| n != Length::UNDEFINED_RAW)
                 .ok_or_else(|| self.error(ErrorKind::ValueTooLong(Tag::ITEM, Vr::SQ)))?;
@@ -705,16 +739,7 @@ impl<W: Write> DicomWriter<W> {
             } else {
                 len.to_le_bytes()
             };
-            match at.checked_sub(self.spill.len()) {
-                Some(i) => {
-                    let i = i as usize;
-                    self.staging[i..i + 4].copy_from_slice(&bytes);
-                }
-                None => self
-                    .spill
-                    .patch(at, &bytes)
-                    .map_err(|e| Error::io(&e, self.written + at))?,
-            }
+            self.patch_bytes(at, bytes)?;
         }
         if self.staging.len() >= FLUSH_AT && self.can_flush() {
             self.flush_staging()?;
@@ -756,6 +781,12 @@ impl<W: Write> DicomWriter<W> {
         );
         raw.write_all(&head).map_err(|e| Error::io(&e, 0))?;
         self.written = head.len() as u64;
+        // Lengths to patch were located before the meta existed: they move behind it.
+        for frame in &mut self.frames {
+            if let Some(at) = frame.patch_at.as_mut() {
+                *at += self.written;
+            }
+        }
         self.raw = Some(raw);
         self.open_sink_after_meta();
         Ok(())
