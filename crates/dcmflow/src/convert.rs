@@ -1,6 +1,6 @@
 //! DICOM → DICOM: the reader's tokens straight into the writer.
 
-use std::io::{Read, Write};
+use std::io::{Read, Seek, Write};
 
 use dcmflow_core::{Encoding, Error, ErrorKind, Header, Token, TransferSyntax, Warning};
 use dcmflow_dicom::{DicomReader, DicomWriter, LengthMode, ReaderOptions, WriterOptions};
@@ -69,6 +69,7 @@ pub fn convert<W: Write>(
         DicomReader::from_slice(input, options.reader.clone()),
         output,
         options,
+        plain_writer,
     )
 }
 
@@ -82,7 +83,37 @@ pub fn convert_reader<R: Read, W: Write>(
         DicomReader::from_reader(input, options.reader.clone()),
         output,
         options,
+        plain_writer,
     )
+}
+
+/// Like [`convert_reader`] into a seekable output (a file): computed sequence lengths are patched in the
+/// output instead of holding the sequence back (see `DicomWriter::new_seekable`).
+pub fn convert_reader_seekable<R: Read, W: Write + Seek>(
+    input: R,
+    output: W,
+    options: &ConvertOptions,
+) -> Result<Report, ConvertError> {
+    run(
+        DicomReader::from_reader(input, options.reader.clone()),
+        output,
+        options,
+        seekable_writer,
+    )
+}
+
+fn plain_writer<W: Write>(out: W, options: WriterOptions) -> std::io::Result<DicomWriter<W>> {
+    Ok(DicomWriter::new(out, options))
+}
+
+fn seekable_writer<W: Write + Seek>(
+    out: W,
+    options: WriterOptions,
+) -> std::io::Result<DicomWriter<W>> {
+    if options.transfer_syntax.deflated {
+        return plain_writer(out, options);
+    }
+    DicomWriter::new_seekable(out, options)
 }
 
 /// File meta tokens held until the data set's transfer syntax is known (the writer is configured from it).
@@ -97,6 +128,7 @@ fn run<W: Write>(
     mut reader: DicomReader<'_>,
     output: W,
     options: &ConvertOptions,
+    make_writer: fn(W, WriterOptions) -> std::io::Result<DicomWriter<W>>,
 ) -> Result<Report, ConvertError> {
     let mut held = Vec::new();
     let mut held_bytes = 0usize;
@@ -140,7 +172,8 @@ fn run<W: Write>(
     writer_options.preamble = reader.preamble().copied();
     // Group lengths count header bytes; they are wrong once explicit/implicit VR changes.
     writer_options.drop_group_lengths = source_encoding.explicit_vr != target.encoding.explicit_vr;
-    let mut writer = DicomWriter::new(output, writer_options);
+    let mut writer =
+        make_writer(output, writer_options).map_err(|e| ConvertError::Write(Error::io(&e, 0)))?;
     for h in &held {
         let token = match h {
             Held::Element(header) => Token::Element(*header),

@@ -22,7 +22,9 @@ mod convert;
 mod to_dicom;
 mod to_json;
 
-pub use convert::{convert, convert_reader, ConvertError, ConvertOptions, Report};
+pub use convert::{
+    convert, convert_reader, convert_reader_seekable, ConvertError, ConvertOptions, Report,
+};
 pub use dcmflow_core as core;
 pub use dcmflow_dicom as dicom;
 pub use dcmflow_json as json;

@@ -29,6 +29,49 @@ fn convert_same_syntax_is_byte_identical_through_stdin_and_stdout() {
     assert_eq!(out.stdout, input);
 }
 
+/// Into a file, computed lengths are patched in place (seekable output); into a pipe they are held back.
+/// Both give the same bytes, and the undefined-length input comes back as the defined-length original.
+#[test]
+fn computed_lengths_into_a_file_equal_those_into_a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["sequences_undefined_explicit.dcm", "deep_nesting.dcm"] {
+        let file = dir.path().join(name);
+        let args = ["--lengths", "explicit"];
+        let status = dcmflow()
+            .args([
+                "convert",
+                synthetic(name).to_str().unwrap(),
+                file.to_str().unwrap(),
+            ])
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{name}");
+        let piped = dcmflow()
+            .args(["convert", synthetic(name).to_str().unwrap(), "-"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(piped.status.success(), "{name}");
+        assert!(std::fs::read(&file).unwrap() == piped.stdout, "{name}");
+    }
+    let file = dir.path().join("defined.dcm");
+    let status = dcmflow()
+        .args([
+            "convert",
+            synthetic("sequences_undefined_explicit.dcm")
+                .to_str()
+                .unwrap(),
+        ])
+        .args([file.to_str().unwrap(), "--lengths", "explicit"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let defined = std::fs::read(synthetic("sequences_defined_explicit.dcm")).unwrap();
+    let written = std::fs::read(&file).unwrap();
+    assert_eq!(written.len(), defined.len());
+}
+
 #[test]
 fn convert_to_big_endian_and_dump_shows_the_same_values() {
     let dir = tempfile::tempdir().unwrap();

@@ -288,7 +288,13 @@ fn convert_to_file(
 ) -> Result<dcmflow::Report, Failure> {
     let out = Output::create(output).map_err(Failure::Output)?;
     let sink = BufWriter::with_capacity(1 << 20, out.file());
-    let report = convert_reader(source, sink, options).map_err(Failure::Convert)?;
+    // A seekable output takes computed lengths patched in place: nothing is held back for them.
+    let report = if out.is_seekable() {
+        dcmflow::convert_reader_seekable(source, sink, options)
+    } else {
+        convert_reader(source, sink, options)
+    }
+    .map_err(Failure::Convert)?;
     out.commit().map_err(Failure::Output)?;
     Ok(report)
 }
