@@ -79,12 +79,7 @@ pub fn convert_reader<R: Read, W: Write>(
     output: W,
     options: &ConvertOptions,
 ) -> Result<Report, ConvertError> {
-    run(
-        DicomReader::from_reader(input, options.reader.clone()),
-        output,
-        options,
-        plain_writer,
-    )
+    run_stream(input, output, options, plain_writer)
 }
 
 /// Like [`convert_reader`] into a seekable output (a file): computed sequence lengths are patched in the
@@ -94,12 +89,17 @@ pub fn convert_reader_seekable<R: Read, W: Write + Seek>(
     output: W,
     options: &ConvertOptions,
 ) -> Result<Report, ConvertError> {
-    run(
-        DicomReader::from_reader(input, options.reader.clone()),
-        output,
-        options,
-        seekable_writer,
-    )
+    run_stream(input, output, options, seekable_writer)
+}
+
+fn run_stream<R: Read, W: Write>(
+    input: R,
+    output: W,
+    options: &ConvertOptions,
+    make_writer: fn(W, WriterOptions) -> std::io::Result<DicomWriter<W>>,
+) -> Result<Report, ConvertError> {
+    let reader = DicomReader::from_reader(input, options.reader.clone());
+    run(reader, output, options, make_writer)
 }
 
 fn plain_writer<W: Write>(out: W, options: WriterOptions) -> std::io::Result<DicomWriter<W>> {
