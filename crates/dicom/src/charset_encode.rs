@@ -6,6 +6,8 @@
 //! the initial sets are active again before every delimiter and at the end of the value (PS3.5 6.1.2.5.3).
 //! A character no declared set holds is an error, never a silent replacement.
 
+use std::sync::OnceLock;
+
 use encoding_rs::{EncoderResult, Encoding};
 
 use crate::charset::Set;
@@ -329,14 +331,44 @@ fn in_set(set: Set, c: char, out: &mut [u8; 4]) -> Option<usize> {
                 2
             })
         }
-        // encoding_rs has no JIS X 0212 encoder (decode only): such characters fall to later sets.
-        Set::Jis0212 => None,
+        Set::Jis0212 => jis_x0212(c).map(|pair| {
+            out[..2].copy_from_slice(&pair);
+            2
+        }),
         Set::Ksx1001 => {
             one(encoding_rs::EUC_KR, out).filter(|&n| n == 2 && out[0] >= 0xA1 && out[1] >= 0xA1)
         }
         Set::Gb2312 => one(encoding_rs::GBK, out)
             .filter(|&n| n == 2 && (0xA1..=0xF7).contains(&out[0]) && out[1] >= 0xA1),
     }
+}
+
+/// JIS X 0212 (ISO-IR 159), G0 bytes of `c`. encoding_rs decodes this set (EUC-JP's 0x8F prefix) but has
+/// no encoder for it, so its decoder's table is inverted once, on first use (8 836 code points; only
+/// data sets that declare ISO 2022 IR 159 pay for it).
+fn jis_x0212(c: char) -> Option<[u8; 2]> {
+    static BY_CHAR: OnceLock<Vec<(char, [u8; 2])>> = OnceLock::new();
+    let table = BY_CHAR.get_or_init(|| {
+        let mut table = Vec::with_capacity(6100);
+        for row in 0x21..=0x7Eu8 {
+            for cell in 0x21..=0x7Eu8 {
+                let euc = [0x8F, row | 0x80, cell | 0x80];
+                let (text, malformed) = encoding_rs::EUC_JP.decode_without_bom_handling(&euc);
+                let mut chars = text.chars();
+                if let (false, Some(ch), None) = (malformed, chars.next(), chars.next()) {
+                    table.push((ch, [row, cell]));
+                }
+            }
+        }
+        // A character with two codes keeps the first (row-major order).
+        table.sort_by_key(|&(ch, _)| ch);
+        table.dedup_by_key(|&mut (ch, _)| ch);
+        table
+    });
+    table
+        .binary_search_by_key(&c, |&(ch, _)| ch)
+        .ok()
+        .map(|i| table[i].1)
 }
 
 #[cfg(test)]
@@ -384,6 +416,43 @@ mod tests {
             bytes,
             b"Yamada^Tarou=\x1b$B;3ED\x1b(B^\x1b$BB@O:\x1b(B=\x1b$B$d$^$@\x1b(B^\x1b$B$?$m$&\x1b(B"
         );
+    }
+
+    #[test]
+    fn iso_2022_jis_x_0212_encodes_by_the_inverted_decoder_table() {
+        // Every code point of JIS X 0212 decodes (our decoder) and encodes back to the same bytes, and the
+        // set is designated with ESC $ ( D (PS3.3 C.12.1.1.2, ISO-IR 159).
+        let mut checked = 0;
+        for row in 0x21..=0x7Eu8 {
+            for cell in 0x21..=0x7Eu8 {
+                let bytes = [0x1B, b'$', b'(', b'D', row, cell, 0x1B, b'(', b'B'];
+                let mut text = String::new();
+                let report = CharacterSet::parse(b"\\ISO 2022 IR 159")
+                    .charset
+                    .decode(&bytes, b"", &mut text);
+                if report.replaced || text.chars().count() != 1 {
+                    continue;
+                }
+                let c = text.chars().next().unwrap();
+                // Characters that JIS X 0208 or ASCII also hold are not expected in 0212 form.
+                if jis_x0212(c) != Some([row, cell]) {
+                    continue;
+                }
+                let mut out = Vec::new();
+                TextEncoder::from_terms("\\ISO 2022 IR 159")
+                    .unwrap()
+                    .encode(&text, b"", &mut out)
+                    .unwrap();
+                assert_eq!(out, bytes, "{c}");
+                checked += 1;
+            }
+        }
+        assert!(
+            checked > 5000,
+            "only {checked} JIS X 0212 characters round-tripped"
+        );
+        // 丂 (U+4E02) is in JIS X 0212 only.
+        round_trip("\\ISO 2022 IR 87\\ISO 2022 IR 159", "丂^山田", b"^=");
     }
 
     #[test]
