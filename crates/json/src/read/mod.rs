@@ -13,6 +13,27 @@
 //!            ├─ SQ Value [ ─► Item ─► {Member…} ─► Item … ] ─► SequenceEnd
 //!            └─ '}' ─► ItemEnd (in an item) / TopEnd ─► Eof
 //! ```
+//!
+//! Pulling tokens (the caller owns the loop; each token borrows the reader until the next call):
+//!
+//! ```
+//! use dcmflow_core::{Tag, Token};
+//! use dcmflow_json::read::{JsonReader, ReadOptions};
+//!
+//! let json = br#"{"00100020":{"vr":"LO","Value":["ID-1"]},"00080060":{"vr":"CS","Value":["MR"]}}"#;
+//! let mut reader = JsonReader::from_slice(json, ReadOptions::default());
+//! let mut tags = Vec::new();
+//! loop {
+//!     match reader.read_token().unwrap() {
+//!         Token::Element(h) => tags.push(h.tag),
+//!         Token::Eof => break,
+//!         _ => {}
+//!     }
+//! }
+//! // Tokens come in JSON order; unsorted keys are reported (DicomWriter's sort_elements orders them).
+//! assert_eq!(tags, [Tag(0x0010_0020), Tag(0x0008_0060)]);
+//! assert!(reader.warnings().0[0].message.contains("not ascending"));
+//! ```
 
 mod binary;
 mod bulk_uri;
