@@ -12,6 +12,8 @@ impl Tag {
     /// PS3.5 7.5: Sequence Delimitation Item.
     pub const SEQUENCE_DELIMITATION: Tag = Tag(0xFFFE_E0DD);
     pub const PIXEL_DATA: Tag = Tag(0x7FE0_0010);
+    /// (0028,0103): decides "US or SS" elements (PS3.5 A.1, PS3.3 C.7.6.3.1).
+    pub const PIXEL_REPRESENTATION: Tag = Tag(0x0028_0103);
     pub const TRANSFER_SYNTAX_UID: Tag = Tag(0x0002_0010);
     pub const FILE_META_GROUP_LENGTH: Tag = Tag(0x0002_0000);
     pub const SPECIFIC_CHARACTER_SET: Tag = Tag(0x0008_0005);

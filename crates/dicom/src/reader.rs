@@ -73,6 +73,8 @@ struct Frame {
     end: Option<u64>,
     /// The encoding of the frame's content (CP-246: a UN sequence's content is Implicit VR LE).
     encoding: Encoding,
+    /// An item's Pixel Representation (0028,0103), once read: 1 = signed.
+    pixel_representation: Option<u16>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -140,6 +142,8 @@ pub struct DicomReader<'a> {
     /// The first data set element has been checked against the declared VR encoding.
     encoding_checked: bool,
     token_offset: u64,
+    /// The top-level data set's Pixel Representation (0028,0103), once read.
+    pixel_representation: Option<u16>,
     warnings: Vec<Warning>,
     warnings_dropped: u64,
     failed: Option<Error>,
@@ -183,6 +187,7 @@ impl<'a> DicomReader<'a> {
             last_meta_tag: None,
             encoding_checked: false,
             token_offset: 0,
+            pixel_representation: None,
             warnings: Vec::new(),
             warnings_dropped: 0,
             failed: None,
@@ -569,7 +574,7 @@ impl<'a> DicomReader<'a> {
                     // does, swallows the rest of such files (fo-dicom GH179A).
                     self.warn(WarningKind::InvalidVr([head[4], head[5]]), offset);
                     (
-                        dict::implicit_vr(tag),
+                        self.implicit_vr(tag),
                         read_u16(&head[6..8], enc.big_endian) as u32,
                         8,
                     )
@@ -577,7 +582,7 @@ impl<'a> DicomReader<'a> {
             }
         } else {
             (
-                dict::implicit_vr(tag),
+                self.implicit_vr(tag),
                 read_u32(&head[4..8], enc.big_endian),
                 8,
             )
@@ -614,6 +619,9 @@ impl<'a> DicomReader<'a> {
             // PS3.5 7.1.1: lengths shall be even. Read as stored; writers keep the bytes as they are.
             self.warn(WarningKind::OddLength(tag), offset);
         }
+        if tag == Tag::PIXEL_REPRESENTATION && raw_len == 2 {
+            self.note_pixel_representation(enc)?;
+        }
         self.state = State::Value {
             remaining: raw_len as u64,
             then: Resume::DataSet,
@@ -623,6 +631,48 @@ impl<'a> DicomReader<'a> {
             vr,
             len: raw_len,
         }))))
+    }
+
+    /// The VR of an element whose header does not say it. "US or SS" elements (PS3.6) follow Pixel
+    /// Representation (0028,0103) of their data set or, failing that, of the nearest enclosing one, as
+    /// pydicom does: SS when it is 1. The LUT Descriptors stay US: only their second value is signed
+    /// (PS3.3 C.11.1.1.1), and one VR cannot say that.
+    fn implicit_vr(&self, tag: Tag) -> Vr {
+        let vr = dict::implicit_vr(tag);
+        let lut_descriptor = matches!(tag.0, 0x0028_1101..=0x0028_1103 | 0x0028_3002);
+        let us_or_ss = dict::tag(tag).is_some_and(|e| e.vrs.starts_with(&[Vr::US, Vr::SS]));
+        if vr == Vr::US
+            && us_or_ss
+            && !lut_descriptor
+            && self.pixel_representation_in_scope() == Some(1)
+        {
+            return Vr::SS;
+        }
+        vr
+    }
+
+    fn pixel_representation_in_scope(&self) -> Option<u16> {
+        self.frames
+            .iter()
+            .rev()
+            .filter(|f| f.kind == FrameKind::Item)
+            .find_map(|f| f.pixel_representation)
+            .or(self.pixel_representation)
+    }
+
+    /// Pixel Representation's value, read ahead (it is 2 bytes) for the "US or SS" elements after it.
+    fn note_pixel_representation(&mut self, enc: Encoding) -> Result<()> {
+        let (value, n) = self.peek_array::<2>()?;
+        if n < 2 {
+            return Ok(());
+        }
+        let value = read_u16(&value, enc.big_endian);
+        match self.frames.last_mut() {
+            Some(f) if f.kind == FrameKind::Item => f.pixel_representation = Some(value),
+            Some(_) => {}
+            None => self.pixel_representation = Some(value),
+        }
+        Ok(())
     }
 
     /// An element of undefined length (PS3.5 7.1.2): a sequence, a CP-246 UN sequence, or encapsulated pixels.
@@ -884,6 +934,7 @@ impl<'a> DicomReader<'a> {
             kind,
             end,
             encoding,
+            pixel_representation: None,
         });
         Ok(())
     }
