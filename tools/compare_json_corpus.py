@@ -25,9 +25,6 @@ EXPECTED_DIFFERENCES = {
                            '(DCMTK\'s rule) and writes the 8 elements after it',
     'fo-dicom/charset/chrGB2312.dcm': 'pydicom leaves the ESC $ ) A escape sequences of ISO 2022 IR 58 in the text; '
                                       'dcmflow decodes them (Zhang^XiaoDong=张^小东)',
-    'fo-dicom/GH064.dcm': 'not pydicom\'s fault: private sequences stored as explicit UN of defined length stay '
-                          'UN under --convert-un (a nested parse of the value is not implemented); pydicom '
-                          'parses them into items',
 }
 
 # Files holding explicit UN elements that pydicom resolves from its dictionaries when it reads the file.

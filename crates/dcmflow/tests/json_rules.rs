@@ -4,7 +4,7 @@
 use dcmflow::json::bulk::{BulkDecision, BulkElement, BulkSelection, SourceReference};
 use dcmflow::json::{BulkHandler, JsonOptions, JsonWarningKind, NumberPolicy};
 use dcmflow::{dicom_to_json, dicom_to_json_with, JsonReport, ToJsonError, ToJsonOptions};
-use dcmflow_core::TransferSyntax;
+use dcmflow_core::{TransferSyntax, Vr};
 use dcmflow_dicom::{CharacterSet, DicomReader, ReaderOptions};
 
 /// An Explicit VR Little Endian element (PS3.5 7.1.2).
@@ -541,6 +541,53 @@ fn convert_un_resolves_public_and_private_tags() {
             .count(),
         2
     );
+}
+
+/// `--convert-un` on a UN of defined length that the private dictionary calls a sequence (Philips
+/// (2001,xx5F)): its value is parsed as Implicit VR LE items (PS3.5 6.2.2), with or without the sequence
+/// delimiter some writers keep in it; a value that is not items stays UN, with a warning.
+#[test]
+fn convert_un_parses_private_sequences_of_defined_length() {
+    let convert = ToJsonOptions {
+        json: JsonOptions {
+            convert_un: true,
+            ..JsonOptions::default()
+        },
+        ..ToJsonOptions::default()
+    };
+    // One item: its own creator and (2001,1032) FL 7.5 (Philips' dictionary), Implicit VR LE.
+    let mut item_content = Vec::new();
+    item_content.extend_from_slice(&[0x01, 0x20, 0x10, 0x00, 22, 0, 0, 0]);
+    item_content.extend_from_slice(b"Philips Imaging DD 001");
+    item_content.extend_from_slice(&[0x01, 0x20, 0x32, 0x10, 4, 0, 0, 0]);
+    item_content.extend_from_slice(&7.5f32.to_le_bytes());
+    let mut items = vec![0xFE, 0xFF, 0x00, 0xE0];
+    items.extend_from_slice(&(item_content.len() as u32).to_le_bytes());
+    items.extend_from_slice(&item_content);
+    let with_delimiter = [items.clone(), vec![0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]].concat();
+    // (0008,0060) first: a bare data set's encoding is detected from its first element.
+    let creator = cat(&[
+        el(0x0008, 0x0060, "CS", b"MR"),
+        el(0x2001, 0x0010, "LO", b"Philips Imaging DD 001"),
+    ]);
+    for value in [&items, &with_delimiter] {
+        let ds = cat(&[creator.clone(), el(0x2001, 0x105F, "UN", value)]);
+        let (out, report) = json_with(&ds, &convert);
+        assert!(
+            out.contains(r#""2001105F":{"vr":"SQ","Value":[{"20010010":{"vr":"LO","Value":["Philips Imaging DD 001"]},"20011032":{"vr":"FL","Value":[7.5]}}]}"#),
+            "{out}"
+        );
+        assert!(warned(&report, JsonWarningKind::UnConverted(Vr::SQ)));
+        // Without --convert-un the bytes stay UN.
+        assert!(json(&ds).contains(r#""2001105F":{"vr":"UN","InlineBinary":""#));
+    }
+    let ds = cat(&[creator, el(0x2001, 0x105F, "UN", b"not items")]);
+    let (out, report) = json_with(&ds, &convert);
+    assert!(
+        out.contains(r#""2001105F":{"vr":"UN","InlineBinary":"bm90IGl0ZW1z"}"#),
+        "{out}"
+    );
+    assert!(warned(&report, JsonWarningKind::UnSequenceUnparsed));
 }
 
 /// Records the largest single write: the JSON writer must hand out bounded pieces even when a whole value

@@ -99,6 +99,9 @@ pub enum JsonWarningKind {
     PartialValue,
     /// `--convert-un`: a UN element was written with this VR from the dictionary.
     UnConverted(Vr),
+    /// `--convert-un`: a UN value the dictionary calls a sequence did not parse as Implicit VR LE items;
+    /// written as UN.
+    UnSequenceUnparsed,
 }
 
 /// A warning, with the element's tag and the byte offset in the source.
@@ -139,6 +142,9 @@ impl fmt::Display for JsonWarning {
                 "value length not a multiple of the number size; trailing bytes dropped".to_string()
             }
             JsonWarningKind::UnConverted(vr) => format!("UN converted to {vr}"),
+            JsonWarningKind::UnSequenceUnparsed => {
+                "UN value not readable as the sequence the dictionary names: kept as UN".to_string()
+            }
         };
         write!(f, "{} at byte offset {}: {what}", self.tag, self.offset)
     }

@@ -92,6 +92,9 @@ pub struct JsonWriter<'h, W: Write, F: Formatter> {
     warnings: Vec<JsonWarning>,
     warnings_dropped: u64,
     started: bool,
+    /// UN sequences being parsed inside one another (each parse starts a fresh reader, so the reader's
+    /// own depth limit does not bound this).
+    un_nesting: u32,
     /// Whether source offsets address the value bytes in the source file (false for deflated input).
     offsets_in_file: bool,
 }
@@ -135,7 +138,19 @@ enum Element {
     Referenced,
     /// Encapsulated pixel data (items of the offset table and fragments).
     Pixels(Pixels),
+    /// `--convert-un`: a UN value of defined length that the dictionary calls a sequence, gathered (up to
+    /// `MAX_UN_SEQUENCE`) to be parsed as Implicit VR LE items once complete.
+    UnSequence {
+        header: Header,
+        offset: u64,
+        bytes: Vec<u8>,
+    },
 }
+
+/// The largest UN value parsed as a sequence under `--convert-un`; a longer one stays UN (and streams).
+const MAX_UN_SEQUENCE: u32 = 1 << 20;
+/// UN sequences parsed inside UN sequences at most this deep; deeper ones stay UN.
+const MAX_UN_NESTING: u32 = 4;
 
 struct Numbers {
     header: Header,
@@ -183,6 +198,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             warnings: Vec::new(),
             warnings_dropped: 0,
             started: false,
+            un_nesting: 0,
             offsets_in_file: true,
         }
     }
@@ -239,6 +255,24 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                 }
                 Token::Value { last: true, .. } if *depth == 0 => self.element = Element::Idle,
                 _ => {}
+            }
+            return Ok(());
+        }
+        if let Element::UnSequence { bytes, .. } = &mut self.element {
+            let Token::Value { bytes: chunk, last } = *token else {
+                return Err(JsonError::TokenOrder);
+            };
+            bytes.extend_from_slice(chunk);
+            if last {
+                let Element::UnSequence {
+                    header,
+                    offset,
+                    bytes,
+                } = std::mem::replace(&mut self.element, Element::Idle)
+                else {
+                    unreachable!("matched above");
+                };
+                self.finish_un_sequence(header, offset, bytes)?;
             }
             return Ok(());
         }
@@ -394,6 +428,17 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                     header.vr = vr;
                 }
             } else if self.options.convert_un {
+                if self.dictionary_vr(header.tag) == Some(Vr::SQ)
+                    && header.len <= MAX_UN_SEQUENCE
+                    && self.un_nesting < MAX_UN_NESTING
+                {
+                    self.element = Element::UnSequence {
+                        header,
+                        offset,
+                        bytes: Vec::new(),
+                    };
+                    return;
+                }
                 if let Some(vr) = self.resolve_un(header.tag) {
                     self.warn(JsonWarningKind::UnConverted(vr), header.tag, offset);
                     header.vr = vr;
@@ -410,8 +455,14 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
     }
 
     /// The VR of a UN element from the dictionaries: private tags through their creator (PS3.5 7.8.1).
-    /// Sequences are left as UN (their bytes would need a nested parse).
+    /// Sequences are parsed separately (`Element::UnSequence`).
     fn resolve_un(&self, tag: Tag) -> Option<Vr> {
+        self.dictionary_vr(tag)
+            .filter(|&vr| vr != Vr::SQ && vr != Vr::UN)
+    }
+
+    /// The first VR the public or (through the creator) private dictionary gives `tag`.
+    fn dictionary_vr(&self, tag: Tag) -> Option<Vr> {
         let entry_vr = if tag.is_private() {
             if tag.is_private_creator() {
                 return Some(Vr::LO);
@@ -427,7 +478,74 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
         } else {
             *dict::tag(tag)?.vrs.first()?
         };
-        (entry_vr != Vr::SQ && entry_vr != Vr::UN).then_some(entry_vr)
+        Some(entry_vr)
+    }
+
+    /// The complete value of a UN element the dictionary calls a sequence: its items are Implicit VR
+    /// Little Endian (PS3.5 6.2.2, as for CP-246). Parsed whole first; written as the sequence it is when
+    /// that parse ends cleanly, else as the UN bytes it was (with a warning).
+    fn finish_un_sequence(
+        &mut self,
+        header: Header,
+        offset: u64,
+        bytes: Vec<u8>,
+    ) -> Result<(), JsonError> {
+        // The value as an undefined-length element of an implicit VR data set: the reader's CP-246 path
+        // reads it as a sequence.
+        let mut wrapped = Vec::with_capacity(bytes.len() + 16);
+        wrapped.extend_from_slice(&header.tag.group().to_le_bytes());
+        wrapped.extend_from_slice(&header.tag.element().to_le_bytes());
+        wrapped.extend_from_slice(&u32::MAX.to_le_bytes());
+        wrapped.extend_from_slice(&bytes);
+        // Writers that turned an undefined-length SQ into UN often kept its delimiter in the value.
+        const DELIMITER: &[u8] = b"\xFE\xFF\xDD\xE0\0\0\0\0";
+        if !bytes.ends_with(DELIMITER) {
+            wrapped.extend_from_slice(DELIMITER);
+        }
+        let options = || dcmflow_dicom::ReaderOptions {
+            transfer_syntax: Some(dcmflow_core::TransferSyntax::IMPLICIT_VR_LE),
+            ..dcmflow_dicom::ReaderOptions::default()
+        };
+        let clean = {
+            let mut reader = dcmflow_dicom::DicomReader::from_slice(&wrapped, options());
+            let mut ok = matches!(reader.read_token(), Ok(Token::SequenceStart { .. }));
+            while ok {
+                match reader.read_token() {
+                    Ok(Token::Eof) => break,
+                    Ok(_) => {}
+                    Err(_) => ok = false,
+                }
+            }
+            ok && reader.warnings().is_empty()
+        };
+        if !clean {
+            self.warn(JsonWarningKind::UnSequenceUnparsed, header.tag, offset);
+            if !self.open_member(header.tag, Vr::UN, offset) {
+                self.element = Element::Idle;
+                return Ok(());
+            }
+            self.element = Element::Pending {
+                header,
+                big_endian: false,
+            };
+            return self.value(&bytes, true, offset);
+        }
+        self.warn(JsonWarningKind::UnConverted(Vr::SQ), header.tag, offset);
+        self.element = Element::Idle;
+        let mut reader = dcmflow_dicom::DicomReader::from_slice(&wrapped, options());
+        self.un_nesting += 1;
+        let result = loop {
+            let token = match reader.read_token() {
+                Ok(Token::Eof) => break Ok(()),
+                Ok(token) => token,
+                Err(_) => break Err(JsonError::TokenOrder),
+            };
+            if let Err(e) = self.write_token(&token, offset, Encoding::IMPLICIT_LE) {
+                break Err(e);
+            }
+        };
+        self.un_nesting -= 1;
+        result
     }
 
     fn value(&mut self, bytes: &[u8], last: bool, offset: u64) -> Result<(), JsonError> {
@@ -455,7 +573,9 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
 
     fn value_piece(&mut self, bytes: &[u8], last: bool, offset: u64) -> Result<(), JsonError> {
         match &mut self.element {
-            Element::Idle | Element::Skip { .. } => return Err(JsonError::TokenOrder),
+            Element::Idle | Element::Skip { .. } | Element::UnSequence { .. } => {
+                return Err(JsonError::TokenOrder)
+            }
             Element::Pending { .. } => unreachable!("begin_value decides"),
             Element::Text { header } => {
                 let header = *header;
