@@ -561,8 +561,9 @@ impl<'a> Lexer<'a> {
 
     /// Looks ahead, without consuming, for a `"vr"` member later in the object whose first member's value
     /// starts at the next byte (PS3.18 objects are unordered; pydicom writes `"Value"` before `"vr"`).
-    /// The buffer grows up to its limit to hold the lookahead.
-    pub fn find_vr_ahead(&mut self) -> Result<Option<String>, Problem> {
+    /// The buffer grows up to `hold` bytes to hold the lookahead; beyond that an input with positioned
+    /// reads (file, slice) is scanned ahead without buffering, and a pipe's buffer grows to its limit.
+    pub fn find_vr_ahead(&mut self, hold: usize) -> Result<Option<String>, Problem> {
         let mut i = self.pos;
         let mut depth = 0usize;
         loop {
@@ -611,6 +612,11 @@ impl<'a> Lexer<'a> {
             }
             // Out of buffered bytes mid-way: read more (the buffer grows) and scan again from the start.
             let rel = self.end - self.pos;
+            if rel >= hold {
+                if let Some(ahead) = self.ahead.as_ref() {
+                    return scan_vr_at(ahead.as_ref(), self.base + self.pos as u64);
+                }
+            }
             if !self.refill()? {
                 return Ok(None);
             }
@@ -770,6 +776,106 @@ impl<'a> Lexer<'a> {
         let consumed = unescape_one(&window[..quote], &mut text)?;
         self.pos += consumed;
         Ok(text.chars().next().unwrap_or('\u{FFFD}'))
+    }
+}
+
+/// [`Lexer::find_vr_ahead`] over positioned reads from `offset` (the first member's value): a small
+/// JSON scanner that skips strings with memchr and looks for the key `"vr"` at the object's own depth.
+fn scan_vr_at(input: &dyn ReadAt, mut offset: u64) -> Result<Option<String>, Problem> {
+    /// Where the scanner is: `Key` counts the bytes of a depth-0 string that may be the key "vr";
+    /// `Colon`/`Quote`/`Vr` walk through `: "XX"` after it.
+    #[derive(Clone, Copy, PartialEq)]
+    enum At {
+        Structure,
+        String { escaped: bool, key: Option<usize> },
+        Colon,
+        Quote,
+        Vr(usize),
+    }
+    let mut block = vec![0u8; AHEAD_BLOCK];
+    let (mut at, mut depth, mut vr) = (At::Structure, 0usize, [0u8; 2]);
+    loop {
+        let n = input
+            .read_at(&mut block, offset)
+            .map_err(|e| Problem::new(ReadErrorKind::Io(e.kind()), e.to_string()))?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let mut i = 0;
+        while i < n {
+            let b = block[i];
+            match at {
+                At::String { escaped: true, key } => {
+                    at = At::String {
+                        escaped: false,
+                        key: key.map(|_| usize::MAX),
+                    };
+                }
+                At::String {
+                    escaped: false,
+                    key,
+                } => {
+                    if key.is_none() || key == Some(usize::MAX) {
+                        // Not a candidate key: skip to the next quote or backslash at once.
+                        match memchr2(b'"', b'\\', &block[i..n]) {
+                            Some(k) => i += k,
+                            None => {
+                                i = n;
+                                continue;
+                            }
+                        }
+                    }
+                    let b = block[i];
+                    at = match (b, key) {
+                        (b'\\', key) => At::String { escaped: true, key },
+                        (b'"', Some(2)) => At::Colon,
+                        (b'"', _) => At::Structure,
+                        (c, Some(k)) if k < 2 && c == b"vr"[k] => At::String {
+                            escaped: false,
+                            key: Some(k + 1),
+                        },
+                        (_, Some(_)) => At::String {
+                            escaped: false,
+                            key: Some(usize::MAX),
+                        },
+                        (_, None) => At::String {
+                            escaped: false,
+                            key: None,
+                        },
+                    };
+                }
+                At::Colon if is_ws(b) => {}
+                At::Colon if b == b':' => at = At::Quote,
+                At::Colon => {
+                    at = At::Structure;
+                    continue;
+                }
+                At::Quote if is_ws(b) => {}
+                At::Quote if b == b'"' => at = At::Vr(0),
+                At::Quote => return Ok(None),
+                At::Vr(k) if k < 2 => {
+                    vr[k] = b;
+                    at = At::Vr(k + 1);
+                }
+                At::Vr(_) => {
+                    return Ok((b == b'"').then(|| String::from_utf8_lossy(&vr).into_owned()));
+                }
+                At::Structure => match b {
+                    b'"' => {
+                        at = At::String {
+                            escaped: false,
+                            key: (depth == 0).then_some(0),
+                        }
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' if depth == 0 => return Ok(None),
+                    b'}' | b']' => depth -= 1,
+                    _ => {}
+                },
+            }
+            i += 1;
+        }
+        offset += n as u64;
     }
 }
 
@@ -970,6 +1076,34 @@ mod tests {
         l.read_key().unwrap();
         l.peek().unwrap();
         assert_eq!(l.line_column(), (4, 4));
+    }
+
+    #[test]
+    fn vr_after_a_long_value_is_found_with_positioned_reads() {
+        let long = "A".repeat(3 << 20);
+        let cases = [
+            (format!(r#""{long}","vr":"OB"}}"#), Some("OB")),
+            (
+                format!(r#""{long}" , "x\"vr" : 1, "vr" :  "OW" }}"#),
+                Some("OW"),
+            ),
+            (
+                format!(r#"["{long}", {{"vr":"SQ"}}], "vr":"SQ"}}"#),
+                Some("SQ"),
+            ),
+            (format!(r#""{long}"}}"#), None),
+            (format!(r#""{long}","vr":"O"#), None),
+        ];
+        for (json, want) in cases {
+            let data: &'static [u8] = Box::leak(json.into_bytes().into_boxed_slice());
+            // A stream with positioned reads and a 1 MiB hold: the scan goes past the buffer.
+            let mut l = Lexer::new(Box::new(data), Some(Box::new(data)), 64 << 20);
+            assert_eq!(l.find_vr_ahead(1 << 20).unwrap().as_deref(), want);
+            assert!(l.buf.len() <= 2 << 20, "the buffer grew to {}", l.buf.len());
+            // The same from a slice (all in the buffer already).
+            let mut l = Lexer::from_slice(data, 64 << 20);
+            assert_eq!(l.find_vr_ahead(1 << 20).unwrap().as_deref(), want);
+        }
     }
 
     #[test]

@@ -799,7 +799,8 @@ impl<'a> JsonReader<'a> {
                     m => {
                         if vr.is_none() {
                             // "vr" after the value (pydicom's key order): found by looking ahead.
-                            if let Some(text) = self.lex.find_vr_ahead()? {
+                            let hold = self.options.max_string.min(self.options.hold_binary);
+                            if let Some(text) = self.lex.find_vr_ahead(hold)? {
                                 *vr = Some(parse_vr(text.as_bytes())?);
                                 self.vr_after_value = true;
                             }
