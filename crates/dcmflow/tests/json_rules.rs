@@ -638,3 +638,68 @@ fn megabytes_of_garbage_elements_give_valid_json_or_an_error() {
         serde_json::from_slice::<serde_json::Value>(&out).expect("valid JSON");
     }
 }
+
+/// A UT of a few MiB streams (memory bounded by the chunk): UTF-8 characters cut by every chunk size,
+/// trailing spaces and NULs dropped, inner ones kept, the same JSON from a slice and from any stream; a
+/// value of padding only has no Value (R5); Latin-1 decodes piecewise too.
+#[test]
+fn long_single_valued_text_streams_with_the_gathered_result() {
+    let unit = "Zürich — 山田 𝄞 \"q\" \\ \n";
+    let mut body = String::new();
+    while body.len() < (3 << 20) {
+        body.push_str(unit);
+    }
+    body.push_str("  \0 inner  ");
+    let mut raw = body.clone().into_bytes();
+    raw.extend_from_slice(b"   \0\0  ");
+    if raw.len() % 2 == 1 {
+        raw.push(b' ');
+    }
+    let utf8 = cat(&[
+        el(0x0008, 0x0005, "CS", b"ISO_IR 192"),
+        el(0x0018, 0x9074, "UT", &raw),
+    ]);
+    let want = body.trim_end_matches([' ', '\0']);
+    let check = |json: &str| {
+        let v: serde_json::Value = serde_json::from_str(json).expect("valid JSON");
+        assert_eq!(v["00189074"]["vr"], "UT");
+        assert_eq!(v["00189074"]["Value"][0].as_str().unwrap(), want);
+    };
+    check(&json(&utf8));
+    for chunk in [1usize, 7, 4096, 65_536] {
+        let options = ToJsonOptions {
+            reader: ReaderOptions {
+                chunk_size: chunk,
+                ..ReaderOptions::default()
+            },
+            ..ToJsonOptions::default()
+        };
+        let mut out = Vec::new();
+        let reader = DicomReader::from_reader(&utf8[..], options.reader.clone());
+        dicom_to_json_with(reader, &mut out, &options, None).unwrap();
+        check(std::str::from_utf8(&out).unwrap());
+    }
+    // Only padding: no Value, as for a short value.
+    let pad = vec![b' '; (2 << 20) + 2];
+    let only_pad = json(&cat(&[
+        el(0x0008, 0x0060, "CS", b"MR"),
+        el(0x0018, 0x9074, "UT", &pad),
+    ]));
+    assert!(
+        only_pad.ends_with(r#""00189074":{"vr":"UT"}}"#),
+        "{}",
+        &only_pad[..80]
+    );
+    // ISO 8859-1 bytes above 0x7F, piecewise.
+    let latin: Vec<u8> = (0..(2 << 20))
+        .map(|i| if i % 3 == 0 { 0xE9 } else { b'a' })
+        .collect();
+    let text = json(&cat(&[
+        el(0x0008, 0x0005, "CS", b"ISO_IR 100"),
+        el(0x0018, 0x9074, "UT", &latin),
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let s = v["00189074"]["Value"][0].as_str().unwrap();
+    assert_eq!(s.chars().count(), 2 << 20);
+    assert_eq!(s.chars().filter(|&c| c == 'é').count(), (2usize << 20).div_ceil(3));
+}

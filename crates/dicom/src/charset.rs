@@ -205,6 +205,17 @@ impl CharacterSet {
         matches!(self, CharacterSet::Whole(e) if e == encoding_rs::UTF_8)
     }
 
+    /// Whether a value can be decoded in pieces cut anywhere but inside a UTF-8 sequence, with the same
+    /// result as decoding it whole: single-byte sets and UTF-8 (not ISO 2022, which has state, nor the
+    /// multi-byte sets).
+    pub fn decodes_piecewise(self) -> bool {
+        match self {
+            CharacterSet::Default | CharacterSet::Latin1 => true,
+            CharacterSet::Whole(e) => e.is_single_byte() || e == encoding_rs::UTF_8,
+            CharacterSet::Iso2022 { .. } => false,
+        }
+    }
+
     /// True when `bytes` decode to themselves (ASCII, and no ISO 2022 escape sequence): the caller may use
     /// them as UTF-8 directly, without a copy.
     pub fn is_identity(self, bytes: &[u8]) -> bool {

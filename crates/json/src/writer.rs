@@ -124,6 +124,9 @@ enum Element {
     Pending { header: Header, big_endian: bool },
     /// A text VR whose value is being gathered in `scratch`.
     Text { header: Header },
+    /// A long single-valued text (LT ST UT UR) in a set decodable piece by piece, written as it comes:
+    /// `held` is the trailing padding not yet known to be trailing, `carry` an incomplete UTF-8 sequence.
+    TextStream(TextStream),
     /// Binary numbers (US SS UL SL FL FD SV UV AT), possibly split across chunks.
     Numbers(Numbers),
     /// Base64 of OB/OW/… as InlineBinary, swapping from big-endian when `swap_unit > 1`.
@@ -145,6 +148,40 @@ enum Element {
         offset: u64,
         bytes: Vec<u8>,
     },
+}
+
+#[derive(Debug)]
+struct TextStream {
+    header: Header,
+    charset: CharacterSet,
+    opened: bool,
+    held: String,
+    carry: Vec<u8>,
+    /// Decoding problems so far, reported once at the end (as for a gathered value).
+    report: DecodeReport,
+}
+
+/// Single-valued text longer than this streams (memory bounded by the chunk, not the value).
+const STREAM_TEXT_AT: u32 = 1 << 20;
+
+/// The length of the longest prefix of `bytes` that does not end inside a UTF-8 sequence (the rest, at
+/// most 3 bytes, waits for the next piece).
+fn complete_utf8_prefix(bytes: &[u8]) -> usize {
+    let n = bytes.len();
+    for back in 1..=n.min(3) {
+        let b = bytes[n - back];
+        if b & 0xC0 == 0x80 {
+            continue; // a continuation byte: look further back for its lead
+        }
+        let needed = match b {
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF7 => 4,
+            _ => 1,
+        };
+        return if needed > back { n - back } else { n };
+    }
+    n
 }
 
 /// The largest UN value parsed as a sequence under `--convert-un`; a longer one stays UN (and streams).
@@ -554,7 +591,10 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
         }
         let streamed = matches!(
             self.element,
-            Element::Inline { .. } | Element::Numbers(_) | Element::Pixels(_)
+            Element::Inline { .. }
+                | Element::Numbers(_)
+                | Element::Pixels(_)
+                | Element::TextStream(_)
         );
         if !streamed || bytes.len() <= PIECE {
             return self.value_piece(bytes, last, offset);
@@ -646,8 +686,57 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                 }
             }
             Element::Pixels(pixels) => feed_pixels(pixels, bytes, &mut self.base64, &mut self.buf)?,
+            Element::TextStream(_) => self.stream_text(bytes, last, offset),
         }
         Ok(())
+    }
+
+    /// One piece of a long single-valued text: decoded up to the last whole character, written escaped;
+    /// trailing padding (PS3.5 6.2: spaces, and the NULs some writers use) is held until text follows it.
+    /// The output equals the gathered path's (`write_text`).
+    fn stream_text(&mut self, bytes: &[u8], last: bool, offset: u64) {
+        let Element::TextStream(mut stream) = std::mem::replace(&mut self.element, Element::Idle)
+        else {
+            unreachable!("called for TextStream");
+        };
+        let mut input = std::mem::take(&mut stream.carry);
+        input.extend_from_slice(bytes);
+        let cut = if last || !stream.charset.is_utf8() {
+            input.len()
+        } else {
+            complete_utf8_prefix(&input)
+        };
+        stream.carry = input[cut..].to_vec();
+        let mut text = std::mem::take(&mut self.text);
+        text.clear();
+        let report = stream.charset.decode(&input[..cut], b"", &mut text);
+        stream.report.replaced |= report.replaced;
+        stream.report.undeclared |= report.undeclared;
+        let content = text.trim_end_matches([' ', '\0']).len();
+        if content > 0 {
+            if !stream.opened {
+                stream.opened = true;
+                self.open_value_array();
+                self.fmt.begin_array_value(&mut self.buf, true);
+                self.buf.push(b'"');
+            }
+            crate::escape::write_escaped(&mut self.buf, &stream.held);
+            stream.held.clear();
+            crate::escape::write_escaped(&mut self.buf, &text[..content]);
+        }
+        stream.held.push_str(&text[content..]);
+        self.text = text;
+        if !last {
+            self.element = Element::TextStream(stream);
+            return;
+        }
+        self.report_decoding(stream.report, stream.header.tag, offset);
+        if stream.opened {
+            self.buf.push(b'"');
+            self.close_value_array();
+        }
+        // Only padding: an empty element (R5), as `write_text_values` writes it.
+        self.close_member();
     }
 
     /// The first value chunk of an element: bulk or inline, and the state for the rest.
@@ -726,6 +815,26 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                 self.buf.push(b'"');
                 self.swap = SwapCarry::new();
                 Element::Inline { swap_unit }
+            }
+            Vr::LT | Vr::ST | Vr::UT | Vr::UR if header.len > STREAM_TEXT_AT => {
+                let charset = if text::uses_specific_charset(vr) {
+                    self.levels.last().expect("open level").charset
+                } else {
+                    CharacterSet::Default
+                };
+                if charset.decodes_piecewise() {
+                    Element::TextStream(TextStream {
+                        header,
+                        charset,
+                        opened: false,
+                        held: String::new(),
+                        carry: Vec::new(),
+                        report: DecodeReport::default(),
+                    })
+                } else {
+                    self.scratch.clear();
+                    Element::Text { header }
+                }
             }
             _ => {
                 self.scratch.clear();
