@@ -701,5 +701,8 @@ fn long_single_valued_text_streams_with_the_gathered_result() {
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let s = v["00189074"]["Value"][0].as_str().unwrap();
     assert_eq!(s.chars().count(), 2 << 20);
-    assert_eq!(s.chars().filter(|&c| c == 'é').count(), (2usize << 20).div_ceil(3));
+    assert_eq!(
+        s.chars().filter(|&c| c == 'é').count(),
+        (2usize << 20).div_ceil(3)
+    );
 }

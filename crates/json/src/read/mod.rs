@@ -38,7 +38,9 @@
 mod binary;
 mod bulk_uri;
 mod error;
+mod key_order;
 mod lexer;
+mod pixels;
 mod values;
 
 use std::collections::BTreeSet;
@@ -634,68 +636,6 @@ impl<'a> JsonReader<'a> {
         self.element(tag).map(Some)
     }
 
-    /// R1: keys are ascending (PS3.18 F.2.1.1). Unsorted keys are passed on in their JSON order with a
-    /// warning (once per level); `DicomWriter` with `sort_elements` puts them in order. Duplicates are
-    /// errors, in order or not.
-    fn check_order(&mut self, tag: Tag) -> Result<(), Problem> {
-        let duplicate = || Problem::model(format!("duplicate key \"{}\"", tag_key(tag)));
-        let level = self.levels.last_mut().expect("inside a data set");
-        if let Some(seen) = level.unsorted.as_mut() {
-            if !seen.insert(tag) {
-                return Err(duplicate());
-            }
-            level.last_tag = level.last_tag.max(Some(tag));
-        } else {
-            match level.last_tag {
-                Some(prev) if prev == tag => return Err(duplicate()),
-                Some(prev) if prev > tag => {
-                    let mut seen: BTreeSet<Tag> =
-                        self.keys[level.keys_start..].iter().copied().collect();
-                    if !seen.insert(tag) {
-                        return Err(duplicate());
-                    }
-                    level.unsorted = Some(seen);
-                    self.notes.push(format!(
-                        "key \"{}\" after \"{}\": keys of this data set are not ascending (PS3.18 \
-                         F.2.1.1); written in tag order",
-                        tag_key(tag),
-                        tag_key(prev)
-                    ));
-                }
-                _ => {
-                    level.last_tag = Some(tag);
-                    self.keys.push(tag);
-                }
-            }
-        }
-        self.check_order_dependent(tag)
-    }
-
-    /// What unsorted keys cannot fix: the file meta decides the transfer syntax before the data set is
-    /// written, and (0008,0005) decides how the text before it was encoded.
-    fn check_order_dependent(&mut self, tag: Tag) -> Result<(), Problem> {
-        let top = self.levels.len() == 1;
-        let level = self.levels.last().expect("inside a data set");
-        let later_keys = level.last_tag.is_some_and(|last| last > tag);
-        if top
-            && tag.group() == 0x0002
-            && later_keys
-            && level.last_tag.is_some_and(|t| t.group() != 0x0002)
-        {
-            return Err(Problem::model(format!(
-                "file meta key \"{}\" after data set keys: group 0002 must come first (PS3.18 F.2.1.1)",
-                tag_key(tag)
-            )));
-        }
-        if tag == Tag::SPECIFIC_CHARACTER_SET && later_keys && level.charset_text_seen {
-            return Err(Problem::model(
-                "\"00080005\" (Specific Character Set) after text elements it applies to: their \
-                 encoding was already decided; sort the keys (PS3.18 F.2.1.1)",
-            ));
-        }
-        Ok(())
-    }
-
     /// The next member name of an element object, under the lenient case rule.
     fn read_member_name(&mut self) -> Result<Member, Problem> {
         let key = self.lex.read_key()?;
@@ -1237,115 +1177,6 @@ impl<'a> JsonReader<'a> {
         Ok(Step::Token(Token::ItemStart {
             len: Length::Undefined,
         }))
-    }
-
-    // ---- encapsulated pixel data --------------------------------------------------------------------
-
-    /// Makes at least `want` decoded bytes available from `pixel_pos` (fewer only at the end).
-    fn pixel_bytes(&mut self, want: usize) -> Result<usize, Problem> {
-        while self.value.len() - self.pixel_pos < want && !self.pixel_exhausted {
-            let Some(bin) = self.binary.as_mut() else {
-                self.pixel_exhausted = true;
-                break;
-            };
-            let mut chunk = std::mem::take(&mut self.pn_scratch);
-            bin.next_chunk(&mut self.lex, &mut chunk, self.options.chunk_size)?;
-            if bin.is_done() {
-                self.pixel_exhausted = true;
-            }
-            self.value.drain(..self.pixel_pos);
-            self.pixel_pos = 0;
-            self.value.extend_from_slice(&chunk);
-            self.pn_scratch = chunk;
-        }
-        Ok(self.value.len() - self.pixel_pos)
-    }
-
-    fn pixels(&mut self, state: PixelState) -> Result<Step, Problem> {
-        match state {
-            PixelState::Header => {
-                let have = self.pixel_bytes(8)?;
-                if have < 8 {
-                    let padding = self.value[self.pixel_pos..].iter().all(|&b| b == 0);
-                    if !padding {
-                        return Err(Problem::value(
-                            "encapsulated Pixel Data ends inside an item header",
-                        ));
-                    }
-                    self.notes
-                        .push("encapsulated Pixel Data without a sequence delimiter".into());
-                    return self.end_pixels();
-                }
-                let h = &self.value[self.pixel_pos..self.pixel_pos + 8];
-                let tag = Tag((u32::from(u16::from_le_bytes([h[0], h[1]])) << 16)
-                    | u32::from(u16::from_le_bytes([h[2], h[3]])));
-                let len = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
-                self.pixel_pos += 8;
-                match tag {
-                    Tag::ITEM if len != Length::UNDEFINED_RAW => {
-                        self.next = Next::Pixels(PixelState::Fragment {
-                            remaining: u64::from(len),
-                        });
-                        Ok(Step::Token(Token::ItemStart {
-                            len: Length::Defined(len),
-                        }))
-                    }
-                    Tag::SEQUENCE_DELIMITATION => self.end_pixels(),
-                    _ => Err(Problem::value(
-                        "Pixel Data is not an encapsulated item stream (PS3.5 A.4), but the output \
-                         transfer syntax is encapsulated",
-                    )),
-                }
-            }
-            PixelState::Fragment { remaining } => {
-                let have = self.pixel_bytes(1)?;
-                if have == 0 && remaining > 0 {
-                    return Err(Problem::value(
-                        "encapsulated Pixel Data ends inside a fragment",
-                    ));
-                }
-                let n = remaining.min(have as u64) as usize;
-                let start = self.pixel_pos;
-                self.pixel_pos += n;
-                let left = remaining - n as u64;
-                self.next = Next::Pixels(if left == 0 {
-                    PixelState::FragmentEnd
-                } else {
-                    PixelState::Fragment { remaining: left }
-                });
-                Ok(Step::PixelValue {
-                    start,
-                    end: start + n,
-                    last: left == 0,
-                })
-            }
-            PixelState::FragmentEnd => {
-                self.next = Next::Pixels(PixelState::Header);
-                Ok(Step::Token(Token::ItemEnd))
-            }
-        }
-    }
-
-    /// After the sequence delimiter: whatever is left of the value must be padding.
-    fn end_pixels(&mut self) -> Result<Step, Problem> {
-        loop {
-            if self.value[self.pixel_pos..].iter().any(|&b| b != 0) {
-                return Err(Problem::value(
-                    "bytes after the sequence delimiter of encapsulated Pixel Data",
-                ));
-            }
-            self.pixel_pos = self.value.len();
-            if self.pixel_exhausted {
-                break;
-            }
-            self.pixel_bytes(1)?;
-        }
-        self.binary = None;
-        self.value.clear();
-        self.pixel_pos = 0;
-        self.finish_element()?;
-        self.next = Next::Member;
-        Ok(Step::Token(Token::SequenceEnd))
     }
 }
 

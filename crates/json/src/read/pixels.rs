@@ -1,0 +1,117 @@
+//! Encapsulated Pixel Data from InlineBinary or bulk bytes (DESIGN §6): when the output transfer syntax
+//! encapsulates, the decoded value is the item stream of PS3.5 A.4 (Basic Offset Table item, then one item
+//! per fragment), handed out again as `ItemStart` / fragment `Value`s / `ItemEnd` / `SequenceEnd`.
+
+use dcmflow_core::{Length, Tag, Token};
+
+use super::error::Problem;
+use super::{JsonReader, Next, PixelState, Step};
+
+impl JsonReader<'_> {
+    /// Makes at least `want` decoded bytes available from `pixel_pos` (fewer only at the end).
+    fn pixel_bytes(&mut self, want: usize) -> Result<usize, Problem> {
+        while self.value.len() - self.pixel_pos < want && !self.pixel_exhausted {
+            let Some(bin) = self.binary.as_mut() else {
+                self.pixel_exhausted = true;
+                break;
+            };
+            let mut chunk = std::mem::take(&mut self.pn_scratch);
+            bin.next_chunk(&mut self.lex, &mut chunk, self.options.chunk_size)?;
+            if bin.is_done() {
+                self.pixel_exhausted = true;
+            }
+            self.value.drain(..self.pixel_pos);
+            self.pixel_pos = 0;
+            self.value.extend_from_slice(&chunk);
+            self.pn_scratch = chunk;
+        }
+        Ok(self.value.len() - self.pixel_pos)
+    }
+
+    pub(super) fn pixels(&mut self, state: PixelState) -> Result<Step, Problem> {
+        match state {
+            PixelState::Header => {
+                let have = self.pixel_bytes(8)?;
+                if have < 8 {
+                    let padding = self.value[self.pixel_pos..].iter().all(|&b| b == 0);
+                    if !padding {
+                        return Err(Problem::value(
+                            "encapsulated Pixel Data ends inside an item header",
+                        ));
+                    }
+                    self.notes
+                        .push("encapsulated Pixel Data without a sequence delimiter".into());
+                    return self.end_pixels();
+                }
+                let h = &self.value[self.pixel_pos..self.pixel_pos + 8];
+                let tag = Tag((u32::from(u16::from_le_bytes([h[0], h[1]])) << 16)
+                    | u32::from(u16::from_le_bytes([h[2], h[3]])));
+                let len = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
+                self.pixel_pos += 8;
+                match tag {
+                    Tag::ITEM if len != Length::UNDEFINED_RAW => {
+                        self.next = Next::Pixels(PixelState::Fragment {
+                            remaining: u64::from(len),
+                        });
+                        Ok(Step::Token(Token::ItemStart {
+                            len: Length::Defined(len),
+                        }))
+                    }
+                    Tag::SEQUENCE_DELIMITATION => self.end_pixels(),
+                    _ => Err(Problem::value(
+                        "Pixel Data is not an encapsulated item stream (PS3.5 A.4), but the output \
+                         transfer syntax is encapsulated",
+                    )),
+                }
+            }
+            PixelState::Fragment { remaining } => {
+                let have = self.pixel_bytes(1)?;
+                if have == 0 && remaining > 0 {
+                    return Err(Problem::value(
+                        "encapsulated Pixel Data ends inside a fragment",
+                    ));
+                }
+                let n = remaining.min(have as u64) as usize;
+                let start = self.pixel_pos;
+                self.pixel_pos += n;
+                let left = remaining - n as u64;
+                self.next = Next::Pixels(if left == 0 {
+                    PixelState::FragmentEnd
+                } else {
+                    PixelState::Fragment { remaining: left }
+                });
+                Ok(Step::PixelValue {
+                    start,
+                    end: start + n,
+                    last: left == 0,
+                })
+            }
+            PixelState::FragmentEnd => {
+                self.next = Next::Pixels(PixelState::Header);
+                Ok(Step::Token(Token::ItemEnd))
+            }
+        }
+    }
+
+    /// After the sequence delimiter: whatever is left of the value must be padding.
+    fn end_pixels(&mut self) -> Result<Step, Problem> {
+        loop {
+            if self.value[self.pixel_pos..].iter().any(|&b| b != 0) {
+                return Err(Problem::value(
+                    "bytes after the sequence delimiter of encapsulated Pixel Data",
+                ));
+            }
+            self.pixel_pos = self.value.len();
+            if self.pixel_exhausted {
+                break;
+            }
+            self.pixel_bytes(1)?;
+        }
+        self.binary = None;
+        self.value.clear();
+        self.pixel_pos = 0;
+        self.finish_element()?;
+        self.next = Next::Member;
+        Ok(Step::Token(Token::SequenceEnd))
+    }
+}
