@@ -51,6 +51,21 @@ impl ReadAt for &[u8] {
     }
 }
 
+/// The rest of a pipe in a temporary file: absolute input offset `origin` is byte 0 of `file`.
+struct SpooledInput {
+    file: std::fs::File,
+    origin: u64,
+}
+
+impl ReadAt for SpooledInput {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        let at = offset.checked_sub(self.origin).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "before the spooled input")
+        })?;
+        (&self.file).read_at(buf, at)
+    }
+}
+
 /// The first read size; the buffer grows (up to the configured limit) only for a longer token.
 const INITIAL_BUFFER: usize = 256 * 1024;
 /// Block size for measuring a string ahead with [`ReadAt`].
@@ -613,6 +628,9 @@ impl<'a> Lexer<'a> {
             // Out of buffered bytes mid-way: read more (the buffer grows) and scan again from the start.
             let rel = self.end - self.pos;
             if rel >= hold {
+                if self.ahead.is_none() {
+                    self.spool_rest_of_input()?;
+                }
                 if let Some(ahead) = self.ahead.as_ref() {
                     return scan_vr_at(ahead.as_ref(), self.base + self.pos as u64);
                 }
@@ -626,6 +644,35 @@ impl<'a> Lexer<'a> {
             i = self.pos;
             depth = 0;
         }
+    }
+
+    /// A pipe that must be looked far ahead into: the rest of it (from the current position) goes to an
+    /// anonymous temporary file, which is read from then on and gives positioned reads. Memory stays
+    /// bounded at the cost of copying the rest of the input to disk once.
+    fn spool_rest_of_input(&mut self) -> Result<(), Problem> {
+        let io = |e: io::Error| Problem::new(ReadErrorKind::Io(e.kind()), e.to_string());
+        let mut file = tempfile::tempfile().map_err(io)?;
+        {
+            use std::io::Write;
+            file.write_all(&self.buf[self.pos..self.end]).map_err(io)?;
+            io::copy(&mut self.input, &mut file).map_err(io)?;
+        }
+        self.count_lines_to(self.pos);
+        let origin = self.base + self.pos as u64;
+        let reader = file.try_clone().map_err(io)?;
+        {
+            use std::io::{Seek, SeekFrom};
+            let mut reader = &reader;
+            reader.seek(SeekFrom::Start(0)).map_err(io)?;
+        }
+        self.input = Box::new(reader);
+        self.ahead = Some(Box::new(SpooledInput { file, origin }));
+        self.base = origin;
+        self.counted -= self.pos;
+        self.pos = 0;
+        self.end = 0;
+        self.eof = false;
+        Ok(())
     }
 
     /// The index of the closing quote of a string whose content starts at `start`, if buffered.
@@ -1103,6 +1150,14 @@ mod tests {
             // The same from a slice (all in the buffer already).
             let mut l = Lexer::from_slice(data, 64 << 20);
             assert_eq!(l.find_vr_ahead(1 << 20).unwrap().as_deref(), want);
+            // From a pipe: the rest is spooled to a temporary file, then read from it as before.
+            let mut l = Lexer::new(Box::new(data), None, 64 << 20);
+            assert_eq!(l.find_vr_ahead(1 << 20).unwrap().as_deref(), want);
+            assert!(l.buf.len() <= 2 << 20, "the buffer grew to {}", l.buf.len());
+            if want.is_some() && data[0] == b'"' {
+                assert_eq!(l.read_string().unwrap().len(), 3 << 20);
+                assert_eq!(l.offset(), (3 << 20) + 2);
+            }
         }
     }
 
