@@ -962,10 +962,12 @@ impl<'a> JsonReader<'a> {
                         };
                         values::push_text(vr, text, &encoder, &mut checks, out)?
                     }
-                    Vr::US | Vr::SS | Vr::UL | Vr::SL => return Err(Problem::value(format!(
+                    Vr::US | Vr::SS | Vr::UL | Vr::SL => {
+                        return Err(Problem::value(format!(
                         "{vr} values are JSON numbers, not strings (PS3.18 F.2.3; numeric strings \
                              are accepted with --lenient)"
-                    ))),
+                    )))
+                    }
                     _ => return Err(Problem::value(format!("{vr} does not take strings"))),
                 }
             }
