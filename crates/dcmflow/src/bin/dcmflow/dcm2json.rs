@@ -1,5 +1,6 @@
 //! `dcmflow dcm2json`: DICOM → DICOM JSON with DCMTK dcm2json's options (and their spellings).
 
+use crate::failure::Failure;
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -218,21 +219,6 @@ pub struct Dcm2JsonArgs {
 
 /// Not an exit code: marks a failure that is the consumer closing our standard output.
 const BROKEN_PIPE: u8 = 255;
-
-/// A conversion that failed, with the DCMTK exit code it maps to.
-struct Failure {
-    code: u8,
-    message: String,
-}
-
-impl Failure {
-    fn new(code: u8, message: impl Into<String>) -> Failure {
-        Failure {
-            code,
-            message: message.into(),
-        }
-    }
-}
 
 pub fn run(args: Dcm2JsonArgs) -> ExitCode {
     match run_inner(&args) {

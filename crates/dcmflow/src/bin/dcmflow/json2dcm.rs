@@ -1,5 +1,6 @@
 //! `dcmflow json2dcm`: DICOM JSON → DICOM with DCMTK json2dcm's options (and their spellings).
 
+use crate::failure::Failure;
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -183,20 +184,6 @@ pub struct Json2DcmArgs {
     /// No progress bar, even on a terminal.
     #[arg(long)]
     no_progress: bool,
-}
-
-struct Failure {
-    code: u8,
-    message: String,
-}
-
-impl Failure {
-    fn new(code: u8, message: impl Into<String>) -> Failure {
-        Failure {
-            code,
-            message: message.into(),
-        }
-    }
 }
 
 pub fn run(args: Json2DcmArgs) -> ExitCode {

@@ -2,6 +2,7 @@
 
 mod dcm2json;
 mod dump;
+mod failure;
 mod json2dcm;
 mod output;
 
