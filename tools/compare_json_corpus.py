@@ -10,13 +10,14 @@ For every file of SHARED_DIR/corpus/MANIFEST.tsv outside malformed/:
      (SHARED_DIR/peers/compare_pydicom.py's comparison, imported, not copied).
 Exits 1 if any file fails that is not listed in EXPECTED_DIFFERENCES with its reason.
 """
-import importlib.util
 import json
 import os
 import subprocess
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from corpus_common import load_comparator, run_parallel, well_formed_files  # noqa: E402
 
 # Files where the comparison reports a difference and pydicom, not dcmflow, is wrong. Each entry was
 # checked by hand against the bytes of the file; the reason says what pydicom does.
@@ -37,14 +38,6 @@ CONVERT_UN = {
     'pydicom-3.0.2/test_files/rtdose_rle.dcm', 'pydicom-3.0.2/test_files/rtdose_rle_1frame.dcm',
     'pydicom-data-1.0.0/explicit_VR-UN.dcm', 'fo-dicom/GH064.dcm', 'fo-dicom/GH1308.dcm',
 }
-
-
-def load_comparator(shared):
-    spec = importlib.util.spec_from_file_location(
-        'compare_pydicom', os.path.join(shared, 'peers', 'compare_pydicom.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def reject_constant(c):
@@ -82,11 +75,7 @@ def main():
     binary, shared = sys.argv[1], sys.argv[2]
     corpus = os.path.join(shared, 'corpus')
     cmp = load_comparator(shared)
-    with open(os.path.join(corpus, 'MANIFEST.tsv')) as f:
-        rows = [line.split('\t')[0] for line in f.read().splitlines()[1:] if line.strip()]
-    files = [r for r in rows if not r.startswith('malformed/')]
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        results = list(pool.map(lambda rel: (rel, check(binary, corpus, rel, cmp)), files))
+    results = run_parallel(lambda rel: check(binary, corpus, rel, cmp), well_formed_files(corpus))
     unexpected = 0
     for rel, diffs in results:
         if not diffs:

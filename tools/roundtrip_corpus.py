@@ -13,13 +13,14 @@
    counted as such. Of an array of several data sets the first is converted (+as 1).
 Exits 1 on any failure not listed in EXPECTED / EXPECTED_JSON with its reason.
 """
-import importlib.util
 import json
 import os
 import subprocess
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from corpus_common import load_comparator, run_parallel, well_formed_files  # noqa: E402
 
 # Round-trip files whose difference is the first direction's documented one (tools/compare_json_corpus.py).
 EXPECTED = {
@@ -72,14 +73,6 @@ EXPECTED_JSON = [
 
 def expected_json(rel):
     return next((reason for suffix, reason in EXPECTED_JSON if rel.endswith(suffix)), None)
-
-
-def load_comparator(shared):
-    spec = importlib.util.spec_from_file_location(
-        'compare_pydicom', os.path.join(shared, 'peers', 'compare_pydicom.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def run(cmd):
@@ -162,11 +155,7 @@ def main():
     binary, shared = sys.argv[1], sys.argv[2]
     corpus = os.path.join(shared, 'corpus')
     cmp = load_comparator(shared)
-    with open(os.path.join(corpus, 'MANIFEST.tsv')) as f:
-        rows = [line.split('\t')[0] for line in f.read().splitlines()[1:] if line.strip()]
-    files = [r for r in rows if not r.startswith('malformed/')]
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        results = list(pool.map(lambda rel: (rel, roundtrip(binary, corpus, rel, cmp)), files))
+    results = run_parallel(lambda rel: roundtrip(binary, corpus, rel, cmp), well_formed_files(corpus))
     failures = 0
     for rel, (_, diffs) in results:
         if diffs and rel in EXPECTED:
@@ -182,8 +171,7 @@ def main():
           % (len(results), equal, sum(le), len(le)))
     json_files = sorted(os.path.join(d, f) for d, _, fs in os.walk(os.path.join(shared, 'json'))
                         for f in fs if f.endswith('.json'))
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        json_results = list(pool.map(lambda p: (p, from_json(binary, p, cmp)), json_files))
+    json_results = run_parallel(lambda p: from_json(binary, p, cmp), json_files)
     json_failures, json_expected, lenient_needed = 0, 0, []
     for path, (lenient, diffs) in json_results:
         rel = os.path.relpath(path, os.path.join(shared, 'json'))
