@@ -931,15 +931,13 @@ impl<'a> JsonReader<'a> {
                 let encoder = self.encoder();
                 let text = self.lex.read_string()?;
                 let out = &mut self.value;
-                let notes = &mut self.notes;
+                let mut checks = Checks {
+                    write_anyway: self.options.write_anyway,
+                    notes: &mut self.notes,
+                };
+                let notes = &mut *checks.notes;
                 match vr {
-                    Vr::DS | Vr::IS => {
-                        let mut checks = Checks {
-                            write_anyway: self.options.write_anyway,
-                            notes,
-                        };
-                        values::push_decimal(vr, text, &mut checks, out)?
-                    }
+                    Vr::DS | Vr::IS => values::push_decimal(vr, text, &mut checks, out)?,
                     Vr::AT => values::push_at(text, out)?,
                     Vr::SV | Vr::UV => values::push_binary_integer(vr, text, notes, out)?,
                     Vr::FL | Vr::FD => values::push_float(vr, text, true, lenient, notes, out)?,
@@ -955,13 +953,7 @@ impl<'a> JsonReader<'a> {
                         "PN values are objects {\"Alphabetic\": …} (PS3.18 F.2.2; a plain string \
                              is accepted with --lenient)",
                     )),
-                    _ if vr.is_text() => {
-                        let mut checks = Checks {
-                            write_anyway: self.options.write_anyway,
-                            notes,
-                        };
-                        values::push_text(vr, text, &encoder, &mut checks, out)?
-                    }
+                    _ if vr.is_text() => values::push_text(vr, text, &encoder, &mut checks, out)?,
                     Vr::US | Vr::SS | Vr::UL | Vr::SL => {
                         return Err(Problem::value(format!(
                         "{vr} values are JSON numbers, not strings (PS3.18 F.2.3; numeric strings \
@@ -974,15 +966,13 @@ impl<'a> JsonReader<'a> {
             Some(b'-' | b'0'..=b'9') => {
                 let text = self.lex.read_number()?;
                 let out = &mut self.value;
-                let notes = &mut self.notes;
+                let mut checks = Checks {
+                    write_anyway: self.options.write_anyway,
+                    notes: &mut self.notes,
+                };
+                let notes = &mut *checks.notes;
                 match vr {
-                    Vr::DS | Vr::IS => {
-                        let mut checks = Checks {
-                            write_anyway: self.options.write_anyway,
-                            notes,
-                        };
-                        values::push_decimal(vr, text, &mut checks, out)?
-                    }
+                    Vr::DS | Vr::IS => values::push_decimal(vr, text, &mut checks, out)?,
                     Vr::US | Vr::SS | Vr::UL | Vr::SL | Vr::SV | Vr::UV => {
                         values::push_binary_integer(vr, text, notes, out)?
                     }
