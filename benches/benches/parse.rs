@@ -4,7 +4,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use dcmflow::{convert, ConvertOptions};
+use dcmflow::{convert, convert_to_vec, ConvertOptions};
 use dcmflow_benches::{metadata_heavy, pixel_heavy};
 use dcmflow_core::{Token, TransferSyntax};
 use dcmflow_dicom::{DicomReader, ReaderOptions};
@@ -94,6 +94,15 @@ fn convert_big_ow(c: &mut Criterion) {
         b.iter(|| {
             out.clear();
             convert(black_box(&data), &mut out, &options).unwrap();
+        })
+    });
+    let mut in_memory = Vec::with_capacity(data.len() + 1024);
+    convert_to_vec(&data, &mut in_memory, &options).unwrap();
+    assert_eq!(in_memory, out);
+    group.bench_function("le_to_be_ow_128MiB_to_vec", |b| {
+        b.iter(|| {
+            in_memory.clear();
+            convert_to_vec(black_box(&data), &mut in_memory, &options).unwrap();
         })
     });
     group.bench_function("memcpy_128MiB_reference", |b| {

@@ -73,6 +73,31 @@ pub fn convert<W: Write>(
     )
 }
 
+/// Like [`convert`], appending to a `Vec` in memory: a change of byte order swaps large values straight
+/// into `output` (one pass over each value instead of two; see `DicomWriter::new_in_memory`).
+///
+/// ```
+/// # let input = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../corpus/synthetic/every_vr_explicit.dcm")).unwrap();
+/// use dcmflow::{convert_to_vec, ConvertOptions};
+/// use dcmflow::core::TransferSyntax;
+/// let options = ConvertOptions { transfer_syntax: Some(TransferSyntax::EXPLICIT_VR_BE), ..Default::default() };
+/// let mut big_endian = Vec::new();
+/// convert_to_vec(&input, &mut big_endian, &options).unwrap();
+/// assert_eq!(&big_endian[128..132], b"DICM");
+/// ```
+pub fn convert_to_vec(
+    input: &[u8],
+    output: &mut Vec<u8>,
+    options: &ConvertOptions,
+) -> Result<Report, ConvertError> {
+    run(
+        DicomReader::from_slice(input, options.reader.clone()),
+        output,
+        options,
+        in_memory_writer,
+    )
+}
+
 /// Converts DICOM from a stream in bounded memory.
 pub fn convert_reader<R: Read, W: Write>(
     input: R,
@@ -104,6 +129,13 @@ fn run_stream<R: Read, W: Write>(
 
 fn plain_writer<W: Write>(out: W, options: WriterOptions) -> std::io::Result<DicomWriter<W>> {
     Ok(DicomWriter::new(out, options))
+}
+
+fn in_memory_writer(
+    out: &mut Vec<u8>,
+    options: WriterOptions,
+) -> std::io::Result<DicomWriter<&mut Vec<u8>>> {
+    Ok(DicomWriter::new_in_memory(out, options))
 }
 
 fn seekable_writer<W: Write + Seek>(

@@ -23,7 +23,8 @@ mod to_dicom;
 mod to_json;
 
 pub use convert::{
-    convert, convert_reader, convert_reader_seekable, ConvertError, ConvertOptions, Report,
+    convert, convert_reader, convert_reader_seekable, convert_to_vec, ConvertError, ConvertOptions,
+    Report,
 };
 pub use dcmflow_core as core;
 pub use dcmflow_dicom as dicom;

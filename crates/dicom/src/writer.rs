@@ -143,6 +143,20 @@ impl<W: Write> Sink<W> {
 
 type PatchFn<W> = fn(&mut W, u64, &[u8]) -> std::io::Result<()>;
 
+/// The output seen as the `Vec` it is (see [`DicomWriter::new_in_memory`]).
+type AsVecFn<W> = fn(&mut W) -> &mut Vec<u8>;
+
+impl<'v> DicomWriter<&'v mut Vec<u8>> {
+    /// A writer appending to a `Vec` in memory. The same output as [`DicomWriter::new`]; byte-swapped
+    /// values (a change of byte order) are swapped straight into the vector instead of passing through
+    /// the staging buffer: one pass over the value, as a copy would be.
+    pub fn new_in_memory(out: &'v mut Vec<u8>, options: WriterOptions) -> Self {
+        let mut writer = DicomWriter::new(out, options);
+        writer.as_vec = Some(|out| &mut **out);
+        writer
+    }
+}
+
 /// Overwrites `bytes` at absolute position `at` and returns to where writing was.
 fn patch_seekable<W: Write + Seek>(out: &mut W, at: u64, bytes: &[u8]) -> std::io::Result<()> {
     let here = out.stream_position()?;
@@ -191,13 +205,14 @@ pub struct DicomWriter<W: Write> {
     frames: Vec<Frame>,
     value: Option<OpenValue>,
     carry: SwapCarry,
-    scratch: Vec<u8>,
     meta: Option<MetaBuilder>,
     capture: MetaCapture,
     /// `Some` when sorting elements (`WriterOptions::sort_elements`).
     reorder: Option<Reorder>,
     /// Writes bytes at an absolute position of a seekable output (see [`DicomWriter::new_seekable`]).
     patch: Option<PatchFn<W>>,
+    /// Set when the output is a `Vec` in memory (see [`DicomWriter::new_in_memory`]).
+    as_vec: Option<AsVecFn<W>>,
     /// The output's position when the writer was created (absolute offsets = origin + written).
     origin: u64,
     written: u64,
@@ -218,7 +233,7 @@ const FLUSH_AT: usize = 256 * 1024;
 const SPILL_AT: usize = 4 * 1024 * 1024;
 /// The most data set bytes held back while the file meta waits for the SOP Class/Instance UIDs.
 const META_WAIT_LIMIT: usize = 4 * 1024 * 1024;
-/// Byte-swapped values are converted through a scratch buffer of this size.
+/// Byte-swapped values are swapped into the staging buffer in pieces of this size.
 const SWAP_PIECE: usize = 64 * 1024;
 
 impl<W: Write> DicomWriter<W> {
@@ -237,11 +252,11 @@ impl<W: Write> DicomWriter<W> {
             frames: Vec::new(),
             value: None,
             carry: SwapCarry::new(),
-            scratch: Vec::new(),
             meta,
             capture,
             reorder,
             patch: None,
+            as_vec: None,
             origin: 0,
             written: 0,
             finished: false,
@@ -524,14 +539,25 @@ impl<W: Write> DicomWriter<W> {
         if self.frames.is_empty() {
             self.capture.push(bytes);
         }
-        if unit > 1 {
-            // Bounded pieces: the scratch buffer stays small and cache-resident whatever the value size.
-            let mut scratch = std::mem::take(&mut self.scratch);
-            for piece in bytes.chunks(SWAP_PIECE) {
-                self.carry.push(piece, unit, &mut scratch);
-                self.emit_bytes(&scratch)?;
+        if unit > 1 && self.direct_to_vec()? {
+            let (Some(as_vec), Some(Sink::Plain(out))) = (self.as_vec, self.sink.as_mut()) else {
+                unreachable!("direct_to_vec checked both");
+            };
+            let out = as_vec(out);
+            let before = out.len();
+            self.carry.append(bytes, unit, out);
+            self.written += (out.len() - before) as u64;
+            if last {
+                let tail = self.carry.finish().to_vec();
+                self.emit_bytes(&tail)?;
             }
-            self.scratch = scratch;
+        } else if unit > 1 {
+            // Swapped straight into the staging buffer in pieces smaller than a flush: one pass over the
+            // value, and staging stays cache-resident whatever the value size.
+            for piece in bytes.chunks(SWAP_PIECE) {
+                self.carry.append(piece, unit, &mut self.staging);
+                self.staging_grew()?;
+            }
             if last {
                 // A malformed length that is not a multiple of the word size: the tail goes out as it is.
                 let tail = self.carry.finish().to_vec();
@@ -558,6 +584,11 @@ impl<W: Write> DicomWriter<W> {
             return Ok(());
         }
         self.staging.extend_from_slice(bytes);
+        self.staging_grew()
+    }
+
+    /// After bytes were added to staging: end the wait for the meta, flush or spill as the size says.
+    fn staging_grew(&mut self) -> Result<()> {
         if self.staging.len() > META_WAIT_LIMIT && self.meta.is_some() {
             self.end_meta_phase()?;
         }
@@ -825,6 +856,19 @@ impl<W: Write> DicomWriter<W> {
             reorder.flushed();
         }
         Ok(())
+    }
+
+    /// Whether value bytes can go straight into an in-memory output: it is one, nothing is held back
+    /// (staging is flushed first, keeping the order) and the data set is not deflated.
+    fn direct_to_vec(&mut self) -> Result<bool> {
+        let direct = self.as_vec.is_some()
+            && matches!(self.sink, Some(Sink::Plain(_)))
+            && self.can_flush()
+            && !self.patches_in_output();
+        if direct {
+            self.flush_staging()?;
+        }
+        Ok(direct)
     }
 
     fn flush_staging(&mut self) -> Result<()> {

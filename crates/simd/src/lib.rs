@@ -12,7 +12,7 @@ mod swap;
 pub use base64::{
     append_decoded, append_encoded, base64_len, decoded_len, Base64Encoder, Base64Error,
 };
-pub use swap::{swap_in_place, swap_into, SwapCarry};
+pub use swap::{append_swapped, swap_in_place, swap_into, SwapCarry};
 
 /// Deterministic pseudo-random bytes for the kernels' oracle tests (xorshift; no dependency).
 #[cfg(test)]

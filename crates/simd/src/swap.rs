@@ -18,34 +18,65 @@ pub fn swap_in_place(bytes: &mut [u8], unit: usize) {
     }
 }
 
+use std::mem::MaybeUninit;
+
 /// Copies `src` into `dst` (same length) with every `unit`-byte word reversed, in one pass. A trailing
 /// partial word is copied unchanged.
 pub fn swap_into(src: &[u8], dst: &mut [u8], unit: usize) {
     assert_eq!(src.len(), dst.len(), "swap_into needs equal lengths");
+    // SAFETY: `[u8]` and `[MaybeUninit<u8>]` have the same layout, and `swap_words` only writes
+    // initialised bytes, so `dst` stays initialised.
+    let dst = unsafe { &mut *(dst as *mut [u8] as *mut [MaybeUninit<u8>]) };
+    swap_words(src, dst, unit);
+}
+
+/// Appends `src` with every `unit`-byte word reversed to `out`, writing into its spare capacity without
+/// zero-filling it first (one pass over the destination, as a copy would be).
+pub fn append_swapped(src: &[u8], unit: usize, out: &mut Vec<u8>) {
+    out.reserve(src.len());
+    let start = out.len();
+    swap_words(src, &mut out.spare_capacity_mut()[..src.len()], unit);
+    // SAFETY: `reserve` made room for `src.len()` more bytes and `swap_words` initialised all of them
+    // (every whole word and the trailing partial one).
+    unsafe { out.set_len(start + src.len()) };
+}
+
+/// The one swap kernel: writes every byte of `dst` (same length as `src`).
+fn swap_words(src: &[u8], dst: &mut [MaybeUninit<u8>], unit: usize) {
     let whole = match unit {
         2 | 4 | 8 => src.len() - src.len() % unit,
         _ => 0,
     };
+    let (src_words, src_tail) = src.split_at(whole);
+    let (dst_words, dst_tail) = dst.split_at_mut(whole);
     match unit {
-        2 => zip_words::<2>(&src[..whole], &mut dst[..whole], |w| {
+        2 => zip_words::<2>(src_words, dst_words, |w| {
             u16::from_ne_bytes(w).swap_bytes().to_ne_bytes()
         }),
-        4 => zip_words::<4>(&src[..whole], &mut dst[..whole], |w| {
+        4 => zip_words::<4>(src_words, dst_words, |w| {
             u32::from_ne_bytes(w).swap_bytes().to_ne_bytes()
         }),
-        8 => zip_words::<8>(&src[..whole], &mut dst[..whole], |w| {
+        8 => zip_words::<8>(src_words, dst_words, |w| {
             u64::from_ne_bytes(w).swap_bytes().to_ne_bytes()
         }),
         _ => {}
     }
-    dst[whole..].copy_from_slice(&src[whole..]);
+    for (d, &s) in dst_tail.iter_mut().zip(src_tail) {
+        d.write(s);
+    }
 }
 
-fn zip_words<const N: usize>(src: &[u8], dst: &mut [u8], f: impl Fn([u8; N]) -> [u8; N]) {
+fn zip_words<const N: usize>(
+    src: &[u8],
+    dst: &mut [MaybeUninit<u8>],
+    f: impl Fn([u8; N]) -> [u8; N],
+) {
     for (s, d) in src.chunks_exact(N).zip(dst.chunks_exact_mut(N)) {
         let mut w = [0u8; N];
         w.copy_from_slice(s);
-        d.copy_from_slice(&f(w));
+        for (d, b) in d.iter_mut().zip(f(w)) {
+            d.write(b);
+        }
     }
 }
 
@@ -65,6 +96,12 @@ impl SwapCarry {
     /// Swaps `chunk` into `out` (cleared first); bytes of an incomplete last word are kept for the next call.
     pub fn push(&mut self, chunk: &[u8], unit: usize, out: &mut Vec<u8>) {
         out.clear();
+        self.append(chunk, unit, out);
+    }
+
+    /// Like [`SwapCarry::push`], appending to what `out` holds: a caller with its own output buffer swaps
+    /// straight into it instead of copying from a scratch buffer afterwards.
+    pub fn append(&mut self, chunk: &[u8], unit: usize, out: &mut Vec<u8>) {
         if unit <= 1 {
             out.extend_from_slice(chunk);
             return;
@@ -84,9 +121,7 @@ impl SwapCarry {
             self.len = 0;
         }
         let whole = rest.len() - rest.len() % unit;
-        let start = out.len();
-        out.resize(start + whole, 0);
-        swap_into(&rest[..whole], &mut out[start..], unit);
+        append_swapped(&rest[..whole], unit, out);
         let tail = &rest[whole..];
         self.pending[..tail.len()].copy_from_slice(tail);
         self.len = tail.len();
@@ -162,6 +197,22 @@ mod tests {
                 got.extend_from_slice(carry.finish());
                 assert_eq!(got, naive(&src, unit), "unit {unit} chunk {chunk}");
             }
+        }
+    }
+
+    #[test]
+    fn append_keeps_what_the_buffer_held() {
+        let src = pseudo_random(301, 11);
+        for unit in [2, 4, 8] {
+            let mut carry = SwapCarry::new();
+            let mut out = b"head".to_vec();
+            for c in src.chunks(13) {
+                carry.append(c, unit, &mut out);
+            }
+            out.extend_from_slice(carry.finish());
+            let mut expected = b"head".to_vec();
+            expected.extend_from_slice(&naive(&src, unit));
+            assert_eq!(out, expected, "unit {unit}");
         }
     }
 }
