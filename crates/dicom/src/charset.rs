@@ -222,6 +222,19 @@ impl CharacterSet {
         bytes.is_ascii() && !(matches!(self, CharacterSet::Iso2022 { .. }) && bytes.contains(&ESC))
     }
 
+    /// `bytes` as the text they decode to when that is themselves (see [`CharacterSet::is_identity`];
+    /// under ISO_IR 192 also any valid UTF-8): one validation pass, no copy.
+    pub fn as_identity(self, bytes: &[u8]) -> Option<&str> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let identity = if self.is_utf8() {
+            true
+        } else {
+            text.is_ascii()
+                && !(matches!(self, CharacterSet::Iso2022 { .. }) && bytes.contains(&ESC))
+        };
+        identity.then_some(text)
+    }
+
     /// Decodes `bytes` and appends the text to `out`. `resets` are the delimiters after which ISO 2022
     /// switches back to the initial sets (PS3.5 6.1.2.5.3: `\` between values, `^` and `=` in PN); CR, LF,
     /// FF and TAB always reset.

@@ -222,6 +222,58 @@ impl Level {
     }
 }
 
+/// The open levels, innermost last. Closed levels stay in place for reuse (an item per frame is
+/// common; an allocation, or moving a `Level` in and out of a free list, per item is not).
+#[derive(Debug)]
+pub struct Levels {
+    all: Vec<Level>,
+    open: usize,
+}
+
+impl Levels {
+    /// The data set level, open.
+    pub fn new(charset: CharacterSet) -> Levels {
+        Levels {
+            all: vec![Level::new(charset)],
+            open: 1,
+        }
+    }
+
+    /// How many levels are open (0 once the data set level has closed).
+    pub fn open(&self) -> usize {
+        self.open
+    }
+
+    /// The innermost open level.
+    pub fn current(&self) -> &Level {
+        &self.all[self.open - 1]
+    }
+
+    pub fn current_mut(&mut self) -> &mut Level {
+        &mut self.all[self.open - 1]
+    }
+
+    /// Opens an item level inheriting `charset`.
+    pub fn push(&mut self, charset: CharacterSet) {
+        if self.open == self.all.len() {
+            self.all.push(Level::new(charset));
+        } else {
+            self.all[self.open].reset(charset);
+        }
+        self.open += 1;
+    }
+
+    /// Closes the innermost level and returns it (still holding its deferred members, to be closed).
+    pub fn pop(&mut self) -> Option<&mut Level> {
+        self.open = self.open.checked_sub(1)?;
+        Some(&mut self.all[self.open])
+    }
+
+    pub fn open_levels_mut(&mut self) -> &mut [Level] {
+        &mut self.all[..self.open]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,7 +21,7 @@ use crate::bulk::{is_bulk_eligible, BulkDecision, BulkElement, BulkHandler, Path
 use crate::escape::write_string;
 use crate::format::Formatter;
 use crate::numbers::{self, DecimalOutcome, NumberPolicy};
-use crate::order::{Admission, Level};
+use crate::order::{Admission, Levels};
 use crate::text;
 use crate::{JsonError, JsonWarning, JsonWarningKind};
 
@@ -77,9 +77,7 @@ pub struct JsonWriter<'h, W: Write, F: Formatter> {
     buf: Vec<u8>,
     /// Bytes already handed to `out`: the absolute offset of `buf[0]`.
     flushed: u64,
-    levels: Vec<Level>,
-    /// Closed item levels kept for reuse: an item per frame is common, an allocation per item is not.
-    spare_levels: Vec<Level>,
+    levels: Levels,
     seqs: Vec<Sequence>,
     path: Vec<PathStep>,
     element: Element,
@@ -223,8 +221,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             bulk: None,
             buf: Vec::with_capacity(FLUSH_AT + (FLUSH_AT >> 1)),
             flushed: 0,
-            levels: vec![Level::new(charset)],
-            spare_levels: Vec::new(),
+            levels: Levels::new(charset),
             seqs: Vec::new(),
             path: Vec::new(),
             element: Element::Idle,
@@ -268,13 +265,14 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
     /// Handles one token. `offset` is the token's byte offset in the source (the reader's
     /// `token_offset`, or for a `Value` where its bytes start); `encoding` the data set's encoding (the
     /// reader's `encoding()`), which says the byte order of values and whether VRs were on the wire.
+    #[inline]
     pub fn write_token(
         &mut self,
         token: &Token<'_>,
         offset: u64,
         encoding: Encoding,
     ) -> Result<(), JsonError> {
-        if self.levels.is_empty() {
+        if self.levels.open() == 0 {
             return Err(JsonError::TokenOrder); // a token after Eof
         }
         if !self.started {
@@ -340,17 +338,17 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
     }
 
     fn finish_document(&mut self) -> Result<(), JsonError> {
-        if self.levels.is_empty() {
+        if self.levels.open() == 0 {
             return Ok(()); // Eof was seen already
         }
-        if self.levels.len() != 1 {
+        if self.levels.open() != 1 {
             return Err(JsonError::TokenOrder);
         }
         if !self.started {
             self.started = true;
             self.fmt.begin_object(&mut self.buf);
         }
-        if let Some(mut level) = self.levels.pop() {
+        if let Some(level) = self.levels.pop() {
             let empty = level.close(&mut self.buf, self.flushed, &mut self.fmt);
             self.fmt.end_object(&mut self.buf, empty);
         }
@@ -390,7 +388,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
         }
         self.buf.drain(..n);
         self.flushed += n as u64;
-        for level in &mut self.levels {
+        for level in self.levels.open_levels_mut() {
             level.flushed_to(self.flushed);
         }
         Ok(())
@@ -400,7 +398,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
 
     /// Opens `"GGGGEEEE":{"vr":"XX"` at the current level, or returns false when the element is skipped.
     fn open_member(&mut self, tag: Tag, vr: Vr, offset: u64) -> bool {
-        let level = self.levels.last_mut().expect("the data set level is open");
+        let level = self.levels.current_mut();
         match level.admit(tag, &mut self.buf, self.flushed, &mut self.fmt) {
             Admission::InOrder => {}
             Admission::Restored => self.warn(JsonWarningKind::OrderRestored, tag, offset),
@@ -507,7 +505,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             let block = (tag.element() >> 8) as u8;
             let creator = self
                 .levels
-                .last()?
+                .current()
                 .creators
                 .iter()
                 .find(|(g, b, _)| *g == tag.group() && *b == block)?;
@@ -818,7 +816,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             }
             Vr::LT | Vr::ST | Vr::UT | Vr::UR if header.len > STREAM_TEXT_AT => {
                 let charset = if text::uses_specific_charset(vr) {
-                    self.levels.last().expect("open level").charset
+                    self.levels.current().charset
                 } else {
                     CharacterSet::Default
                 };
@@ -874,7 +872,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             if parsed.unknown_term {
                 self.warn(JsonWarningKind::UnknownCharacterSet, tag, offset);
             }
-            self.levels.last_mut().expect("open level").charset = parsed.charset;
+            self.levels.current_mut().charset = parsed.charset;
             if self.options.charset_replace {
                 self.open_value_array();
                 self.fmt.begin_array_value(&mut self.buf, true);
@@ -885,7 +883,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             }
         }
         let charset = if text::uses_specific_charset(vr) {
-            self.levels.last().expect("open level").charset
+            self.levels.current().charset
         } else {
             CharacterSet::Default
         };
@@ -894,9 +892,9 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             _ if text::is_multi_valued(vr) => b"\\",
             _ => b"",
         };
-        if charset.is_identity(raw) {
-            // The common case: ASCII text is its own UTF-8, written straight from the source bytes.
-            let text = std::str::from_utf8(raw).expect("ASCII is UTF-8");
+        if let Some(text) = charset.as_identity(raw) {
+            // The common case: ASCII text (or valid text under ISO_IR 192) is its own UTF-8, written
+            // straight from the source bytes.
             self.note_private_creator(tag, text);
             return self.write_text_values(header, text, offset);
         }
@@ -914,7 +912,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
     fn note_private_creator(&mut self, tag: Tag, text: &str) {
         if tag.is_private_creator() {
             let creator = text::trim(Vr::LO, text).to_string();
-            let level = self.levels.last_mut().expect("open level");
+            let level = self.levels.current_mut();
             level
                 .creators
                 .push((tag.group(), tag.element() as u8, creator));
@@ -1059,15 +1057,8 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
         }
         self.fmt.begin_array_value(&mut self.buf, first);
         self.fmt.begin_object(&mut self.buf);
-        let charset = self.levels.last().expect("open level").charset;
-        let level = match self.spare_levels.pop() {
-            Some(mut level) => {
-                level.reset(charset);
-                level
-            }
-            None => Level::new(charset),
-        };
-        self.levels.push(level);
+        let charset = self.levels.current().charset;
+        self.levels.push(charset);
         Ok(())
     }
 
@@ -1075,14 +1066,13 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
         if matches!(self.element, Element::Pixels(_)) {
             return;
         }
-        if self.levels.len() < 2 {
+        if self.levels.open() < 2 {
             return;
         }
-        let mut level = self.levels.pop().expect("checked");
+        let level = self.levels.pop().expect("checked");
         // PS3.18 F.2.5 (R19): an empty item is `{}`.
         let empty = level.close(&mut self.buf, self.flushed, &mut self.fmt);
         self.fmt.end_object(&mut self.buf, empty);
-        self.spare_levels.push(level);
     }
 
     fn end_sequence(&mut self, offset: u64) -> Result<(), JsonError> {
