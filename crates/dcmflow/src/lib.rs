@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 mod convert;
+mod pipeline;
 mod to_dicom;
 mod to_json;
 
@@ -34,5 +35,6 @@ pub use to_dicom::{
     ToDicomOptions,
 };
 pub use to_json::{
-    dicom_to_json, dicom_to_json_reader, dicom_to_json_with, JsonReport, ToJsonError, ToJsonOptions,
+    dicom_to_json, dicom_to_json_pipelined, dicom_to_json_reader, dicom_to_json_with, JsonReport,
+    ToJsonError, ToJsonOptions,
 };

@@ -4,6 +4,8 @@ use std::io::{Read, Write};
 
 use dcmflow_core::{Encoding, Error, Token, TransferSyntax, Warning};
 use dcmflow_dicom::{DicomReader, ReaderOptions};
+
+use crate::pipeline::{self, ReaderEnd};
 use dcmflow_json::{
     BulkHandler, Compact, Formatter, JsonError, JsonOptions, JsonWarning, JsonWriter, Pretty,
 };
@@ -79,6 +81,24 @@ pub fn dicom_to_json_reader<R: Read, W: Write>(
     dicom_to_json_with(reader, output, options, None)
 }
 
+/// Like [`dicom_to_json_reader`] with an optional bulk data handler, reading on a second thread while
+/// this one writes (the two overlap: faster on a machine with a core to spare; the tokens, and so the
+/// output, are the same). Memory stays bounded: a few batches of at most 256 KiB of value bytes each.
+pub fn dicom_to_json_pipelined<R: Read + Send, W: Write>(
+    input: R,
+    output: W,
+    options: &ToJsonOptions,
+    bulk: Option<&mut dyn BulkHandler>,
+) -> Result<JsonReport, ToJsonError> {
+    let reader_options = options.reader.clone();
+    let make_reader = move || DicomReader::from_reader(input, reader_options);
+    if options.pretty {
+        run_pipelined(make_reader, output, Pretty::default(), options, bulk)
+    } else {
+        run_pipelined(make_reader, output, Compact, options, bulk)
+    }
+}
+
 /// The general form: any reader, and an optional bulk data handler (see `dcmflow_json::bulk`).
 pub fn dicom_to_json_with<W: Write>(
     reader: DicomReader<'_>,
@@ -93,6 +113,7 @@ pub fn dicom_to_json_with<W: Write>(
     }
 }
 
+#[inline(never)]
 fn run<W: Write, F: Formatter>(
     mut reader: DicomReader<'_>,
     output: W,
@@ -134,16 +155,93 @@ fn run<W: Write, F: Formatter>(
             }
         }
     }
-    let report_warnings = writer.warnings().to_vec();
-    let json_dropped = writer.warnings_dropped();
-    let written = writer.written();
-    writer.finish().map_err(ToJsonError::Json)?;
-    Ok(JsonReport {
+    let feed = Feed {
+        writer,
+        deflate_checked,
+    };
+    feed.finish(ReaderEnd {
         transfer_syntax: reader.transfer_syntax(),
-        read_warnings: reader.take_warnings(),
-        read_warnings_dropped: reader.warnings_dropped(),
-        json_warnings: report_warnings,
-        json_warnings_dropped: json_dropped,
-        written,
+        warnings: reader.take_warnings(),
+        warnings_dropped: reader.warnings_dropped(),
     })
+}
+
+fn run_pipelined<'r, W: Write, F: Formatter>(
+    make_reader: impl FnOnce() -> DicomReader<'r> + Send,
+    output: W,
+    fmt: F,
+    options: &ToJsonOptions,
+    bulk: Option<&mut dyn BulkHandler>,
+) -> Result<JsonReport, ToJsonError> {
+    let mut feed = Feed::new(output, fmt, options, bulk);
+    let end = pipeline::run(
+        make_reader,
+        |r| {
+            feed.token(&r.token, r.offset, r.encoding, || r.transfer_syntax)
+                .map(|_| ())
+        },
+        ToJsonError::Read,
+    )?;
+    feed.finish(end)
+}
+
+/// The JSON writer fed token by token, from either loop.
+struct Feed<'h, W: Write, F: Formatter> {
+    writer: JsonWriter<'h, W, F>,
+    deflate_checked: bool,
+}
+
+impl<'h, W: Write, F: Formatter> Feed<'h, W, F> {
+    fn new(
+        output: W,
+        fmt: F,
+        options: &ToJsonOptions,
+        bulk: Option<&'h mut dyn BulkHandler>,
+    ) -> Self {
+        let mut writer = JsonWriter::new(output, fmt, options.json.clone());
+        if let Some(handler) = bulk {
+            writer = writer.with_bulk_handler(handler);
+        }
+        Feed {
+            writer,
+            deflate_checked: false,
+        }
+    }
+
+    /// Writes one token; true at `Eof`.
+    #[inline(always)]
+    fn token(
+        &mut self,
+        token: &Token<'_>,
+        offset: u64,
+        encoding: Encoding,
+        transfer_syntax: impl FnOnce() -> Option<TransferSyntax>,
+    ) -> Result<bool, ToJsonError> {
+        if !self.deflate_checked && !matches!(token, Token::Value { .. } | Token::Eof) {
+            if let Some(ts) = transfer_syntax() {
+                // Offsets into an inflated stream do not address the file.
+                self.writer.set_offsets_in_file(!ts.deflated);
+                self.deflate_checked = true;
+            }
+        }
+        self.writer
+            .write_token(token, offset, encoding)
+            .map_err(ToJsonError::Json)?;
+        Ok(*token == Token::Eof)
+    }
+
+    fn finish(self, end: ReaderEnd) -> Result<JsonReport, ToJsonError> {
+        let json_warnings = self.writer.warnings().to_vec();
+        let json_warnings_dropped = self.writer.warnings_dropped();
+        let written = self.writer.written();
+        self.writer.finish().map_err(ToJsonError::Json)?;
+        Ok(JsonReport {
+            transfer_syntax: end.transfer_syntax,
+            read_warnings: end.warnings,
+            read_warnings_dropped: end.warnings_dropped,
+            json_warnings,
+            json_warnings_dropped,
+            written,
+        })
+    }
 }

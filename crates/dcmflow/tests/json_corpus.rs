@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 
 use dcmflow::dicom::{DicomReader, ReaderOptions};
 use dcmflow::json::bulk::{BulkSelection, SourceReference};
-use dcmflow::{dicom_to_json, dicom_to_json_reader, dicom_to_json_with, ToJsonOptions};
+use dcmflow::{
+    dicom_to_json, dicom_to_json_pipelined, dicom_to_json_reader, dicom_to_json_with, ToJsonOptions,
+};
 use dcmflow_core::{Tag, Token};
 
 fn shared_dir() -> Option<PathBuf> {
@@ -85,6 +87,30 @@ fn check_file(path: &Path) -> bool {
             ),
             (Err(_), Err(_)) => {}
             (a, b) => panic!("{name}: slice {a:?} vs stream at step {step} {b:?}"),
+        }
+        if step == 7 || step == 4096 {
+            // Reading on a second thread replays the same tokens: the same JSON, or the same error.
+            let mut pipelined = Vec::new();
+            let result = dicom_to_json_pipelined(
+                Trickle { data: &data, step },
+                &mut pipelined,
+                &options,
+                None,
+            );
+            let sequential =
+                dicom_to_json_reader(Trickle { data: &data, step }, Vec::new(), &options);
+            match (&sequential, result) {
+                (Ok(s), Ok(p)) => {
+                    assert!(
+                        pipelined == streamed,
+                        "{name}: pipelined at step {step} differs"
+                    );
+                    assert_eq!(s.read_warnings, p.read_warnings, "{name}");
+                    assert_eq!(s.json_warnings, p.json_warnings, "{name}");
+                }
+                (Err(s), Err(p)) => assert_eq!(*s, p, "{name}: step {step}"),
+                (s, p) => panic!("{name}: sequential {s:?} vs pipelined at step {step} {p:?}"),
+            }
         }
     }
     match slice {
@@ -319,4 +345,63 @@ fn charset_files_decode_to_the_text_pydicom_expects() {
         let got = person_name(&item["00100010"]["Value"][0]);
         assert_eq!(got, expected, "{file}");
     }
+}
+
+/// An output that fails once it has taken `room` bytes.
+struct FailingOutput {
+    room: usize,
+}
+
+impl std::io::Write for FailingOutput {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.len() > self.room {
+            return Err(std::io::Error::other("disk full"));
+        }
+        self.room -= buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn pipelined_conversion_stops_when_the_output_fails() {
+    // Large enough that the reader thread is still sending batches when the writer gives up: it must
+    // stop (not block on a full channel) and the error must be the output's.
+    let mut data = Vec::new();
+    for i in 0..200_000u32 {
+        let element = 0x1000 + (i % 0xE000) as u16;
+        data.extend_from_slice(&[0x09, 0x00]);
+        data.extend_from_slice(&element.to_le_bytes());
+        data.extend_from_slice(b"LO\x08\x00ABCDEFGH");
+        if element == 0xEFFF {
+            break;
+        }
+    }
+    let options = ToJsonOptions::default();
+    let result =
+        dicom_to_json_pipelined(&data[..], FailingOutput { room: 100_000 }, &options, None);
+    match result {
+        Err(dcmflow::ToJsonError::Json(dcmflow::json::JsonError::Write { offset, .. })) => {
+            assert!(offset <= 100_000, "{offset}")
+        }
+        other => panic!("expected the output's error, got {other:?}"),
+    }
+    // The same input into a working output converts, so the failure above was the output's.
+    let mut json = Vec::new();
+    dicom_to_json_pipelined(&data[..], &mut json, &options, None).unwrap();
+    assert!(json.len() > 1_000_000);
+}
+
+#[test]
+fn pipelined_conversion_reports_the_read_error_after_what_was_read() {
+    // A truncated value: the elements before it are written, then the reader's error (with its offset).
+    let mut data = b"\x10\x00\x10\x00PN\x04\x00Doe^".to_vec();
+    data.extend_from_slice(b"\x10\x00\x20\x00LO\x10\x00short");
+    let options = ToJsonOptions::default();
+    let sequential = dicom_to_json_reader(&data[..], Vec::new(), &options).unwrap_err();
+    let pipelined = dicom_to_json_pipelined(&data[..], Vec::new(), &options, None).unwrap_err();
+    assert!(matches!(sequential, dcmflow::ToJsonError::Read(_)));
+    assert_eq!(sequential, pipelined);
 }
