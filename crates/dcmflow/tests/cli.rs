@@ -352,3 +352,49 @@ fn dcm2json_bulk_files_hold_the_value_and_stdin_works() {
         .unwrap();
     assert_eq!(refused.status.code(), Some(1));
 }
+
+/// `--threads 2` (reading on a second thread) writes what `--threads 1` writes, and fails the same way.
+#[test]
+fn dcm2json_threads_give_the_same_output_and_exit_codes() {
+    let dir = std::fs::read_dir(synthetic("")).unwrap();
+    let mut compared = 0;
+    for entry in dir {
+        let path = entry.unwrap().path();
+        let run = |threads: &str| {
+            dcmflow()
+                .args([
+                    "dcm2json",
+                    "--threads",
+                    threads,
+                    path.to_str().unwrap(),
+                    "-",
+                ])
+                .output()
+                .unwrap()
+        };
+        let (one, two) = (run("1"), run("2"));
+        assert_eq!(one.status.code(), two.status.code(), "{}", path.display());
+        assert!(
+            one.stdout == two.stdout,
+            "{}: outputs differ",
+            path.display()
+        );
+        compared += 1;
+    }
+    assert!(compared >= 20);
+    // A truncated file: the same exit code (20, cannot read input) from both.
+    let mut truncated = std::fs::read(synthetic("every_vr_explicit.dcm")).unwrap();
+    truncated.truncate(truncated.len() - 3);
+    for threads in ["1", "2"] {
+        let mut child = dcmflow()
+            .args(["dcm2json", "--threads", threads, "-", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(&truncated).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(20), "--threads {threads}");
+    }
+}

@@ -213,7 +213,8 @@ pub struct Dcm2JsonArgs {
     #[arg(long, default_value_t = 256 * 1024)]
     chunk_size: usize,
     /// Threads per conversion: 2 reads the DICOM on a second thread while this one writes JSON (the
-    /// output is the same); 1 does both on one. Default: 2 when the machine has two cores or more.
+    /// output is the same); 1 does both on one. Default: 2 for inputs of 1 MiB or more (and stdin) when
+    /// the machine has two cores or more.
     #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
     threads: Option<u8>,
     /// Deepest sequence nesting accepted.
@@ -539,8 +540,13 @@ fn convert_one(
         (None, Some(s)) => Some(s),
         _ => None,
     };
+    // A small file converts in less time than a second thread takes to pay for itself.
+    const WORTH_A_THREAD: u64 = 1 << 20;
     let two_threads = args.threads.map_or_else(
-        || std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2),
+        || {
+            size.is_none_or(|n| n >= WORTH_A_THREAD)
+                && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
+        },
         |n| n == 2,
     );
     let result = if two_threads {
