@@ -29,6 +29,7 @@ def tools(path):
     roofline = os.path.join(ROOT, 'target/release/examples/roofline')
     return [
         ('dcmflow', [dcmflow, 'dcm2json', '-q', path, '-']),
+        ('dcmflow --threads 1', [dcmflow, 'dcm2json', '-q', '--threads', '1', path, '-']),
         ('dcmflow --bulk-ref', [dcmflow, 'dcm2json', '-q', '--bulk-ref', path, '-']),
         ('roofline', [roofline, path]),
         ('DCMTK dcm2json -fc', [PEERS + '/dcm2json', '-fc', path]),

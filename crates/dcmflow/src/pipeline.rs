@@ -12,7 +12,7 @@ use dcmflow_dicom::DicomReader;
 /// A batch is sent once its value bytes reach this (a value chunk can take it past, by one chunk)…
 const BATCH_BYTES: usize = 256 << 10;
 /// … or once it holds this many tokens.
-const BATCH_TOKENS: usize = 4096;
+const BATCH_TOKENS: usize = 16384;
 /// Batches waiting for the writing thread; with one being filled and one being written, at most
 /// `IN_FLIGHT + 2` exist.
 const IN_FLIGHT: usize = 2;

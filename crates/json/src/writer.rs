@@ -81,6 +81,7 @@ pub struct JsonWriter<'h, W: Write, F: Formatter> {
     seqs: Vec<Sequence>,
     path: Vec<PathStep>,
     element: Element,
+    owned: Owned,
     base64: Base64Encoder,
     swap: SwapCarry,
     /// Gathered text value bytes, swapped binary bytes.
@@ -111,7 +112,9 @@ struct Sequence {
     items: u32,
 }
 
-/// What the current element still expects.
+/// What the current element still expects. Plain data only (what an element owns lives in [`Owned`]): the
+/// state changes a few times per element, and a destructor run at each change showed in profiles.
+#[derive(Clone, Copy)]
 enum Element {
     /// Between elements.
     Idle,
@@ -122,39 +125,44 @@ enum Element {
     Pending { header: Header, big_endian: bool },
     /// A text VR whose value is being gathered in `scratch`.
     Text { header: Header },
-    /// A long single-valued text (LT ST UT UR) in a set decodable piece by piece, written as it comes:
-    /// `held` is the trailing padding not yet known to be trailing, `carry` an incomplete UTF-8 sequence.
+    /// A long single-valued text (LT ST UT UR) in a set decodable piece by piece, written as it comes
+    /// (`Owned::held` and `Owned::carry` hold what cannot be written yet).
     TextStream(TextStream),
     /// Binary numbers (US SS UL SL FL FD SV UV AT), possibly split across chunks.
     Numbers(Numbers),
     /// Base64 of OB/OW/… as InlineBinary, swapping from big-endian when `swap_unit > 1`.
     Inline { swap_unit: usize },
-    /// Bytes going to a bulk sink, little-endian.
-    Sink {
-        sink: Box<dyn Write>,
-        swap_unit: usize,
-        tag: Tag,
-    },
+    /// Bytes going to the bulk sink in `Owned::sink`, little-endian.
+    Sink { swap_unit: usize, tag: Tag },
     /// BulkDataURI written; the bytes are skipped.
     Referenced,
     /// Encapsulated pixel data (items of the offset table and fragments).
     Pixels(Pixels),
     /// `--convert-un`: a UN value of defined length that the dictionary calls a sequence, gathered (up to
-    /// `MAX_UN_SEQUENCE`) to be parsed as Implicit VR LE items once complete.
-    UnSequence {
-        header: Header,
-        offset: u64,
-        bytes: Vec<u8>,
-    },
+    /// `MAX_UN_SEQUENCE`, in `Owned::un_bytes`) to be parsed as Implicit VR LE items once complete.
+    UnSequence { header: Header, offset: u64 },
 }
 
-#[derive(Debug)]
+/// What the current element owns beyond plain data, kept out of [`Element`].
+#[derive(Default)]
+struct Owned {
+    /// The bulk sink of `Element::Sink` or of `PixelTarget::Sink`.
+    sink: Option<Box<dyn Write>>,
+    /// The URI maker of `PixelTarget::UriAfter`.
+    uri_after: Option<Box<dyn FnOnce(u64) -> String>>,
+    /// The value of `Element::UnSequence`, gathered.
+    un_bytes: Vec<u8>,
+    /// `Element::TextStream`: trailing padding not yet known to be trailing…
+    held: String,
+    /// … and an incomplete UTF-8 sequence waiting for the next piece.
+    carry: Vec<u8>,
+}
+
+#[derive(Clone, Copy, Debug)]
 struct TextStream {
     header: Header,
     charset: CharacterSet,
     opened: bool,
-    held: String,
-    carry: Vec<u8>,
     /// Decoding problems so far, reported once at the end (as for a gathered value).
     report: DecodeReport,
 }
@@ -187,6 +195,7 @@ const MAX_UN_SEQUENCE: u32 = 1 << 20;
 /// UN sequences parsed inside UN sequences at most this deep; deeper ones stay UN.
 const MAX_UN_NESTING: u32 = 4;
 
+#[derive(Clone, Copy)]
 struct Numbers {
     header: Header,
     big_endian: bool,
@@ -197,18 +206,21 @@ struct Numbers {
     non_finite: bool,
 }
 
+#[derive(Clone, Copy)]
 struct Pixels {
     tag: Tag,
     target: PixelTarget,
     first_item_offset: Option<u64>,
 }
 
+/// Where encapsulated pixel data goes; the sink and the URI maker are in [`Owned`].
+#[derive(Clone, Copy)]
 enum PixelTarget {
     Undecided,
     Inline,
-    Sink(Box<dyn Write>),
+    Sink,
     Referenced,
-    UriAfter(Box<dyn FnOnce(u64) -> String>),
+    UriAfter,
 }
 
 impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
@@ -225,6 +237,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             seqs: Vec::new(),
             path: Vec::new(),
             element: Element::Idle,
+            owned: Owned::default(),
             base64: Base64Encoder::new(),
             swap: SwapCarry::new(),
             scratch: Vec::new(),
@@ -293,20 +306,14 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             }
             return Ok(());
         }
-        if let Element::UnSequence { bytes, .. } = &mut self.element {
+        if let Element::UnSequence { header, offset } = self.element {
             let Token::Value { bytes: chunk, last } = *token else {
                 return Err(JsonError::TokenOrder);
             };
-            bytes.extend_from_slice(chunk);
+            self.owned.un_bytes.extend_from_slice(chunk);
             if last {
-                let Element::UnSequence {
-                    header,
-                    offset,
-                    bytes,
-                } = std::mem::replace(&mut self.element, Element::Idle)
-                else {
-                    unreachable!("matched above");
-                };
+                self.element = Element::Idle;
+                let bytes = std::mem::take(&mut self.owned.un_bytes);
                 self.finish_un_sequence(header, offset, bytes)?;
             }
             return Ok(());
@@ -467,11 +474,8 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                     && header.len <= MAX_UN_SEQUENCE
                     && self.un_nesting < MAX_UN_NESTING
                 {
-                    self.element = Element::UnSequence {
-                        header,
-                        offset,
-                        bytes: Vec::new(),
-                    };
+                    self.owned.un_bytes.clear();
+                    self.element = Element::UnSequence { header, offset };
                     return;
                 }
                 if let Some(vr) = self.resolve_un(header.tag) {
@@ -650,12 +654,9 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                     self.close_member();
                 }
             }
-            Element::Sink {
-                sink,
-                swap_unit,
-                tag,
-            } => {
+            Element::Sink { swap_unit, tag } => {
                 let tag = *tag;
+                let sink = self.owned.sink.as_mut().ok_or(JsonError::TokenOrder)?;
                 let result = if *swap_unit > 1 {
                     self.swap.push(bytes, *swap_unit, &mut self.scratch);
                     sink.write_all(&self.scratch)
@@ -675,6 +676,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                     tag,
                 })?;
                 if last {
+                    self.owned.sink = None; // closes a side file
                     self.close_member();
                 }
             }
@@ -683,7 +685,13 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                     self.close_member();
                 }
             }
-            Element::Pixels(pixels) => feed_pixels(pixels, bytes, &mut self.base64, &mut self.buf)?,
+            Element::Pixels(pixels) => feed_pixels(
+                pixels,
+                &mut self.owned.sink,
+                bytes,
+                &mut self.base64,
+                &mut self.buf,
+            )?,
             Element::TextStream(_) => self.stream_text(bytes, last, offset),
         }
         Ok(())
@@ -693,18 +701,17 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
     /// trailing padding (PS3.5 6.2: spaces, and the NULs some writers use) is held until text follows it.
     /// The output equals the gathered path's (`write_text`).
     fn stream_text(&mut self, bytes: &[u8], last: bool, offset: u64) {
-        let Element::TextStream(mut stream) = std::mem::replace(&mut self.element, Element::Idle)
-        else {
+        let Element::TextStream(mut stream) = self.element else {
             unreachable!("called for TextStream");
         };
-        let mut input = std::mem::take(&mut stream.carry);
+        let mut input = std::mem::take(&mut self.owned.carry);
         input.extend_from_slice(bytes);
         let cut = if last || !stream.charset.is_utf8() {
             input.len()
         } else {
             complete_utf8_prefix(&input)
         };
-        stream.carry = input[cut..].to_vec();
+        self.owned.carry = input[cut..].to_vec();
         let mut text = std::mem::take(&mut self.text);
         text.clear();
         let report = stream.charset.decode(&input[..cut], b"", &mut text);
@@ -718,11 +725,11 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                 self.fmt.begin_array_value(&mut self.buf, true);
                 self.buf.push(b'"');
             }
-            crate::escape::write_escaped(&mut self.buf, &stream.held);
-            stream.held.clear();
+            crate::escape::write_escaped(&mut self.buf, &self.owned.held);
+            self.owned.held.clear();
             crate::escape::write_escaped(&mut self.buf, &text[..content]);
         }
-        stream.held.push_str(&text[content..]);
+        self.owned.held.push_str(&text[content..]);
         self.text = text;
         if !last {
             self.element = Element::TextStream(stream);
@@ -784,8 +791,8 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                     BulkDecision::Stream { uri, sink } => {
                         self.write_bulk_uri(&uri);
                         self.swap = SwapCarry::new();
+                        self.owned.sink = Some(sink);
                         self.element = Element::Sink {
-                            sink,
                             swap_unit,
                             tag: header.tag,
                         };
@@ -821,12 +828,12 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                     CharacterSet::Default
                 };
                 if charset.decodes_piecewise() {
+                    self.owned.held.clear();
+                    self.owned.carry.clear();
                     Element::TextStream(TextStream {
                         header,
                         charset,
                         opened: false,
-                        held: String::new(),
-                        carry: Vec::new(),
                         report: DecodeReport::default(),
                     })
                 } else {
@@ -1040,7 +1047,13 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                 };
                 let mut header = [0xFE, 0xFF, 0x00, 0xE0, 0, 0, 0, 0];
                 header[4..].copy_from_slice(&len.to_le_bytes());
-                feed_pixels(pixels, &header, &mut self.base64, &mut self.buf)?;
+                feed_pixels(
+                    pixels,
+                    &mut self.owned.sink,
+                    &header,
+                    &mut self.base64,
+                    &mut self.buf,
+                )?;
             }
             return Ok(());
         }
@@ -1142,9 +1155,13 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             }
             BulkDecision::Stream { uri, sink } => {
                 self.write_bulk_uri(&uri);
-                PixelTarget::Sink(sink)
+                self.owned.sink = Some(sink);
+                PixelTarget::Sink
             }
-            BulkDecision::UriAfter(f) => PixelTarget::UriAfter(f),
+            BulkDecision::UriAfter(f) => {
+                self.owned.uri_after = Some(f);
+                PixelTarget::UriAfter
+            }
         };
         if let Element::Pixels(pixels) = &mut self.element {
             pixels.target = target;
@@ -1156,19 +1173,26 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
         let Element::Pixels(pixels) = std::mem::replace(&mut self.element, Element::Idle) else {
             return Ok(());
         };
+        let (sink, uri_after) = (self.owned.sink.take(), self.owned.uri_after.take());
         match pixels.target {
             PixelTarget::Undecided | PixelTarget::Referenced => {}
             PixelTarget::Inline => {
                 self.base64.finish(&mut self.buf);
                 self.buf.push(b'"');
             }
-            PixelTarget::Sink(mut sink) => sink.flush().map_err(|e| JsonError::Bulk {
-                kind: e.kind(),
-                tag: pixels.tag,
-            })?,
-            PixelTarget::UriAfter(uri) => {
+            PixelTarget::Sink => {
+                if let Some(mut sink) = sink {
+                    sink.flush().map_err(|e| JsonError::Bulk {
+                        kind: e.kind(),
+                        tag: pixels.tag,
+                    })?;
+                }
+            }
+            PixelTarget::UriAfter => {
                 let start = pixels.first_item_offset.unwrap_or(offset);
-                self.write_bulk_uri(&uri(offset - start));
+                if let Some(uri) = uri_after {
+                    self.write_bulk_uri(&uri(offset - start));
+                }
             }
         }
         self.close_member();
@@ -1177,14 +1201,15 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
 }
 
 fn feed_pixels(
-    pixels: &mut Pixels,
+    pixels: &Pixels,
+    sink: &mut Option<Box<dyn Write>>,
     bytes: &[u8],
     base64: &mut Base64Encoder,
     buf: &mut Vec<u8>,
 ) -> Result<(), JsonError> {
-    match &mut pixels.target {
-        PixelTarget::Inline => base64.push(bytes, buf),
-        PixelTarget::Sink(sink) => sink.write_all(bytes).map_err(|e| JsonError::Bulk {
+    match (pixels.target, sink) {
+        (PixelTarget::Inline, _) => base64.push(bytes, buf),
+        (PixelTarget::Sink, Some(sink)) => sink.write_all(bytes).map_err(|e| JsonError::Bulk {
             kind: e.kind(),
             tag: pixels.tag,
         })?,
