@@ -104,7 +104,7 @@ def main():
             if name == 'dcmflow':
                 base = median
             ratio = '%.1f×' % (median / base) if base else '-'
-            print('| %s%s | %.2f | %.1f | %s |' % (name, ' (failed)' if failed else '', median,
+            print('| %s%s | %.3f | %.1f | %s |' % (name, ' (failed)' if failed else '', median,
                                                    rss / 1024, ratio), flush=True)
 
 
