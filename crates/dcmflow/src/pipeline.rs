@@ -1,19 +1,21 @@
-//! Reading on one thread, writing on another. The reader's tokens borrow its buffer, so the reader thread
-//! copies them into batches (value bytes into one buffer per batch) and the writing thread replays each
-//! batch as the same tokens. Batches are bounded in size and in number in flight, and return to the reader
-//! thread for reuse: memory stays bounded, a few MiB whatever the input.
+//! Reading on one thread, writing on another. Readers lend their tokens (they borrow the reader's
+//! buffer), so the producing thread copies them into batches (value bytes into one buffer per batch) and
+//! the consuming thread replays each batch as the same tokens. Batches are bounded in size and in number
+//! in flight, and go back to the producer for reuse: memory stays bounded, a few MiB whatever the input.
+//!
+//! DICOM → JSON reads on a spawned thread and writes on the caller's; JSON → DICOM reads on the caller's
+//! (its reader is not `Send`) and writes on a spawned one.
 
 use std::ops::Range;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
-use dcmflow_core::{Encoding, Error, Token, TransferSyntax, Warning};
-use dcmflow_dicom::DicomReader;
+use dcmflow_core::{Encoding, Error, Token, TransferSyntax};
 
 /// A batch is sent once its value bytes reach this (a value chunk can take it past, by one chunk)…
 const BATCH_BYTES: usize = 256 << 10;
 /// … or once it holds this many tokens.
-const BATCH_TOKENS: usize = 16384;
-/// Batches waiting for the writing thread; with one being filled and one being written, at most
+const BATCH_TOKENS: usize = 16 << 10;
+/// Batches waiting for the consumer; with one being filled and one being replayed, at most
 /// `IN_FLIGHT + 2` exist.
 const IN_FLIGHT: usize = 2;
 
@@ -22,7 +24,6 @@ const IN_FLIGHT: usize = 2;
 struct Record {
     token: Token<'static>,
     value: Range<usize>,
-    last: bool,
     offset: u64,
     encoding: Encoding,
 }
@@ -37,14 +38,7 @@ struct Batch {
     error: Option<Error>,
 }
 
-/// What the reader leaves behind for the report.
-pub(crate) struct ReaderEnd {
-    pub transfer_syntax: Option<TransferSyntax>,
-    pub warnings: Vec<Warning>,
-    pub warnings_dropped: u64,
-}
-
-/// One token replayed on the writing thread.
+/// One token replayed on the consuming thread.
 pub(crate) struct Replayed<'b> {
     pub token: Token<'b>,
     pub offset: u64,
@@ -52,116 +46,122 @@ pub(crate) struct Replayed<'b> {
     pub transfer_syntax: Option<TransferSyntax>,
 }
 
-/// Runs `make_reader` on a new thread and hands every token to `write`, in order, on this one. `write`
-/// returning an error stops the reader. Returns the reader's end state, or the first error (a read error
-/// as `on_read_error` maps it).
-pub(crate) fn run<'r, E>(
-    make_reader: impl FnOnce() -> DicomReader<'r> + Send,
-    mut write: impl FnMut(Replayed<'_>) -> Result<(), E>,
-    on_read_error: impl Fn(Error) -> E,
-) -> Result<ReaderEnd, E> {
-    let (to_writer, from_reader) = sync_channel::<Batch>(IN_FLIGHT);
-    let (to_reader, recycled) = sync_channel::<Batch>(IN_FLIGHT + 2);
-    std::thread::scope(|scope| {
-        let reading = scope.spawn(move || read_batches(make_reader(), to_writer, recycled));
-        let written = replay(&from_reader, &to_reader, &mut write, &on_read_error);
-        // Dropping the receiver makes a reader still sending stop (its send fails).
-        drop(from_reader);
-        let end = reading.join().expect("the reader thread does not panic");
-        written.map(|()| end)
-    })
+/// The two ends: tokens go in at the producer and come out, in order, at the consumer.
+pub(crate) fn channel() -> (Producer, Consumer) {
+    let (to_consumer, batches) = sync_channel::<Batch>(IN_FLIGHT);
+    let (recycle, recycled) = sync_channel::<Batch>(IN_FLIGHT + 2);
+    (
+        Producer {
+            batch: Batch::default(),
+            to_consumer,
+            recycled,
+            transfer_syntax: None,
+        },
+        Consumer { batches, recycle },
+    )
 }
 
-fn replay<E>(
-    batches: &Receiver<Batch>,
-    recycle: &SyncSender<Batch>,
-    write: &mut impl FnMut(Replayed<'_>) -> Result<(), E>,
-    on_read_error: &impl Fn(Error) -> E,
-) -> Result<(), E> {
-    // The reader thread ends by dropping its sender: the loop ends after the last batch.
-    for mut batch in batches {
-        for record in &batch.records {
-            let token = match record.token {
-                Token::Value { .. } => Token::Value {
-                    bytes: &batch.bytes[record.value.clone()],
-                    last: record.last,
-                },
-                other => other,
-            };
-            write(Replayed {
-                token,
-                offset: record.offset,
-                encoding: record.encoding,
-                transfer_syntax: batch.transfer_syntax,
-            })?;
-        }
-        if let Some(e) = batch.error.take() {
-            return Err(on_read_error(e));
-        }
-        batch.records.clear();
-        batch.bytes.clear();
-        // The reader may have finished: a batch nobody takes back is simply dropped.
-        let _ = recycle.try_send(batch);
-    }
-    Ok(())
-}
+/// The consumer stopped taking tokens (it failed, or it is gone).
+#[derive(Debug)]
+pub(crate) struct Stopped;
 
-fn read_batches(
-    mut reader: DicomReader<'_>,
-    to_writer: SyncSender<Batch>,
+pub(crate) struct Producer {
+    batch: Batch,
+    to_consumer: SyncSender<Batch>,
     recycled: Receiver<Batch>,
-) -> ReaderEnd {
-    let mut batch = Batch::default();
-    loop {
-        // A value chunk starts where the reader stands; other tokens report their own offset.
-        let position = reader.position();
-        let mut done = false;
-        match reader.read_token() {
-            Ok(Token::Value { bytes, last }) => {
+    transfer_syntax: Option<TransferSyntax>,
+}
+
+impl Producer {
+    /// Sets the transfer syntax reported with the tokens from now on.
+    pub fn set_transfer_syntax(&mut self, ts: Option<TransferSyntax>) {
+        self.transfer_syntax = ts;
+    }
+
+    /// Queues a token; a full batch is sent (waiting while `IN_FLIGHT` batches are queued).
+    pub fn push(
+        &mut self,
+        token: &Token<'_>,
+        offset: u64,
+        encoding: Encoding,
+    ) -> Result<(), Stopped> {
+        let batch = &mut self.batch;
+        let (token, value) = match *token {
+            Token::Value { bytes, last } => {
                 let start = batch.bytes.len();
                 batch.bytes.extend_from_slice(bytes);
-                batch.records.push(Record {
-                    token: Token::Value { bytes: &[], last },
-                    value: start..batch.bytes.len(),
-                    last,
-                    offset: position,
-                    encoding: Encoding::EXPLICIT_LE,
-                });
+                (Token::Value { bytes: &[], last }, start..batch.bytes.len())
             }
-            Ok(other) => {
-                // Not a Value (matched above), so it converts.
-                let token = other.to_static().unwrap_or(Token::Eof);
-                done = token == Token::Eof;
-                batch.records.push(Record {
-                    token,
-                    value: 0..0,
-                    last: false,
-                    offset: reader.token_offset(),
-                    encoding: reader.encoding(),
-                });
-            }
-            Err(e) => {
-                batch.error = Some(e);
-                done = true;
-            }
-        }
-        if done {
-            batch.transfer_syntax = reader.transfer_syntax();
-            // The writing thread may have stopped already; then nobody needs the batch.
-            let _ = to_writer.send(batch);
-            break;
-        }
+            // Not a Value (matched above), so it converts.
+            other => (other.to_static().unwrap_or(Token::Eof), 0..0),
+        };
+        batch.records.push(Record {
+            token,
+            value,
+            offset,
+            encoding,
+        });
         if batch.bytes.len() >= BATCH_BYTES || batch.records.len() >= BATCH_TOKENS {
-            batch.transfer_syntax = reader.transfer_syntax();
-            let next = recycled.try_recv().unwrap_or_default();
-            if to_writer.send(std::mem::replace(&mut batch, next)).is_err() {
-                break; // the writing thread stopped
-            }
+            self.send()?;
         }
+        Ok(())
     }
-    ReaderEnd {
-        transfer_syntax: reader.transfer_syntax(),
-        warnings: reader.take_warnings(),
-        warnings_dropped: reader.warnings_dropped(),
+
+    fn send(&mut self) -> Result<(), Stopped> {
+        let next = self.recycled.try_recv().unwrap_or_default();
+        let mut batch = std::mem::replace(&mut self.batch, next);
+        batch.transfer_syntax = self.transfer_syntax;
+        self.to_consumer.send(batch).map_err(|_| Stopped)
+    }
+
+    /// Sends what is queued, then `error` (a read error the consumer reports after the tokens before it).
+    /// Dropping the producer without `finish` ends the tokens where they are.
+    pub fn finish(mut self, error: Option<Error>) {
+        self.batch.error = error;
+        // A consumer that stopped does not need the rest.
+        let _ = self.send();
+    }
+}
+
+pub(crate) struct Consumer {
+    batches: Receiver<Batch>,
+    recycle: SyncSender<Batch>,
+}
+
+impl Consumer {
+    /// Hands every token to `write`, in order, until the producer is done or `write` fails. A read error
+    /// sent with [`Producer::finish`] comes back through `on_read_error`.
+    pub fn replay<E>(
+        self,
+        mut write: impl FnMut(Replayed<'_>) -> Result<(), E>,
+        on_read_error: impl Fn(Error) -> E,
+    ) -> Result<(), E> {
+        // The loop ends when the producer is dropped; returning early drops the receiver, which makes
+        // the producer's next send fail, so it stops too.
+        for mut batch in &self.batches {
+            for record in &batch.records {
+                let token = match record.token {
+                    Token::Value { last, .. } => Token::Value {
+                        bytes: &batch.bytes[record.value.clone()],
+                        last,
+                    },
+                    other => other,
+                };
+                write(Replayed {
+                    token,
+                    offset: record.offset,
+                    encoding: record.encoding,
+                    transfer_syntax: batch.transfer_syntax,
+                })?;
+            }
+            if let Some(e) = batch.error.take() {
+                return Err(on_read_error(e));
+            }
+            batch.records.clear();
+            batch.bytes.clear();
+            // A producer that has finished takes nothing back: the batch is dropped.
+            let _ = self.recycle.try_send(batch);
+        }
+        Ok(())
     }
 }

@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use dcmflow_core::{Encoding, Error, Token, TransferSyntax, Warning};
 use dcmflow_dicom::{DicomReader, ReaderOptions};
 
-use crate::pipeline::{self, ReaderEnd};
+use crate::pipeline;
 use dcmflow_json::{
     BulkHandler, Compact, Formatter, JsonError, JsonOptions, JsonWarning, JsonWriter, Pretty,
 };
@@ -174,15 +174,74 @@ fn run_pipelined<'r, W: Write, F: Formatter>(
     bulk: Option<&mut dyn BulkHandler>,
 ) -> Result<JsonReport, ToJsonError> {
     let mut feed = Feed::new(output, fmt, options, bulk);
-    let end = pipeline::run(
-        make_reader,
-        |r| {
-            feed.token(&r.token, r.offset, r.encoding, || r.transfer_syntax)
-                .map(|_| ())
-        },
-        ToJsonError::Read,
-    )?;
+    let (producer, consumer) = pipeline::channel();
+    let (written, end) = std::thread::scope(|scope| {
+        let reading = scope.spawn(move || read_into(make_reader(), producer));
+        let written = consumer.replay(
+            |r| {
+                feed.token(&r.token, r.offset, r.encoding, || r.transfer_syntax)
+                    .map(|_| ())
+            },
+            ToJsonError::Read,
+        );
+        (
+            written,
+            reading.join().expect("the reader thread does not panic"),
+        )
+    });
+    written?;
     feed.finish(end)
+}
+
+/// The reading thread: every token into the pipeline, until `Eof`, an error, or the writer stops.
+fn read_into(mut reader: DicomReader<'_>, mut producer: pipeline::Producer) -> ReaderEnd {
+    let mut error = None;
+    let mut syntax_known = false;
+    loop {
+        // A value chunk starts where the reader stands; other tokens report their own offset.
+        let position = reader.position();
+        let (pushed, eof) = match reader.read_token() {
+            Ok(value @ Token::Value { .. }) => (
+                producer.push(&value, position, Encoding::EXPLICIT_LE),
+                false,
+            ),
+            Ok(other) => {
+                // Not a Value (matched above), so it converts, ending the borrow of the reader.
+                let token = other.to_static().unwrap_or(Token::Eof);
+                if !syntax_known {
+                    // Known once the file meta (or the bare data set's first bytes) has been read.
+                    let ts = reader.transfer_syntax();
+                    syntax_known = ts.is_some();
+                    producer.set_transfer_syntax(ts);
+                }
+                let pushed = producer.push(&token, reader.token_offset(), reader.encoding());
+                (pushed, token == Token::Eof)
+            }
+            Err(e) => {
+                error = Some(e);
+                (Ok(()), true)
+            }
+        };
+        if pushed.is_err() {
+            break; // the writer stopped: its error is the one reported
+        }
+        if eof {
+            producer.finish(error);
+            break;
+        }
+    }
+    ReaderEnd {
+        transfer_syntax: reader.transfer_syntax(),
+        warnings: reader.take_warnings(),
+        warnings_dropped: reader.warnings_dropped(),
+    }
+}
+
+/// What the reader leaves behind for the report.
+struct ReaderEnd {
+    transfer_syntax: Option<TransferSyntax>,
+    warnings: Vec<Warning>,
+    warnings_dropped: u64,
 }
 
 /// The JSON writer fed token by token, from either loop.
