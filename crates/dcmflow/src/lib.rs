@@ -31,8 +31,8 @@ pub use dcmflow_core as core;
 pub use dcmflow_dicom as dicom;
 pub use dcmflow_json as json;
 pub use to_dicom::{
-    json_to_dicom, json_to_dicom_next, json_to_dicom_seekable, new_uid, DicomReport, ToDicomError,
-    ToDicomOptions,
+    json_to_dicom, json_to_dicom_next, json_to_dicom_next_pipelined, json_to_dicom_seekable,
+    json_to_dicom_seekable_pipelined, new_uid, DicomReport, ToDicomError, ToDicomOptions,
 };
 pub use to_json::{
     dicom_to_json, dicom_to_json_pipelined, dicom_to_json_reader, dicom_to_json_with, JsonReport,

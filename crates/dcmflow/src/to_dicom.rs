@@ -9,6 +9,8 @@ use dcmflow_core::{Header, Tag, Token, TransferSyntax, Vr};
 use dcmflow_dicom::{DicomWriter, LengthMode, WriterOptions};
 use dcmflow_json::read::{JsonReader, ReadError, ReadWarning};
 
+use crate::pipeline;
+
 /// How the DICOM is written.
 #[derive(Clone, Debug)]
 pub struct ToDicomOptions {
@@ -110,7 +112,18 @@ pub fn json_to_dicom_next<W: Write>(
     out: W,
     options: &ToDicomOptions,
 ) -> Result<(W, DicomReport), ToDicomError> {
-    convert_next(reader, out, options, Seekable::No)
+    convert_next(reader, out, options, Seekable::No, write_data_set)
+}
+
+/// Like [`json_to_dicom_next`], writing the DICOM on a second thread while this one reads the JSON (the
+/// two overlap: faster on a machine with a core to spare; the tokens, and so the output, are the same).
+/// Memory stays bounded: a few batches of at most 256 KiB of value bytes each.
+pub fn json_to_dicom_next_pipelined<W: Write + Send>(
+    reader: &mut JsonReader<'_>,
+    out: W,
+    options: &ToDicomOptions,
+) -> Result<(W, DicomReport), ToDicomError> {
+    convert_next(reader, out, options, Seekable::No, write_data_set_pipelined)
 }
 
 /// Like [`json_to_dicom_next`] for a seekable output (a file): a long top-level InlineBinary is decoded in
@@ -126,8 +139,28 @@ pub fn json_to_dicom_seekable<W: Write + Seek>(
         out,
         options,
         Seekable::Yes(DicomWriter::new_seekable),
+        write_data_set,
     )
 }
+
+/// [`json_to_dicom_seekable`] with the writing on a second thread (see [`json_to_dicom_next_pipelined`]).
+pub fn json_to_dicom_seekable_pipelined<W: Write + Seek + Send>(
+    reader: &mut JsonReader<'_>,
+    out: W,
+    options: &ToDicomOptions,
+) -> Result<(W, DicomReport), ToDicomError> {
+    convert_next(
+        reader,
+        out,
+        options,
+        Seekable::Yes(DicomWriter::new_seekable),
+        write_data_set_pipelined,
+    )
+}
+
+/// Writes the data set from its first token after the meta to the end, and completes the output.
+type WriteDataSet<W> =
+    fn(&mut JsonReader<'_>, DicomWriter<W>, Token<'static>, NewUids) -> Result<W, ToDicomError>;
 
 /// How the DICOM writer is made: plain, or over a seekable output (unknown lengths patched).
 enum Seekable<W: Write> {
@@ -160,6 +193,7 @@ fn convert_next<W: Write>(
     out: W,
     options: &ToDicomOptions,
     seekable: Seekable<W>,
+    write_rest: WriteDataSet<W>,
 ) -> Result<(W, DicomReport), ToDicomError> {
     if options.array_sequence {
         return data_sets_as_private_sequence(reader, out, options);
@@ -221,7 +255,23 @@ fn convert_next<W: Write>(
                 .map_err(write_err)?;
         }
     }
-    let mut uids = NewUids::new(options.new_uids);
+    let out = write_rest(reader, writer, first, NewUids::new(options.new_uids))?;
+    Ok((
+        out,
+        DicomReport {
+            transfer_syntax: Some(ts),
+            ..Default::default()
+        },
+    ))
+}
+
+/// Hands `first` and the rest of the data set's tokens to `pass`, in order, with `+Ug` replacements.
+fn feed_data_set(
+    reader: &mut JsonReader<'_>,
+    first: Token<'static>,
+    mut uids: NewUids,
+    mut pass: impl FnMut(&Token<'_>) -> Result<(), dcmflow_core::Error>,
+) -> Result<(), ToDicomError> {
     let mut pending = Some(first);
     loop {
         let token = match pending.take() {
@@ -230,32 +280,76 @@ fn convert_next<W: Write>(
         };
         if let Token::Element(h) = token {
             if let Some((header, uid)) = uids.replace(h) {
-                writer
-                    .write_token(&Token::Element(header))
-                    .map_err(write_err)?;
-                let value = Token::Value {
+                pass(&Token::Element(header)).map_err(ToDicomError::Write)?;
+                pass(&Token::Value {
                     bytes: &uid,
                     last: true,
-                };
-                writer.write_token(&value).map_err(write_err)?;
+                })
+                .map_err(ToDicomError::Write)?;
                 skip_value(reader)?;
                 continue;
             }
         }
         uids.track(&token);
-        writer.write_token(&token).map_err(write_err)?;
+        pass(&token).map_err(ToDicomError::Write)?;
         if token == Token::Eof {
-            break;
+            return Ok(());
         }
     }
-    let out = writer.finish().map_err(write_err)?;
-    Ok((
-        out,
-        DicomReport {
-            transfer_syntax: Some(ts),
-            ..Default::default()
-        },
-    ))
+}
+
+fn write_data_set<W: Write>(
+    reader: &mut JsonReader<'_>,
+    mut writer: DicomWriter<W>,
+    first: Token<'static>,
+    uids: NewUids,
+) -> Result<W, ToDicomError> {
+    // `pass` returns the writer's small error type, converted only on failure: returning the large
+    // `ToDicomError` from every call measured 7% slower on metadata-heavy input.
+    feed_data_set(reader, first, uids, |token| writer.write_token(token))?;
+    writer.finish().map_err(ToDicomError::Write)
+}
+
+/// [`write_data_set`] with the writer on a spawned thread: this one reads (the JSON reader is not
+/// `Send`) and sends the tokens through the pipeline.
+fn write_data_set_pipelined<W: Write + Send>(
+    reader: &mut JsonReader<'_>,
+    mut writer: DicomWriter<W>,
+    first: Token<'static>,
+    uids: NewUids,
+) -> Result<W, ToDicomError> {
+    let (mut producer, consumer) = pipeline::channel();
+    std::thread::scope(|scope| {
+        let writing = scope.spawn(move || {
+            // Only this side's errors come back: a read error stays with the reader.
+            consumer.replay(|r| writer.write_token(&r.token), |e| e)?;
+            writer.finish()
+        });
+        let mut stopped = false;
+        let read = feed_data_set(reader, first, uids, |token| {
+            producer
+                .push(token, 0, dcmflow_core::Encoding::EXPLICIT_LE)
+                .map_err(|pipeline::Stopped| {
+                    // Replaced by the writer's own error below.
+                    stopped = true;
+                    dcmflow_core::Error::new(dcmflow_core::ErrorKind::TokenOrder, 0)
+                })
+        });
+        if read.is_ok() {
+            producer.finish(None);
+        } else {
+            // The writer sees the tokens end where they are; its output is not used.
+            drop(producer);
+        }
+        let written = writing.join().expect("the writer thread does not panic");
+        match (read, written) {
+            (Ok(()), Ok(out)) => Ok(out),
+            // The writer stopped first: its own error says why.
+            (_, Err(e)) if stopped => Err(ToDicomError::Write(e)),
+            (Err(e), _) => Err(e),
+            (Ok(()), Err(e)) => Err(ToDicomError::Write(e)),
+        }
+    })
 }
 
 fn writer_options(ts: TransferSyntax, options: &ToDicomOptions) -> WriterOptions {

@@ -540,15 +540,7 @@ fn convert_one(
         (None, Some(s)) => Some(s),
         _ => None,
     };
-    // A small file converts in less time than a second thread takes to pay for itself.
-    const WORTH_A_THREAD: u64 = 1 << 20;
-    let two_threads = args.threads.map_or_else(
-        || {
-            size.is_none_or(|n| n >= WORTH_A_THREAD)
-                && std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
-        },
-        |n| n == 2,
-    );
+    let two_threads = crate::threads::use_two(args.threads, size);
     let result = if two_threads {
         dicom_to_json_pipelined(source, &mut *sink, options, bulk)
     } else {

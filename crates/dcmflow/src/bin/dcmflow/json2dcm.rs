@@ -10,7 +10,10 @@ use dcmflow::dicom::LengthMode;
 use dcmflow::json::read::{
     ArrayMode, FileResolver, IgnoreBulk, JsonReader, ReadErrorKind, ReadOptions, ReadWarning,
 };
-use dcmflow::{json_to_dicom_next, json_to_dicom_seekable, ToDicomError, ToDicomOptions};
+use dcmflow::{
+    json_to_dicom_next, json_to_dicom_next_pipelined, json_to_dicom_seekable,
+    json_to_dicom_seekable_pipelined, ToDicomError, ToDicomOptions,
+};
 use dcmflow_core::TransferSyntax;
 
 use crate::exit;
@@ -184,6 +187,11 @@ pub struct Json2DcmArgs {
     /// No progress bar, even on a terminal.
     #[arg(long)]
     no_progress: bool,
+    /// Threads per conversion: 2 writes the DICOM on a second thread while this one reads JSON (the
+    /// output is the same); 1 does both on one. Default: 2 for inputs of 1 MiB or more (and stdin) when
+    /// the machine has two cores or more. `--split` always uses one.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
+    threads: Option<u8>,
 }
 
 pub fn run(args: Json2DcmArgs) -> ExitCode {
@@ -302,7 +310,8 @@ fn run_inner(args: &Json2DcmArgs) -> Result<(), Failure> {
         Some(dir) => split_all(&mut reader, dir, &options).map(|()| Vec::new()),
         None => {
             let output = args.output.as_deref().unwrap_or(Path::new("-"));
-            write_one(&mut reader, output, &options)
+            let two_threads = crate::threads::use_two(args.threads, size);
+            write_one(&mut reader, output, &options, two_threads)
         }
     };
     if let Some(bar) = progress {
@@ -358,10 +367,16 @@ fn write_one(
     reader: &mut JsonReader<'_>,
     output: &Path,
     options: &ToDicomOptions,
+    two_threads: bool,
 ) -> Result<Vec<ReadWarning>, Failure> {
     if output == Path::new("-") {
-        let out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
-        let (mut out, report) = json_to_dicom_next(reader, out, options).map_err(failure_of)?;
+        let out = BufWriter::with_capacity(1 << 20, io::stdout());
+        let converted = if two_threads {
+            json_to_dicom_next_pipelined(reader, out, options)
+        } else {
+            json_to_dicom_next(reader, out, options)
+        };
+        let (mut out, report) = converted.map_err(failure_of)?;
         out.flush()
             .map_err(|e| Failure::new(exit::CANNOT_WRITE_OUTPUT, format!("writing output: {e}")))?;
         return Ok(report.warnings);
@@ -374,10 +389,11 @@ fn write_one(
     })?;
     let out = BufWriter::with_capacity(1 << 20, file.file());
     // A regular file can take lengths patched in afterwards: long InlineBinary is read once.
-    let converted = if file.is_seekable() {
-        json_to_dicom_seekable(reader, out, options)
-    } else {
-        json_to_dicom_next(reader, out, options)
+    let converted = match (file.is_seekable(), two_threads) {
+        (true, true) => json_to_dicom_seekable_pipelined(reader, out, options),
+        (true, false) => json_to_dicom_seekable(reader, out, options),
+        (false, true) => json_to_dicom_next_pipelined(reader, out, options),
+        (false, false) => json_to_dicom_next(reader, out, options),
     };
     let (out, report) = converted.map_err(failure_of)?;
     out.into_inner().map_err(|e| {

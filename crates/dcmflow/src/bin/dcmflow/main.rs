@@ -5,6 +5,7 @@ mod dump;
 mod failure;
 mod json2dcm;
 mod output;
+mod threads;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};

@@ -1,0 +1,150 @@
+//! JSON → DICOM with the writer on a second thread (`json_to_dicom_*_pipelined`) gives the same bytes as
+//! on one thread, the same error when the JSON is bad, and the output's error when the output fails.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use dcmflow::json::read::{JsonReader, ReadOptions};
+use dcmflow::{
+    dicom_to_json, json_to_dicom_next, json_to_dicom_next_pipelined, json_to_dicom_seekable,
+    json_to_dicom_seekable_pipelined, ToDicomError, ToDicomOptions, ToJsonOptions,
+};
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files_under(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+fn reader(json: &[u8]) -> JsonReader<'_> {
+    JsonReader::from_slice(json, ReadOptions::default())
+}
+
+/// The four ways in, as bytes or the error's text.
+fn all_four(json: &[u8]) -> [Result<Vec<u8>, String>; 4] {
+    let options = ToDicomOptions::default();
+    let text = |e: ToDicomError| e.to_string();
+    [
+        json_to_dicom_next(&mut reader(json), Vec::new(), &options)
+            .map(|(out, _)| out)
+            .map_err(text),
+        json_to_dicom_next_pipelined(&mut reader(json), Vec::new(), &options)
+            .map(|(out, _)| out)
+            .map_err(text),
+        json_to_dicom_seekable(&mut reader(json), Cursor::new(Vec::new()), &options)
+            .map(|(out, _)| out.into_inner())
+            .map_err(text),
+        json_to_dicom_seekable_pipelined(&mut reader(json), Cursor::new(Vec::new()), &options)
+            .map(|(out, _)| out.into_inner())
+            .map_err(text),
+    ]
+}
+
+/// Asserts that one and two threads agree; true when the JSON converted.
+fn assert_same(json: &[u8], name: &str) -> bool {
+    let [next, next_pipelined, seekable, seekable_pipelined] = all_four(json);
+    assert_eq!(next, next_pipelined, "{name}: one thread vs two");
+    assert_eq!(
+        seekable, seekable_pipelined,
+        "{name}: seekable, one thread vs two"
+    );
+    next.is_ok()
+}
+
+#[test]
+fn pipelined_output_equals_single_threaded_output() {
+    let mut files = Vec::new();
+    files_under(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus/synthetic"),
+        &mut files,
+    );
+    let mut converted = 0;
+    for path in &files {
+        let data = std::fs::read(path).unwrap();
+        let mut json = Vec::new();
+        if dicom_to_json(&data, &mut json, &ToJsonOptions::default()).is_err() {
+            continue;
+        }
+        converted += usize::from(assert_same(&json, &path.display().to_string()));
+    }
+    assert!(converted >= 20, "{converted}");
+    // Other tools' JSON, when ../shared is there: the same bytes or the same error.
+    let shared = std::env::var_os("DCMFLOW_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    let mut peer_files = Vec::new();
+    files_under(&shared.join("json"), &mut peer_files);
+    peer_files.retain(|p| p.extension().is_some_and(|e| e == "json"));
+    for path in &peer_files {
+        assert_same(&std::fs::read(path).unwrap(), &path.display().to_string());
+    }
+}
+
+#[test]
+fn pipelined_reports_the_json_error_after_what_was_written() {
+    let mut json = br#"{"00100010":{"vr":"PN","Value":[{"Alphabetic":"Doe"}]},"00100020":{"vr":"LO","Value":["ID"]}"#
+        .to_vec();
+    json.extend_from_slice(br#","00100030":{"vr":"DA","Value":[1,]}}"#);
+    let [next, next_pipelined, seekable, seekable_pipelined] = all_four(&json);
+    let error = next.unwrap_err();
+    assert!(error.contains("line 1"), "{error}");
+    assert_eq!(Err(error.clone()), next_pipelined);
+    assert_eq!(Err(error.clone()), seekable);
+    assert_eq!(Err(error), seekable_pipelined);
+}
+
+/// An output that fails once it has taken `room` bytes.
+struct FailingOutput {
+    room: usize,
+}
+
+impl std::io::Write for FailingOutput {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.len() > self.room {
+            return Err(std::io::Error::other("disk full"));
+        }
+        self.room -= buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn pipelined_stops_reading_when_the_output_fails() {
+    // Far more JSON than the pipeline holds: the reader must stop when the writer fails, not block.
+    let mut json = b"{".to_vec();
+    for i in 0..0xE000u32 {
+        if i > 0 {
+            json.push(b',');
+        }
+        let tag = format!("0009{:04X}", 0x1000 + i);
+        json.extend_from_slice(format!(r#""{tag}":{{"vr":"LO","Value":["ABCDEFGH"]}}"#).as_bytes());
+    }
+    json.push(b'}');
+    let options = ToDicomOptions {
+        part10: false,
+        ..Default::default()
+    };
+    let result = json_to_dicom_next_pipelined(
+        &mut reader(&json),
+        FailingOutput { room: 100_000 },
+        &options,
+    );
+    match result {
+        Err(ToDicomError::Write(e)) => assert!(e.offset <= 100_000, "{e:?}"),
+        other => panic!("expected the output's error, got {:?}", other.map(|_| ())),
+    }
+    let (dicom, _) =
+        json_to_dicom_next_pipelined(&mut reader(&json), Vec::new(), &options).unwrap();
+    assert!(dicom.len() > 500_000);
+}
