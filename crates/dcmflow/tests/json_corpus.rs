@@ -7,6 +7,9 @@
 //!
 //! The value-by-value comparison with pydicom is `tools/compare_json_corpus.py`, run by `.ci/run`.
 
+mod common;
+use common::FailingOutput;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -344,24 +347,6 @@ fn charset_files_decode_to_the_text_pydicom_expects() {
         };
         let got = person_name(&item["00100010"]["Value"][0]);
         assert_eq!(got, expected, "{file}");
-    }
-}
-
-/// An output that fails once it has taken `room` bytes.
-struct FailingOutput {
-    room: usize,
-}
-
-impl std::io::Write for FailingOutput {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if buf.len() > self.room {
-            return Err(std::io::Error::other("disk full"));
-        }
-        self.room -= buf.len();
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 

@@ -1,6 +1,9 @@
 //! JSON → DICOM with the writer on a second thread (`json_to_dicom_*_pipelined`) gives the same bytes as
 //! on one thread, the same error when the JSON is bad, and the output's error when the output fails.
 
+mod common;
+use common::FailingOutput;
+
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
@@ -99,24 +102,6 @@ fn pipelined_reports_the_json_error_after_what_was_written() {
     assert_eq!(Err(error.clone()), next_pipelined);
     assert_eq!(Err(error.clone()), seekable);
     assert_eq!(Err(error), seekable_pipelined);
-}
-
-/// An output that fails once it has taken `room` bytes.
-struct FailingOutput {
-    room: usize,
-}
-
-impl std::io::Write for FailingOutput {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if buf.len() > self.room {
-            return Err(std::io::Error::other("disk full"));
-        }
-        self.room -= buf.len();
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 #[test]
