@@ -1,10 +1,11 @@
 //! Any bytes through dcm2json must give valid JSON (checked by serde_json, an independent parser) or a
 //! clean error; never a panic. The first byte picks compact or pretty output and the IS/DS policy, so
-//! both formatters and all number paths are exercised.
+//! both formatters and all number paths are exercised; with its bit 4 set the two-thread conversion runs
+//! too and must give the same JSON or the same error.
 #![no_main]
 use dcmflow::dicom::ReaderOptions;
 use dcmflow::json::{JsonOptions, NumberPolicy};
-use dcmflow::{dicom_to_json, ToJsonOptions};
+use dcmflow::{dicom_to_json, dicom_to_json_pipelined, dicom_to_json_reader, ToJsonOptions};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -29,7 +30,20 @@ fuzz_target!(|data: &[u8]| {
         },
     };
     let mut out = Vec::new();
-    if dicom_to_json(input, &mut out, &options).is_ok() {
+    let result = dicom_to_json(input, &mut out, &options);
+    if mode & 16 == 16 {
+        // Both read through `io::Read`, so the errors (with their offsets) are comparable.
+        let mut streamed = Vec::new();
+        let first = dicom_to_json_reader(input, &mut streamed, &options);
+        let mut pipelined = Vec::new();
+        let second = dicom_to_json_pipelined(input, &mut pipelined, &options, None);
+        match (&first, &second) {
+            (Ok(_), Ok(_)) => assert!(streamed == pipelined, "two threads wrote other JSON"),
+            (Err(a), Err(b)) => assert_eq!(a, b),
+            (a, b) => panic!("one thread {a:?}, two threads {b:?}"),
+        }
+    }
+    if result.is_ok() {
         if let Err(e) = serde_json::from_slice::<serde_json::Value>(&out) {
             panic!("invalid JSON ({e}): {}", String::from_utf8_lossy(&out));
         }
