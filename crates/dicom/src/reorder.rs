@@ -27,41 +27,63 @@ struct SortLevel {
     deferred: Vec<(Tag, Vec<u8>)>,
 }
 
+impl SortLevel {
+    /// Empties the level for reuse, keeping its allocations.
+    fn reset(&mut self) {
+        self.spans.clear();
+        self.last = None;
+        self.flushed_max = None;
+        self.deferred.clear();
+    }
+}
+
 /// The per-level bookkeeping; the writer owns the staging buffer and passes it in.
 #[derive(Debug, Default)]
 pub(crate) struct Reorder {
+    /// `levels[..open]` are the open levels, innermost last; closed ones stay for reuse (an item per frame
+    /// is common, an allocation per item showed in profiles).
     levels: Vec<SortLevel>,
+    open: usize,
 }
 
 impl Reorder {
     pub fn new() -> Reorder {
         Reorder {
             levels: vec![SortLevel::default()],
+            open: 1,
         }
     }
 
     /// A sequence item opens a level.
     pub fn open_level(&mut self) {
-        self.levels.push(SortLevel::default());
+        if self.open == self.levels.len() {
+            self.levels.push(SortLevel::default());
+        } else {
+            self.levels[self.open].reset();
+        }
+        self.open += 1;
     }
 
     /// The level closes: its deferred members are appended to `staging` (their place is at its end).
     pub fn close_level(&mut self, staging: &mut Vec<u8>) {
-        if let Some(mut level) = self.levels.pop() {
+        if self.open > 0 {
+            self.open -= 1;
+            let level = &mut self.levels[self.open];
             while let Some((_, bytes)) = level.deferred.pop() {
                 staging.extend_from_slice(&bytes);
             }
         }
-        if self.levels.is_empty() {
+        if self.open == 0 {
             // The top level closed (end of the data set): a next data set starts a fresh one.
-            self.levels.push(SortLevel::default());
+            self.levels[0].reset();
+            self.open = 1;
         }
     }
 
     /// A member with `tag` is about to be encoded at the end of `staging` at the innermost level.
     /// Re-appends deferred members that belong before it, or cuts out the members that belong after it.
     pub fn before_member(&mut self, tag: Tag, staging: &mut Vec<u8>) -> Result<(), ErrorKind> {
-        let level = self.levels.last_mut().expect("the top level always exists");
+        let level = &mut self.levels[self.open - 1]; // the top level is always open
         while let Some((deferred_tag, _)) = level.deferred.last() {
             if *deferred_tag > tag {
                 break;
@@ -98,7 +120,7 @@ impl Reorder {
 
     /// `staging` went to the output: nothing in it can move any more.
     pub fn flushed(&mut self) {
-        for level in &mut self.levels {
+        for level in &mut self.levels[..self.open] {
             if let Some(&(t, _)) = level.spans.last() {
                 level.flushed_max = level.flushed_max.max(Some(t));
             }
