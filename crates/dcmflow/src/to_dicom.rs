@@ -2,6 +2,7 @@
 //! JSON's group 0002 keys when asked (DESIGN §6).
 
 use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::io::{Seek, Write};
 
@@ -279,14 +280,8 @@ fn feed_data_set(
             None => reader.read_token().map_err(ToDicomError::Read)?,
         };
         if let Token::Element(h) = token {
-            if let Some((header, uid)) = uids.replace(h) {
-                pass(&Token::Element(header)).map_err(ToDicomError::Write)?;
-                pass(&Token::Value {
-                    bytes: &uid,
-                    last: true,
-                })
-                .map_err(ToDicomError::Write)?;
-                skip_value(reader)?;
+            if uids.replaces(h.tag) {
+                replace_uid(reader, h.tag, &mut uids, &mut pass)?;
                 continue;
             }
         }
@@ -296,6 +291,23 @@ fn feed_data_set(
             return Ok(());
         }
     }
+}
+
+/// `+Ug`: reads the old value of the element `tag` just read and passes its replacement.
+fn replace_uid(
+    reader: &mut JsonReader<'_>,
+    tag: Tag,
+    uids: &mut NewUids,
+    pass: &mut impl FnMut(&Token<'_>) -> Result<(), dcmflow_core::Error>,
+) -> Result<(), ToDicomError> {
+    let old = read_short_value(reader)?;
+    let (header, uid) = uids.replacement(tag, &old);
+    pass(&Token::Element(header)).map_err(ToDicomError::Write)?;
+    pass(&Token::Value {
+        bytes: &uid,
+        last: true,
+    })
+    .map_err(ToDicomError::Write)
 }
 
 fn write_data_set<W: Write>(
@@ -407,27 +419,31 @@ fn data_sets_as_private_sequence<W: Write>(
         transfer_syntax: Some(ts),
         ..Default::default()
     };
+    let mut uids = NewUids::new(options.new_uids);
     loop {
         writer
             .write_token(&Token::ItemStart {
                 len: dcmflow_core::Length::Undefined,
             })
             .map_err(write_err)?;
-        let mut depth = 0usize;
         let mut dropped_meta = 0usize;
         loop {
             let token = reader.read_token().map_err(ToDicomError::Read)?;
             match token {
                 Token::Eof => break,
-                Token::Element(h) if depth == 0 && h.tag.group() == 0x0002 => {
+                Token::Element(h) if uids.depth == 0 && h.tag.group() == 0x0002 => {
                     dropped_meta += 1;
                     skip_value(reader)?;
                     continue;
                 }
-                Token::SequenceStart { .. } | Token::PixelSequenceStart { .. } => depth += 1,
-                Token::SequenceEnd => depth = depth.saturating_sub(1),
+                // Each data set of the array is a top level for +Ug.
+                Token::Element(h) if uids.replaces(h.tag) => {
+                    replace_uid(reader, h.tag, &mut uids, &mut |t| writer.write_token(t))?;
+                    continue;
+                }
                 _ => {}
             }
+            uids.track(&token);
             writer.write_token(&token).map_err(write_err)?;
         }
         if dropped_meta > 0 {
@@ -453,6 +469,29 @@ fn data_sets_as_private_sequence<W: Write>(
     Ok((out, report))
 }
 
+/// The value of the element just read, up to 1 KiB (a UID has at most 64 bytes; the rest is skipped).
+fn read_short_value(reader: &mut JsonReader<'_>) -> Result<Vec<u8>, ToDicomError> {
+    const LIMIT: usize = 1024;
+    let mut value = Vec::new();
+    loop {
+        match reader.read_token().map_err(ToDicomError::Read)? {
+            Token::Value { bytes, last } => {
+                let room = LIMIT.saturating_sub(value.len());
+                value.extend_from_slice(&bytes[..bytes.len().min(room)]);
+                if last {
+                    return Ok(value);
+                }
+            }
+            _ => {
+                return Err(ToDicomError::Write(dcmflow_core::Error::new(
+                    dcmflow_core::ErrorKind::TokenOrder,
+                    0,
+                )))
+            }
+        }
+    }
+}
+
 /// Reads past the value tokens of the element just read.
 fn skip_value(reader: &mut JsonReader<'_>) -> Result<(), ToDicomError> {
     loop {
@@ -469,15 +508,56 @@ fn skip_value(reader: &mut JsonReader<'_>) -> Result<(), ToDicomError> {
     }
 }
 
-/// `+Ug`: Study, Series and SOP Instance UIDs of the top level replaced by new ones.
+/// `+Ug`: Study, Series and SOP Instance UIDs of the top level (of each data set under `+ar`) replaced by
+/// new ones. The same old UID gets the same new one, so data sets of one array that shared a study or a
+/// series still do.
 struct NewUids {
     enabled: bool,
     depth: usize,
+    issued: HashMap<Vec<u8>, Vec<u8>>,
 }
+
+/// Old → new UIDs remembered per conversion; past this many, further UIDs still get new values but are
+/// not remembered (memory stays bounded for any array).
+const MAX_REMEMBERED_UIDS: usize = 1 << 16;
 
 impl NewUids {
     fn new(enabled: bool) -> NewUids {
-        NewUids { enabled, depth: 0 }
+        NewUids {
+            enabled,
+            depth: 0,
+            issued: HashMap::new(),
+        }
+    }
+
+    /// Whether the element's value is replaced (the caller reads the old value and asks for the new one).
+    fn replaces(&self, tag: Tag) -> bool {
+        let replaced = matches!(tag.0, 0x0020_000D | 0x0020_000E | 0x0008_0018);
+        self.enabled && self.depth == 0 && replaced
+    }
+
+    /// The header and value that replace an element whose old value is `old`.
+    fn replacement(&mut self, tag: Tag, old: &[u8]) -> (Header, Vec<u8>) {
+        let old = trim_uid_padding(old);
+        let uid = match self.issued.get(old) {
+            Some(uid) => uid.clone(),
+            None => {
+                let mut uid = new_uid().into_bytes();
+                if uid.len() % 2 == 1 {
+                    uid.push(0); // PS3.5 6.2: UI is padded with NUL
+                }
+                if !old.is_empty() && self.issued.len() < MAX_REMEMBERED_UIDS {
+                    self.issued.insert(old.to_vec(), uid.clone());
+                }
+                uid
+            }
+        };
+        let header = Header {
+            tag,
+            vr: Vr::UI,
+            len: uid.len() as u32,
+        };
+        (header, uid)
     }
 
     fn track(&mut self, token: &Token<'_>) {
@@ -487,25 +567,15 @@ impl NewUids {
             _ => {}
         }
     }
+}
 
-    fn replace(&self, h: Header) -> Option<(Header, Vec<u8>)> {
-        let replaced = matches!(h.tag.0, 0x0020_000D | 0x0020_000E | 0x0008_0018);
-        if !self.enabled || self.depth > 0 || !replaced {
-            return None;
-        }
-        let mut uid = new_uid().into_bytes();
-        if uid.len() % 2 == 1 {
-            uid.push(0);
-        }
-        Some((
-            Header {
-                tag: h.tag,
-                vr: Vr::UI,
-                len: uid.len() as u32,
-            },
-            uid,
-        ))
-    }
+/// A UID value without its padding (PS3.5 6.2: a trailing NUL, though writers also use spaces).
+fn trim_uid_padding(value: &[u8]) -> &[u8] {
+    let end = value
+        .iter()
+        .rposition(|&b| b != 0 && b != b' ')
+        .map_or(0, |i| i + 1);
+    &value[..end]
 }
 
 /// PS3.5 B.2: a UID derived from a random (version 4) UUID: "2.25." and the UUID as one decimal integer.

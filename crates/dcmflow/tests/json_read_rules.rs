@@ -611,3 +611,57 @@ fn seekable_output_keeps_a_broken_inline_binary_an_error() {
         json_to_dicom_seekable(&mut reader, std::io::Cursor::new(Vec::new()), &bare()).unwrap_err();
     assert!(err.to_string().contains("base64"), "{err}");
 }
+
+/// `+Ug` under `+ar`: each data set's Study, Series and SOP Instance UIDs are replaced, the same old UID by
+/// the same new one (the array's data sets keep sharing their study); UIDs inside sequences stay.
+#[test]
+fn new_uids_apply_to_every_data_set_of_an_array_sequence() {
+    let data_set = |series: &str, sop: &str| {
+        format!(
+            r#"{{"00080018":{{"vr":"UI","Value":["{sop}"]}},"00081140":{{"vr":"SQ","Value":[{{"00080018":{{"vr":"UI","Value":["9.9.9"]}}}}]}},"0020000D":{{"vr":"UI","Value":["1.2.3"]}},"0020000E":{{"vr":"UI","Value":["{series}"]}}}}"#
+        )
+    };
+    let json = format!(
+        "[{},{},{}]",
+        data_set("1.2.3.1", "1.2.3.1.1"),
+        data_set("1.2.3.1", "1.2.3.1.2"),
+        data_set("1.2.3.2", "1.2.3.2.1")
+    );
+    let read = ReadOptions {
+        array: ArrayMode::Each,
+        ..Default::default()
+    };
+    let options = ToDicomOptions {
+        array_sequence: true,
+        new_uids: true,
+        ..bare()
+    };
+    let (dicom, _) = json_to_dicom(
+        JsonReader::from_slice(json.as_bytes(), read),
+        Vec::new(),
+        &options,
+    )
+    .unwrap();
+    let back: serde_json::Value = serde_json::from_slice(&to_json(&dicom)).unwrap();
+    let items = back["00091000"]["Value"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    let uid =
+        |item: &serde_json::Value, tag: &str| item[tag]["Value"][0].as_str().unwrap().to_string();
+    let studies: Vec<String> = items.iter().map(|i| uid(i, "0020000D")).collect();
+    let series: Vec<String> = items.iter().map(|i| uid(i, "0020000E")).collect();
+    let sops: Vec<String> = items.iter().map(|i| uid(i, "00080018")).collect();
+    assert!(
+        studies
+            .iter()
+            .all(|s| s.starts_with("2.25.") && *s == studies[0]),
+        "{studies:?}"
+    );
+    assert_eq!(series[0], series[1]);
+    assert_ne!(series[0], series[2]);
+    assert!(series.iter().all(|s| s.starts_with("2.25.")));
+    assert!(sops.iter().all(|s| s.starts_with("2.25.")));
+    assert!(sops[0] != sops[1] && sops[1] != sops[2] && sops[0] != sops[2]);
+    for item in items {
+        assert_eq!(uid(&item["00081140"]["Value"][0], "00080018"), "9.9.9");
+    }
+}
