@@ -374,6 +374,16 @@ impl<'a> Lexer<'a> {
         Ok(&self.key)
     }
 
+    /// Compact fast path: one of `names` (each written with its quotes and colon, `"Value":`) wholly in
+    /// the buffer, consumed; its index. `None` leaves everything to [`Lexer::read_key`].
+    #[inline]
+    pub fn known_key_fast(&mut self, names: &[&[u8]]) -> Option<usize> {
+        let rest = &self.buf[self.pos..self.end];
+        let found = names.iter().position(|name| rest.starts_with(name))?;
+        self.pos += names[found].len();
+        Some(found)
+    }
+
     /// Compact fast path: a tag key `"GGGGEEEE":` (uppercase hex, R3) wholly in the buffer, consumed.
     /// `None` leaves everything to [`Lexer::read_key`] (whitespace, escapes, errors, lower case).
     #[inline]

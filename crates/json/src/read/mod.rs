@@ -638,6 +638,15 @@ impl<'a> JsonReader<'a> {
 
     /// The next member name of an element object, under the lenient case rule.
     fn read_member_name(&mut self) -> Result<Member, Problem> {
+        // Compact JSON names the value member exactly: no string scan or validation for it.
+        const FAST: [(&[u8], Member); 3] = [
+            (b"\"Value\":", Member::Value),
+            (b"\"InlineBinary\":", Member::InlineBinary),
+            (b"\"BulkDataURI\":", Member::BulkDataUri),
+        ];
+        if let Some(i) = self.lex.known_key_fast(&FAST.map(|(name, _)| name)) {
+            return Ok(FAST[i].1);
+        }
         let key = self.lex.read_key()?;
         let exact = match key {
             "vr" => Some(Member::Vr),
