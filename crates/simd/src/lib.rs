@@ -1,4 +1,4 @@
-//! Byte kernels on the hot path of every transcode: endian swapping and streaming base64.
+//! Byte kernels on the hot path of every transcode: endian swapping, streaming base64, ASCII as `str`.
 //!
 //! This is the one crate of the workspace where `unsafe` may live (each block with a `// SAFETY:` comment;
 //! CPU features are detected at run time by base64-simd, never assumed at compile time). The swap kernels
@@ -6,9 +6,11 @@
 //! features, measured in `benches/`); base64 is base64-simd's, fed in 3-byte-aligned chunks.
 #![allow(unsafe_code)]
 
+mod ascii;
 mod base64;
 mod swap;
 
+pub use ascii::ascii_str;
 pub use base64::{
     append_decoded, append_encoded, base64_len, decoded_len, Base64Encoder, Base64Error,
 };

@@ -500,7 +500,7 @@ impl<'a> Lexer<'a> {
         let start = self.pos;
         self.pos = i;
         // ASCII only, checked above.
-        Ok(std::str::from_utf8(&self.buf[start..i]).unwrap_or_default())
+        Ok(dcmflow_simd::ascii_str(&self.buf[start..i]).unwrap_or_default())
     }
 
     /// `true`, `false` or `null`, whichever `word` is.
