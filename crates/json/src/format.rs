@@ -14,6 +14,15 @@ pub trait Formatter {
     fn end_array(&mut self, out: &mut Vec<u8>, empty: bool);
     fn begin_array_value(&mut self, out: &mut Vec<u8>, first: bool);
 
+    /// After the `vr` member: `,"Value":[` with this formatter's whitespace (every element with a value
+    /// writes it, so a formatter may write it in one piece).
+    fn value_array_head(&mut self, out: &mut Vec<u8>) {
+        self.begin_member(out, false);
+        out.extend_from_slice(b"\"Value\"");
+        self.name_separator(out);
+        self.begin_array(out);
+    }
+
     /// After the member separator: `"GGGGEEEE":{"vr":"XX"` with this formatter's whitespace. The hot path
     /// of every element, so a formatter may write it in one piece.
     fn element_head(&mut self, out: &mut Vec<u8>, key: &[u8; 8], vr: [u8; 2]) {
@@ -65,6 +74,10 @@ impl Formatter for Compact {
         if !first {
             out.push(b',');
         }
+    }
+    #[inline]
+    fn value_array_head(&mut self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b",\"Value\":[");
     }
     #[inline]
     fn element_head(&mut self, out: &mut Vec<u8>, key: &[u8; 8], vr: [u8; 2]) {

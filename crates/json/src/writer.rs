@@ -430,8 +430,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
     }
 
     fn open_value_array(&mut self) {
-        self.open_value_key(b"\"Value\"");
-        self.fmt.begin_array(&mut self.buf);
+        self.fmt.value_array_head(&mut self.buf);
     }
 
     fn close_value_array(&mut self) {
@@ -1250,10 +1249,7 @@ fn write_numbers<F: Formatter>(
 
 fn write_number<F: Formatter>(numbers: &mut Numbers, word: &[u8], buf: &mut Vec<u8>, fmt: &mut F) {
     if numbers.count == 0 {
-        fmt.begin_member(buf, false);
-        buf.extend_from_slice(b"\"Value\"");
-        fmt.name_separator(buf);
-        fmt.begin_array(buf);
+        fmt.value_array_head(buf);
     }
     fmt.begin_array_value(buf, numbers.count == 0);
     numbers.count += 1;
