@@ -19,19 +19,32 @@ const BATCH_TOKENS: usize = 16 << 10;
 /// `IN_FLIGHT + 2` exist.
 const IN_FLIGHT: usize = 2;
 
-/// One token as the writer needs it: the token (a `Value` carries its bytes as `value`), where it was,
+/// One token as the writer needs it: the token (a `Value` carries its bytes in `value`), where it was,
 /// and the encoding it was read in.
 struct Record {
     token: Token<'static>,
-    value: Range<usize>,
+    value: ValueAt,
     offset: u64,
     encoding: Encoding,
 }
+
+/// Where a `Value` token's bytes are in its batch.
+enum ValueAt {
+    /// Copied into `Batch::bytes`.
+    Bytes(Range<usize>),
+    /// A buffer handed over whole (`Batch::owned`), not copied.
+    Owned(usize),
+}
+
+/// Spare buffers the producer keeps for [`Producer::spare`]; more come back, the rest are dropped.
+const MAX_SPARES: usize = 4;
 
 #[derive(Default)]
 struct Batch {
     records: Vec<Record>,
     bytes: Vec<u8>,
+    /// Value buffers handed over whole; they come back with the batch for reuse.
+    owned: Vec<Vec<u8>>,
     /// The input's transfer syntax as known when the batch was sent.
     transfer_syntax: Option<TransferSyntax>,
     /// The reader failed after the records of this batch.
@@ -56,6 +69,7 @@ pub(crate) fn channel() -> (Producer, Consumer) {
             to_consumer,
             recycled,
             transfer_syntax: None,
+            spares: Vec::new(),
         },
         Consumer { batches, recycle },
     )
@@ -70,6 +84,7 @@ pub(crate) struct Producer {
     to_consumer: SyncSender<Batch>,
     recycled: Receiver<Batch>,
     transfer_syntax: Option<TransferSyntax>,
+    spares: Vec<Vec<u8>>,
 }
 
 impl Producer {
@@ -90,10 +105,14 @@ impl Producer {
             Token::Value { bytes, last } => {
                 let start = batch.bytes.len();
                 batch.bytes.extend_from_slice(bytes);
-                (Token::Value { bytes: &[], last }, start..batch.bytes.len())
+                let at = ValueAt::Bytes(start..batch.bytes.len());
+                (Token::Value { bytes: &[], last }, at)
             }
             // Not a Value (matched above), so it converts.
-            other => (other.to_static().unwrap_or(Token::Eof), 0..0),
+            other => (
+                other.to_static().unwrap_or(Token::Eof),
+                ValueAt::Bytes(0..0),
+            ),
         };
         batch.records.push(Record {
             token,
@@ -107,8 +126,43 @@ impl Producer {
         Ok(())
     }
 
+    /// Queues a value chunk handed over as a buffer (see `JsonReader::take_value`); the batch is sent at
+    /// once, so such buffers in flight stay as few as the batches.
+    pub fn push_owned(
+        &mut self,
+        value: Vec<u8>,
+        last: bool,
+        offset: u64,
+        encoding: Encoding,
+    ) -> Result<(), Stopped> {
+        let batch = &mut self.batch;
+        batch.owned.push(value);
+        batch.records.push(Record {
+            token: Token::Value { bytes: &[], last },
+            value: ValueAt::Owned(batch.owned.len() - 1),
+            offset,
+            encoding,
+        });
+        self.send()
+    }
+
+    /// A buffer to hand to `JsonReader::take_value` (one that came back, or a new one).
+    pub fn spare(&mut self) -> Vec<u8> {
+        self.spares.pop().unwrap_or_default()
+    }
+
+    /// A spare that was not used.
+    pub fn give_back(&mut self, spare: Vec<u8>) {
+        if self.spares.len() < MAX_SPARES {
+            self.spares.push(spare);
+        }
+    }
+
     fn send(&mut self) -> Result<(), Stopped> {
-        let next = self.recycled.try_recv().unwrap_or_default();
+        let mut next = self.recycled.try_recv().unwrap_or_default();
+        for buffer in next.owned.drain(..) {
+            self.give_back(buffer);
+        }
         let mut batch = std::mem::replace(&mut self.batch, next);
         batch.transfer_syntax = self.transfer_syntax;
         self.to_consumer.send(batch).map_err(|_| Stopped)
@@ -140,12 +194,16 @@ impl Consumer {
         // the producer's next send fail, so it stops too.
         for mut batch in &self.batches {
             for record in &batch.records {
-                let token = match record.token {
-                    Token::Value { last, .. } => Token::Value {
-                        bytes: &batch.bytes[record.value.clone()],
+                let token = match (record.token, &record.value) {
+                    (Token::Value { last, .. }, ValueAt::Bytes(range)) => Token::Value {
+                        bytes: &batch.bytes[range.clone()],
                         last,
                     },
-                    other => other,
+                    (Token::Value { last, .. }, ValueAt::Owned(i)) => Token::Value {
+                        bytes: &batch.owned[*i],
+                        last,
+                    },
+                    (other, _) => other,
                 };
                 write(Replayed {
                     token,
@@ -159,6 +217,7 @@ impl Consumer {
             }
             batch.records.clear();
             batch.bytes.clear();
+            // `owned` goes back as it is: the producer reuses those buffers.
             // A producer that has finished takes nothing back: the batch is dropped.
             let _ = self.recycle.try_send(batch);
         }

@@ -133,3 +133,24 @@ fn pipelined_stops_reading_when_the_output_fails() {
         json_to_dicom_next_pipelined(&mut reader(&json), Vec::new(), &options).unwrap();
     assert!(dicom.len() > 500_000);
 }
+
+/// Long InlineBinary chunks travel between the threads as the reader's own buffers
+/// (`JsonReader::take_value`): the bytes and their order must be those of one thread, for measured and
+/// unmeasured (seekable) values, with elements before and after, at the top level and in an item.
+#[test]
+fn long_inline_binary_is_handed_over_unchanged() {
+    let pixels: Vec<u8> = (0..3_000_001u32).map(|i| (i * 7 + i / 251) as u8).collect();
+    let mut text = Vec::new();
+    dcmflow_simd::append_encoded(&pixels, &mut text);
+    let text = String::from_utf8(text).unwrap();
+    let json = format!(
+        r#"{{"00080060":{{"vr":"CS","Value":["MR"]}},"00091010":{{"vr":"OB","InlineBinary":"{text}"}},"00400275":{{"vr":"SQ","Value":[{{"00091011":{{"vr":"OB","InlineBinary":"{text}"}},"00100010":{{"vr":"PN","Value":[{{"Alphabetic":"Doe"}}]}}}}]}},"7FE00010":{{"vr":"OW","InlineBinary":"{text}"}}}}"#
+    );
+    let [next, next_pipelined, seekable, seekable_pipelined] = all_four(json.as_bytes());
+    let next = next.unwrap();
+    assert!(next.len() > 9_000_000);
+    assert!(next.windows(64).any(|w| w == &pixels[1000..1064]));
+    assert_eq!(Ok(next.clone()), next_pipelined);
+    assert_eq!(seekable, seekable_pipelined);
+    assert_eq!(Ok(next), seekable);
+}

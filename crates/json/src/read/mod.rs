@@ -209,6 +209,10 @@ pub struct JsonReader<'a> {
     item_first: bool,
     array_index: usize,
     in_array: bool,
+    /// Where the bytes of the last `Value` token are in `value`.
+    value_range: std::ops::Range<usize>,
+    /// The last `Value` token was a whole chunk of InlineBinary (see [`JsonReader::take_value`]).
+    takeable: bool,
 }
 
 impl std::fmt::Debug for JsonReader<'_> {
@@ -275,6 +279,8 @@ impl<'a> JsonReader<'a> {
             item_first: false,
             array_index: 0,
             in_array: false,
+            value_range: 0..0,
+            takeable: false,
         }
     }
 
@@ -376,11 +382,37 @@ impl<'a> JsonReader<'a> {
         }
     }
 
+    /// The bytes of the `Value` token just returned, again (empty after [`JsonReader::take_value`]).
+    pub fn last_value(&self) -> &[u8] {
+        &self.value[self.value_range.clone()]
+    }
+
+    /// The bytes of the `Value` token just returned as an owned buffer, when they were a whole chunk of
+    /// InlineBinary: `spare` (emptied) takes their place, so a consumer on another thread gets a long
+    /// decoded chunk without a copy. Otherwise `Err(spare)`, and [`JsonReader::last_value`] still has
+    /// the bytes.
+    pub fn take_value(&mut self, mut spare: Vec<u8>) -> Result<Vec<u8>, Vec<u8>> {
+        if !self.takeable || self.value_range != (0..self.value.len()) {
+            return Err(spare);
+        }
+        spare.clear();
+        std::mem::swap(&mut self.value, &mut spare);
+        self.takeable = false;
+        self.value_range = 0..0;
+        Ok(spare)
+    }
+
     /// The next token. `Eof` after the (selected) data set; errors carry line, column and path.
     pub fn read_token(&mut self) -> Result<Token<'_>, ReadError> {
+        self.takeable = false;
         match self.step() {
             Ok(token) => {
                 self.flush_notes();
+                self.value_range = match token {
+                    Step::Value(_) => self.pixel_pos..self.value.len(),
+                    Step::PixelValue { start, end, .. } => start..end,
+                    Step::Token(_) => 0..0,
+                };
                 Ok(match token {
                     Step::Token(t) => t,
                     Step::Value(last) => Token::Value {
@@ -433,6 +465,7 @@ impl<'a> JsonReader<'a> {
                         self.finish_element()?;
                         self.next = Next::Member;
                     }
+                    self.takeable = true;
                     return Ok(Step::Value(last));
                 }
                 Next::Pixels(state) => return self.pixels(state),
