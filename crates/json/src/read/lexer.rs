@@ -956,6 +956,10 @@ fn checked_str(bytes: &[u8]) -> Result<&str, Problem> {
             "control character in a string (RFC 8259 §7: it must be escaped)",
         ));
     }
+    // Most DICOM text is ASCII: the ASCII check is cheaper than full UTF-8 validation.
+    if let Some(ascii) = dcmflow_simd::ascii_str(bytes) {
+        return Ok(ascii);
+    }
     std::str::from_utf8(bytes)
         .map_err(|_| Problem::syntax("invalid UTF-8 in a string (RFC 8259 §8.1)"))
 }
