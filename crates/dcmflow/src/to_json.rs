@@ -4,11 +4,11 @@ use std::io::{Read, Write};
 
 use dcmflow_core::{Encoding, Error, Token, TransferSyntax, Warning};
 use dcmflow_dicom::{DicomReader, ReaderOptions};
-
-use crate::pipeline;
 use dcmflow_json::{
     BulkHandler, Compact, Formatter, JsonError, JsonOptions, JsonWarning, JsonWriter, Pretty,
 };
+
+use crate::pipeline;
 
 #[derive(Clone, Debug, Default)]
 pub struct ToJsonOptions {
@@ -113,7 +113,7 @@ pub fn dicom_to_json_with<W: Write>(
     }
 }
 
-#[inline(never)]
+/// One thread: the reader's tokens straight into the writer.
 fn run<W: Write, F: Formatter>(
     mut reader: DicomReader<'_>,
     output: W,
@@ -121,44 +121,25 @@ fn run<W: Write, F: Formatter>(
     options: &ToJsonOptions,
     bulk: Option<&mut dyn BulkHandler>,
 ) -> Result<JsonReport, ToJsonError> {
-    let mut writer = JsonWriter::new(output, fmt, options.json.clone());
-    if let Some(handler) = bulk {
-        writer = writer.with_bulk_handler(handler);
-    }
-    let mut deflate_checked = false;
+    let mut feed = Feed::new(output, fmt, options, bulk);
     loop {
         // A value chunk starts where the reader stands; other tokens report their own offset.
         let position = reader.position();
         match reader.read_token().map_err(ToJsonError::Read)? {
-            Token::Value { bytes, last } => writer
-                .write_token(
-                    &Token::Value { bytes, last },
-                    position,
-                    Encoding::EXPLICIT_LE,
-                )
-                .map_err(ToJsonError::Json)?,
+            Token::Value { bytes, last } => {
+                let value = Token::Value { bytes, last };
+                feed.token(&value, position, Encoding::EXPLICIT_LE, || None)?;
+            }
             other => {
-                // Not a Value (matched above), so it converts.
+                // Not a Value (matched above), so it converts, ending the borrow of the reader.
                 let token = other.to_static().unwrap_or(Token::Eof);
-                if !deflate_checked && token != Token::Eof {
-                    if let Some(ts) = reader.transfer_syntax() {
-                        writer.set_offsets_in_file(!ts.deflated);
-                        deflate_checked = true;
-                    }
-                }
-                writer
-                    .write_token(&token, reader.token_offset(), reader.encoding())
-                    .map_err(ToJsonError::Json)?;
-                if token == Token::Eof {
+                let (offset, encoding) = (reader.token_offset(), reader.encoding());
+                if feed.token(&token, offset, encoding, || reader.transfer_syntax())? {
                     break;
                 }
             }
         }
     }
-    let feed = Feed {
-        writer,
-        deflate_checked,
-    };
     feed.finish(ReaderEnd {
         transfer_syntax: reader.transfer_syntax(),
         warnings: reader.take_warnings(),
