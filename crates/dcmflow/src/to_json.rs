@@ -140,11 +140,7 @@ fn run<W: Write, F: Formatter>(
             }
         }
     }
-    feed.finish(ReaderEnd {
-        transfer_syntax: reader.transfer_syntax(),
-        warnings: reader.take_warnings(),
-        warnings_dropped: reader.warnings_dropped(),
-    })
+    feed.finish(ReaderEnd::of(&mut reader))
 }
 
 fn run_pipelined<'r, W: Write, F: Formatter>(
@@ -211,11 +207,7 @@ fn read_into(mut reader: DicomReader<'_>, mut producer: pipeline::Producer) -> R
             break;
         }
     }
-    ReaderEnd {
-        transfer_syntax: reader.transfer_syntax(),
-        warnings: reader.take_warnings(),
-        warnings_dropped: reader.warnings_dropped(),
-    }
+    ReaderEnd::of(&mut reader)
 }
 
 /// What the reader leaves behind for the report.
@@ -223,6 +215,16 @@ struct ReaderEnd {
     transfer_syntax: Option<TransferSyntax>,
     warnings: Vec<Warning>,
     warnings_dropped: u64,
+}
+
+impl ReaderEnd {
+    fn of(reader: &mut DicomReader<'_>) -> ReaderEnd {
+        ReaderEnd {
+            transfer_syntax: reader.transfer_syntax(),
+            warnings: reader.take_warnings(),
+            warnings_dropped: reader.warnings_dropped(),
+        }
+    }
 }
 
 /// The JSON writer fed token by token, from either loop.
