@@ -67,18 +67,33 @@ impl fmt::Display for ReadWarning {
 }
 
 /// An error before its position is attached (the lexer and the value encoders know what, the reader where).
+///
+/// Boxed so that `Result<T, Problem>` stays as small as `T` plus a pointer: the lexer's many small results
+/// (`Result<bool, Problem>`, …) then come back in registers instead of through memory, which matters on
+/// the per-token path.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Problem {
+pub(crate) struct Problem(Box<ProblemData>);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ProblemData {
     pub kind: ReadErrorKind,
     pub message: String,
 }
 
+impl std::ops::Deref for Problem {
+    type Target = ProblemData;
+    fn deref(&self) -> &ProblemData {
+        &self.0
+    }
+}
+
 impl Problem {
+    #[cold]
     pub fn new(kind: ReadErrorKind, message: impl Into<String>) -> Problem {
-        Problem {
+        Problem(Box::new(ProblemData {
             kind,
             message: message.into(),
-        }
+        }))
     }
     pub fn syntax(message: impl Into<String>) -> Problem {
         Problem::new(ReadErrorKind::Syntax, message)
@@ -88,5 +103,8 @@ impl Problem {
     }
     pub fn value(message: impl Into<String>) -> Problem {
         Problem::new(ReadErrorKind::Value, message)
+    }
+    pub fn into_data(self) -> ProblemData {
+        *self.0
     }
 }

@@ -348,6 +348,7 @@ impl<'a> JsonReader<'a> {
     }
 
     fn fail(&mut self, p: Problem) -> ReadError {
+        let p = p.into_data();
         let (line, column) = self.lex.line_column();
         ReadError {
             kind: p.kind,
@@ -403,26 +404,24 @@ impl<'a> JsonReader<'a> {
     }
 
     /// The next token. `Eof` after the (selected) data set; errors carry line, column and path.
+    #[inline(always)] // the caller builds the token in registers from the small `Step` (see there)
     pub fn read_token(&mut self) -> Result<Token<'_>, ReadError> {
         self.takeable = false;
         match self.step() {
-            Ok(token) => {
+            Ok(step) => {
                 self.flush_notes();
-                self.value_range = match token {
-                    Step::Value(_) => self.pixel_pos..self.value.len(),
-                    Step::PixelValue { start, end, .. } => start..end,
-                    Step::Token(_) => 0..0,
+                let (range, last) = match step {
+                    Step::Value(last) => (self.pixel_pos..self.value.len(), last),
+                    Step::PixelValue(last) => (self.value_range.clone(), last),
+                    other => {
+                        self.value_range = 0..0;
+                        return Ok(other.token());
+                    }
                 };
-                Ok(match token {
-                    Step::Token(t) => t,
-                    Step::Value(last) => Token::Value {
-                        bytes: &self.value[self.pixel_pos..],
-                        last,
-                    },
-                    Step::PixelValue { start, end, last } => Token::Value {
-                        bytes: &self.value[start..end],
-                        last,
-                    },
+                self.value_range = range.clone();
+                Ok(Token::Value {
+                    bytes: &self.value[range],
+                    last,
                 })
             }
             Err(p) => {
@@ -473,7 +472,7 @@ impl<'a> JsonReader<'a> {
                 Next::CloseSequence => {
                     self.finish_element()?;
                     self.next = Next::Member;
-                    return Ok(Step::Token(Token::SequenceEnd));
+                    return Ok(Step::SequenceEnd);
                 }
                 Next::TopEnd => {
                     self.next = Next::Done;
@@ -483,9 +482,9 @@ impl<'a> JsonReader<'a> {
                     } else if self.options.array != ArrayMode::Each {
                         self.finish_array()?;
                     }
-                    return Ok(Step::Token(Token::Eof));
+                    return Ok(Step::Eof);
                 }
-                Next::Done => return Ok(Step::Token(Token::Eof)),
+                Next::Done => return Ok(Step::Eof),
             }
         }
     }
@@ -640,11 +639,11 @@ impl<'a> JsonReader<'a> {
                 tag: Tag::SPECIFIC_CHARACTER_SET,
                 item: 0,
             });
-            return Ok(Some(Step::Token(Token::Element(dcmflow_core::Header {
+            return Ok(Some(Step::Element(dcmflow_core::Header {
                 tag: Tag::SPECIFIC_CHARACTER_SET,
                 vr: Vr::CS,
                 len: 10,
-            }))));
+            })));
         }
         if tag == Tag::SPECIFIC_CHARACTER_SET
             && self.options.charset_utf8
@@ -808,7 +807,7 @@ impl<'a> JsonReader<'a> {
             return None;
         }
         self.next = Next::Item;
-        Some(Step::Token(Token::ItemEnd))
+        Some(Step::ItemEnd)
     }
 
     /// Reads what is left of the element object after its value (R4: no second value member) and
@@ -840,16 +839,12 @@ impl<'a> JsonReader<'a> {
         self.open_object = false;
         if vr == Vr::SQ {
             self.next = Next::CloseSequence;
-            return Step::Token(Token::SequenceStart {
-                tag,
-                vr,
-                len: Length::Undefined,
-            });
+            return Step::SequenceStart { tag, vr };
         }
         self.value.clear();
         self.pixel_pos = 0;
         self.next = Next::TextValue;
-        Step::Token(Token::Element(dcmflow_core::Header { tag, vr, len: 0 }))
+        Step::Element(dcmflow_core::Header { tag, vr, len: 0 })
     }
 
     // ---- values -------------------------------------------------------------------------------------
@@ -868,11 +863,7 @@ impl<'a> JsonReader<'a> {
             self.sequence_vr_after
                 .push(std::mem::take(&mut self.vr_after_value));
             self.next = Next::Item;
-            return Ok(Step::Token(Token::SequenceStart {
-                tag,
-                vr,
-                len: Length::Undefined,
-            }));
+            return Ok(Step::SequenceStart { tag, vr });
         }
         if is_binary_only(vr) {
             return Err(Problem::model(format!(
@@ -914,11 +905,7 @@ impl<'a> JsonReader<'a> {
             .ok_or_else(|| Problem::new(ReadErrorKind::Limit, "value of 4 GiB or more"))?;
         self.pixel_pos = 0;
         self.next = Next::TextValue;
-        Ok(Step::Token(Token::Element(dcmflow_core::Header {
-            tag,
-            vr,
-            len,
-        })))
+        Ok(Step::Element(dcmflow_core::Header { tag, vr, len }))
     }
 
     /// (0008,0005) scopes the character set of this data set level (PS3.3 C.12.1.1.2; CP-2518).
@@ -1172,14 +1159,10 @@ impl<'a> JsonReader<'a> {
             // DESIGN §6: encapsulated pixel data travels as the bytes of its item stream.
             self.pixel_exhausted = false;
             self.next = Next::Pixels(PixelState::Header);
-            return Ok(Step::Token(Token::PixelSequenceStart { tag, vr }));
+            return Ok(Step::PixelSequenceStart { tag, vr });
         }
         self.next = Next::BinaryValue;
-        Ok(Step::Token(Token::Element(dcmflow_core::Header {
-            tag,
-            vr,
-            len,
-        })))
+        Ok(Step::Element(dcmflow_core::Header { tag, vr, len }))
     }
 
     // ---- sequences and items ------------------------------------------------------------------------
@@ -1198,7 +1181,7 @@ impl<'a> JsonReader<'a> {
             self.vr_after_value = self.sequence_vr_after.pop().unwrap_or(false);
             self.finish_element()?;
             self.next = Next::Member;
-            return Ok(Step::Token(Token::SequenceEnd));
+            return Ok(Step::SequenceEnd);
         }
         if self.lex.peek()? != Some(b'{') {
             return Err(Problem::model(
@@ -1212,9 +1195,7 @@ impl<'a> JsonReader<'a> {
         let encoder = self.encoder();
         self.levels.push(Level::new(encoder, self.keys.len()));
         self.next = Next::Member;
-        Ok(Step::Token(Token::ItemStart {
-            len: Length::Undefined,
-        }))
+        Ok(Step::ItemStart(Length::UNDEFINED_RAW))
     }
 }
 
@@ -1239,15 +1220,54 @@ fn is_binary_only(vr: Vr) -> bool {
     )
 }
 
-/// What `step` produced: a token, or a value whose bytes are in the reader's buffer.
+/// What `step` produced: a token other than `Value`, or a value whose bytes are in the reader's buffer.
+///
+/// Plain data of 12 bytes, so that `Result<Step, Problem>` comes back in registers. (It used to hold a
+/// `Token`, which has a slice: returned through memory, its odd-sized copies defeated store forwarding
+/// on every token, a sixth of the reader's time.)
+#[derive(Clone, Copy, Debug)]
 enum Step {
-    Token(Token<'static>),
-    Value(bool),
-    PixelValue {
-        start: usize,
-        end: usize,
-        last: bool,
+    Element(dcmflow_core::Header),
+    /// JSON gives sequences no length: always undefined.
+    SequenceStart {
+        tag: Tag,
+        vr: Vr,
     },
+    PixelSequenceStart {
+        tag: Tag,
+        vr: Vr,
+    },
+    /// The item's length as stored (PS3.5 7.5), FFFFFFFFH for undefined.
+    ItemStart(u32),
+    ItemEnd,
+    SequenceEnd,
+    Eof,
+    /// `value[pixel_pos..]`; `true` for the element's last chunk.
+    Value(bool),
+    /// A fragment's bytes, `value[value_range]`; `true` for the fragment's last chunk.
+    PixelValue(bool),
+}
+
+impl Step {
+    /// The token of any step but the two value steps (whose bytes `read_token` lends).
+    fn token(self) -> Token<'static> {
+        match self {
+            Step::Element(h) => Token::Element(h),
+            Step::SequenceStart { tag, vr } => Token::SequenceStart {
+                tag,
+                vr,
+                len: Length::Undefined,
+            },
+            Step::PixelSequenceStart { tag, vr } => Token::PixelSequenceStart { tag, vr },
+            Step::ItemStart(len) => Token::ItemStart {
+                len: Length::from_raw(len),
+            },
+            Step::ItemEnd => Token::ItemEnd,
+            Step::SequenceEnd => Token::SequenceEnd,
+            Step::Eof => Token::Eof,
+            Step::Value(_) | Step::PixelValue(_) => unreachable!("values are lent by read_token"),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! encapsulates, the decoded value is the item stream of PS3.5 A.4 (Basic Offset Table item, then one item
 //! per fragment), handed out again as `ItemStart` / fragment `Value`s / `ItemEnd` / `SequenceEnd`.
 
-use dcmflow_core::{Length, Tag, Token};
+use dcmflow_core::{Length, Tag};
 
 use super::error::Problem;
 use super::{JsonReader, Next, PixelState, Step};
@@ -53,9 +53,7 @@ impl JsonReader<'_> {
                         self.next = Next::Pixels(PixelState::Fragment {
                             remaining: u64::from(len),
                         });
-                        Ok(Step::Token(Token::ItemStart {
-                            len: Length::Defined(len),
-                        }))
+                        Ok(Step::ItemStart(len))
                     }
                     Tag::SEQUENCE_DELIMITATION => self.end_pixels(),
                     _ => Err(Problem::value(
@@ -80,15 +78,12 @@ impl JsonReader<'_> {
                 } else {
                     PixelState::Fragment { remaining: left }
                 });
-                Ok(Step::PixelValue {
-                    start,
-                    end: start + n,
-                    last: left == 0,
-                })
+                self.value_range = start..start + n;
+                Ok(Step::PixelValue(left == 0))
             }
             PixelState::FragmentEnd => {
                 self.next = Next::Pixels(PixelState::Header);
-                Ok(Step::Token(Token::ItemEnd))
+                Ok(Step::ItemEnd)
             }
         }
     }
@@ -112,6 +107,6 @@ impl JsonReader<'_> {
         self.pixel_pos = 0;
         self.finish_element()?;
         self.next = Next::Member;
-        Ok(Step::Token(Token::SequenceEnd))
+        Ok(Step::SequenceEnd)
     }
 }

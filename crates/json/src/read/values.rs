@@ -263,7 +263,7 @@ pub(crate) fn push_decimal(
         push_is(text, checks.notes, out)
     };
     if let Err(problem) = pushed {
-        checks.violation(problem.message)?;
+        checks.violation(problem.into_data().message)?;
         encode_text(
             vr,
             text.trim_matches(' '),
