@@ -423,11 +423,15 @@ fn write_data_set_pipelined<W: Write + Send>(
 ) -> Result<W, ToDicomError> {
     let (producer, consumer) = pipeline::channel();
     std::thread::scope(|scope| {
-        let writing = scope.spawn(move || {
-            // Only this side's errors come back: a read error stays with the reader.
-            consumer.replay(|r| writer.write_token(&r.token), |e| e)?;
-            writer.finish()
-        });
+        // Named, so that profiles and debuggers tell the two sides apart.
+        let writing = std::thread::Builder::new()
+            .name("dcmflow-write".into())
+            .spawn_scoped(scope, move || {
+                // Only this side's errors come back: a read error stays with the reader.
+                consumer.replay(|r| writer.write_token(&r.token), |e| e)?;
+                writer.finish()
+            })
+            .expect("failed to spawn thread"); // as `scope.spawn` does
         let mut sink = PipelineSink {
             producer,
             stopped: false,

@@ -153,7 +153,11 @@ fn run_pipelined<'r, W: Write, F: Formatter>(
     let mut feed = Feed::new(output, fmt, options, bulk);
     let (producer, consumer) = pipeline::channel();
     let (written, end) = std::thread::scope(|scope| {
-        let reading = scope.spawn(move || read_into(make_reader(), producer));
+        // Named, so that profiles and debuggers tell the two sides apart.
+        let reading = std::thread::Builder::new()
+            .name("dcmflow-read".into())
+            .spawn_scoped(scope, move || read_into(make_reader(), producer))
+            .expect("failed to spawn thread"); // as `scope.spawn` does
         let written = consumer.replay(
             |r| {
                 feed.token(&r.token, r.offset, r.encoding, || r.transfer_syntax)

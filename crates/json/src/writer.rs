@@ -81,6 +81,10 @@ pub struct JsonWriter<'h, W: Write, F: Formatter> {
     seqs: Vec<Sequence>,
     path: Vec<PathStep>,
     element: Element,
+    /// The header of the element being written (`Element::Pending`, `Text`, `TextStream`, `Numbers`,
+    /// `UnSequence`). Kept out of `Element`: a header inside an enum was copied at odd offsets on every
+    /// state change and reloaded in other widths, a store-forwarding stall per element.
+    header: Header,
     owned: Owned,
     base64: Base64Encoder,
     swap: SwapCarry,
@@ -122,9 +126,9 @@ enum Element {
     /// `depth` counts the sequences opened inside it.
     Skip { depth: u32 },
     /// Member and VR written; the first value chunk decides the rest.
-    Pending { header: Header, big_endian: bool },
+    Pending { big_endian: bool },
     /// A text VR whose value is being gathered in `scratch`.
-    Text { header: Header },
+    Text,
     /// A long single-valued text (LT ST UT UR) in a set decodable piece by piece, written as it comes
     /// (`Owned::held` and `Owned::carry` hold what cannot be written yet).
     TextStream(TextStream),
@@ -140,7 +144,7 @@ enum Element {
     Pixels(Pixels),
     /// `--convert-un`: a UN value of defined length that the dictionary calls a sequence, gathered (up to
     /// `MAX_UN_SEQUENCE`, in `Owned::un_bytes`) to be parsed as Implicit VR LE items once complete.
-    UnSequence { header: Header, offset: u64 },
+    UnSequence { offset: u64 },
 }
 
 /// What the current element owns beyond plain data, kept out of [`Element`].
@@ -160,7 +164,6 @@ struct Owned {
 
 #[derive(Clone, Copy, Debug)]
 struct TextStream {
-    header: Header,
     charset: CharacterSet,
     opened: bool,
     /// Decoding problems so far, reported once at the end (as for a gathered value).
@@ -197,7 +200,7 @@ const MAX_UN_NESTING: u32 = 4;
 
 #[derive(Clone, Copy)]
 struct Numbers {
-    header: Header,
+    vr: Vr,
     big_endian: bool,
     unit: usize,
     pending: [u8; 8],
@@ -237,6 +240,11 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             seqs: Vec::new(),
             path: Vec::new(),
             element: Element::Idle,
+            header: Header {
+                tag: Tag(0),
+                vr: Vr::UN,
+                len: 0,
+            },
             owned: Owned::default(),
             base64: Base64Encoder::new(),
             swap: SwapCarry::new(),
@@ -278,7 +286,10 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
     /// Handles one token. `offset` is the token's byte offset in the source (the reader's
     /// `token_offset`, or for a `Value` where its bytes start); `encoding` the data set's encoding (the
     /// reader's `encoding()`), which says the byte order of values and whether VRs were on the wire.
-    #[inline]
+    ///
+    /// Always inlined: the caller's token then stays in registers. Passed through memory, it was
+    /// stored field by field and reloaded in other widths, a store-forwarding stall on every token.
+    #[inline(always)]
     pub fn write_token(
         &mut self,
         token: &Token<'_>,
@@ -306,7 +317,8 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             }
             return Ok(());
         }
-        if let Element::UnSequence { header, offset } = self.element {
+        if let Element::UnSequence { offset } = self.element {
+            let header = self.header;
             let Token::Value { bytes: chunk, last } = *token else {
                 return Err(JsonError::TokenOrder);
             };
@@ -474,7 +486,8 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                     && self.un_nesting < MAX_UN_NESTING
                 {
                     self.owned.un_bytes.clear();
-                    self.element = Element::UnSequence { header, offset };
+                    self.header = header;
+                    self.element = Element::UnSequence { offset };
                     return;
                 }
                 if let Some(vr) = self.resolve_un(header.tag) {
@@ -489,7 +502,8 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             self.element = Element::Skip { depth: 0 };
             return;
         }
-        self.element = Element::Pending { header, big_endian };
+        self.header = header;
+        self.element = Element::Pending { big_endian };
     }
 
     /// The VR of a UN element from the dictionaries: private tags through their creator (PS3.5 7.8.1).
@@ -562,10 +576,8 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                 self.element = Element::Idle;
                 return Ok(());
             }
-            self.element = Element::Pending {
-                header,
-                big_endian: false,
-            };
+            self.header = header;
+            self.element = Element::Pending { big_endian: false };
             return self.value(&bytes, true, offset);
         }
         self.warn(JsonWarningKind::UnConverted(Vr::SQ), header.tag, offset);
@@ -587,8 +599,8 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
     }
 
     fn value(&mut self, bytes: &[u8], last: bool, offset: u64) -> Result<(), JsonError> {
-        if let Element::Pending { header, big_endian } = self.element {
-            self.begin_value(header, big_endian, offset)?;
+        if let Element::Pending { big_endian } = self.element {
+            self.begin_value(self.header, big_endian, offset)?;
         }
         let streamed = matches!(
             self.element,
@@ -618,8 +630,8 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                 return Err(JsonError::TokenOrder)
             }
             Element::Pending { .. } => unreachable!("begin_value decides"),
-            Element::Text { header } => {
-                let header = *header;
+            Element::Text => {
+                let header = self.header;
                 if last && self.scratch.is_empty() {
                     self.write_text(header, bytes, offset)?;
                 } else {
@@ -734,7 +746,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             self.element = Element::TextStream(stream);
             return;
         }
-        self.report_decoding(stream.report, stream.header.tag, offset);
+        self.report_decoding(stream.report, self.header.tag, offset);
         if stream.opened {
             self.buf.push(b'"');
             self.close_value_array();
@@ -803,7 +815,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
         self.element = match vr {
             Vr::US | Vr::SS | Vr::UL | Vr::SL | Vr::FL | Vr::FD | Vr::SV | Vr::UV | Vr::AT => {
                 Element::Numbers(Numbers {
-                    header,
+                    vr,
                     big_endian,
                     // AT is two 16-bit numbers: its value unit is 4 bytes, its swap unit 2.
                     unit: if vr == Vr::AT { 4 } else { vr.swap_unit() },
@@ -830,19 +842,18 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                     self.owned.held.clear();
                     self.owned.carry.clear();
                     Element::TextStream(TextStream {
-                        header,
                         charset,
                         opened: false,
                         report: DecodeReport::default(),
                     })
                 } else {
                     self.scratch.clear();
-                    Element::Text { header }
+                    Element::Text
                 }
             }
             _ => {
                 self.scratch.clear();
-                Element::Text { header }
+                Element::Text
             }
         };
         Ok(())
@@ -853,7 +864,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             return;
         };
         let (tag, count, leftover, non_finite) = (
-            numbers.header.tag,
+            self.header.tag,
             numbers.count,
             numbers.pending_len,
             numbers.non_finite,
@@ -1264,7 +1275,7 @@ fn write_number<F: Formatter>(numbers: &mut Numbers, word: &[u8], buf: &mut Vec<
             }
         }};
     }
-    match numbers.header.vr {
+    match numbers.vr {
         Vr::US => numbers::write_integer(buf, read!(u16), true),
         Vr::SS => numbers::write_integer(buf, read!(i16), true),
         Vr::UL => numbers::write_integer(buf, read!(u32), true),
