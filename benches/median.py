@@ -4,6 +4,8 @@
   python3 benches/median.py [--runs N] 'CMD 1' 'CMD 2' ...
 
 Each command is split like a shell would (no pipes or redirections). CPU is user + system of the child.
+The minimum wall time is printed too: on a shared machine it shows what a change did when the median is
+blurred by other load.
 """
 import argparse
 import os
@@ -30,7 +32,7 @@ def main():
             wall[c].append(time.perf_counter() - start)
             cpu[c].append(usage.ru_utime + usage.ru_stime)
     for c in args.commands:
-        print(f'wall {statistics.median(wall[c]) * 1000:8.1f} ms  '
+        print(f'wall {statistics.median(wall[c]) * 1000:8.1f} ms (min {min(wall[c]) * 1000:6.1f})  '
               f'cpu {statistics.median(cpu[c]) * 1000:8.1f} ms  {c}')
 
 

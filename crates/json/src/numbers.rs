@@ -175,6 +175,9 @@ pub fn write_float(out: &mut Vec<u8>, value: f64, single: bool) -> bool {
         write_string(out, text);
         return false;
     }
+    if !single && write_short_decimal(out, value) {
+        return true;
+    }
     // Ryū: the shortest text that reads back to the same binary value, with an exponent for very large or
     // small magnitudes (`1e-7`, `1.5e16`); every form it produces is an RFC 8259 number. An f32 is
     // formatted as an f32 so that 0.1f32 is `0.1`, not `0.10000000149011612`.
@@ -186,6 +189,49 @@ pub fn write_float(out: &mut Vec<u8>, value: f64, single: bool) -> bool {
     };
     out.extend_from_slice(text.strip_suffix(".0").unwrap_or(text).as_bytes());
     true
+}
+
+/// Powers of ten for [`write_short_decimal`]: at most this many decimals.
+const SHORT_SCALES: [f64; 4] = [1.0, 10.0, 100.0, 1000.0];
+
+/// The common measured values (`0`, `87.5`, `2750.25`, `0.125`) without Ryū's digit search: the double
+/// is `n / 10^k` for an integer `n` and `k` ≤ 3 (checked by dividing back: IEEE division and decimal
+/// parsing both round `n / 10^k` correctly, so the text reads back to this double), and the smallest
+/// such `k` gives the digits Ryū would choose. Below 10^9 only: there a double's spacing is under
+/// 10^-6, so one `k`-decimal number at most reads back to it (above, two can, and Ryū picks the closer).
+/// Returns `false` (nothing written) for every other value; -0 is left to Ryū.
+fn write_short_decimal(out: &mut Vec<u8>, value: f64) -> bool {
+    // Finite here (`write_float` handles NaN and the infinities first).
+    if value.abs() >= 1e9 || (value == 0.0 && value.is_sign_negative()) {
+        return false;
+    }
+    for (decimals, &scale) in SHORT_SCALES.iter().enumerate() {
+        let scaled = value * scale;
+        // Rounded to the nearest integer by hand (`f64::round` is a libm call on baseline x86-64).
+        let n = (scaled + if scaled < 0.0 { -0.5 } else { 0.5 }) as i64;
+        if n.unsigned_abs() >= 1 << 53 || n as f64 / scale != value {
+            continue;
+        }
+        let mut buffer = itoa::Buffer::new();
+        let digits = buffer.format(n.unsigned_abs()).as_bytes();
+        if n < 0 {
+            out.push(b'-');
+        }
+        if decimals == 0 {
+            out.extend_from_slice(digits);
+        } else if digits.len() > decimals {
+            let point = digits.len() - decimals;
+            out.extend_from_slice(&digits[..point]);
+            out.push(b'.');
+            out.extend_from_slice(&digits[point..]);
+        } else {
+            out.extend_from_slice(b"0.");
+            out.extend(std::iter::repeat_n(b'0', decimals - digits.len()));
+            out.extend_from_slice(digits);
+        }
+        return true;
+    }
+    false
 }
 
 /// The largest magnitude a JSON number carries exactly in an IEEE double: 2^53 − 1 (F.2.3, RFC 8259 §6).
@@ -217,6 +263,86 @@ pub fn write_integer<I: itoa::Integer>(out: &mut Vec<u8>, value: I, exact: bool)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ryu_text(value: f64, single: bool) -> String {
+        let mut buffer = ryu::Buffer::new();
+        let text = if single {
+            buffer.format_finite(value as f32)
+        } else {
+            buffer.format_finite(value)
+        };
+        text.strip_suffix(".0").unwrap_or(text).to_string()
+    }
+
+    fn float_text(value: f64, single: bool) -> String {
+        let mut out = Vec::new();
+        assert!(write_float(&mut out, value, single));
+        String::from_utf8(out).unwrap()
+    }
+
+    /// The short-decimal path of `write_float` writes exactly what Ryū writes.
+    #[test]
+    fn short_decimals_match_ryu() {
+        let samples = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            87.5,
+            2750.5,
+            -120.5,
+            -117.25,
+            0.9375,
+            0.001,
+            -0.001,
+            0.1,
+            0.3,
+            1.2e3,
+            0.0005,
+            1e14,
+            999_999_999_999_999.0,
+            1e15,
+            1e16,
+            1e300,
+            5e-324,
+            0.1 + 0.2,
+            1.23456789012345,
+            9_007_199_254_740_993.0,
+            4_503_599_627_370_495.5,
+        ];
+        for &value in &samples {
+            for single in [false, true] {
+                assert_eq!(
+                    float_text(value, single),
+                    ryu_text(value, single),
+                    "{value:e}"
+                );
+            }
+        }
+        // Every n / 10^k over a wide band, their neighbours one ulp away, and a pseudo-random spread.
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for i in -300_000i64..300_000 {
+            for scale in [1.0, 10.0, 100.0, 1000.0, 10_000.0] {
+                let value = (i * 7919 * if i % 2 == 0 { 1 } else { 65_537 }) as f64 / scale;
+                for v in [
+                    value,
+                    f64::from_bits(value.to_bits() + 1),
+                    f64::from_bits(value.to_bits().wrapping_sub(1)),
+                ] {
+                    if v.is_finite() {
+                        assert_eq!(float_text(v, false), ryu_text(v, false), "{v:e}");
+                    }
+                }
+            }
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let v = f64::from_bits(state);
+            if v.is_finite() {
+                assert_eq!(float_text(v, false), ryu_text(v, false), "{v:e}");
+            }
+        }
+    }
 
     fn decimal(text: &str, vr: Vr) -> (String, DecimalOutcome) {
         let mut out = Vec::new();
