@@ -378,10 +378,11 @@ impl PipelineSink {
 }
 
 impl DataSetSink for PipelineSink {
+    #[inline(always)] // with `push_inlined`: the token goes from the reader's registers into the batch
     fn token(&mut self, token: &Token<'_>) -> Result<(), dcmflow_core::Error> {
         let sent = self
             .producer
-            .push(token, 0, dcmflow_core::Encoding::EXPLICIT_LE);
+            .push_inlined(token, 0, dcmflow_core::Encoding::EXPLICIT_LE);
         self.sent(sent)
     }
 

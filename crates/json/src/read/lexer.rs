@@ -265,8 +265,27 @@ impl<'a> Lexer<'a> {
 
     // ---- structure ----------------------------------------------------------------------------------
 
+    // The four structure steps below run a few times per element. Each has an inlined fast path for
+    // compact JSON (the byte it looks for is next, no whitespace) and an out-of-line general path: the
+    // result then stays in registers, where the call returned it through memory.
+
+    /// The byte at `pos` and the one after it, when both are in the buffer.
+    #[inline]
+    fn next_two(&self) -> Option<(u8, u8)> {
+        (self.pos + 1 < self.end).then(|| (self.buf[self.pos], self.buf[self.pos + 1]))
+    }
+
     /// After `{` was consumed: whether a member follows (false consumes the `}` of an empty object).
+    #[inline]
     pub fn object_has_first(&mut self) -> Result<bool, Problem> {
+        match self.next_two() {
+            Some((b'"', _)) => Ok(true),
+            _ => self.object_has_first_general(),
+        }
+    }
+
+    #[inline(never)]
+    fn object_has_first_general(&mut self) -> Result<bool, Problem> {
         match self.peek()? {
             Some(b'}') => {
                 self.pos += 1;
@@ -283,7 +302,31 @@ impl<'a> Lexer<'a> {
 
     /// After a member's value: whether another member follows (consumes `,`), or the object ends
     /// (consumes `}`). A trailing comma is an error, or a note under `lenient` (DCMTK accepts it).
+    #[inline]
     pub fn object_has_next(&mut self) -> Result<bool, Problem> {
+        match self.compact_has_next(b'}', |b| b == b'"') {
+            Some(more) => Ok(more),
+            None => self.object_has_next_general(),
+        }
+    }
+
+    /// The compact fast path of `object_has_next` and `array_has_next`: a `,` right before something
+    /// that `starts` the next element or member (consumed, true), or the `close` byte (consumed, false).
+    /// `None` leaves the rest (whitespace, trailing commas, errors) to the general path.
+    #[inline]
+    fn compact_has_next(&mut self, close: u8, starts: impl Fn(u8) -> bool) -> Option<bool> {
+        let (b, after) = self.next_two()?;
+        let more = match b {
+            b',' if starts(after) => true,
+            _ if b == close => false,
+            _ => return None,
+        };
+        self.pos += 1;
+        Some(more)
+    }
+
+    #[inline(never)]
+    fn object_has_next_general(&mut self) -> Result<bool, Problem> {
         match self.peek()? {
             Some(b',') => {
                 self.pos += 1;
@@ -312,7 +355,20 @@ impl<'a> Lexer<'a> {
     }
 
     /// After `[` was consumed: whether an element follows (false consumes the `]`).
+    #[inline]
     pub fn array_has_first(&mut self) -> Result<bool, Problem> {
+        match self.next_two() {
+            Some((b']', _)) => {
+                self.pos += 1;
+                Ok(false)
+            }
+            Some((b, _)) if !is_ws(b) => Ok(true),
+            _ => self.array_has_first_general(),
+        }
+    }
+
+    #[inline(never)]
+    fn array_has_first_general(&mut self) -> Result<bool, Problem> {
         match self.peek()? {
             Some(b']') => {
                 self.pos += 1;
@@ -324,7 +380,16 @@ impl<'a> Lexer<'a> {
     }
 
     /// After an array element: whether another follows (consumes `,`), or the array ends (consumes `]`).
+    #[inline]
     pub fn array_has_next(&mut self) -> Result<bool, Problem> {
+        match self.compact_has_next(b']', |b| !is_ws(b) && b != b']') {
+            Some(more) => Ok(more),
+            None => self.array_has_next_general(),
+        }
+    }
+
+    #[inline(never)]
+    fn array_has_next_general(&mut self) -> Result<bool, Problem> {
         match self.peek()? {
             Some(b',') => {
                 self.pos += 1;

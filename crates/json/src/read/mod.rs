@@ -139,6 +139,63 @@ impl Level {
             charset_text_seen: false,
         }
     }
+
+    /// Makes this level a new one, field by field.
+    fn reset(&mut self, encoder: Rc<TextEncoder>, keys_start: usize) {
+        self.last_tag = None;
+        self.encoder = encoder;
+        self.first = true;
+        self.saw_charset = false;
+        self.keys_start = keys_start;
+        self.unsorted = None;
+        self.charset_text_seen = false;
+    }
+}
+
+/// The open data set levels, innermost last. Closed levels stay allocated and are reset in place when
+/// an item opens: a `Level` pushed and popped whole was copied through the stack at every item, and
+/// reloading it in other widths stalled store forwarding.
+#[derive(Debug, Default)]
+struct Levels {
+    all: Vec<Level>,
+    open: usize,
+}
+
+impl Levels {
+    fn clear(&mut self) {
+        self.open = 0;
+    }
+
+    fn push(&mut self, encoder: Rc<TextEncoder>, keys_start: usize) {
+        if let Some(level) = self.all.get_mut(self.open) {
+            level.reset(encoder, keys_start);
+        } else {
+            self.all.push(Level::new(encoder, keys_start));
+        }
+        self.open += 1;
+    }
+
+    /// Closes the innermost level; returns where its keys start.
+    fn pop(&mut self) -> Option<usize> {
+        self.open = self.open.checked_sub(1)?;
+        Some(self.all[self.open].keys_start)
+    }
+
+    fn len(&self) -> usize {
+        self.open
+    }
+
+    fn is_empty(&self) -> bool {
+        self.open == 0
+    }
+
+    fn last(&self) -> Option<&Level> {
+        self.all[..self.open].last()
+    }
+
+    fn last_mut(&mut self) -> Option<&mut Level> {
+        self.all[..self.open].last_mut()
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -177,7 +234,7 @@ struct PathStep {
 pub struct JsonReader<'a> {
     lex: Lexer<'a>,
     options: ReadOptions,
-    levels: Vec<Level>,
+    levels: Levels,
     /// The keys of the open levels, each level's in ascending order (see `Level::keys_start`).
     keys: Vec<Tag>,
     path: Vec<PathStep>,
@@ -257,7 +314,7 @@ impl<'a> JsonReader<'a> {
         JsonReader {
             lex,
             options,
-            levels: Vec::new(),
+            levels: Levels::default(),
             keys: Vec::new(),
             path: Vec::new(),
             next: Next::Begin,
@@ -437,11 +494,10 @@ impl<'a> JsonReader<'a> {
                 Next::Begin => {
                     self.begin()?;
                 }
-                Next::Member => {
-                    if let Some(t) = self.member()? {
-                        return Ok(t);
-                    }
-                }
+                Next::Member => match self.member()? {
+                    Step::Nothing => {}
+                    step => return Ok(step),
+                },
                 Next::TextValue => {
                     self.pixel_pos = 0;
                     self.finish_element()?;
@@ -541,7 +597,7 @@ impl<'a> JsonReader<'a> {
         });
         self.levels.clear();
         self.keys.clear();
-        self.levels.push(Level::new(encoder, 0));
+        self.levels.push(encoder, 0);
         self.next = Next::Member;
         Ok(())
     }
@@ -574,7 +630,7 @@ impl<'a> JsonReader<'a> {
     }
 
     /// The next member of the current data set: an element token, or the end of the data set.
-    fn member(&mut self) -> Result<Option<Step>, Problem> {
+    fn member(&mut self) -> Result<Step, Problem> {
         let tag = match self.deferred.take() {
             Some(tag) => tag,
             None => {
@@ -620,7 +676,7 @@ impl<'a> JsonReader<'a> {
     }
 
     /// The member `tag` of the current data set: its element token (or nothing, for a skipped member).
-    fn member_for(&mut self, tag: Tag) -> Result<Option<Step>, Problem> {
+    fn member_for(&mut self, tag: Tag) -> Result<Step, Problem> {
         // --charset-utf8: declare ISO_IR 192 on the top level before the first element after it.
         if self.options.charset_utf8
             && self.levels.len() == 1
@@ -639,11 +695,11 @@ impl<'a> JsonReader<'a> {
                 tag: Tag::SPECIFIC_CHARACTER_SET,
                 item: 0,
             });
-            return Ok(Some(Step::Element(dcmflow_core::Header {
+            return Ok(Step::Element(dcmflow_core::Header {
                 tag: Tag::SPECIFIC_CHARACTER_SET,
                 vr: Vr::CS,
                 len: 10,
-            })));
+            }));
         }
         if tag == Tag::SPECIFIC_CHARACTER_SET
             && self.options.charset_utf8
@@ -654,7 +710,7 @@ impl<'a> JsonReader<'a> {
             self.notes
                 .push("\"00080005\" replaced by ISO_IR 192 (--charset-utf8)".into());
             self.lex.skip_value(self.options.max_depth)?;
-            return Ok(None);
+            return Ok(Step::Nothing);
         }
         if tag.is_group_length() {
             // R2: group lengths are not part of DICOM JSON (pydicom writes them); the DICOM writer
@@ -662,10 +718,10 @@ impl<'a> JsonReader<'a> {
             self.notes
                 .push(format!("group length \"{}\" ignored (R2)", tag_key(tag)));
             self.lex.skip_value(self.options.max_depth)?;
-            return Ok(None);
+            return Ok(Step::Nothing);
         }
         self.path.push(PathStep { tag, item: 0 });
-        self.element(tag).map(Some)
+        self.element(tag)
     }
 
     /// The next member name of an element object, under the lenient case rule.
@@ -798,16 +854,16 @@ impl<'a> JsonReader<'a> {
         Ok(())
     }
 
-    fn end_data_set(&mut self) -> Option<Step> {
-        if let Some(level) = self.levels.pop() {
-            self.keys.truncate(level.keys_start);
+    fn end_data_set(&mut self) -> Step {
+        if let Some(keys_start) = self.levels.pop() {
+            self.keys.truncate(keys_start);
         }
         if self.levels.is_empty() {
             self.next = Next::TopEnd;
-            return None;
+            return Step::Nothing;
         }
         self.next = Next::Item;
-        Some(Step::ItemEnd)
+        Step::ItemEnd
     }
 
     /// Reads what is left of the element object after its value (R4: no second value member) and
@@ -1193,7 +1249,7 @@ impl<'a> JsonReader<'a> {
             step.item += 1;
         }
         let encoder = self.encoder();
-        self.levels.push(Level::new(encoder, self.keys.len()));
+        self.levels.push(encoder, self.keys.len());
         self.next = Next::Member;
         Ok(Step::ItemStart(Length::UNDEFINED_RAW))
     }
@@ -1246,6 +1302,9 @@ enum Step {
     Value(bool),
     /// A fragment's bytes, `value[value_range]`; `true` for the fragment's last chunk.
     PixelValue(bool),
+    /// No token yet (a member skipped, the top level closed): `step` goes on. One type for every layer
+    /// of the member path, so that no layer repacks the result (an `Option<Step>` did).
+    Nothing,
 }
 
 impl Step {
@@ -1266,6 +1325,7 @@ impl Step {
             Step::SequenceEnd => Token::SequenceEnd,
             Step::Eof => Token::Eof,
             Step::Value(_) | Step::PixelValue(_) => unreachable!("values are lent by read_token"),
+            Step::Nothing => unreachable!("step goes on"),
         }
     }
 }
