@@ -467,12 +467,12 @@ impl<'a> JsonReader<'a> {
         match self.step() {
             Ok(step) => {
                 self.flush_notes();
-                let (range, last) = match step {
-                    Step::Value(last) => (self.pixel_pos..self.value.len(), last),
-                    Step::PixelValue(last) => (self.value_range.clone(), last),
-                    other => {
+                let (range, last) = match step.kind {
+                    StepKind::Value => (self.pixel_pos..self.value.len(), step.last),
+                    StepKind::PixelValue => (self.value_range.clone(), step.last),
+                    _ => {
                         self.value_range = 0..0;
-                        return Ok(other.token());
+                        return Ok(step.token());
                     }
                 };
                 self.value_range = range.clone();
@@ -494,15 +494,17 @@ impl<'a> JsonReader<'a> {
                 Next::Begin => {
                     self.begin()?;
                 }
-                Next::Member => match self.member()? {
-                    Step::Nothing => {}
-                    step => return Ok(step),
-                },
+                Next::Member => {
+                    let step = self.member()?;
+                    if step.kind != StepKind::Nothing {
+                        return Ok(step);
+                    }
+                }
                 Next::TextValue => {
                     self.pixel_pos = 0;
                     self.finish_element()?;
                     self.next = Next::Member;
-                    return Ok(Step::Value(true));
+                    return Ok(Step::value(true));
                 }
                 Next::BinaryValue => {
                     let chunk = self.options.chunk_size;
@@ -521,14 +523,14 @@ impl<'a> JsonReader<'a> {
                         self.next = Next::Member;
                     }
                     self.takeable = true;
-                    return Ok(Step::Value(last));
+                    return Ok(Step::value(last));
                 }
                 Next::Pixels(state) => return self.pixels(state),
                 Next::Item => return self.item(),
                 Next::CloseSequence => {
                     self.finish_element()?;
                     self.next = Next::Member;
-                    return Ok(Step::SequenceEnd);
+                    return Ok(Step::SEQUENCE_END);
                 }
                 Next::TopEnd => {
                     self.next = Next::Done;
@@ -538,9 +540,9 @@ impl<'a> JsonReader<'a> {
                     } else if self.options.array != ArrayMode::Each {
                         self.finish_array()?;
                     }
-                    return Ok(Step::Eof);
+                    return Ok(Step::EOF);
                 }
-                Next::Done => return Ok(Step::Eof),
+                Next::Done => return Ok(Step::EOF),
             }
         }
     }
@@ -630,6 +632,7 @@ impl<'a> JsonReader<'a> {
     }
 
     /// The next member of the current data set: an element token, or the end of the data set.
+    #[inline(always)] // into `step`: its `Step` then stays in registers (see `Step`)
     fn member(&mut self) -> Result<Step, Problem> {
         let tag = match self.deferred.take() {
             Some(tag) => tag,
@@ -695,7 +698,7 @@ impl<'a> JsonReader<'a> {
                 tag: Tag::SPECIFIC_CHARACTER_SET,
                 item: 0,
             });
-            return Ok(Step::Element(dcmflow_core::Header {
+            return Ok(Step::element(dcmflow_core::Header {
                 tag: Tag::SPECIFIC_CHARACTER_SET,
                 vr: Vr::CS,
                 len: 10,
@@ -710,7 +713,7 @@ impl<'a> JsonReader<'a> {
             self.notes
                 .push("\"00080005\" replaced by ISO_IR 192 (--charset-utf8)".into());
             self.lex.skip_value(self.options.max_depth)?;
-            return Ok(Step::Nothing);
+            return Ok(Step::NOTHING);
         }
         if tag.is_group_length() {
             // R2: group lengths are not part of DICOM JSON (pydicom writes them); the DICOM writer
@@ -718,7 +721,7 @@ impl<'a> JsonReader<'a> {
             self.notes
                 .push(format!("group length \"{}\" ignored (R2)", tag_key(tag)));
             self.lex.skip_value(self.options.max_depth)?;
-            return Ok(Step::Nothing);
+            return Ok(Step::NOTHING);
         }
         self.path.push(PathStep { tag, item: 0 });
         self.element(tag)
@@ -860,10 +863,10 @@ impl<'a> JsonReader<'a> {
         }
         if self.levels.is_empty() {
             self.next = Next::TopEnd;
-            return Step::Nothing;
+            return Step::NOTHING;
         }
         self.next = Next::Item;
-        Step::ItemEnd
+        Step::ITEM_END
     }
 
     /// Reads what is left of the element object after its value (R4: no second value member) and
@@ -895,12 +898,12 @@ impl<'a> JsonReader<'a> {
         self.open_object = false;
         if vr == Vr::SQ {
             self.next = Next::CloseSequence;
-            return Step::SequenceStart { tag, vr };
+            return Step::sequence_start(tag, vr);
         }
         self.value.clear();
         self.pixel_pos = 0;
         self.next = Next::TextValue;
-        Step::Element(dcmflow_core::Header { tag, vr, len: 0 })
+        Step::element(dcmflow_core::Header { tag, vr, len: 0 })
     }
 
     // ---- values -------------------------------------------------------------------------------------
@@ -919,7 +922,7 @@ impl<'a> JsonReader<'a> {
             self.sequence_vr_after
                 .push(std::mem::take(&mut self.vr_after_value));
             self.next = Next::Item;
-            return Ok(Step::SequenceStart { tag, vr });
+            return Ok(Step::sequence_start(tag, vr));
         }
         if is_binary_only(vr) {
             return Err(Problem::model(format!(
@@ -961,7 +964,7 @@ impl<'a> JsonReader<'a> {
             .ok_or_else(|| Problem::new(ReadErrorKind::Limit, "value of 4 GiB or more"))?;
         self.pixel_pos = 0;
         self.next = Next::TextValue;
-        Ok(Step::Element(dcmflow_core::Header { tag, vr, len }))
+        Ok(Step::element(dcmflow_core::Header { tag, vr, len }))
     }
 
     /// (0008,0005) scopes the character set of this data set level (PS3.3 C.12.1.1.2; CP-2518).
@@ -1215,10 +1218,10 @@ impl<'a> JsonReader<'a> {
             // DESIGN §6: encapsulated pixel data travels as the bytes of its item stream.
             self.pixel_exhausted = false;
             self.next = Next::Pixels(PixelState::Header);
-            return Ok(Step::PixelSequenceStart { tag, vr });
+            return Ok(Step::pixel_sequence_start(tag, vr));
         }
         self.next = Next::BinaryValue;
-        Ok(Step::Element(dcmflow_core::Header { tag, vr, len }))
+        Ok(Step::element(dcmflow_core::Header { tag, vr, len }))
     }
 
     // ---- sequences and items ------------------------------------------------------------------------
@@ -1237,7 +1240,7 @@ impl<'a> JsonReader<'a> {
             self.vr_after_value = self.sequence_vr_after.pop().unwrap_or(false);
             self.finish_element()?;
             self.next = Next::Member;
-            return Ok(Step::SequenceEnd);
+            return Ok(Step::SEQUENCE_END);
         }
         if self.lex.peek()? != Some(b'{') {
             return Err(Problem::model(
@@ -1251,22 +1254,26 @@ impl<'a> JsonReader<'a> {
         let encoder = self.encoder();
         self.levels.push(encoder, self.keys.len());
         self.next = Next::Member;
-        Ok(Step::ItemStart(Length::UNDEFINED_RAW))
+        Ok(Step::item_start(Length::UNDEFINED_RAW))
     }
 }
 
 /// PS3.18 F.2.3: these VRs carry InlineBinary or a BulkDataURI, never a Value array.
 /// A `vr` member's value (PS3.5 6.2: two uppercase letters naming a VR).
+#[inline] // once per element: the VR comes back in a register
 fn parse_vr(text: &[u8]) -> Result<Vr, Problem> {
-    <[u8; 2]>::try_from(text)
-        .ok()
-        .and_then(Vr::from_bytes)
-        .ok_or_else(|| {
-            Problem::model(format!(
-                "\"vr\": \"{}\" is not a VR (PS3.5 6.2)",
-                String::from_utf8_lossy(text)
-            ))
-        })
+    match <[u8; 2]>::try_from(text).ok().and_then(Vr::from_bytes) {
+        Some(vr) => Ok(vr),
+        None => Err(not_a_vr(text)),
+    }
+}
+
+#[cold]
+fn not_a_vr(text: &[u8]) -> Problem {
+    Problem::model(format!(
+        "\"vr\": \"{}\" is not a VR (PS3.5 6.2)",
+        String::from_utf8_lossy(text)
+    ))
 }
 
 fn is_binary_only(vr: Vr) -> bool {
@@ -1278,54 +1285,128 @@ fn is_binary_only(vr: Vr) -> bool {
 
 /// What `step` produced: a token other than `Value`, or a value whose bytes are in the reader's buffer.
 ///
-/// Plain data of 12 bytes, so that `Result<Step, Problem>` comes back in registers. (It used to hold a
-/// `Token`, which has a slice: returned through memory, its odd-sized copies defeated store forwarding
-/// on every token, a sixth of the reader's time.)
+/// A struct of scalars rather than an enum: the optimiser keeps each field in a register through the
+/// `?`s and merges of the member path, where an enum's shared storage went through the stack and was
+/// reloaded in other widths than it was stored (a store-forwarding stall per token; before that, a
+/// `Token` inside cost a sixth of the reader's time).
+///
+/// `repr(C, align(8))`: two aligned words, so that wherever it does go through memory it is stored and
+/// reloaded in the same 8-byte pieces (at 4-byte alignment, inside a `Result`, a reload straddled two
+/// stores).
 #[derive(Clone, Copy, Debug)]
-enum Step {
-    Element(dcmflow_core::Header),
+#[repr(C, align(8))]
+struct Step {
+    /// `Element`, `SequenceStart`, `PixelSequenceStart`: the element's tag and VR.
+    tag: Tag,
+    /// `Element`: the value length; `ItemStart`: the item's length as stored (FFFFFFFFH undefined).
+    len: u32,
+    kind: StepKind,
+    vr: Vr,
+    /// `Value`, `PixelValue`: the last chunk of the element or fragment.
+    last: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StepKind {
+    Element,
     /// JSON gives sequences no length: always undefined.
-    SequenceStart {
-        tag: Tag,
-        vr: Vr,
-    },
-    PixelSequenceStart {
-        tag: Tag,
-        vr: Vr,
-    },
-    /// The item's length as stored (PS3.5 7.5), FFFFFFFFH for undefined.
-    ItemStart(u32),
+    SequenceStart,
+    PixelSequenceStart,
+    ItemStart,
     ItemEnd,
     SequenceEnd,
     Eof,
-    /// `value[pixel_pos..]`; `true` for the element's last chunk.
-    Value(bool),
-    /// A fragment's bytes, `value[value_range]`; `true` for the fragment's last chunk.
-    PixelValue(bool),
-    /// No token yet (a member skipped, the top level closed): `step` goes on. One type for every layer
-    /// of the member path, so that no layer repacks the result (an `Option<Step>` did).
+    /// `value[pixel_pos..]`.
+    Value,
+    /// A fragment's bytes, `value[value_range]`.
+    PixelValue,
+    /// No token yet (a member skipped, the top level closed): `step` goes on.
     Nothing,
 }
 
 impl Step {
+    const fn of(kind: StepKind) -> Step {
+        Step {
+            kind,
+            tag: Tag(0),
+            vr: Vr::UN,
+            len: 0,
+            last: false,
+        }
+    }
+    const ITEM_END: Step = Step::of(StepKind::ItemEnd);
+    const SEQUENCE_END: Step = Step::of(StepKind::SequenceEnd);
+    const EOF: Step = Step::of(StepKind::Eof);
+    const NOTHING: Step = Step::of(StepKind::Nothing);
+
+    fn element(header: dcmflow_core::Header) -> Step {
+        Step {
+            tag: header.tag,
+            vr: header.vr,
+            len: header.len,
+            ..Step::of(StepKind::Element)
+        }
+    }
+    fn sequence_start(tag: Tag, vr: Vr) -> Step {
+        Step {
+            tag,
+            vr,
+            ..Step::of(StepKind::SequenceStart)
+        }
+    }
+    fn pixel_sequence_start(tag: Tag, vr: Vr) -> Step {
+        Step {
+            tag,
+            vr,
+            ..Step::of(StepKind::PixelSequenceStart)
+        }
+    }
+    fn item_start(len: u32) -> Step {
+        Step {
+            len,
+            ..Step::of(StepKind::ItemStart)
+        }
+    }
+    fn value(last: bool) -> Step {
+        Step {
+            last,
+            ..Step::of(StepKind::Value)
+        }
+    }
+    fn pixel_value(last: bool) -> Step {
+        Step {
+            last,
+            ..Step::of(StepKind::PixelValue)
+        }
+    }
+
     /// The token of any step but the two value steps (whose bytes `read_token` lends).
     fn token(self) -> Token<'static> {
-        match self {
-            Step::Element(h) => Token::Element(h),
-            Step::SequenceStart { tag, vr } => Token::SequenceStart {
-                tag,
-                vr,
+        match self.kind {
+            StepKind::Element => Token::Element(dcmflow_core::Header {
+                tag: self.tag,
+                vr: self.vr,
+                len: self.len,
+            }),
+            StepKind::SequenceStart => Token::SequenceStart {
+                tag: self.tag,
+                vr: self.vr,
                 len: Length::Undefined,
             },
-            Step::PixelSequenceStart { tag, vr } => Token::PixelSequenceStart { tag, vr },
-            Step::ItemStart(len) => Token::ItemStart {
-                len: Length::from_raw(len),
+            StepKind::PixelSequenceStart => Token::PixelSequenceStart {
+                tag: self.tag,
+                vr: self.vr,
             },
-            Step::ItemEnd => Token::ItemEnd,
-            Step::SequenceEnd => Token::SequenceEnd,
-            Step::Eof => Token::Eof,
-            Step::Value(_) | Step::PixelValue(_) => unreachable!("values are lent by read_token"),
-            Step::Nothing => unreachable!("step goes on"),
+            StepKind::ItemStart => Token::ItemStart {
+                len: Length::from_raw(self.len),
+            },
+            StepKind::ItemEnd => Token::ItemEnd,
+            StepKind::SequenceEnd => Token::SequenceEnd,
+            StepKind::Eof => Token::Eof,
+            StepKind::Value | StepKind::PixelValue => {
+                unreachable!("values are lent by read_token")
+            }
+            StepKind::Nothing => unreachable!("step goes on"),
         }
     }
 }

@@ -53,7 +53,7 @@ impl JsonReader<'_> {
                         self.next = Next::Pixels(PixelState::Fragment {
                             remaining: u64::from(len),
                         });
-                        Ok(Step::ItemStart(len))
+                        Ok(Step::item_start(len))
                     }
                     Tag::SEQUENCE_DELIMITATION => self.end_pixels(),
                     _ => Err(Problem::value(
@@ -79,11 +79,11 @@ impl JsonReader<'_> {
                     PixelState::Fragment { remaining: left }
                 });
                 self.value_range = start..start + n;
-                Ok(Step::PixelValue(left == 0))
+                Ok(Step::pixel_value(left == 0))
             }
             PixelState::FragmentEnd => {
                 self.next = Next::Pixels(PixelState::Header);
-                Ok(Step::ItemEnd)
+                Ok(Step::ITEM_END)
             }
         }
     }
@@ -107,6 +107,6 @@ impl JsonReader<'_> {
         self.pixel_pos = 0;
         self.finish_element()?;
         self.next = Next::Member;
-        Ok(Step::SequenceEnd)
+        Ok(Step::SEQUENCE_END)
     }
 }
