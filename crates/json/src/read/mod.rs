@@ -504,7 +504,7 @@ impl<'a> JsonReader<'a> {
                     self.pixel_pos = 0;
                     self.finish_element()?;
                     self.next = Next::Member;
-                    return Ok(Step::value(true));
+                    return Ok(Step::value(StepKind::Value, true));
                 }
                 Next::BinaryValue => {
                     let chunk = self.options.chunk_size;
@@ -523,7 +523,7 @@ impl<'a> JsonReader<'a> {
                         self.next = Next::Member;
                     }
                     self.takeable = true;
-                    return Ok(Step::value(last));
+                    return Ok(Step::value(StepKind::Value, last));
                 }
                 Next::Pixels(state) => return self.pixels(state),
                 Next::Item => return self.item(),
@@ -898,7 +898,7 @@ impl<'a> JsonReader<'a> {
         self.open_object = false;
         if vr == Vr::SQ {
             self.next = Next::CloseSequence;
-            return Step::sequence_start(tag, vr);
+            return Step::sequence_start(StepKind::SequenceStart, tag, vr);
         }
         self.value.clear();
         self.pixel_pos = 0;
@@ -922,7 +922,7 @@ impl<'a> JsonReader<'a> {
             self.sequence_vr_after
                 .push(std::mem::take(&mut self.vr_after_value));
             self.next = Next::Item;
-            return Ok(Step::sequence_start(tag, vr));
+            return Ok(Step::sequence_start(StepKind::SequenceStart, tag, vr));
         }
         if is_binary_only(vr) {
             return Err(Problem::model(format!(
@@ -1218,7 +1218,7 @@ impl<'a> JsonReader<'a> {
             // DESIGN §6: encapsulated pixel data travels as the bytes of its item stream.
             self.pixel_exhausted = false;
             self.next = Next::Pixels(PixelState::Header);
-            return Ok(Step::pixel_sequence_start(tag, vr));
+            return Ok(Step::sequence_start(StepKind::PixelSequenceStart, tag, vr));
         }
         self.next = Next::BinaryValue;
         Ok(Step::element(dcmflow_core::Header { tag, vr, len }))
@@ -1347,18 +1347,12 @@ impl Step {
             ..Step::of(StepKind::Element)
         }
     }
-    fn sequence_start(tag: Tag, vr: Vr) -> Step {
+    /// `SequenceStart` or `PixelSequenceStart`.
+    fn sequence_start(kind: StepKind, tag: Tag, vr: Vr) -> Step {
         Step {
             tag,
             vr,
-            ..Step::of(StepKind::SequenceStart)
-        }
-    }
-    fn pixel_sequence_start(tag: Tag, vr: Vr) -> Step {
-        Step {
-            tag,
-            vr,
-            ..Step::of(StepKind::PixelSequenceStart)
+            ..Step::of(kind)
         }
     }
     fn item_start(len: u32) -> Step {
@@ -1367,16 +1361,11 @@ impl Step {
             ..Step::of(StepKind::ItemStart)
         }
     }
-    fn value(last: bool) -> Step {
+    /// `Value` or `PixelValue`.
+    fn value(kind: StepKind, last: bool) -> Step {
         Step {
             last,
-            ..Step::of(StepKind::Value)
-        }
-    }
-    fn pixel_value(last: bool) -> Step {
-        Step {
-            last,
-            ..Step::of(StepKind::PixelValue)
+            ..Step::of(kind)
         }
     }
 

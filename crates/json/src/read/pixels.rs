@@ -5,7 +5,7 @@
 use dcmflow_core::{Length, Tag};
 
 use super::error::Problem;
-use super::{JsonReader, Next, PixelState, Step};
+use super::{JsonReader, Next, PixelState, Step, StepKind};
 
 impl JsonReader<'_> {
     /// Makes at least `want` decoded bytes available from `pixel_pos` (fewer only at the end).
@@ -79,7 +79,7 @@ impl JsonReader<'_> {
                     PixelState::Fragment { remaining: left }
                 });
                 self.value_range = start..start + n;
-                Ok(Step::pixel_value(left == 0))
+                Ok(Step::value(StepKind::PixelValue, left == 0))
             }
             PixelState::FragmentEnd => {
                 self.next = Next::Pixels(PixelState::Header);
