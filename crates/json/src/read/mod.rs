@@ -235,6 +235,8 @@ pub struct JsonReader<'a> {
     lex: Lexer<'a>,
     options: ReadOptions,
     levels: Levels,
+    /// What the last `step` produced (see `Step`).
+    out: Step,
     /// The keys of the open levels, each level's in ascending order (see `Level::keys_start`).
     keys: Vec<Tag>,
     path: Vec<PathStep>,
@@ -315,6 +317,7 @@ impl<'a> JsonReader<'a> {
             lex,
             options,
             levels: Levels::default(),
+            out: Step::NOTHING,
             keys: Vec::new(),
             path: Vec::new(),
             next: Next::Begin,
@@ -460,13 +463,21 @@ impl<'a> JsonReader<'a> {
         Ok(spare)
     }
 
+    /// Sets the step produced (see `Step`).
+    #[inline(always)]
+    fn emit(&mut self, step: Step) -> Emitted {
+        self.out = step;
+        Emitted
+    }
+
     /// The next token. `Eof` after the (selected) data set; errors carry line, column and path.
-    #[inline(always)] // the caller builds the token in registers from the small `Step` (see there)
+    #[inline(always)] // the caller builds the token in registers from `out` (see `Step`)
     pub fn read_token(&mut self) -> Result<Token<'_>, ReadError> {
         self.takeable = false;
         match self.step() {
-            Ok(step) => {
+            Ok(Emitted) => {
                 self.flush_notes();
+                let step = self.out;
                 let (range, last) = match step.kind {
                     StepKind::Value => (self.pixel_pos..self.value.len(), step.last),
                     StepKind::PixelValue => (self.value_range.clone(), step.last),
@@ -488,23 +499,23 @@ impl<'a> JsonReader<'a> {
         }
     }
 
-    fn step(&mut self) -> Result<Step, Problem> {
+    fn step(&mut self) -> Result<Emitted, Problem> {
         loop {
             match self.next {
                 Next::Begin => {
                     self.begin()?;
                 }
                 Next::Member => {
-                    let step = self.member()?;
-                    if step.kind != StepKind::Nothing {
-                        return Ok(step);
+                    self.member()?;
+                    if self.out.kind != StepKind::Nothing {
+                        return Ok(Emitted);
                     }
                 }
                 Next::TextValue => {
                     self.pixel_pos = 0;
                     self.finish_element()?;
                     self.next = Next::Member;
-                    return Ok(Step::value(StepKind::Value, true));
+                    return Ok(self.emit(Step::value(StepKind::Value, true)));
                 }
                 Next::BinaryValue => {
                     let chunk = self.options.chunk_size;
@@ -523,14 +534,14 @@ impl<'a> JsonReader<'a> {
                         self.next = Next::Member;
                     }
                     self.takeable = true;
-                    return Ok(Step::value(StepKind::Value, last));
+                    return Ok(self.emit(Step::value(StepKind::Value, last)));
                 }
                 Next::Pixels(state) => return self.pixels(state),
                 Next::Item => return self.item(),
                 Next::CloseSequence => {
                     self.finish_element()?;
                     self.next = Next::Member;
-                    return Ok(Step::SEQUENCE_END);
+                    return Ok(self.emit(Step::SEQUENCE_END));
                 }
                 Next::TopEnd => {
                     self.next = Next::Done;
@@ -540,9 +551,9 @@ impl<'a> JsonReader<'a> {
                     } else if self.options.array != ArrayMode::Each {
                         self.finish_array()?;
                     }
-                    return Ok(Step::EOF);
+                    return Ok(self.emit(Step::EOF));
                 }
-                Next::Done => return Ok(Step::EOF),
+                Next::Done => return Ok(self.emit(Step::EOF)),
             }
         }
     }
@@ -633,7 +644,7 @@ impl<'a> JsonReader<'a> {
 
     /// The next member of the current data set: an element token, or the end of the data set.
     #[inline(always)] // into `step`: its `Step` then stays in registers (see `Step`)
-    fn member(&mut self) -> Result<Step, Problem> {
+    fn member(&mut self) -> Result<Emitted, Problem> {
         let tag = match self.deferred.take() {
             Some(tag) => tag,
             None => {
@@ -679,7 +690,7 @@ impl<'a> JsonReader<'a> {
     }
 
     /// The member `tag` of the current data set: its element token (or nothing, for a skipped member).
-    fn member_for(&mut self, tag: Tag) -> Result<Step, Problem> {
+    fn member_for(&mut self, tag: Tag) -> Result<Emitted, Problem> {
         // --charset-utf8: declare ISO_IR 192 on the top level before the first element after it.
         if self.options.charset_utf8
             && self.levels.len() == 1
@@ -698,11 +709,11 @@ impl<'a> JsonReader<'a> {
                 tag: Tag::SPECIFIC_CHARACTER_SET,
                 item: 0,
             });
-            return Ok(Step::element(dcmflow_core::Header {
+            return Ok(self.emit(Step::element(dcmflow_core::Header {
                 tag: Tag::SPECIFIC_CHARACTER_SET,
                 vr: Vr::CS,
                 len: 10,
-            }));
+            })));
         }
         if tag == Tag::SPECIFIC_CHARACTER_SET
             && self.options.charset_utf8
@@ -713,7 +724,7 @@ impl<'a> JsonReader<'a> {
             self.notes
                 .push("\"00080005\" replaced by ISO_IR 192 (--charset-utf8)".into());
             self.lex.skip_value(self.options.max_depth)?;
-            return Ok(Step::NOTHING);
+            return Ok(self.emit(Step::NOTHING));
         }
         if tag.is_group_length() {
             // R2: group lengths are not part of DICOM JSON (pydicom writes them); the DICOM writer
@@ -721,7 +732,7 @@ impl<'a> JsonReader<'a> {
             self.notes
                 .push(format!("group length \"{}\" ignored (R2)", tag_key(tag)));
             self.lex.skip_value(self.options.max_depth)?;
-            return Ok(Step::NOTHING);
+            return Ok(self.emit(Step::NOTHING));
         }
         self.path.push(PathStep { tag, item: 0 });
         self.element(tag)
@@ -770,7 +781,7 @@ impl<'a> JsonReader<'a> {
     }
 
     /// The element object of `tag`: `vr`, then at most one value member (R4).
-    fn element(&mut self, tag: Tag) -> Result<Step, Problem> {
+    fn element(&mut self, tag: Tag) -> Result<Emitted, Problem> {
         let mut vr = None;
         let mut value_member = None;
         if let Some(bytes) = self.lex.vr_head_fast() {
@@ -857,16 +868,16 @@ impl<'a> JsonReader<'a> {
         Ok(())
     }
 
-    fn end_data_set(&mut self) -> Step {
+    fn end_data_set(&mut self) -> Emitted {
         if let Some(keys_start) = self.levels.pop() {
             self.keys.truncate(keys_start);
         }
         if self.levels.is_empty() {
             self.next = Next::TopEnd;
-            return Step::NOTHING;
+            return self.emit(Step::NOTHING);
         }
         self.next = Next::Item;
-        Step::ITEM_END
+        self.emit(Step::ITEM_END)
     }
 
     /// Reads what is left of the element object after its value (R4: no second value member) and
@@ -894,22 +905,22 @@ impl<'a> JsonReader<'a> {
         Ok(())
     }
 
-    fn empty_element(&mut self, tag: Tag, vr: Vr) -> Step {
+    fn empty_element(&mut self, tag: Tag, vr: Vr) -> Emitted {
         self.open_object = false;
         if vr == Vr::SQ {
             self.next = Next::CloseSequence;
-            return Step::sequence_start(StepKind::SequenceStart, tag, vr);
+            return self.emit(Step::sequence_start(StepKind::SequenceStart, tag, vr));
         }
         self.value.clear();
         self.pixel_pos = 0;
         self.next = Next::TextValue;
-        Step::element(dcmflow_core::Header { tag, vr, len: 0 })
+        self.emit(Step::element(dcmflow_core::Header { tag, vr, len: 0 }))
     }
 
     // ---- values -------------------------------------------------------------------------------------
 
     /// `"Value": [...]`: items of a sequence, or values gathered into one DICOM value.
-    fn value_member(&mut self, tag: Tag, vr: Vr) -> Result<Step, Problem> {
+    fn value_member(&mut self, tag: Tag, vr: Vr) -> Result<Emitted, Problem> {
         if vr == Vr::SQ {
             self.lex.expect(b'[', "'[' (the items of a sequence)")?;
             if self.levels.len() >= self.options.max_depth {
@@ -922,7 +933,7 @@ impl<'a> JsonReader<'a> {
             self.sequence_vr_after
                 .push(std::mem::take(&mut self.vr_after_value));
             self.next = Next::Item;
-            return Ok(Step::sequence_start(StepKind::SequenceStart, tag, vr));
+            return Ok(self.emit(Step::sequence_start(StepKind::SequenceStart, tag, vr)));
         }
         if is_binary_only(vr) {
             return Err(Problem::model(format!(
@@ -964,7 +975,7 @@ impl<'a> JsonReader<'a> {
             .ok_or_else(|| Problem::new(ReadErrorKind::Limit, "value of 4 GiB or more"))?;
         self.pixel_pos = 0;
         self.next = Next::TextValue;
-        Ok(Step::element(dcmflow_core::Header { tag, vr, len }))
+        Ok(self.emit(Step::element(dcmflow_core::Header { tag, vr, len })))
     }
 
     /// (0008,0005) scopes the character set of this data set level (PS3.3 C.12.1.1.2; CP-2518).
@@ -1141,7 +1152,7 @@ impl<'a> JsonReader<'a> {
         Ok(())
     }
 
-    fn inline_binary(&mut self, tag: Tag, vr: Vr) -> Result<Step, Problem> {
+    fn inline_binary(&mut self, tag: Tag, vr: Vr) -> Result<Emitted, Problem> {
         if !is_binary_only(vr) {
             return Err(Problem::model(format!(
                 "InlineBinary is only for OB OD OF OL OV OW UN, not {vr} (PS3.18 F.2.3)"
@@ -1158,7 +1169,7 @@ impl<'a> JsonReader<'a> {
         self.start_binary(tag, vr, value)
     }
 
-    fn bulk_data(&mut self, tag: Tag, vr: Vr) -> Result<Step, Problem> {
+    fn bulk_data(&mut self, tag: Tag, vr: Vr) -> Result<Emitted, Problem> {
         // R14: PS3.18 F.2.6 lists the VRs a BulkDataURI may stand for.
         if !crate::bulk::is_bulk_eligible(vr) {
             return Err(Problem::model(format!(
@@ -1192,7 +1203,12 @@ impl<'a> JsonReader<'a> {
         self.start_binary(tag, vr, value)
     }
 
-    fn start_binary(&mut self, tag: Tag, vr: Vr, value: BinaryValue<'a>) -> Result<Step, Problem> {
+    fn start_binary(
+        &mut self,
+        tag: Tag,
+        vr: Vr,
+        value: BinaryValue<'a>,
+    ) -> Result<Emitted, Problem> {
         // An unmeasured value announces the undefined length; the consumer patches the real one in.
         let len = match value.length() {
             None => Length::UNDEFINED_RAW,
@@ -1218,15 +1234,15 @@ impl<'a> JsonReader<'a> {
             // DESIGN §6: encapsulated pixel data travels as the bytes of its item stream.
             self.pixel_exhausted = false;
             self.next = Next::Pixels(PixelState::Header);
-            return Ok(Step::sequence_start(StepKind::PixelSequenceStart, tag, vr));
+            return Ok(self.emit(Step::sequence_start(StepKind::PixelSequenceStart, tag, vr)));
         }
         self.next = Next::BinaryValue;
-        Ok(Step::element(dcmflow_core::Header { tag, vr, len }))
+        Ok(self.emit(Step::element(dcmflow_core::Header { tag, vr, len })))
     }
 
     // ---- sequences and items ------------------------------------------------------------------------
 
-    fn item(&mut self) -> Result<Step, Problem> {
+    fn item(&mut self) -> Result<Emitted, Problem> {
         let first = std::mem::replace(&mut self.item_first, false);
         let more = if first {
             self.lex.array_has_first()?
@@ -1240,7 +1256,7 @@ impl<'a> JsonReader<'a> {
             self.vr_after_value = self.sequence_vr_after.pop().unwrap_or(false);
             self.finish_element()?;
             self.next = Next::Member;
-            return Ok(Step::SEQUENCE_END);
+            return Ok(self.emit(Step::SEQUENCE_END));
         }
         if self.lex.peek()? != Some(b'{') {
             return Err(Problem::model(
@@ -1254,7 +1270,7 @@ impl<'a> JsonReader<'a> {
         let encoder = self.encoder();
         self.levels.push(encoder, self.keys.len());
         self.next = Next::Member;
-        Ok(Step::item_start(Length::UNDEFINED_RAW))
+        Ok(self.emit(Step::item_start(Length::UNDEFINED_RAW)))
     }
 }
 
@@ -1285,14 +1301,12 @@ fn is_binary_only(vr: Vr) -> bool {
 
 /// What `step` produced: a token other than `Value`, or a value whose bytes are in the reader's buffer.
 ///
-/// A struct of scalars rather than an enum: the optimiser keeps each field in a register through the
-/// `?`s and merges of the member path, where an enum's shared storage went through the stack and was
-/// reloaded in other widths than it was stored (a store-forwarding stall per token; before that, a
-/// `Token` inside cost a sixth of the reader's time).
-///
-/// `repr(C, align(8))`: two aligned words, so that wherever it does go through memory it is stored and
-/// reloaded in the same 8-byte pieces (at 4-byte alignment, inside a `Result`, a reload straddled two
-/// stores).
+/// It is not returned: the member path sets `JsonReader::out` where it decides (`emit`) and returns the
+/// mark [`Emitted`], so every `Result` on the way is one pointer, in a register. Returned, the step went
+/// through the stack at each `?` and merge and was reloaded in other widths than it was stored: a
+/// store-forwarding stall per token (a `Token` inside once cost a sixth of the reader's time; an enum,
+/// then a returned struct, still a few percent). A struct of scalars in two aligned words, so that its
+/// fields are stored and read alike.
 #[derive(Clone, Copy, Debug)]
 #[repr(C, align(8))]
 struct Step {
@@ -1305,6 +1319,10 @@ struct Step {
     /// `Value`, `PixelValue`: the last chunk of the element or fragment.
     last: bool,
 }
+
+/// `JsonReader::out` holds the step just produced.
+#[derive(Clone, Copy, Debug)]
+struct Emitted;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum StepKind {

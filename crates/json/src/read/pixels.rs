@@ -5,7 +5,7 @@
 use dcmflow_core::{Length, Tag};
 
 use super::error::Problem;
-use super::{JsonReader, Next, PixelState, Step, StepKind};
+use super::{Emitted, JsonReader, Next, PixelState, Step, StepKind};
 
 impl JsonReader<'_> {
     /// Makes at least `want` decoded bytes available from `pixel_pos` (fewer only at the end).
@@ -28,7 +28,7 @@ impl JsonReader<'_> {
         Ok(self.value.len() - self.pixel_pos)
     }
 
-    pub(super) fn pixels(&mut self, state: PixelState) -> Result<Step, Problem> {
+    pub(super) fn pixels(&mut self, state: PixelState) -> Result<Emitted, Problem> {
         match state {
             PixelState::Header => {
                 let have = self.pixel_bytes(8)?;
@@ -53,7 +53,7 @@ impl JsonReader<'_> {
                         self.next = Next::Pixels(PixelState::Fragment {
                             remaining: u64::from(len),
                         });
-                        Ok(Step::item_start(len))
+                        Ok(self.emit(Step::item_start(len)))
                     }
                     Tag::SEQUENCE_DELIMITATION => self.end_pixels(),
                     _ => Err(Problem::value(
@@ -79,17 +79,17 @@ impl JsonReader<'_> {
                     PixelState::Fragment { remaining: left }
                 });
                 self.value_range = start..start + n;
-                Ok(Step::value(StepKind::PixelValue, left == 0))
+                Ok(self.emit(Step::value(StepKind::PixelValue, left == 0)))
             }
             PixelState::FragmentEnd => {
                 self.next = Next::Pixels(PixelState::Header);
-                Ok(Step::ITEM_END)
+                Ok(self.emit(Step::ITEM_END))
             }
         }
     }
 
     /// After the sequence delimiter: whatever is left of the value must be padding.
-    fn end_pixels(&mut self) -> Result<Step, Problem> {
+    fn end_pixels(&mut self) -> Result<Emitted, Problem> {
         loop {
             if self.value[self.pixel_pos..].iter().any(|&b| b != 0) {
                 return Err(Problem::value(
@@ -107,6 +107,6 @@ impl JsonReader<'_> {
         self.pixel_pos = 0;
         self.finish_element()?;
         self.next = Next::Member;
-        Ok(Step::SEQUENCE_END)
+        Ok(self.emit(Step::SEQUENCE_END))
     }
 }
