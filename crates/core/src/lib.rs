@@ -11,6 +11,6 @@ mod vr;
 
 pub use error::{Error, ErrorKind, Result, Warning, WarningKind};
 pub use tag::Tag;
-pub use token::{Header, Length, Token};
+pub use token::{Header, Length, Token, TokenKind};
 pub use ts::{Encoding, TransferSyntax};
 pub use vr::Vr;

@@ -70,7 +70,33 @@ pub enum Token<'a> {
     Eof,
 }
 
+/// Which [`Token`] a token is, without its data: for compact records of tokens.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum TokenKind {
+    Element,
+    Value,
+    SequenceStart,
+    PixelSequenceStart,
+    ItemStart,
+    ItemEnd,
+    SequenceEnd,
+    Eof,
+}
+
 impl Token<'_> {
+    pub fn kind(&self) -> TokenKind {
+        match self {
+            Token::Element(_) => TokenKind::Element,
+            Token::Value { .. } => TokenKind::Value,
+            Token::SequenceStart { .. } => TokenKind::SequenceStart,
+            Token::PixelSequenceStart { .. } => TokenKind::PixelSequenceStart,
+            Token::ItemStart { .. } => TokenKind::ItemStart,
+            Token::ItemEnd => TokenKind::ItemEnd,
+            Token::SequenceEnd => TokenKind::SequenceEnd,
+            Token::Eof => TokenKind::Eof,
+        }
+    }
+
     /// Every token but `Value` owns its data: this re-types it as `'static`, so it can outlive the next
     /// `read_token` call. `None` for a `Value`, whose bytes are borrowed.
     pub fn to_static(self) -> Option<Token<'static>> {

@@ -47,7 +47,7 @@ use std::collections::BTreeSet;
 use std::io::Read;
 use std::rc::Rc;
 
-use dcmflow_core::{Length, Tag, Token, Vr};
+use dcmflow_core::{Length, Tag, Token, TokenKind, Vr};
 use dcmflow_dicom::TextEncoder;
 
 pub use bulk_uri::{BulkRequest, BulkResolver, BulkSource, FileResolver, IgnoreBulk};
@@ -479,7 +479,9 @@ impl<'a> JsonReader<'a> {
                 self.flush_notes();
                 let step = self.out;
                 let (range, last) = match step.kind {
-                    StepKind::Value => (self.pixel_pos..self.value.len(), step.last),
+                    StepKind::Token(TokenKind::Value) => {
+                        (self.pixel_pos..self.value.len(), step.last)
+                    }
                     StepKind::PixelValue => (self.value_range.clone(), step.last),
                     _ => {
                         self.value_range = 0..0;
@@ -515,7 +517,7 @@ impl<'a> JsonReader<'a> {
                     self.pixel_pos = 0;
                     self.finish_element()?;
                     self.next = Next::Member;
-                    return Ok(self.emit(Step::value(StepKind::Value, true)));
+                    return Ok(self.emit(Step::value(StepKind::Token(TokenKind::Value), true)));
                 }
                 Next::BinaryValue => {
                     let chunk = self.options.chunk_size;
@@ -534,7 +536,7 @@ impl<'a> JsonReader<'a> {
                         self.next = Next::Member;
                     }
                     self.takeable = true;
-                    return Ok(self.emit(Step::value(StepKind::Value, last)));
+                    return Ok(self.emit(Step::value(StepKind::Token(TokenKind::Value), last)));
                 }
                 Next::Pixels(state) => return self.pixels(state),
                 Next::Item => return self.item(),
@@ -909,7 +911,11 @@ impl<'a> JsonReader<'a> {
         self.open_object = false;
         if vr == Vr::SQ {
             self.next = Next::CloseSequence;
-            return self.emit(Step::sequence_start(StepKind::SequenceStart, tag, vr));
+            return self.emit(Step::sequence_start(
+                StepKind::Token(TokenKind::SequenceStart),
+                tag,
+                vr,
+            ));
         }
         self.value.clear();
         self.pixel_pos = 0;
@@ -933,7 +939,11 @@ impl<'a> JsonReader<'a> {
             self.sequence_vr_after
                 .push(std::mem::take(&mut self.vr_after_value));
             self.next = Next::Item;
-            return Ok(self.emit(Step::sequence_start(StepKind::SequenceStart, tag, vr)));
+            return Ok(self.emit(Step::sequence_start(
+                StepKind::Token(TokenKind::SequenceStart),
+                tag,
+                vr,
+            )));
         }
         if is_binary_only(vr) {
             return Err(Problem::model(format!(
@@ -1234,7 +1244,11 @@ impl<'a> JsonReader<'a> {
             // DESIGN §6: encapsulated pixel data travels as the bytes of its item stream.
             self.pixel_exhausted = false;
             self.next = Next::Pixels(PixelState::Header);
-            return Ok(self.emit(Step::sequence_start(StepKind::PixelSequenceStart, tag, vr)));
+            return Ok(self.emit(Step::sequence_start(
+                StepKind::Token(TokenKind::PixelSequenceStart),
+                tag,
+                vr,
+            )));
         }
         self.next = Next::BinaryValue;
         Ok(self.emit(Step::element(dcmflow_core::Header { tag, vr, len })))
@@ -1326,16 +1340,9 @@ struct Emitted;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum StepKind {
-    Element,
-    /// JSON gives sequences no length: always undefined.
-    SequenceStart,
-    PixelSequenceStart,
-    ItemStart,
-    ItemEnd,
-    SequenceEnd,
-    Eof,
-    /// `value[pixel_pos..]`.
-    Value,
+    /// That token; a `Value`'s bytes are `value[pixel_pos..]`. (JSON gives sequences no length: a
+    /// `SequenceStart`'s is undefined.)
+    Token(TokenKind),
     /// A fragment's bytes, `value[value_range]`.
     PixelValue,
     /// No token yet (a member skipped, the top level closed): `step` goes on.
@@ -1352,9 +1359,9 @@ impl Step {
             last: false,
         }
     }
-    const ITEM_END: Step = Step::of(StepKind::ItemEnd);
-    const SEQUENCE_END: Step = Step::of(StepKind::SequenceEnd);
-    const EOF: Step = Step::of(StepKind::Eof);
+    const ITEM_END: Step = Step::of(StepKind::Token(TokenKind::ItemEnd));
+    const SEQUENCE_END: Step = Step::of(StepKind::Token(TokenKind::SequenceEnd));
+    const EOF: Step = Step::of(StepKind::Token(TokenKind::Eof));
     const NOTHING: Step = Step::of(StepKind::Nothing);
 
     fn element(header: dcmflow_core::Header) -> Step {
@@ -1362,7 +1369,7 @@ impl Step {
             tag: header.tag,
             vr: header.vr,
             len: header.len,
-            ..Step::of(StepKind::Element)
+            ..Step::of(StepKind::Token(TokenKind::Element))
         }
     }
     /// `SequenceStart` or `PixelSequenceStart`.
@@ -1376,7 +1383,7 @@ impl Step {
     fn item_start(len: u32) -> Step {
         Step {
             len,
-            ..Step::of(StepKind::ItemStart)
+            ..Step::of(StepKind::Token(TokenKind::ItemStart))
         }
     }
     /// `Value` or `PixelValue`.
@@ -1390,27 +1397,27 @@ impl Step {
     /// The token of any step but the two value steps (whose bytes `read_token` lends).
     fn token(self) -> Token<'static> {
         match self.kind {
-            StepKind::Element => Token::Element(dcmflow_core::Header {
+            StepKind::Token(TokenKind::Element) => Token::Element(dcmflow_core::Header {
                 tag: self.tag,
                 vr: self.vr,
                 len: self.len,
             }),
-            StepKind::SequenceStart => Token::SequenceStart {
+            StepKind::Token(TokenKind::SequenceStart) => Token::SequenceStart {
                 tag: self.tag,
                 vr: self.vr,
                 len: Length::Undefined,
             },
-            StepKind::PixelSequenceStart => Token::PixelSequenceStart {
+            StepKind::Token(TokenKind::PixelSequenceStart) => Token::PixelSequenceStart {
                 tag: self.tag,
                 vr: self.vr,
             },
-            StepKind::ItemStart => Token::ItemStart {
+            StepKind::Token(TokenKind::ItemStart) => Token::ItemStart {
                 len: Length::from_raw(self.len),
             },
-            StepKind::ItemEnd => Token::ItemEnd,
-            StepKind::SequenceEnd => Token::SequenceEnd,
-            StepKind::Eof => Token::Eof,
-            StepKind::Value | StepKind::PixelValue => {
+            StepKind::Token(TokenKind::ItemEnd) => Token::ItemEnd,
+            StepKind::Token(TokenKind::SequenceEnd) => Token::SequenceEnd,
+            StepKind::Token(TokenKind::Eof) => Token::Eof,
+            StepKind::Token(TokenKind::Value) | StepKind::PixelValue => {
                 unreachable!("values are lent by read_token")
             }
             StepKind::Nothing => unreachable!("step goes on"),
