@@ -225,14 +225,15 @@ impl CharacterSet {
     /// `bytes` as the text they decode to when that is themselves (see [`CharacterSet::is_identity`];
     /// under ISO_IR 192 also any valid UTF-8): one validation pass, no copy.
     pub fn as_identity(self, bytes: &[u8]) -> Option<&str> {
-        let text = std::str::from_utf8(bytes).ok()?;
-        let identity = if self.is_utf8() {
-            true
-        } else {
-            text.is_ascii()
-                && !(matches!(self, CharacterSet::Iso2022 { .. }) && bytes.contains(&ESC))
-        };
-        identity.then_some(text)
+        // ASCII first (the common case, and a cheaper check than UTF-8 validation for short values).
+        if let Some(text) = dcmflow_simd::ascii_str(bytes) {
+            let escapes = matches!(self, CharacterSet::Iso2022 { .. }) && bytes.contains(&ESC);
+            return (!escapes).then_some(text);
+        }
+        if self.is_utf8() {
+            return std::str::from_utf8(bytes).ok();
+        }
+        None
     }
 
     /// Decodes `bytes` and appends the text to `out`. `resets` are the delimiters after which ISO 2022
@@ -451,6 +452,27 @@ mod tests {
         let mut out = String::new();
         let report = cs.charset.decode(bytes, b"\\^=", &mut out);
         (out, report)
+    }
+
+    /// Text that is its own decoding, and only that, comes back borrowed.
+    #[test]
+    fn identity_text() {
+        let set = |term: &str| CharacterSet::parse(term.as_bytes()).charset;
+        let (default, latin1, utf8) = (CharacterSet::Default, set("ISO_IR 100"), set("ISO_IR 192"));
+        let iso2022 = set("\\ISO 2022 IR 87");
+        assert_eq!(
+            default.as_identity(b"ORIGINAL\\PRIMARY"),
+            Some("ORIGINAL\\PRIMARY")
+        );
+        assert_eq!(latin1.as_identity(b"Zurich"), Some("Zurich"));
+        assert_eq!(latin1.as_identity(b"Z\xFCrich"), None);
+        assert_eq!(default.as_identity("Zürich".as_bytes()), None);
+        assert_eq!(utf8.as_identity("Zürich".as_bytes()), Some("Zürich"));
+        assert_eq!(utf8.as_identity(b"Z\xFCrich"), None);
+        assert_eq!(utf8.as_identity(b"\x1B$B"), Some("\u{1b}$B"));
+        assert_eq!(iso2022.as_identity(b"Yamada"), Some("Yamada"));
+        assert_eq!(iso2022.as_identity(b"\x1B$B;3ED\x1B(B"), None);
+        assert_eq!(default.as_identity(b""), Some(""));
     }
 
     #[test]
