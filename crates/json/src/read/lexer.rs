@@ -724,6 +724,8 @@ impl<'a> Lexer<'a> {
     /// A pipe that must be looked far ahead into: the rest of it (from the current position) goes to an
     /// anonymous temporary file, which is read from then on and gives positioned reads. Memory stays
     /// bounded at the cost of copying the rest of the input to disk once.
+    #[cold]
+    #[inline(never)] // `io::copy`'s 8 KiB stack buffer would otherwise enlarge the reader's hot frame
     fn spool_rest_of_input(&mut self) -> Result<(), Problem> {
         let io = |e: io::Error| Problem::new(ReadErrorKind::Io(e.kind()), e.to_string());
         let mut file = tempfile::tempfile().map_err(io)?;

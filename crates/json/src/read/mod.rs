@@ -420,10 +420,16 @@ impl<'a> JsonReader<'a> {
         }
     }
 
+    /// Turns the notes of the last step into warnings (with its position and path).
+    #[inline(always)] // called per token; almost always there is nothing to do
     fn flush_notes(&mut self) {
-        if self.notes.is_empty() && self.lex.notes.is_empty() {
-            return;
+        if !(self.notes.is_empty() && self.lex.notes.is_empty()) {
+            self.flush_notes_now();
         }
+    }
+
+    #[inline(never)]
+    fn flush_notes_now(&mut self) {
         let (line, column) = self.lex.line_column();
         let path = self.path_string();
         let lex_notes = std::mem::take(&mut self.lex.notes)
