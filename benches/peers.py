@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Side-by-side DICOM -> JSON: dcmflow, the streaming roofline, DCMTK dcm2json, dicom-rs and pydicom, on the
-same files in one run. Prints the median wall time of RUNS runs, the peak RSS (/usr/bin/time -v) and the
-ratios to dcmflow.
+same files in one run. Prints the median wall time of RUNS runs (the tools take turns, one run each per
+round), the peak RSS (/usr/bin/time -v) and the ratios to dcmflow.
 
   python3 benches/peers.py [--runs N] [--skip TOOL,...] FILE...
   python3 benches/peers.py --direction json2dcm [--runs N] [--skip TOOL,...] FILE.json...
@@ -95,22 +95,28 @@ def main():
         print('\n## %s (%.1f MiB)\n' % (os.path.basename(path), size / 2**20))
         print('| tool | median s | peak RSS MiB | vs dcmflow |')
         print('|---|---|---|---|')
-        base = None
-        for name, cmd in (json_tools if args.direction == 'json2dcm' else tools)(path):
-            if name in skip or name.split()[0] in skip or not os.path.exists(cmd[0]):
-                continue
-            times, rss, failed = [], 0, False
-            for _ in range(args.runs):
+        chosen = [(name, cmd) for name, cmd in
+                  (json_tools if args.direction == 'json2dcm' else tools)(path)
+                  if not (name in skip or name.split()[0] in skip or not os.path.exists(cmd[0]))]
+        # Round robin (every tool once per round), so that a burst of load from elsewhere on a shared
+        # machine hits all tools alike instead of one tool's consecutive runs.
+        times = {name: [] for name, _ in chosen}
+        rss = {name: 0 for name, _ in chosen}
+        failed = {name: False for name, _ in chosen}
+        for _ in range(args.runs):
+            for name, cmd in chosen:
                 rc, wall, peak = run_once(cmd)
-                failed |= rc != 0
-                times.append(wall)
-                rss = max(rss, peak)
-            median = statistics.median(times)
+                failed[name] |= rc != 0
+                times[name].append(wall)
+                rss[name] = max(rss[name], peak)
+        base = None
+        for name, _ in chosen:
+            median = statistics.median(times[name])
             if name == 'dcmflow':
                 base = median
             ratio = '%.1f×' % (median / base) if base else '-'
-            print('| %s%s | %.3f | %.1f | %s |' % (name, ' (failed)' if failed else '', median,
-                                                   rss / 1024, ratio), flush=True)
+            print('| %s%s | %.3f | %.1f | %s |' % (name, ' (failed)' if failed[name] else '', median,
+                                                   rss[name] / 1024, ratio), flush=True)
 
 
 if __name__ == '__main__':
