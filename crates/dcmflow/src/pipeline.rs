@@ -376,4 +376,84 @@ mod tests {
         }
         assert_eq!(std::mem::size_of::<Record>(), 24);
     }
+
+    /// What comes out of the pipeline equals what went in: tokens, value bytes, offsets and encodings,
+    /// in order, across batches.
+    #[test]
+    fn replay_gives_back_the_tokens_pushed() {
+        let be = Encoding {
+            explicit_vr: true,
+            big_endian: true,
+        };
+        let mut pushed: Vec<(Token<'static>, u64, Encoding)> = Vec::new();
+        // Enough tokens for several batches (16 Ki records each).
+        for i in 0..40_000u32 {
+            let encoding = if i % 3 == 0 {
+                be
+            } else {
+                Encoding::IMPLICIT_LE
+            };
+            let offset = u64::from(i) * 10;
+            let token = match i % 5 {
+                0 => Token::Element(Header {
+                    tag: Tag(i),
+                    vr: Vr::ALL[i as usize % Vr::ALL.len()],
+                    len: i,
+                }),
+                1 => Token::Value {
+                    bytes: [b"", &b"ABCDEFGH"[..], b"xy"][i as usize % 3],
+                    last: i % 2 == 0,
+                },
+                2 => Token::SequenceStart {
+                    tag: Tag(i),
+                    vr: Vr::SQ,
+                    len: Length::from_raw(i),
+                },
+                3 => Token::ItemStart {
+                    len: Length::Undefined,
+                },
+                _ => Token::ItemEnd,
+            };
+            pushed.push((token, offset, encoding));
+        }
+        let (mut producer, consumer) = channel();
+        let replayed = std::thread::scope(|scope| {
+            let replaying = scope.spawn(move || {
+                let mut replayed = Vec::new();
+                consumer
+                    .replay(
+                        |r| {
+                            let token = match r.token {
+                                Token::Value { bytes, last } => {
+                                    (Some((bytes.to_vec(), last)), None)
+                                }
+                                other => (None, other.to_static()),
+                            };
+                            replayed.push((token, r.offset, r.encoding));
+                            Ok::<(), ()>(())
+                        },
+                        |_| (),
+                    )
+                    .unwrap();
+                replayed
+            });
+            for (token, offset, encoding) in &pushed {
+                producer.push(token, *offset, *encoding).unwrap();
+            }
+            producer.finish(None);
+            replaying.join().unwrap()
+        });
+        assert_eq!(replayed.len(), pushed.len());
+        for (i, ((token, offset, encoding), (got, got_offset, got_encoding))) in
+            pushed.iter().zip(&replayed).enumerate()
+        {
+            match token {
+                Token::Value { bytes, last } => {
+                    assert_eq!(got.0, Some((bytes.to_vec(), *last)), "token {i}")
+                }
+                other => assert_eq!(got.1, Some(*other), "token {i}"),
+            }
+            assert_eq!((offset, encoding), (got_offset, got_encoding), "token {i}");
+        }
+    }
 }
