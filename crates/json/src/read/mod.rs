@@ -1087,6 +1087,9 @@ impl<'a> JsonReader<'a> {
                 };
                 let notes = &mut *checks.notes;
                 match vr {
+                    // Every JSON number (RFC 8259 §6, checked by the lexer) is a valid DS (PS3.5 6.2):
+                    // up to 16 bytes it is written as it is, with no second check.
+                    Vr::DS if text.len() <= 16 => out.extend_from_slice(text.as_bytes()),
                     Vr::DS | Vr::IS => values::push_decimal(vr, text, &mut checks, out)?,
                     Vr::US | Vr::SS | Vr::UL | Vr::SL | Vr::SV | Vr::UV => {
                         values::push_binary_integer(vr, text, notes, out)?

@@ -168,6 +168,19 @@ pub(crate) fn encode_text(
     result.map_err(|c| charset_problem(vr, c))
 }
 
+/// `text` without leading and trailing spaces (DICOM padding), byte by byte: a space is one byte in
+/// UTF-8, so the cuts are character boundaries. (`trim_matches(' ')` decodes characters; it showed in
+/// profiles.)
+fn trim_spaces(text: &str) -> &str {
+    let bytes = text.as_bytes();
+    let start = bytes.iter().position(|&b| b != b' ').unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|&b| b != b' ')
+        .map_or(start, |i| i + 1);
+    &text[start..end]
+}
+
 /// PS3.5 6.2 DS: `[+-]? (digits [. digits?] | . digits) ([eE] [+-]? digits)?`
 fn is_dicom_ds(t: &str) -> bool {
     let b = t.as_bytes();
@@ -227,7 +240,7 @@ fn shortest_ds(v: f64) -> String {
 
 /// DS from a JSON number or string (DESIGN §6: verbatim when valid and ≤ 16 bytes, else shortest form).
 pub(crate) fn push_ds(text: &str, notes: &mut Notes, out: &mut Vec<u8>) -> Result<(), Problem> {
-    let t = text.trim_matches(' ');
+    let t = trim_spaces(text);
     if is_dicom_ds(t) && t.len() <= 16 {
         out.extend_from_slice(t.as_bytes());
         return Ok(());
@@ -264,13 +277,7 @@ pub(crate) fn push_decimal(
     };
     if let Err(problem) = pushed {
         checks.violation(problem.into_data().message)?;
-        encode_text(
-            vr,
-            text.trim_matches(' '),
-            &TextEncoder::ascii(),
-            b"\\",
-            out,
-        )?;
+        encode_text(vr, trim_spaces(text), &TextEncoder::ascii(), b"\\", out)?;
     }
     Ok(())
 }
@@ -278,7 +285,7 @@ pub(crate) fn push_decimal(
 /// An integer from JSON text: plain digits exactly; an integral number written with a fraction or an
 /// exponent (`5.0`, `1e3`) with a note; anything else is an error (never truncated).
 fn integer(text: &str, vr: Vr, notes: &mut Notes) -> Result<i128, Problem> {
-    let t = text.trim_matches(' ');
+    let t = trim_spaces(text);
     let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
     if !digits.is_empty() && digits.len() <= 30 && digits.bytes().all(|b| b.is_ascii_digit()) {
         return t
@@ -303,7 +310,7 @@ fn integer(text: &str, vr: Vr, notes: &mut Notes) -> Result<i128, Problem> {
 
 /// IS from a JSON number or string: an integer within ±(2^31−1) (PS3.5 6.2 IS).
 pub(crate) fn push_is(text: &str, notes: &mut Notes, out: &mut Vec<u8>) -> Result<(), Problem> {
-    let t = text.trim_matches(' ');
+    let t = trim_spaces(text);
     let v = integer(t, Vr::IS, notes)?;
     if !(-(1i128 << 31) + 1..=(1i128 << 31) - 1).contains(&v) {
         return Err(Problem::value(format!(
@@ -428,6 +435,34 @@ pub(crate) fn parse_tag_hex(text: &str) -> Option<u32> {
 
 #[cfg(test)]
 mod tests {
+    /// The DS fast path of `JsonReader::one_value` relies on this: every JSON number is a DS.
+    #[test]
+    fn every_json_number_is_a_dicom_ds() {
+        let signs = ["", "-"];
+        let ints = ["0", "7", "10", "123456789"];
+        let fracs = ["", ".0", ".5", ".0001", ".25"];
+        let exps = ["", "e0", "E5", "e+12", "e-7", "E-300"];
+        for sign in signs {
+            for int in ints {
+                for frac in fracs {
+                    for exp in exps {
+                        let n = format!("{sign}{int}{frac}{exp}");
+                        assert!(super::super::lexer::is_json_number(n.as_bytes()), "{n}");
+                        assert!(super::is_dicom_ds(&n), "{n}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn spaces_trimmed() {
+        assert_eq!(super::trim_spaces("  1.5 "), "1.5");
+        assert_eq!(super::trim_spaces("   "), "");
+        assert_eq!(super::trim_spaces(""), "");
+        assert_eq!(super::trim_spaces(" Zürich\t "), "Zürich\t");
+    }
+
     use super::*;
 
     fn ds(t: &str) -> Result<(String, usize), Problem> {
