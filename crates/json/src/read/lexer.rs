@@ -538,11 +538,23 @@ impl<'a> Lexer<'a> {
 
     /// A number (RFC 8259 §6 grammar), as its text.
     pub fn read_number(&mut self) -> Result<&str, Problem> {
+        // One pass when the number is whole in the buffer: the grammar scan finds its end.
+        let rest = &self.buf[self.pos..self.end];
+        let n = json_number_prefix(rest);
+        if n > 0 && rest.get(n).is_some_and(|&b| !is_number_byte(b)) {
+            let start = self.pos;
+            self.pos += n;
+            return Ok(dcmflow_simd::ascii_str(&self.buf[start..start + n]).unwrap_or_default());
+        }
+        self.read_number_general()
+    }
+
+    /// [`Self::read_number`] across buffer refills, and with the error for what is not a number.
+    #[inline(never)]
+    fn read_number_general(&mut self) -> Result<&str, Problem> {
         let mut i = self.pos;
         loop {
-            while i < self.end
-                && matches!(self.buf[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
-            {
+            while i < self.end && is_number_byte(self.buf[i]) {
                 i += 1;
             }
             if i < self.end || self.eof {
@@ -1092,8 +1104,20 @@ fn hex4(b: &[u8]) -> Option<u32> {
         .filter(|_| b.iter().all(u8::is_ascii_hexdigit))
 }
 
+/// A byte that can be part of a JSON number's text.
+fn is_number_byte(b: u8) -> bool {
+    matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+}
+
 /// RFC 8259 §6: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
 pub(crate) fn is_json_number(t: &[u8]) -> bool {
+    json_number_prefix(t) == t.len() && !t.is_empty()
+}
+
+/// The length of the longest prefix of `t` that is a JSON number (RFC 8259 §6), 0 when none is. Stops at
+/// the first byte that cannot continue the grammar; a part that cannot end a number (`1.`, `1e`) counts
+/// as no number.
+fn json_number_prefix(t: &[u8]) -> usize {
     let mut i = 0;
     if t.first() == Some(&b'-') {
         i = 1;
@@ -1110,12 +1134,12 @@ pub(crate) fn is_json_number(t: &[u8]) -> bool {
         Some(b'1'..=b'9') => {
             digits(&mut i);
         }
-        _ => return false,
+        _ => return 0,
     }
     if t.get(i) == Some(&b'.') {
         i += 1;
         if digits(&mut i) == 0 {
-            return false;
+            return 0;
         }
     }
     if matches!(t.get(i), Some(b'e' | b'E')) {
@@ -1124,10 +1148,10 @@ pub(crate) fn is_json_number(t: &[u8]) -> bool {
             i += 1;
         }
         if digits(&mut i) == 0 {
-            return false;
+            return 0;
         }
     }
-    i == t.len()
+    i
 }
 
 #[cfg(test)]
@@ -1148,6 +1172,49 @@ mod tests {
         ] {
             assert!(!is_json_number(bad.as_bytes()), "{bad}");
         }
+    }
+
+    /// A number read whole from the buffer and one read across refills (a 1-byte reader) give the same
+    /// text or the same error.
+    #[test]
+    fn numbers_read_alike_in_one_pass_and_across_refills() {
+        struct OneByte(&'static [u8]);
+        impl Read for OneByte {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.len().min(buf.len()).min(1);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let cases: [&'static [u8]; 12] = [
+            b"0,",
+            b"-0]",
+            b"1.5}",
+            b"1e5 ",
+            b"-12.5e-3,",
+            b"123",
+            b"01,",
+            b"1.,",
+            b"1.5.5,",
+            b"-,",
+            b"1e+,",
+            b"2.25e1x",
+        ];
+        for case in cases {
+            // `peek` fills the buffer, as `one_value` does before it reads a number.
+            let mut whole = lexer(case);
+            whole.peek().unwrap();
+            let whole = whole.read_number().map(str::to_owned);
+            let mut bytewise = Lexer::new(Box::new(OneByte(case)), None, 1 << 20);
+            bytewise.peek().unwrap();
+            let bytewise = bytewise.read_number().map(str::to_owned);
+            assert_eq!(whole, bytewise, "{}", String::from_utf8_lossy(case));
+        }
+        let mut l = lexer(b"-12.5e-3,");
+        l.peek().unwrap();
+        assert_eq!(l.read_number().unwrap(), "-12.5e-3");
+        assert_eq!(l.peek().unwrap(), Some(b','));
     }
 
     #[test]
