@@ -14,7 +14,21 @@ impl JsonReader<'_> {
     /// R1: keys are ascending (PS3.18 F.2.1.1). Unsorted keys are passed on in their JSON order with a
     /// warning (once per level); `DicomWriter` with `sort_elements` puts them in order. Duplicates are
     /// errors, in order or not.
+    #[inline]
     pub(super) fn check_order(&mut self, tag: Tag) -> Result<(), Problem> {
+        // The common case, inlined: sorted so far and this key above the last one. (Nothing to check
+        // after it: `check_order_dependent` objects only to keys below a later one.)
+        let level = self.levels.last_mut().expect("inside a data set");
+        if level.unsorted.is_none() && level.last_tag.is_none_or(|prev| prev < tag) {
+            level.last_tag = Some(tag);
+            self.keys.push(tag);
+            return Ok(());
+        }
+        self.check_order_general(tag)
+    }
+
+    #[inline(never)]
+    fn check_order_general(&mut self, tag: Tag) -> Result<(), Problem> {
         let duplicate = || Problem::model(format!("duplicate key \"{}\"", tag_key(tag)));
         let level = self.levels.last_mut().expect("inside a data set");
         if let Some(seen) = level.unsorted.as_mut() {
