@@ -79,8 +79,17 @@ fuzz_target!(|data: &[u8]| {
     to_seekable.set_bulk_resolver(Box::new(IgnoreBulk));
     let seekable_result = convert_seekable(to_seekable, &options);
     // Errors may be found at different places (a spool reads to the end of the string first).
+    // Unsorted keys are sorted only within the writer's staging window, and the seekable path writes an
+    // unmeasured value straight through: a key that belongs before it is an error there (README, Known
+    // gaps), where the spooled path, knowing the length, could still move it. That one difference is
+    // allowed.
+    let window_limited = seekable_result
+        .as_ref()
+        .err()
+        .is_some_and(|e| e.contains("had to be written out already"));
     assert!(
-        stream_result.as_ref().ok() == seekable_result.as_ref().ok(),
+        stream_result.as_ref().ok() == seekable_result.as_ref().ok()
+            || (window_limited && stream_result.is_ok()),
         "spooled and unmeasured (patched) outputs differ: {stream_result:?} vs {seekable_result:?}"
     );
     assert_eq!(
