@@ -22,8 +22,14 @@ fn summary(mut reader: DicomReader<'_>, limit: usize) -> (Vec<String>, Vec<u8>, 
 
 fuzz_target!(|data: &[u8]| {
     let limit = data.len() * 2 + 64;
-    let (t1, v1, ok1) = summary(DicomReader::from_slice(data, ReaderOptions::default()), limit);
-    let options = ReaderOptions { chunk_size: 3, ..ReaderOptions::default() };
+    let (t1, v1, ok1) = summary(
+        DicomReader::from_slice(data, ReaderOptions::default()),
+        limit,
+    );
+    let options = ReaderOptions {
+        chunk_size: 3,
+        ..ReaderOptions::default()
+    };
     let (t2, v2, ok2) = summary(DicomReader::from_reader(data, options), limit * 2);
     assert_eq!(ok1, ok2);
     if ok1 {

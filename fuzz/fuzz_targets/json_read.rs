@@ -23,7 +23,10 @@ fn convert(reader: JsonReader<'_>, options: &ToDicomOptions) -> Result<Vec<u8>, 
     judge(json_to_dicom(reader, Vec::new(), options))
 }
 
-fn convert_seekable(mut reader: JsonReader<'_>, options: &ToDicomOptions) -> Result<Vec<u8>, String> {
+fn convert_seekable(
+    mut reader: JsonReader<'_>,
+    options: &ToDicomOptions,
+) -> Result<Vec<u8>, String> {
     let out = std::io::Cursor::new(Vec::new());
     judge(json_to_dicom_seekable(&mut reader, out, options).map(|(c, r)| (c.into_inner(), r)))
 }

@@ -16,7 +16,8 @@ fn to_dicom(json: &[u8], read: &ReadOptions) -> Option<Vec<u8>> {
 
 fn to_json(dicom: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    dicom_to_json(dicom, &mut out, &ToJsonOptions::default()).expect("our DICOM must convert to JSON");
+    dicom_to_json(dicom, &mut out, &ToJsonOptions::default())
+        .expect("our DICOM must convert to JSON");
     out
 }
 
@@ -39,7 +40,10 @@ fuzz_target!(|data: &[u8]| {
         ..ReadOptions::default()
     };
     let dicom2 = to_dicom(&json1, &strict).unwrap_or_else(|| {
-        panic!("our JSON does not convert back: {}", String::from_utf8_lossy(&json1))
+        panic!(
+            "our JSON does not convert back: {}",
+            String::from_utf8_lossy(&json1)
+        )
     });
     let json2 = to_json(&dicom2);
     assert_eq!(

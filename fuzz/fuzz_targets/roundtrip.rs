@@ -6,7 +6,10 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut once = Vec::new();
-    let options = ConvertOptions { transfer_syntax: Some(TransferSyntax::EXPLICIT_VR_LE), ..Default::default() };
+    let options = ConvertOptions {
+        transfer_syntax: Some(TransferSyntax::EXPLICIT_VR_LE),
+        ..Default::default()
+    };
     if convert(data, &mut once, &options).is_err() {
         return;
     }
