@@ -651,7 +651,7 @@ impl<'a> JsonReader<'a> {
     }
 
     /// The next member of the current data set: an element token, or the end of the data set.
-    #[inline(always)] // into `step`: its `Step` then stays in registers (see `Step`)
+    #[inline(always)] // into `step`, once per element: measured faster than the call
     fn member(&mut self) -> Result<Emitted, Problem> {
         let tag = match self.deferred.take() {
             Some(tag) => tag,
