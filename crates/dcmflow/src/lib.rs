@@ -36,5 +36,5 @@ pub use to_dicom::{
 };
 pub use to_json::{
     dicom_to_json, dicom_to_json_pipelined, dicom_to_json_reader, dicom_to_json_with, JsonReport,
-    ToJsonError, ToJsonOptions,
+    ToJsonError, ToJsonOptions, ValueRendering,
 };

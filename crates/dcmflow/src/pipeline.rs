@@ -6,7 +6,9 @@
 //! DICOM → JSON reads on a spawned thread and writes on the caller's; JSON → DICOM reads on the caller's
 //! (its reader is not `Send`) and writes on a spawned one.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
 
 use dcmflow_core::{Encoding, Error, Header, Length, Tag, Token, TokenKind, TransferSyntax, Vr};
 
@@ -33,7 +35,7 @@ struct Record {
     kind: TokenKind,
     /// The VR, as its index in `Vr::ALL`.
     vr: u8,
-    /// `LAST`, `OWNED`, `EXPLICIT_VR`, `BIG_ENDIAN`.
+    /// `LAST`, `OWNED`, `EXPLICIT_VR`, `BIG_ENDIAN`, `RENDERED`.
     flags: u8,
 }
 
@@ -44,6 +46,8 @@ const OWNED: u8 = 2;
 /// … and the `Encoding` it was read in.
 const EXPLICIT_VR: u8 = 4;
 const BIG_ENDIAN: u8 = 8;
+/// A value whose bytes are its JSON rendering (`dcmflow_json::ValueRenderer`), not its DICOM bytes.
+const RENDERED: u8 = 16;
 
 impl Record {
     /// The record of `token`; a `Value`'s bytes go elsewhere (only its length is kept).
@@ -77,6 +81,12 @@ impl Record {
         record.vr = vr as u8;
         record.len = len;
         record
+    }
+
+    fn set_encoding(&mut self, encoding: Encoding) {
+        self.flags &= !(EXPLICIT_VR | BIG_ENDIAN);
+        self.flags |= if encoding.explicit_vr { EXPLICIT_VR } else { 0 }
+            | if encoding.big_endian { BIG_ENDIAN } else { 0 };
     }
 
     fn encoding(&self) -> Encoding {
@@ -117,6 +127,26 @@ impl Record {
     }
 }
 
+/// A token other than `Value`, recorded before its place is known: a reader tells where its token was
+/// only once the token's borrow of it has ended. Taking the fields here, each at its own width, replaces
+/// copying the whole token out of the reader's return slot (`Token::to_static`), whose wide reload of
+/// narrower stores stalled store forwarding on every token (a sixth of the DICOM reading thread).
+#[derive(Clone, Copy)]
+pub(crate) struct Unplaced(Record);
+
+impl Unplaced {
+    /// `None` for a `Value` (its bytes are borrowed: see [`Producer::push`]).
+    #[inline(always)]
+    pub fn of(token: &Token<'_>) -> Option<Unplaced> {
+        (token.kind() != TokenKind::Value)
+            .then(|| Unplaced(Record::new(token, 0, Encoding::EXPLICIT_LE)))
+    }
+
+    pub fn is_eof(&self) -> bool {
+        self.0.kind == TokenKind::Eof
+    }
+}
+
 /// Spare buffers the producer keeps for [`Producer::spare`]; more come back, the rest are dropped.
 const MAX_SPARES: usize = 4;
 
@@ -138,12 +168,15 @@ pub(crate) struct Replayed<'b> {
     pub offset: u64,
     pub encoding: Encoding,
     pub transfer_syntax: Option<TransferSyntax>,
+    /// A `Value` holding the rendering of the element's whole value (see [`Producer::push_rendered`]).
+    pub rendered: bool,
 }
 
 /// The two ends: tokens go in at the producer and come out, in order, at the consumer.
 pub(crate) fn channel() -> (Producer, Consumer) {
     let (to_consumer, batches) = sync_channel::<Batch>(IN_FLIGHT);
     let (recycle, recycled) = sync_channel::<Batch>(IN_FLIGHT + 2);
+    let queued = Arc::new(AtomicUsize::new(0));
     (
         Producer {
             batch: Batch::default(),
@@ -151,8 +184,13 @@ pub(crate) fn channel() -> (Producer, Consumer) {
             recycled,
             transfer_syntax: None,
             spares: Vec::new(),
+            queued: Arc::clone(&queued),
         },
-        Consumer { batches, recycle },
+        Consumer {
+            batches,
+            recycle,
+            queued,
+        },
     )
 }
 
@@ -166,9 +204,35 @@ pub(crate) struct Producer {
     recycled: Receiver<Batch>,
     transfer_syntax: Option<TransferSyntax>,
     spares: Vec<Vec<u8>>,
+    /// Batches sent and not yet taken by the consumer.
+    queued: Arc<AtomicUsize>,
 }
 
 impl Producer {
+    /// Whether the consumer is the slower side: every batch it may queue is waiting. The producer can
+    /// then take on work of the consumer's (as `push_rendered`) at no cost to the pace of the whole.
+    pub fn consumer_lags(&self) -> bool {
+        self.queued.load(Ordering::Relaxed) >= IN_FLIGHT
+    }
+
+    /// Queues the value of the current element as its rendering for the consumer (JSON text from
+    /// `dcmflow_json::ValueRenderer`), to be replayed with [`Replayed::rendered`] set.
+    pub fn push_rendered(&mut self, rendered: &[u8], offset: u64) -> Result<(), Stopped> {
+        let token = Token::Value {
+            bytes: rendered,
+            last: true,
+        };
+        let batch = &mut self.batch;
+        batch.bytes.extend_from_slice(rendered);
+        let mut record = Record::new(&token, offset, Encoding::EXPLICIT_LE);
+        record.flags |= RENDERED;
+        batch.records.push(record);
+        if batch.bytes.len() >= BATCH_BYTES || batch.records.len() >= BATCH_TOKENS {
+            self.send()?;
+        }
+        Ok(())
+    }
+
     /// Sets the transfer syntax reported with the tokens from now on.
     pub fn set_transfer_syntax(&mut self, ts: Option<TransferSyntax>) {
         self.transfer_syntax = ts;
@@ -200,6 +264,23 @@ impl Producer {
         }
         batch.records.push(Record::new(token, offset, encoding));
         if batch.bytes.len() >= BATCH_BYTES || batch.records.len() >= BATCH_TOKENS {
+            self.send()?;
+        }
+        Ok(())
+    }
+
+    /// Queues a token recorded with [`Unplaced::of`], at its place.
+    pub fn push_placed(
+        &mut self,
+        token: Unplaced,
+        offset: u64,
+        encoding: Encoding,
+    ) -> Result<(), Stopped> {
+        let mut record = token.0;
+        record.offset = offset;
+        record.set_encoding(encoding);
+        self.batch.records.push(record);
+        if self.batch.records.len() >= BATCH_TOKENS {
             self.send()?;
         }
         Ok(())
@@ -241,6 +322,7 @@ impl Producer {
         }
         let mut batch = std::mem::replace(&mut self.batch, next);
         batch.transfer_syntax = self.transfer_syntax;
+        self.queued.fetch_add(1, Ordering::Relaxed);
         self.to_consumer.send(batch).map_err(|_| Stopped)
     }
 
@@ -256,6 +338,7 @@ impl Producer {
 pub(crate) struct Consumer {
     batches: Receiver<Batch>,
     recycle: SyncSender<Batch>,
+    queued: Arc<AtomicUsize>,
 }
 
 impl Consumer {
@@ -269,6 +352,7 @@ impl Consumer {
         // The loop ends when the producer is dropped; returning early drops the receiver, which makes
         // the producer's next send fail, so it stops too.
         for mut batch in &self.batches {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
             // Values follow each other in `bytes` (and in `owned`) in the order of their records.
             let (mut at, mut owned) = (0, 0);
             for record in &batch.records {
@@ -286,6 +370,7 @@ impl Consumer {
                     offset: record.offset,
                     encoding: record.encoding(),
                     transfer_syntax: batch.transfer_syntax,
+                    rendered: record.flags & RENDERED != 0,
                 })?;
             }
             if let Some(e) = batch.error.take() {
@@ -375,6 +460,50 @@ mod tests {
             );
         }
         assert_eq!(std::mem::size_of::<Record>(), 24);
+    }
+
+    /// A rendered value comes back marked as such, and the producer sees the consumer lag once every
+    /// batch it may queue is waiting.
+    #[test]
+    fn rendered_values_and_lag() {
+        let (mut producer, consumer) = channel();
+        let element = Token::Element(Header {
+            tag: Tag(0x0018_0050),
+            vr: Vr::DS,
+            len: 4,
+        });
+        assert!(!producer.consumer_lags());
+        for batch in 0..IN_FLIGHT {
+            producer.push(&element, 0, Encoding::EXPLICIT_LE).unwrap();
+            producer.push_rendered(b",\"Value\":[2.5]}", 8).unwrap();
+            // Fill the rest of the batch so that it is sent.
+            for _ in 2..BATCH_TOKENS {
+                producer
+                    .push(&Token::ItemEnd, 0, Encoding::EXPLICIT_LE)
+                    .unwrap();
+            }
+            assert_eq!(producer.consumer_lags(), batch + 1 == IN_FLIGHT);
+        }
+        let replaying = std::thread::spawn(move || {
+            let mut rendered = Vec::new();
+            consumer
+                .replay(
+                    |r| {
+                        if let Token::Value { bytes, last } = r.token {
+                            rendered.push((bytes.to_vec(), last, r.rendered, r.offset));
+                        }
+                        Ok::<(), ()>(())
+                    },
+                    |_| (),
+                )
+                .unwrap();
+            rendered
+        });
+        // The queue is full: this send waits for the consumer.
+        producer.finish(None);
+        let rendered = replaying.join().unwrap();
+        let expected = (b",\"Value\":[2.5]}".to_vec(), true, true, 8);
+        assert_eq!(rendered, vec![expected; IN_FLIGHT]);
     }
 
     /// What comes out of the pipeline equals what went in: tokens, value bytes, offsets and encodings,

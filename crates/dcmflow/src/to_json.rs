@@ -2,10 +2,11 @@
 
 use std::io::{Read, Write};
 
-use dcmflow_core::{Encoding, Error, Token, TransferSyntax, Warning};
+use dcmflow_core::{Encoding, Error, Header, Token, TransferSyntax, Warning};
 use dcmflow_dicom::{DicomReader, ReaderOptions};
 use dcmflow_json::{
     BulkHandler, Compact, Formatter, JsonError, JsonOptions, JsonWarning, JsonWriter, Pretty,
+    ValueRenderer,
 };
 
 use crate::pipeline;
@@ -16,6 +17,22 @@ pub struct ToJsonOptions {
     /// Indented output (DCMTK `+fc`); compact by default.
     pub pretty: bool,
     pub reader: ReaderOptions,
+    /// Which thread of [`dicom_to_json_pipelined`] renders the values that render alone (numbers and
+    /// default-repertoire text). The output is the same whatever it says.
+    pub value_rendering: ValueRendering,
+}
+
+/// See [`ToJsonOptions::value_rendering`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ValueRendering {
+    /// The reading thread renders them while the writing thread lags behind, so the two share the work
+    /// whichever side a file makes the heavier (metadata-heavy files load the writer).
+    #[default]
+    Balanced,
+    /// Always the reading thread (where it can: compact output without bulk data).
+    Reader,
+    /// Always the writing thread.
+    Writer,
 }
 
 /// Which side failed, so callers can map it to an exit code.
@@ -150,18 +167,31 @@ fn run_pipelined<'r, W: Write, F: Formatter>(
     options: &ToJsonOptions,
     bulk: Option<&mut dyn BulkHandler>,
 ) -> Result<JsonReport, ToJsonError> {
+    // Values rendered by the reading thread are compact, with every value inline.
+    let rendering =
+        (fmt.is_compact() && bulk.is_none() && options.value_rendering != ValueRendering::Writer)
+            .then(|| (options.json.clone(), options.value_rendering));
     let mut feed = Feed::new(output, fmt, options, bulk);
     let (producer, consumer) = pipeline::channel();
     let (written, end) = std::thread::scope(|scope| {
         // Named, so that profiles and debuggers tell the two sides apart.
         let reading = std::thread::Builder::new()
             .name("dcmflow-read".into())
-            .spawn_scoped(scope, move || read_into(make_reader(), producer))
+            .spawn_scoped(scope, move || {
+                // Made here: a writer, even one with no output, is not `Send`.
+                let renderer = rendering.map(|(json, rendering)| Renderer {
+                    values: ValueRenderer::new(json),
+                    always: rendering == ValueRendering::Reader,
+                });
+                read_into(make_reader(), producer, renderer)
+            })
             .expect("failed to spawn thread"); // as `scope.spawn` does
         let written = consumer.replay(
-            |r| {
-                feed.token(&r.token, r.offset, r.encoding, || r.transfer_syntax)
-                    .map(|_| ())
+            |r| match r.token {
+                Token::Value { bytes, .. } if r.rendered => feed.rendered(bytes),
+                token => feed
+                    .token(&token, r.offset, r.encoding, || r.transfer_syntax)
+                    .map(|_| ()),
             },
             ToJsonError::Read,
         );
@@ -174,29 +204,62 @@ fn run_pipelined<'r, W: Write, F: Formatter>(
     feed.finish(end)
 }
 
+/// The reading thread's share of value rendering (see [`ValueRendering`]).
+struct Renderer {
+    values: ValueRenderer,
+    always: bool,
+}
+
 /// The reading thread: every token into the pipeline, until `Eof`, an error, or the writer stops.
-fn read_into(mut reader: DicomReader<'_>, mut producer: pipeline::Producer) -> ReaderEnd {
+fn read_into(
+    mut reader: DicomReader<'_>,
+    mut producer: pipeline::Producer,
+    mut renderer: Option<Renderer>,
+) -> ReaderEnd {
     let mut error = None;
     let mut syntax_known = false;
+    // The element just read, when its value may be rendered here: its header and byte order.
+    let mut renderable: Option<(Header, bool)> = None;
     loop {
         // A value chunk starts where the reader stands; other tokens report their own offset.
         let position = reader.position();
         let (pushed, eof) = match reader.read_token() {
-            Ok(value @ Token::Value { .. }) => (
-                producer.push(&value, position, Encoding::EXPLICIT_LE),
-                false,
-            ),
+            Ok(Token::Value { bytes, last }) => {
+                let rendered = match (renderable.take(), renderer.as_mut()) {
+                    (Some((header, big_endian)), Some(renderer))
+                        if last && (renderer.always || producer.consumer_lags()) =>
+                    {
+                        renderer.values.render(header, bytes, big_endian)
+                    }
+                    _ => None,
+                };
+                let pushed = match rendered {
+                    Some(text) => producer.push_rendered(text, position),
+                    None => producer.push(
+                        &Token::Value { bytes, last },
+                        position,
+                        Encoding::EXPLICIT_LE,
+                    ),
+                };
+                (pushed, false)
+            }
             Ok(other) => {
-                // Not a Value (matched above), so it converts, ending the borrow of the reader.
-                let token = other.to_static().unwrap_or(Token::Eof);
+                // Not a Value (matched above): its record ends the borrow of the reader.
+                let token = pipeline::Unplaced::of(&other).expect("not a value");
+                let element = match other {
+                    Token::Element(header) if ValueRenderer::takes(header) => Some(header),
+                    _ => None,
+                };
                 if !syntax_known {
                     // Known once the file meta (or the bare data set's first bytes) has been read.
                     let ts = reader.transfer_syntax();
                     syntax_known = ts.is_some();
                     producer.set_transfer_syntax(ts);
                 }
-                let pushed = producer.push(&token, reader.token_offset(), reader.encoding());
-                (pushed, token == Token::Eof)
+                let encoding = reader.encoding();
+                renderable = element.map(|header| (header, encoding.big_endian));
+                let pushed = producer.push_placed(token, reader.token_offset(), encoding);
+                (pushed, token.is_eof())
             }
             Err(e) => {
                 error = Some(e);
@@ -274,6 +337,12 @@ impl<'h, W: Write, F: Formatter> Feed<'h, W, F> {
             .write_token(token, offset, encoding)
             .map_err(ToJsonError::Json)?;
         Ok(*token == Token::Eof)
+    }
+
+    /// Writes the current element's value as the reading thread rendered it.
+    #[inline(always)]
+    fn rendered(&mut self, bytes: &[u8]) -> Result<(), ToJsonError> {
+        self.writer.write_rendered(bytes).map_err(ToJsonError::Json)
     }
 
     fn finish(self, end: ReaderEnd) -> Result<JsonReport, ToJsonError> {

@@ -14,6 +14,12 @@ pub trait Formatter {
     fn end_array(&mut self, out: &mut Vec<u8>, empty: bool);
     fn begin_array_value(&mut self, out: &mut Vec<u8>, first: bool);
 
+    /// Whether this formatter writes no whitespace at all, as [`Compact`]: values rendered apart from the
+    /// writer (`crate::ValueRenderer`) are compact, so only such a writer takes them.
+    fn is_compact(&self) -> bool {
+        false
+    }
+
     /// After the `vr` member: `,"Value":[` with this formatter's whitespace (every element with a value
     /// writes it, so a formatter may write it in one piece).
     fn value_array_head(&mut self, out: &mut Vec<u8>) {
@@ -43,6 +49,9 @@ pub trait Formatter {
 pub struct Compact;
 
 impl Formatter for Compact {
+    fn is_compact(&self) -> bool {
+        true
+    }
     #[inline]
     fn begin_object(&mut self, out: &mut Vec<u8>) {
         out.push(b'{');

@@ -25,6 +25,7 @@ mod format;
 pub mod numbers;
 mod order;
 pub mod read;
+mod render;
 mod text;
 mod writer;
 
@@ -37,6 +38,7 @@ pub use bulk::{
 };
 pub use format::{Compact, Formatter, Pretty};
 pub use numbers::NumberPolicy;
+pub use render::ValueRenderer;
 pub use writer::{JsonOptions, JsonWriter};
 
 /// Why the JSON could not be written.

@@ -459,6 +459,55 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
         write_string(&mut self.buf, uri);
     }
 
+    // ---- values rendered apart (crate::render) ---------------------------------------------------------
+
+    /// Renders one whole value alone, as `write_token` would write the element's one `Value` after its
+    /// `Element`, into the emptied staging buffer. `None` (and the state reset) when that would warn or
+    /// fail: such values are left to the writer of the document, which reports them in order.
+    pub(crate) fn render_alone(
+        &mut self,
+        header: Header,
+        bytes: &[u8],
+        big_endian: bool,
+    ) -> Option<&[u8]> {
+        self.buf.clear();
+        self.header = header;
+        self.element = Element::Pending { big_endian };
+        let clean = self.value(bytes, true, 0).is_ok()
+            && matches!(self.element, Element::Idle)
+            && self.warnings.is_empty()
+            && self.warnings_dropped == 0;
+        if !clean {
+            self.element = Element::Idle;
+            self.warnings.clear();
+            self.warnings_dropped = 0;
+            return None;
+        }
+        Some(&self.buf)
+    }
+
+    /// Writes the value of the current element as a [`crate::ValueRenderer`] rendered it: what
+    /// `write_token` does with the element's one `Value`, given the bytes of that value. Only for a compact
+    /// writer without a bulk handler (the renderer knows neither indentation nor bulk decisions).
+    pub fn write_rendered(&mut self, rendered: &[u8]) -> Result<(), JsonError> {
+        if !self.fmt.is_compact() || self.bulk.is_some() {
+            return Err(JsonError::TokenOrder);
+        }
+        match self.element {
+            Element::Pending { .. } => {
+                self.buf.extend_from_slice(rendered);
+                self.element = Element::Idle;
+            }
+            // A skipped element (group length, duplicate, file meta) ends with its value.
+            Element::Skip { depth: 0 } => self.element = Element::Idle,
+            _ => return Err(JsonError::TokenOrder),
+        }
+        if self.buf.len() >= FLUSH_AT {
+            self.flush_staging(false)?;
+        }
+        Ok(())
+    }
+
     // ---- elements ------------------------------------------------------------------------------------
 
     fn skipped(&self, tag: Tag) -> bool {

@@ -9,7 +9,9 @@ use std::process::ExitCode;
 use dcmflow::dicom::{CharacterSet, DicomReader, ReaderOptions};
 use dcmflow::json::bulk::{file_uri, BulkSelection, SideFiles, SourceReference};
 use dcmflow::json::{BulkHandler, JsonOptions, JsonWarningKind, NumberPolicy};
-use dcmflow::{dicom_to_json_pipelined, dicom_to_json_with, ToJsonError, ToJsonOptions};
+use dcmflow::{
+    dicom_to_json_pipelined, dicom_to_json_with, ToJsonError, ToJsonOptions, ValueRendering,
+};
 use dcmflow_core::{dict, Tag, TransferSyntax, Vr};
 
 use crate::exit;
@@ -415,6 +417,7 @@ fn to_json_options(args: &Dcm2JsonArgs) -> Result<ToJsonOptions, Failure> {
             transfer_syntax,
             ..ReaderOptions::default()
         },
+        value_rendering: ValueRendering::default(),
     })
 }
 

@@ -1,0 +1,192 @@
+//! Values rendered apart from the document's writer. A value of a number VR or of a default-repertoire
+//! text VR renders the same wherever it stands: it depends on its bytes, its byte order and the options,
+//! never on the character set in force, the nesting or the members around it. dcmflow's two-thread
+//! dcm2json lets its reading thread render such values when the writing thread is the slower of the two,
+//! and the writer copies the text in ([`JsonWriter::write_rendered`]); the output is the same either way.
+
+use std::io;
+
+use dcmflow_core::{Header, Tag, Vr};
+
+use crate::{Compact, JsonOptions, JsonWriter};
+
+/// Longer values are left to the writer: the rendered text travels between threads, and a short value is
+/// where the per-element work (not the per-byte work) dominates.
+const MAX_RENDERED_LEN: u32 = 1024;
+
+/// Renders single values into compact DICOM JSON, as a compact [`JsonWriter`] without a bulk handler
+/// writes them: `,"Value":[…]}` (or `}` when the value is only padding).
+pub struct ValueRenderer {
+    /// A writer used only for its value rendering: what it renders is taken from its staging buffer.
+    writer: JsonWriter<'static, io::Sink, Compact>,
+}
+
+impl std::fmt::Debug for ValueRenderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ValueRenderer").finish_non_exhaustive()
+    }
+}
+
+impl ValueRenderer {
+    /// `options` must be the document writer's.
+    pub fn new(options: JsonOptions) -> Self {
+        ValueRenderer {
+            writer: JsonWriter::new(io::sink(), Compact, options),
+        }
+    }
+
+    /// Whether the value of this element renders the same wherever it stands.
+    pub fn takes(header: Header) -> bool {
+        let renders_alone = matches!(
+            header.vr,
+            // Binary numbers (PS3.18 F.2.3): their bytes and byte order only.
+            Vr::US | Vr::SS | Vr::UL | Vr::SL | Vr::FL | Vr::FD | Vr::SV | Vr::UV | Vr::AT
+            // PS3.5 6.1.2.3: the default repertoire whatever (0008,0005) says.
+            | Vr::AE | Vr::AS | Vr::CS | Vr::DA | Vr::DS | Vr::DT | Vr::IS | Vr::TM | Vr::UI
+        );
+        renders_alone
+            && (1..=MAX_RENDERED_LEN).contains(&header.len)
+            // (0008,0005) changes the writer's character set, a private creator its dictionary scope;
+            // group lengths and the file meta group are the writer's to drop.
+            && header.tag != Tag::SPECIFIC_CHARACTER_SET
+            && !header.tag.is_private_creator()
+            && !header.tag.is_group_length()
+            && header.tag.group() != 0x0002
+    }
+
+    /// The rendering of the whole value `bytes` of `header` (one that [`Self::takes`]), or `None` when
+    /// rendering it would warn or fail: the document's writer renders those itself, so that its warnings
+    /// and errors come in order, with their offsets.
+    pub fn render(&mut self, header: Header, bytes: &[u8], big_endian: bool) -> Option<&[u8]> {
+        if !Self::takes(header) || bytes.len() != header.len as usize {
+            return None;
+        }
+        self.writer.render_alone(header, bytes, big_endian)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dcmflow_core::{Encoding, Token};
+
+    /// What a compact writer writes for one element, after its `"vr":"XX"`.
+    fn written(header: Header, bytes: &[u8], encoding: Encoding) -> Vec<u8> {
+        let mut writer = JsonWriter::new(Vec::new(), Compact, JsonOptions::default());
+        writer
+            .write_token(&Token::Element(header), 0, encoding)
+            .unwrap();
+        writer
+            .write_token(&Token::Value { bytes, last: true }, 8, encoding)
+            .unwrap();
+        let json = writer.finish().unwrap();
+        let head = br#"{"GGGGEEEE":{"vr":"XX""#.len();
+        json[head..json.len() - 1].to_vec()
+    }
+
+    #[test]
+    fn renders_what_the_writer_writes() {
+        let be = Encoding {
+            explicit_vr: true,
+            big_endian: true,
+        };
+        let cases: &[(u32, Vr, &[u8], Encoding)] = &[
+            (0x0018_0050, Vr::DS, b"2.2 ", Encoding::EXPLICIT_LE),
+            (
+                0x0020_0037,
+                Vr::DS,
+                b"1\\0.0\\-0.5\\\\1e3 ",
+                Encoding::EXPLICIT_LE,
+            ),
+            (
+                0x0008_0008,
+                Vr::CS,
+                b"ORIGINAL\\PRIMARY",
+                Encoding::EXPLICIT_LE,
+            ),
+            (0x0008_0018, Vr::UI, b"1.2.3\0", Encoding::EXPLICIT_LE),
+            (0x0008_0020, Vr::DA, b"  ", Encoding::EXPLICIT_LE),
+            (
+                0x0018_9082,
+                Vr::FD,
+                &87.5f64.to_le_bytes(),
+                Encoding::EXPLICIT_LE,
+            ),
+            (0x0018_9082, Vr::FD, &0.1f64.to_be_bytes(), be),
+            (
+                0x0028_0010,
+                Vr::US,
+                &[0x02, 0x00, 0xFF, 0xFF],
+                Encoding::EXPLICIT_LE,
+            ),
+            (0x0028_0010, Vr::SS, &[0xFF, 0xFE], be),
+            (
+                0x0020_9165,
+                Vr::AT,
+                &[0x20, 0x00, 0x56, 0x90],
+                Encoding::EXPLICIT_LE,
+            ),
+        ];
+        let mut renderer = ValueRenderer::new(JsonOptions::default());
+        for &(tag, vr, bytes, encoding) in cases {
+            let header = Header {
+                tag: Tag(tag),
+                vr,
+                len: bytes.len() as u32,
+            };
+            assert!(ValueRenderer::takes(header), "{vr}");
+            let rendered = renderer
+                .render(header, bytes, encoding.big_endian)
+                .unwrap_or_else(|| panic!("{vr} {bytes:?}"))
+                .to_vec();
+            assert_eq!(
+                String::from_utf8(rendered).unwrap(),
+                String::from_utf8(written(header, bytes, encoding)).unwrap(),
+                "{vr} {bytes:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn leaves_what_would_warn_or_depends_on_the_document() {
+        let mut renderer = ValueRenderer::new(JsonOptions::default());
+        let header = |tag: u32, vr: Vr, len: usize| Header {
+            tag: Tag(tag),
+            vr,
+            len: len as u32,
+        };
+        // Warnings: an invalid DS, a NaN, a partial number, text outside the default repertoire.
+        for (h, bytes) in [
+            (header(0x0018_0050, Vr::DS, 4), &b"2,5 "[..]),
+            (header(0x0018_9082, Vr::FD, 8), &f64::NAN.to_le_bytes()[..]),
+            (header(0x0028_0010, Vr::US, 3), &[1, 0, 2][..]),
+            (header(0x0008_0060, Vr::CS, 2), &[0xC4, 0x20][..]),
+        ] {
+            assert!(renderer.render(h, bytes, false).is_none(), "{h:?}");
+        }
+        // After a refusal it renders again (no state left behind).
+        let ds = header(0x0018_0050, Vr::DS, 4);
+        assert_eq!(
+            renderer.render(ds, b"2.5 ", false),
+            Some(&b",\"Value\":[2.5]}"[..])
+        );
+        // Text in the character set in force, the character set itself, creators, group lengths, the
+        // file meta group, empty and long values, and values in pieces are the writer's.
+        for h in [
+            header(0x0010_0010, Vr::PN, 4),
+            header(0x0008_0070, Vr::LO, 4),
+            header(0x0008_0005, Vr::CS, 10),
+            header(0x0009_0010, Vr::CS, 4),
+            header(0x0008_0000, Vr::UL, 4),
+            header(0x0002_0010, Vr::UI, 4),
+            header(0x0018_0050, Vr::DS, 0),
+            header(0x0018_0050, Vr::DS, 2048),
+        ] {
+            assert!(!ValueRenderer::takes(h), "{h:?}");
+        }
+        assert!(
+            renderer.render(ds, b"2.", false).is_none(),
+            "a piece of the value"
+        );
+    }
+}
