@@ -665,3 +665,57 @@ fn new_uids_apply_to_every_data_set_of_an_array_sequence() {
         assert_eq!(uid(&item["00081140"]["Value"][0], "00080018"), "9.9.9");
     }
 }
+
+/// Long InlineBinary is decoded without a separate look for its closing quote or for line breaks; the
+/// DICOM is the same on every path, and an error after it still names the right line and column.
+#[test]
+fn long_inline_binary_keeps_lines_and_output() {
+    use dcmflow::json_to_dicom_seekable;
+    use std::io::Cursor;
+
+    let data: Vec<u8> = (0..600_001u32).map(|i| (i * 7 % 251) as u8).collect();
+    let plain = base64_of(&data);
+    // Some writers escape '/': the decoder refuses the window, the careful path takes it.
+    let escaped = plain.replacen('/', "\\/", 3);
+    for text in [&plain, &escaped] {
+        let good = format!(
+            "{{\n  \"00420011\": {{\"vr\": \"OB\",\n    \"InlineBinary\": \"{text}\"}},\n  \"00420012\": {{\"vr\": \"LO\", \"Value\": [\"after\"]}}\n}}"
+        );
+        // The same text with a bad value two lines below the binary.
+        let bad = good.replace("[\"after\"]", "[\"after\",]");
+        let options = ToDicomOptions::default();
+        let next = |json: &str, piece: usize| {
+            let mut reader =
+                JsonReader::from_reader(Chunked(json.as_bytes(), piece), ReadOptions::default());
+            dcmflow::json_to_dicom_next(&mut reader, Vec::new(), &options).map(|(out, _)| out)
+        };
+        let seekable = |json: &str, piece: usize| {
+            let mut reader =
+                JsonReader::from_reader(Chunked(json.as_bytes(), piece), ReadOptions::default());
+            json_to_dicom_seekable(&mut reader, Cursor::new(Vec::new()), &options)
+                .map(|(out, _)| out.into_inner())
+        };
+        let want = next(&good, 1 << 20).unwrap();
+        let after = bad.find(",]").unwrap() + 1;
+        let line = bad[..after].matches('\n').count() as u64 + 1;
+        let column = (after - bad[..after].rfind('\n').unwrap()) as u64;
+        for piece in [4099, 65_536, 1 << 20] {
+            assert!(
+                next(&good, piece).unwrap() == want,
+                "next, reads of {piece}"
+            );
+            assert!(
+                seekable(&good, piece).unwrap() == want,
+                "seekable, reads of {piece}"
+            );
+            for result in [next(&bad, piece), seekable(&bad, piece)] {
+                match result {
+                    Err(dcmflow::ToDicomError::Read(e)) => {
+                        assert_eq!((e.line, e.column), (line, column), "reads of {piece}: {e}")
+                    }
+                    other => panic!("expected a read error, got {other:?}"),
+                }
+            }
+        }
+    }
+}

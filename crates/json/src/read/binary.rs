@@ -19,6 +19,8 @@ use super::lexer::{Lexer, Measured};
 
 /// Base64 text taken from the lexer per step (4/3 of the decoded chunk).
 const TEXT_PIECE: usize = 1 << 20;
+/// Unmeasured base64 windows at least this long are decoded before the quote is looked for.
+const OPTIMISTIC_AT: usize = 4096;
 
 pub(crate) enum BinarySource<'a> {
     /// Base64 text still in the input: `remaining` characters before the closing quote.
@@ -229,6 +231,8 @@ impl<'a> BinaryValue<'a> {
                         let rest = &piece[whole..];
                         self.carry[..rest.len()].copy_from_slice(rest);
                         self.carry_len = rest.len();
+                        let back = rest.len();
+                        lex.line_free_before(whole, back);
                     }
                     if *remaining == 0 {
                         lex.expect(b'"', "the end of InlineBinary")?;
@@ -272,6 +276,17 @@ impl<'a> BinaryValue<'a> {
         let want_text = (chunk / 3 * 4).max(4);
         let mut taken = 0usize;
         while !*ended && taken < want_text {
+            if self.carry_len == 0 {
+                // Decode first, look for the quote only when the decoder refuses: one pass over the
+                // text instead of two (the quote search was 5% of a large InlineBinary conversion).
+                let window = lex.peek_content(want_text - taken)?;
+                let whole = window.len() / 4 * 4;
+                if whole >= OPTIMISTIC_AT && append_decoded(&window[..whole], out).is_ok() {
+                    lex.consume_line_free(whole);
+                    taken += whole;
+                    continue;
+                }
+            }
             let (text, stop) = lex.take_until_quote(want_text - taken)?;
             taken += text.len();
             let escaped;

@@ -865,6 +865,36 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// Up to `max` bytes from the next one on, not consumed, with no look for the closing quote (empty
+    /// at the end of input). For base64 text: the caller decodes them and, when the decoder took them
+    /// all, consumes them with [`Lexer::consume_line_free`]; when it refused them (the closing quote, an
+    /// escape, a bad character is among them) it takes the string the careful way instead.
+    pub fn peek_content(&mut self, max: usize) -> Result<&[u8], Problem> {
+        if self.pos == self.end {
+            self.refill()?;
+        }
+        Ok(&self.buf[self.pos..self.end.min(self.pos + max)])
+    }
+
+    /// Consumes `n` bytes from [`Lexer::peek_content`] that hold no line break (the base64 decoder
+    /// accepted them): the line count then skips them instead of scanning them again.
+    pub fn consume_line_free(&mut self, n: usize) {
+        debug_assert!(n <= self.end - self.pos);
+        self.pos += n;
+        self.line_free_before(n, 0);
+    }
+
+    /// The `n` bytes that end `back` bytes before the next one hold no line break (they are base64 the
+    /// decoder accepted): the line count skips them. Counting lines was a pass over every byte of a
+    /// large InlineBinary.
+    pub fn line_free_before(&mut self, n: usize, back: usize) {
+        let end = self.pos - back;
+        self.count_lines_to(end - n);
+        if self.counted == end - n {
+            self.counted = end;
+        }
+    }
+
     /// Up to `max` bytes of string content that [`Lexer::measure_string`] found plain; the caller
     /// counts them and then calls `expect(b'"')`.
     pub fn take_content(&mut self, max: usize) -> Result<&[u8], Problem> {

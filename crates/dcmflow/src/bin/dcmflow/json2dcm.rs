@@ -361,6 +361,12 @@ fn bulk_resolver(
     Ok(Box::new(resolver))
 }
 
+/// The output's buffer. The DICOM writer gathers small writes itself and hands over pieces of 256 KiB or
+/// more; `BufWriter` passes a write of at least its capacity straight through, so a buffer smaller than
+/// those pieces only gathers what is left (patched lengths, the last piece). At 1 MiB it copied every
+/// byte once more: 6% of a 512 MiB InlineBinary conversion.
+const OUTPUT_BUFFER: usize = 64 << 10;
+
 /// One data set to `output` (a temporary file renamed into place on success, or standard output).
 /// Returns the conversion's own warnings (the reader keeps its own).
 fn write_one(
@@ -370,7 +376,7 @@ fn write_one(
     two_threads: bool,
 ) -> Result<Vec<ReadWarning>, Failure> {
     if output == Path::new("-") {
-        let out = BufWriter::with_capacity(1 << 20, io::stdout());
+        let out = BufWriter::with_capacity(OUTPUT_BUFFER, io::stdout());
         let converted = if two_threads {
             json_to_dicom_next_pipelined(reader, out, options)
         } else {
@@ -387,7 +393,7 @@ fn write_one(
             format!("cannot write {}: {e}", output.display()),
         )
     })?;
-    let out = BufWriter::with_capacity(1 << 20, file.file());
+    let out = BufWriter::with_capacity(OUTPUT_BUFFER, file.file());
     // A regular file can take lengths patched in afterwards: long InlineBinary is read once.
     let converted = match (file.is_seekable(), two_threads) {
         (true, true) => json_to_dicom_seekable_pipelined(reader, out, options),
@@ -431,7 +437,7 @@ fn split_all(
             let temp = crate::output::temp_beside(&dir.join("x")).map_err(|e| {
                 Failure::new(exit::CANNOT_WRITE_OUTPUT, format!("{}: {e}", dir.display()))
             })?;
-            let out = BufWriter::with_capacity(1 << 20, temp.as_file());
+            let out = BufWriter::with_capacity(OUTPUT_BUFFER, temp.as_file());
             let (out, _) = json_to_dicom_seekable(reader, out, options).map_err(failure_of)?;
             out.into_inner()
                 .map_err(|e| Failure::new(exit::CANNOT_WRITE_OUTPUT, e.error().to_string()))?;
