@@ -684,17 +684,25 @@ fn long_inline_binary_keeps_lines_and_output() {
         // The same text with a bad value two lines below the binary.
         let bad = good.replace("[\"after\"]", "[\"after\",]");
         let options = ToDicomOptions::default();
-        let next = |json: &str, piece: usize| {
-            let mut reader =
-                JsonReader::from_reader(Chunked(json.as_bytes(), piece), ReadOptions::default());
-            dcmflow::json_to_dicom_next(&mut reader, Vec::new(), &options).map(|(out, _)| out)
+        // A hold below the value's size: the seekable output then takes it unmeasured, decoded before
+        // its quote is looked for; other paths measure it (in the buffer) or spool it.
+        let read = || ReadOptions {
+            hold_binary: 4096,
+            ..ReadOptions::default()
         };
-        let seekable = |json: &str, piece: usize| {
-            let mut reader =
-                JsonReader::from_reader(Chunked(json.as_bytes(), piece), ReadOptions::default());
-            json_to_dicom_seekable(&mut reader, Cursor::new(Vec::new()), &options)
+        let reader = |json: &'static str, piece: usize| match piece {
+            0 => JsonReader::from_slice(json.as_bytes(), ReadOptions::default()),
+            _ => JsonReader::from_reader(Chunked(json.as_bytes(), piece), read()),
+        };
+        let next = |json: &'static str, piece: usize| {
+            dcmflow::json_to_dicom_next(&mut reader(json, piece), Vec::new(), &options)
+                .map(|(out, _)| out)
+        };
+        let seekable = |json: &'static str, piece: usize| {
+            json_to_dicom_seekable(&mut reader(json, piece), Cursor::new(Vec::new()), &options)
                 .map(|(out, _)| out.into_inner())
         };
+        let (good, bad): (&'static str, &'static str) = (good.leak(), bad.leak());
         let want = next(&good, 1 << 20).unwrap();
         let after = bad.find(",]").unwrap() + 1;
         let line = bad[..after].matches('\n').count() as u64 + 1;
