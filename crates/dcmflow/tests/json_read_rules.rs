@@ -678,21 +678,25 @@ fn long_inline_binary_keeps_lines_and_output() {
     // Some writers escape '/': the decoder refuses the window, the careful path takes it.
     let escaped = plain.replacen('/', "\\/", 3);
     for text in [&plain, &escaped] {
-        let good = format!(
-            "{{\n  \"00420011\": {{\"vr\": \"OB\",\n    \"InlineBinary\": \"{text}\"}},\n  \"00420012\": {{\"vr\": \"LO\", \"Value\": [\"after\"]}}\n}}"
-        );
+        // Not the first element: the first is read before the output is known to be seekable.
+        let good: &'static str = format!(
+            "{{\n  \"00080016\": {{\"vr\": \"UI\", \"Value\": [\"1.2.3\"]}},\n  \"00420011\": {{\"vr\": \"OB\",\n    \"InlineBinary\": \"{text}\"}},\n  \"00420012\": {{\"vr\": \"LO\", \"Value\": [\"after\"]}}\n}}"
+        )
+        .leak();
         // The same text with a bad value two lines below the binary.
-        let bad = good.replace("[\"after\"]", "[\"after\",]");
+        let bad: &'static str = good.replace("[\"after\"]", "[\"after\",]").leak();
         let options = ToDicomOptions::default();
-        // A hold below the value's size: the seekable output then takes it unmeasured, decoded before
-        // its quote is looked for; other paths measure it (in the buffer) or spool it.
-        let read = || ReadOptions {
-            hold_binary: 4096,
+        let hold = |hold_binary: usize| ReadOptions {
+            hold_binary,
             ..ReadOptions::default()
         };
+        // 0 and 1: the text as a slice, measured in place or (past a 4 KiB hold) spooled; else read in
+        // pieces of that size, with a 4 KiB hold: measured ahead, or on a seekable output unmeasured,
+        // decoded before its quote is looked for.
         let reader = |json: &'static str, piece: usize| match piece {
-            0 => JsonReader::from_slice(json.as_bytes(), ReadOptions::default()),
-            _ => JsonReader::from_reader(Chunked(json.as_bytes(), piece), read()),
+            0 => JsonReader::from_slice(json.as_bytes(), hold(8 << 20)),
+            1 => JsonReader::from_slice(json.as_bytes(), hold(4096)),
+            _ => JsonReader::from_reader(Chunked(json.as_bytes(), piece), hold(4096)),
         };
         let next = |json: &'static str, piece: usize| {
             dcmflow::json_to_dicom_next(&mut reader(json, piece), Vec::new(), &options)
@@ -702,21 +706,17 @@ fn long_inline_binary_keeps_lines_and_output() {
             json_to_dicom_seekable(&mut reader(json, piece), Cursor::new(Vec::new()), &options)
                 .map(|(out, _)| out.into_inner())
         };
-        let (good, bad): (&'static str, &'static str) = (good.leak(), bad.leak());
-        let want = next(&good, 1 << 20).unwrap();
+        let want = next(good, 0).unwrap();
         let after = bad.find(",]").unwrap() + 1;
         let line = bad[..after].matches('\n').count() as u64 + 1;
         let column = (after - bad[..after].rfind('\n').unwrap()) as u64;
-        for piece in [4099, 65_536, 1 << 20] {
+        for piece in [0, 1, 4099, 65_536, 1 << 20] {
+            assert!(next(good, piece).unwrap() == want, "next, reads of {piece}");
             assert!(
-                next(&good, piece).unwrap() == want,
-                "next, reads of {piece}"
-            );
-            assert!(
-                seekable(&good, piece).unwrap() == want,
+                seekable(good, piece).unwrap() == want,
                 "seekable, reads of {piece}"
             );
-            for result in [next(&bad, piece), seekable(&bad, piece)] {
+            for result in [next(bad, piece), seekable(bad, piece)] {
                 match result {
                     Err(dcmflow::ToDicomError::Read(e)) => {
                         assert_eq!((e.line, e.column), (line, column), "reads of {piece}: {e}")
