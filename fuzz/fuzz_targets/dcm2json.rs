@@ -1,11 +1,14 @@
 //! Any bytes through dcm2json must give valid JSON (checked by serde_json, an independent parser) or a
 //! clean error; never a panic. The first byte picks compact or pretty output and the IS/DS policy, so
 //! both formatters and all number paths are exercised; with its bit 4 set the two-thread conversion runs
-//! too and must give the same JSON or the same error.
+//! too and must give the same JSON and warnings or the same error, with bit 5 the reading thread
+//! rendering every value it can (`ValueRendering::Reader`), else the balanced default.
 #![no_main]
 use dcmflow::dicom::ReaderOptions;
 use dcmflow::json::{JsonOptions, NumberPolicy};
-use dcmflow::{dicom_to_json, dicom_to_json_pipelined, dicom_to_json_reader, ToJsonOptions};
+use dcmflow::{
+    dicom_to_json, dicom_to_json_pipelined, dicom_to_json_reader, ToJsonOptions, ValueRendering,
+};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -28,6 +31,11 @@ fuzz_target!(|data: &[u8]| {
             max_depth: 40,
             ..ReaderOptions::default()
         },
+        value_rendering: if mode & 32 == 32 {
+            ValueRendering::Reader
+        } else {
+            ValueRendering::Balanced
+        },
     };
     let mut out = Vec::new();
     let result = dicom_to_json(input, &mut out, &options);
@@ -38,7 +46,10 @@ fuzz_target!(|data: &[u8]| {
         let mut pipelined = Vec::new();
         let second = dicom_to_json_pipelined(input, &mut pipelined, &options, None);
         match (&first, &second) {
-            (Ok(_), Ok(_)) => assert!(streamed == pipelined, "two threads wrote other JSON"),
+            (Ok(a), Ok(b)) => {
+                assert!(streamed == pipelined, "two threads wrote other JSON");
+                assert_eq!(a.json_warnings, b.json_warnings);
+            }
             (Err(a), Err(b)) => assert_eq!(a, b),
             (a, b) => panic!("one thread {a:?}, two threads {b:?}"),
         }

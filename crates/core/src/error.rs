@@ -35,6 +35,9 @@ pub enum ErrorKind {
     DuplicateElement(Tag),
     /// Writer (sorting): the element belongs before this one, which has already been written out.
     UnsortableElement(Tag, Tag),
+    /// Writer, Implicit VR: a value of this VR on a tag the data dictionary makes a sequence; a reader,
+    /// which takes the VR from the dictionary there, would parse the value as items (PS3.5 7.1.3).
+    ImplicitVrSequence(Tag, Vr),
 }
 
 /// An error with the byte offset where it was found (input offset for readers, output offset for writers).
@@ -85,6 +88,11 @@ impl fmt::Display for ErrorKind {
                 f,
                 "{t} belongs before {after}, which had to be written out already (a value larger than \
                  the staging window lies between them): sort the input's keys"
+            ),
+            ErrorKind::ImplicitVrSequence(t, vr) => write!(
+                f,
+                "{t} holds a {vr} value, but the data dictionary makes it a sequence (SQ): in Implicit \
+                 VR a reader would parse the value as items; write an explicit VR transfer syntax"
             ),
         }
     }

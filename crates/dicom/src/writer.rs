@@ -432,6 +432,17 @@ impl<W: Write> DicomWriter<W> {
         if self.frames.is_empty() {
             self.capture.begin(tag);
         }
+        // PS3.5 7.1.3: Implicit VR leaves the VR to the reader's dictionary. A non-empty value on a tag
+        // the dictionary calls SQ would be read as items, so the file would not read back: refused. (An
+        // empty one reads back as an empty sequence; the reverse, a sequence on a non-SQ tag, is written
+        // with undefined length, which readers take for a sequence.)
+        if !self.encoding().explicit_vr
+            && len != 0
+            && vr != Vr::SQ
+            && dcmflow_core::dict::implicit_vr(tag) == Vr::SQ
+        {
+            return Err(self.error(ErrorKind::ImplicitVrSequence(tag, vr)));
+        }
         if len == Length::UNDEFINED_RAW && vr != Vr::SQ {
             return self.open_unknown_length(tag, vr);
         }
