@@ -727,3 +727,56 @@ fn long_inline_binary_keeps_lines_and_output() {
         }
     }
 }
+
+/// Padding ends base64 (RFC 4648 §3.2): an InlineBinary with `=` inside is an error on every path, also
+/// where the padding falls exactly at the end of a piece the reader decodes on its own.
+#[test]
+fn padding_inside_inline_binary_is_an_error_on_every_path() {
+    use dcmflow::json_to_dicom_seekable;
+    use std::io::Cursor;
+
+    let first = base64_of(&[7u8; 6001]); // ends in "=="
+    assert!(first.ends_with("=="));
+    let prefix =
+        r#"{"00080016":{"vr":"UI","Value":["1.2.3"]},"00420011":{"vr":"OB","InlineBinary":""#;
+    let json: &'static str = format!(
+        "{prefix}{first}{}\"}},\"00420012\":{{\"vr\":\"LO\",\"Value\":[\"after\"]}}}}",
+        base64_of(&[9u8; 3000])
+    )
+    .leak();
+    // Reads that end exactly after the padding: the first window is the padded text alone.
+    let read = prefix.len() + first.len();
+    let options = ToDicomOptions::default();
+    let hold = ReadOptions {
+        hold_binary: 4096,
+        ..ReadOptions::default()
+    };
+    let results = [
+        dcmflow::json_to_dicom_next(
+            &mut JsonReader::from_slice(json.as_bytes(), ReadOptions::default()),
+            Vec::new(),
+            &options,
+        )
+        .map(|_| ()),
+        dcmflow::json_to_dicom_next(
+            &mut JsonReader::from_reader(Chunked(json.as_bytes(), read), hold.clone()),
+            Vec::new(),
+            &options,
+        )
+        .map(|_| ()),
+        json_to_dicom_seekable(
+            &mut JsonReader::from_reader(Chunked(json.as_bytes(), read), hold),
+            Cursor::new(Vec::new()),
+            &options,
+        )
+        .map(|_| ()),
+    ];
+    for (i, result) in results.into_iter().enumerate() {
+        match result {
+            Err(dcmflow::ToDicomError::Read(e)) => {
+                assert!(e.message.contains("base64"), "path {i}: {e}")
+            }
+            other => panic!("path {i}: expected a read error, got {other:?}"),
+        }
+    }
+}

@@ -43,6 +43,35 @@ pub(crate) struct BinaryValue<'a> {
     pub pad: bool,
     carry: [u8; 4],
     carry_len: usize,
+    decoder: PieceDecoder,
+}
+
+/// Base64 decoded piece by piece. RFC 4648 §3.2: padding ends the data, so a piece that ends in `=` must
+/// be the string's last; text after it is an error on every path, whatever the pieces' boundaries.
+#[derive(Default)]
+struct PieceDecoder {
+    padded: bool,
+}
+
+impl PieceDecoder {
+    fn decode(&mut self, text: &[u8], out: &mut Vec<u8>) -> Result<(), Problem> {
+        if !self.try_decode(text, out) {
+            return Err(base64_problem());
+        }
+        Ok(())
+    }
+
+    /// [`Self::decode`] that only says whether it decoded (`out` unchanged when not).
+    fn try_decode(&mut self, text: &[u8], out: &mut Vec<u8>) -> bool {
+        if text.is_empty() {
+            return true;
+        }
+        if self.padded || append_decoded(text, out).is_err() {
+            return false;
+        }
+        self.padded = text.last() == Some(&b'=');
+        true
+    }
 }
 
 impl std::fmt::Debug for BinaryValue<'_> {
@@ -109,6 +138,7 @@ impl<'a> BinaryValue<'a> {
             pad: decoded % 2 == 1,
             carry: [0; 4],
             carry_len: 0,
+            decoder: PieceDecoder::default(),
         }
     }
 
@@ -143,6 +173,7 @@ impl<'a> BinaryValue<'a> {
         let mut file: Option<io::BufWriter<std::fs::File>> = None;
         let mut total: u64 = 0;
         let mut ended = false;
+        let mut decoder = PieceDecoder::default();
         while !ended {
             let (piece, stop) = lex.take_until_quote(TEXT_PIECE)?;
             text.extend_from_slice(piece);
@@ -165,7 +196,7 @@ impl<'a> BinaryValue<'a> {
             if ended && whole % 4 != 0 {
                 return Err(base64_problem());
             }
-            append_decoded(&text[..whole], &mut decoded).map_err(|_| base64_problem())?;
+            decoder.decode(&text[..whole], &mut decoded)?;
             text.drain(..whole);
             if file.is_none() && decoded.len() > hold {
                 let spill = tempfile::tempfile().map_err(|e| io_problem(&e))?;
@@ -223,11 +254,11 @@ impl<'a> BinaryValue<'a> {
                             if self.carry_len < 4 {
                                 continue;
                             }
-                            append_decoded(&self.carry, out).map_err(|_| base64_problem())?;
+                            self.decoder.decode(&self.carry, out)?;
                             self.carry_len = 0;
                         }
                         let whole = piece.len() / 4 * 4;
-                        append_decoded(&piece[..whole], out).map_err(|_| base64_problem())?;
+                        self.decoder.decode(&piece[..whole], out)?;
                         let rest = &piece[whole..];
                         self.carry[..rest.len()].copy_from_slice(rest);
                         self.carry_len = rest.len();
@@ -281,7 +312,7 @@ impl<'a> BinaryValue<'a> {
                 // text instead of two (the quote search was 5% of a large InlineBinary conversion).
                 let window = lex.peek_content(want_text - taken)?;
                 let whole = window.len() / 4 * 4;
-                if whole >= OPTIMISTIC_AT && append_decoded(&window[..whole], out).is_ok() {
+                if whole >= OPTIMISTIC_AT && self.decoder.try_decode(&window[..whole], out) {
                     lex.consume_line_free(whole);
                     taken += whole;
                     continue;
@@ -310,12 +341,12 @@ impl<'a> BinaryValue<'a> {
                 self.carry_len += n;
                 piece = &piece[n..];
                 if self.carry_len == 4 {
-                    append_decoded(&self.carry, out).map_err(|_| base64_problem())?;
+                    self.decoder.decode(&self.carry, out)?;
                     self.carry_len = 0;
                 }
             }
             let whole = piece.len() / 4 * 4;
-            append_decoded(&piece[..whole], out).map_err(|_| base64_problem())?;
+            self.decoder.decode(&piece[..whole], out)?;
             let rest = &piece[whole..];
             self.carry[self.carry_len..self.carry_len + rest.len()].copy_from_slice(rest);
             self.carry_len += rest.len();
