@@ -147,6 +147,85 @@ mod tests {
         }
     }
 
+    /// Elements in every state the writer can be in when a value comes: written, skipped (a duplicate, a
+    /// group length), inside a skipped sequence (a duplicate sequence, group 0002). Rendered values give
+    /// the JSON the plain tokens give.
+    #[test]
+    fn rendered_values_write_what_the_tokens_write() {
+        let le = Encoding::EXPLICIT_LE;
+        let ds = |tag: u32| Header {
+            tag: Tag(tag),
+            vr: Vr::DS,
+            len: 4,
+        };
+        let sequence = |tag: u32| Token::SequenceStart {
+            tag: Tag(tag),
+            vr: Vr::SQ,
+            len: dcmflow_core::Length::Undefined,
+        };
+        let item = Token::ItemStart {
+            len: dcmflow_core::Length::Undefined,
+        };
+        // (tag, whether to render) in order; sequences around some.
+        let script: Vec<Option<Token<'static>>> = vec![
+            Some(Token::Element(ds(0x0008_0000))), // group length: skipped
+            None,
+            Some(sequence(0x0008_1140)),
+            Some(item),
+            Some(Token::Element(ds(0x0018_0050))),
+            None,
+            Some(Token::ItemEnd),
+            Some(Token::SequenceEnd),
+            Some(sequence(0x0008_1140)), // a duplicate: skipped with what it holds
+            Some(item),
+            Some(Token::Element(ds(0x0018_0050))),
+            None,
+            Some(Token::ItemEnd),
+            Some(Token::SequenceEnd),
+            Some(Token::Element(ds(0x0018_0088))),
+            None,
+            Some(Token::Element(ds(0x0018_0088))), // a duplicate element: skipped
+            None,
+            Some(Token::Eof),
+        ];
+        let run = |render: bool| {
+            let mut writer = JsonWriter::new(Vec::new(), Compact, JsonOptions::default());
+            let mut renderer = ValueRenderer::new(JsonOptions::default());
+            let mut header = None;
+            for step in &script {
+                match step {
+                    Some(token) => {
+                        if let Token::Element(h) = token {
+                            header = Some(*h);
+                        }
+                        writer.write_token(token, 0, le).unwrap();
+                    }
+                    None => {
+                        let h = header.take().unwrap();
+                        let value = b"2.5 ";
+                        // The renderer takes no group length: that one goes as a token.
+                        if render && ValueRenderer::takes(h) {
+                            let text = renderer.render(h, value, false).unwrap().to_vec();
+                            writer.write_rendered(&text).unwrap();
+                        } else {
+                            let token = Token::Value {
+                                bytes: value,
+                                last: true,
+                            };
+                            writer.write_token(&token, 0, le).unwrap();
+                        }
+                    }
+                }
+            }
+            String::from_utf8(writer.finish().unwrap()).unwrap()
+        };
+        assert_eq!(run(true), run(false));
+        assert_eq!(
+            run(false),
+            r#"{"00081140":{"vr":"SQ","Value":[{"00180050":{"vr":"DS","Value":[2.5]}}]},"00180088":{"vr":"DS","Value":[2.5]}}"#
+        );
+    }
+
     #[test]
     fn leaves_what_would_warn_or_depends_on_the_document() {
         let mut renderer = ValueRenderer::new(JsonOptions::default());

@@ -490,7 +490,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
     /// `write_token` does with the element's one `Value`, given the bytes of that value. Only for a compact
     /// writer without a bulk handler (the renderer knows neither indentation nor bulk decisions).
     pub fn write_rendered(&mut self, rendered: &[u8]) -> Result<(), JsonError> {
-        if !self.fmt.is_compact() || self.bulk.is_some() {
+        if !self.fmt.is_compact() || self.bulk.is_some() || self.levels.open() == 0 {
             return Err(JsonError::TokenOrder);
         }
         match self.element {
@@ -498,8 +498,10 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                 self.buf.extend_from_slice(rendered);
                 self.element = Element::Idle;
             }
-            // A skipped element (group length, duplicate, file meta) ends with its value.
+            // As `write_token` with the value: a skipped element (group length, duplicate, file meta)
+            // ends with it; inside a skipped sequence it is dropped.
             Element::Skip { depth: 0 } => self.element = Element::Idle,
+            Element::Skip { .. } => return Ok(()),
             _ => return Err(JsonError::TokenOrder),
         }
         if self.buf.len() >= FLUSH_AT {
