@@ -2,12 +2,14 @@
 //! clean error; never a panic. The first byte picks compact or pretty output and the IS/DS policy, so
 //! both formatters and all number paths are exercised; with its bit 4 set the two-thread conversion runs
 //! too and must give the same JSON and warnings or the same error, with bit 5 the reading thread
-//! rendering every value it can (`ValueRendering::Reader`), else the balanced default.
+//! rendering every value it can (`ValueRendering::Reader`), else the balanced default, and with bit 6
+//! both with bulk data references.
 #![no_main]
-use dcmflow::dicom::ReaderOptions;
-use dcmflow::json::{JsonOptions, NumberPolicy};
+use dcmflow::core::Vr;
+use dcmflow::dicom::{DicomReader, ReaderOptions};
+use dcmflow::json::{BulkHandler, BulkSelection, JsonOptions, NumberPolicy, SourceReference};
 use dcmflow::{
-    dicom_to_json, dicom_to_json_pipelined, dicom_to_json_reader, ToJsonOptions, ValueRendering,
+    dicom_to_json, dicom_to_json_pipelined, dicom_to_json_with, ToJsonOptions, ValueRendering,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -40,11 +42,37 @@ fuzz_target!(|data: &[u8]| {
     let mut out = Vec::new();
     let result = dicom_to_json(input, &mut out, &options);
     if mode & 16 == 16 {
-        // Both read through `io::Read`, so the errors (with their offsets) are comparable.
+        // Both read through `io::Read`, so the errors (with their offsets) are comparable. With bit 6,
+        // both with bulk data references (DS and FD too, down to 8 bytes).
+        let handler = || SourceReference {
+            selection: BulkSelection {
+                thresholds: vec![
+                    (Vr::OB, 64),
+                    (Vr::OW, 64),
+                    (Vr::UN, 64),
+                    (Vr::DS, 8),
+                    (Vr::FD, 8),
+                ],
+                paths: Vec::new(),
+            },
+            source_uri: "file:///x.dcm".into(),
+        };
+        let (mut one, mut two) = (handler(), handler());
+        let bulk = mode & 64 == 64;
         let mut streamed = Vec::new();
-        let first = dicom_to_json_reader(input, &mut streamed, &options);
+        let first = dicom_to_json_with(
+            DicomReader::from_reader(input, options.reader.clone()),
+            &mut streamed,
+            &options,
+            bulk.then_some(&mut one as &mut dyn BulkHandler),
+        );
         let mut pipelined = Vec::new();
-        let second = dicom_to_json_pipelined(input, &mut pipelined, &options, None);
+        let second = dicom_to_json_pipelined(
+            input,
+            &mut pipelined,
+            &options,
+            bulk.then_some(&mut two as &mut dyn BulkHandler),
+        );
         match (&first, &second) {
             (Ok(a), Ok(b)) => {
                 assert!(streamed == pipelined, "two threads wrote other JSON");

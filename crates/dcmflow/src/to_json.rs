@@ -167,10 +167,11 @@ fn run_pipelined<'r, W: Write, F: Formatter>(
     options: &ToJsonOptions,
     bulk: Option<&mut dyn BulkHandler>,
 ) -> Result<JsonReport, ToJsonError> {
-    // Values rendered by the reading thread are compact, with every value inline.
-    let rendering =
-        (fmt.is_compact() && bulk.is_none() && options.value_rendering != ValueRendering::Writer)
-            .then(|| (options.json.clone(), options.value_rendering));
+    // Values rendered by the reading thread are compact (with a bulk handler, only of the VRs it never
+    // decides on: see `ValueRenderer::takes`).
+    let with_bulk = bulk.is_some();
+    let rendering = (fmt.is_compact() && options.value_rendering != ValueRendering::Writer)
+        .then(|| (options.json.clone(), options.value_rendering));
     let mut feed = Feed::new(output, fmt, options, bulk);
     let (producer, consumer) = pipeline::channel();
     let (written, end) = std::thread::scope(|scope| {
@@ -180,7 +181,7 @@ fn run_pipelined<'r, W: Write, F: Formatter>(
             .spawn_scoped(scope, move || {
                 // Made here: a writer, even one with no output, is not `Send`.
                 let renderer = rendering.map(|(json, rendering)| Renderer {
-                    values: ValueRenderer::new(json),
+                    values: ValueRenderer::new(json, with_bulk),
                     always: rendering == ValueRendering::Reader,
                 });
                 read_into(make_reader(), producer, renderer)
@@ -246,8 +247,8 @@ fn read_into(
             Ok(other) => {
                 // Not a Value (matched above): its record ends the borrow of the reader.
                 let token = pipeline::Unplaced::of(&other).expect("not a value");
-                let element = match other {
-                    Token::Element(header) if ValueRenderer::takes(header) => Some(header),
+                let element = match (other, &renderer) {
+                    (Token::Element(header), Some(r)) if r.values.takes(header) => Some(header),
                     _ => None,
                 };
                 if !syntax_known {

@@ -19,7 +19,7 @@ use dcmflow::{
     dicom_to_json, dicom_to_json_pipelined, dicom_to_json_reader, dicom_to_json_with,
     ToJsonOptions, ValueRendering,
 };
-use dcmflow_core::{Tag, Token};
+use dcmflow_core::{Tag, Token, Vr};
 
 fn shared_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("DCMFLOW_SHARED")
@@ -129,6 +129,42 @@ fn check_file(path: &Path) -> bool {
                 }
             }
         }
+    }
+    // With bulk data references (DS and FD down to 8 bytes too), two threads with values rendered by the
+    // reading thread write what one writes: the renderer leaves the VRs the handler decides on alone.
+    let handler = || SourceReference {
+        selection: BulkSelection {
+            thresholds: vec![
+                (Vr::OB, 64),
+                (Vr::OW, 64),
+                (Vr::UN, 64),
+                (Vr::DS, 8),
+                (Vr::FD, 8),
+            ],
+            paths: Vec::new(),
+        },
+        source_uri: "file:///x.dcm".into(),
+    };
+    let reader_renders = ToJsonOptions {
+        value_rendering: ValueRendering::Reader,
+        ..ToJsonOptions::default()
+    };
+    let (mut one, mut two) = (Vec::new(), Vec::new());
+    let sequential = dicom_to_json_with(
+        DicomReader::from_reader(&data[..], ReaderOptions::default()),
+        &mut one,
+        &reader_renders,
+        Some(&mut handler()),
+    );
+    let pipelined =
+        dicom_to_json_pipelined(&data[..], &mut two, &reader_renders, Some(&mut handler()));
+    match (sequential, pipelined) {
+        (Ok(s), Ok(p)) => {
+            assert!(one == two, "{name}: bulk references, two threads differ");
+            assert_eq!(s.json_warnings, p.json_warnings, "{name}");
+        }
+        (Err(s), Err(p)) => assert_eq!(s, p, "{name}: bulk references"),
+        (s, p) => panic!("{name}: bulk references, one thread {s:?}, two {p:?}"),
     }
     match slice {
         Ok(json) => {

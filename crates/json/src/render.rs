@@ -8,17 +8,20 @@ use std::io;
 
 use dcmflow_core::{Header, Tag, Vr};
 
+use crate::bulk::is_bulk_eligible;
 use crate::{Compact, JsonOptions, JsonWriter};
 
 /// Longer values are left to the writer: the rendered text travels between threads, and a short value is
 /// where the per-element work (not the per-byte work) dominates.
 const MAX_RENDERED_LEN: u32 = 1024;
 
-/// Renders single values into compact DICOM JSON, as a compact [`JsonWriter`] without a bulk handler
-/// writes them: `,"Value":[…]}` (or `}` when the value is only padding).
+/// Renders single values into compact DICOM JSON, as a compact [`JsonWriter`] writes them: `,"Value":[…]}`
+/// (or `}` when the value is only padding).
 pub struct ValueRenderer {
     /// A writer used only for its value rendering: what it renders is taken from its staging buffer.
     writer: JsonWriter<'static, io::Sink, Compact>,
+    /// The document's writer has a bulk data handler: values it may send there are its own.
+    with_bulk: bool,
 }
 
 impl std::fmt::Debug for ValueRenderer {
@@ -28,15 +31,16 @@ impl std::fmt::Debug for ValueRenderer {
 }
 
 impl ValueRenderer {
-    /// `options` must be the document writer's.
-    pub fn new(options: JsonOptions) -> Self {
+    /// `options` must be the document writer's; `with_bulk` whether it has a bulk data handler.
+    pub fn new(options: JsonOptions, with_bulk: bool) -> Self {
         ValueRenderer {
             writer: JsonWriter::new(io::sink(), Compact, options),
+            with_bulk,
         }
     }
 
     /// Whether the value of this element renders the same wherever it stands.
-    pub fn takes(header: Header) -> bool {
+    pub fn takes(&self, header: Header) -> bool {
         let renders_alone = matches!(
             header.vr,
             // Binary numbers (PS3.18 F.2.3): their bytes and byte order only.
@@ -46,6 +50,9 @@ impl ValueRenderer {
         );
         renders_alone
             && (1..=MAX_RENDERED_LEN).contains(&header.len)
+            // With a bulk data handler, the VRs it decides on (PS3.18 F.2.6; DS FL FD IS among them)
+            // may become a BulkDataURI: the writer's to decide.
+            && !(self.with_bulk && is_bulk_eligible(header.vr))
             // (0008,0005) changes the writer's character set, a private creator its dictionary scope;
             // group lengths and the file meta group are the writer's to drop.
             && header.tag != Tag::SPECIFIC_CHARACTER_SET
@@ -58,7 +65,7 @@ impl ValueRenderer {
     /// rendering it would warn or fail: the document's writer renders those itself, so that its warnings
     /// and errors come in order, with their offsets.
     pub fn render(&mut self, header: Header, bytes: &[u8], big_endian: bool) -> Option<&[u8]> {
-        if !Self::takes(header) || bytes.len() != header.len as usize {
+        if !self.takes(header) || bytes.len() != header.len as usize {
             return None;
         }
         self.writer.render_alone(header, bytes, big_endian)
@@ -127,14 +134,14 @@ mod tests {
                 Encoding::EXPLICIT_LE,
             ),
         ];
-        let mut renderer = ValueRenderer::new(JsonOptions::default());
+        let mut renderer = ValueRenderer::new(JsonOptions::default(), false);
         for &(tag, vr, bytes, encoding) in cases {
             let header = Header {
                 tag: Tag(tag),
                 vr,
                 len: bytes.len() as u32,
             };
-            assert!(ValueRenderer::takes(header), "{vr}");
+            assert!(renderer.takes(header), "{vr}");
             let rendered = renderer
                 .render(header, bytes, encoding.big_endian)
                 .unwrap_or_else(|| panic!("{vr} {bytes:?}"))
@@ -190,7 +197,7 @@ mod tests {
         ];
         let run = |render: bool| {
             let mut writer = JsonWriter::new(Vec::new(), Compact, JsonOptions::default());
-            let mut renderer = ValueRenderer::new(JsonOptions::default());
+            let mut renderer = ValueRenderer::new(JsonOptions::default(), false);
             let mut header = None;
             for step in &script {
                 match step {
@@ -204,7 +211,7 @@ mod tests {
                         let h = header.take().unwrap();
                         let value = b"2.5 ";
                         // The renderer takes no group length: that one goes as a token.
-                        if render && ValueRenderer::takes(h) {
+                        if render && renderer.takes(h) {
                             let text = renderer.render(h, value, false).unwrap().to_vec();
                             writer.write_rendered(&text).unwrap();
                         } else {
@@ -228,7 +235,7 @@ mod tests {
 
     #[test]
     fn leaves_what_would_warn_or_depends_on_the_document() {
-        let mut renderer = ValueRenderer::new(JsonOptions::default());
+        let mut renderer = ValueRenderer::new(JsonOptions::default(), false);
         let header = |tag: u32, vr: Vr, len: usize| Header {
             tag: Tag(tag),
             vr,
@@ -261,7 +268,7 @@ mod tests {
             header(0x0018_0050, Vr::DS, 0),
             header(0x0018_0050, Vr::DS, 2048),
         ] {
-            assert!(!ValueRenderer::takes(h), "{h:?}");
+            assert!(!renderer.takes(h), "{h:?}");
         }
         assert!(
             renderer.render(ds, b"2.", false).is_none(),

@@ -488,13 +488,18 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
 
     /// Writes the value of the current element as a [`crate::ValueRenderer`] rendered it: what
     /// `write_token` does with the element's one `Value`, given the bytes of that value. Only for a compact
-    /// writer without a bulk handler (the renderer knows neither indentation nor bulk decisions).
+    /// writer (the renderer knows no indentation), and with a bulk handler only for the VRs the handler
+    /// never sees (the renderer makes no bulk decisions).
     pub fn write_rendered(&mut self, rendered: &[u8]) -> Result<(), JsonError> {
-        if !self.fmt.is_compact() || self.bulk.is_some() || self.levels.open() == 0 {
+        if !self.fmt.is_compact() || self.levels.open() == 0 {
             return Err(JsonError::TokenOrder);
         }
         match self.element {
             Element::Pending { .. } => {
+                // (`header` is the current element's only here: skipped elements leave it as it was.)
+                if self.bulk.is_some() && is_bulk_eligible(self.header.vr) {
+                    return Err(JsonError::TokenOrder);
+                }
                 self.buf.extend_from_slice(rendered);
                 self.element = Element::Idle;
             }
