@@ -45,7 +45,7 @@ impl ValueRenderer {
             header.vr,
             // Binary numbers (PS3.18 F.2.3): their bytes and byte order only.
             Vr::US | Vr::SS | Vr::UL | Vr::SL | Vr::FL | Vr::FD | Vr::SV | Vr::UV | Vr::AT
-            // PS3.5 6.1.2.3: the default repertoire whatever (0008,0005) says.
+            // PS3.5 6.1, Table 6.2-1: the default repertoire whatever (0008,0005) says.
             | Vr::AE | Vr::AS | Vr::CS | Vr::DA | Vr::DS | Vr::DT | Vr::IS | Vr::TM | Vr::UI
         );
         renders_alone
