@@ -29,7 +29,7 @@ pub enum ValueRendering {
     /// whichever side a file makes the heavier (metadata-heavy files load the writer).
     #[default]
     Balanced,
-    /// Always the reading thread (where it can: compact output without bulk data).
+    /// Always the reading thread (with bulk data, for the VRs the bulk handler never decides on).
     Reader,
     /// Always the writing thread.
     Writer,
@@ -167,10 +167,10 @@ fn run_pipelined<'r, W: Write, F: Formatter>(
     options: &ToJsonOptions,
     bulk: Option<&mut dyn BulkHandler>,
 ) -> Result<JsonReport, ToJsonError> {
-    // Values rendered by the reading thread are compact (with a bulk handler, only of the VRs it never
-    // decides on: see `ValueRenderer::takes`).
+    // With a bulk handler, the reading thread renders only the VRs it never decides on (see
+    // `ValueRenderer::takes`).
     let with_bulk = bulk.is_some();
-    let rendering = (fmt.is_compact() && options.value_rendering != ValueRendering::Writer)
+    let rendering = (options.value_rendering != ValueRendering::Writer)
         .then(|| (options.json.clone(), options.value_rendering));
     let mut feed = Feed::new(output, fmt, options, bulk);
     let (producer, consumer) = pipeline::channel();

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use dcmflow::dicom::{DicomReader, ReaderOptions};
 use dcmflow::json::bulk::{BulkSelection, SourceReference};
+use dcmflow::json::BulkHandler;
 use dcmflow::{
     dicom_to_json, dicom_to_json_pipelined, dicom_to_json_reader, dicom_to_json_with,
     ToJsonOptions, ValueRendering,
@@ -130,8 +131,9 @@ fn check_file(path: &Path) -> bool {
             }
         }
     }
-    // With bulk data references (DS and FD down to 8 bytes too), two threads with values rendered by the
-    // reading thread write what one writes: the renderer leaves the VRs the handler decides on alone.
+    // With bulk data references (DS and FD down to 8 bytes too), and with indented output, two threads
+    // with values rendered by the reading thread write what one writes: the renderer leaves the VRs the
+    // handler decides on alone, and the writer lays the rendered values out with its own formatter.
     let handler = || SourceReference {
         selection: BulkSelection {
             thresholds: vec![
@@ -145,26 +147,35 @@ fn check_file(path: &Path) -> bool {
         },
         source_uri: "file:///x.dcm".into(),
     };
-    let reader_renders = ToJsonOptions {
-        value_rendering: ValueRendering::Reader,
-        ..ToJsonOptions::default()
-    };
-    let (mut one, mut two) = (Vec::new(), Vec::new());
-    let sequential = dicom_to_json_with(
-        DicomReader::from_reader(&data[..], ReaderOptions::default()),
-        &mut one,
-        &reader_renders,
-        Some(&mut handler()),
-    );
-    let pipelined =
-        dicom_to_json_pipelined(&data[..], &mut two, &reader_renders, Some(&mut handler()));
-    match (sequential, pipelined) {
-        (Ok(s), Ok(p)) => {
-            assert!(one == two, "{name}: bulk references, two threads differ");
-            assert_eq!(s.json_warnings, p.json_warnings, "{name}");
+    for (bulk, pretty) in [(true, false), (false, true), (true, true)] {
+        let reader_renders = ToJsonOptions {
+            value_rendering: ValueRendering::Reader,
+            pretty,
+            ..ToJsonOptions::default()
+        };
+        let (mut one, mut two) = (Vec::new(), Vec::new());
+        let (mut handler_one, mut handler_two) = (handler(), handler());
+        let sequential = dicom_to_json_with(
+            DicomReader::from_reader(&data[..], ReaderOptions::default()),
+            &mut one,
+            &reader_renders,
+            bulk.then_some(&mut handler_one as &mut dyn BulkHandler),
+        );
+        let pipelined = dicom_to_json_pipelined(
+            &data[..],
+            &mut two,
+            &reader_renders,
+            bulk.then_some(&mut handler_two as &mut dyn BulkHandler),
+        );
+        let what = format!("{name}: bulk {bulk}, pretty {pretty}");
+        match (sequential, pipelined) {
+            (Ok(s), Ok(p)) => {
+                assert!(one == two, "{what}: two threads differ");
+                assert_eq!(s.json_warnings, p.json_warnings, "{what}");
+            }
+            (Err(s), Err(p)) => assert_eq!(s, p, "{what}"),
+            (s, p) => panic!("{what}: one thread {s:?}, two {p:?}"),
         }
-        (Err(s), Err(p)) => assert_eq!(s, p, "{name}: bulk references"),
-        (s, p) => panic!("{name}: bulk references, one thread {s:?}, two {p:?}"),
     }
     match slice {
         Ok(json) => {

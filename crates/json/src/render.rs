@@ -2,26 +2,49 @@
 //! text VR renders the same wherever it stands: it depends on its bytes, its byte order and the options,
 //! never on the character set in force, the nesting or the members around it. dcmflow's two-thread
 //! dcm2json lets its reading thread render such values when the writing thread is the slower of the two,
-//! and the writer copies the text in ([`JsonWriter::write_rendered`]); the output is the same either way.
+//! and the writer lays the texts out with its own formatter ([`JsonWriter::write_rendered`]); the output
+//! is the same either way.
 
 use std::io;
 
 use dcmflow_core::{Header, Tag, Vr};
 
 use crate::bulk::is_bulk_eligible;
-use crate::{Compact, JsonOptions, JsonWriter};
+use crate::{Formatter, JsonOptions, JsonWriter};
 
 /// Longer values are left to the writer: the rendered text travels between threads, and a short value is
 /// where the per-element work (not the per-byte work) dominates.
 const MAX_RENDERED_LEN: u32 = 1024;
 
-/// Renders single values into compact DICOM JSON, as a compact [`JsonWriter`] writes them: `,"Value":[…]}`
-/// (or `}` when the value is only padding).
+/// Renders single values into the JSON texts of their values, one per line (`2.5\n"ORIGINAL"\nnull`), or
+/// nothing when the element has no value (only padding): the writer of the document adds the `Value`
+/// member, the separators and its layout.
 pub struct ValueRenderer {
     /// A writer used only for its value rendering: what it renders is taken from its staging buffer.
-    writer: JsonWriter<'static, io::Sink, Compact>,
+    writer: JsonWriter<'static, io::Sink, ValueLines>,
     /// The document's writer has a bulk data handler: values it may send there are its own.
     with_bulk: bool,
+}
+
+/// The layout of [`ValueRenderer`]'s texts: values one per line, nothing around them. No value text holds
+/// a line break (strings are escaped, RFC 8259 §7; numbers and `null` have none), so the writer of the
+/// document can split them apart again.
+#[derive(Clone, Copy, Debug)]
+struct ValueLines;
+
+impl Formatter for ValueLines {
+    fn begin_object(&mut self, _out: &mut Vec<u8>) {}
+    fn end_object(&mut self, _out: &mut Vec<u8>, _empty: bool) {}
+    fn begin_member(&mut self, _out: &mut Vec<u8>, _first: bool) {}
+    fn name_separator(&mut self, _out: &mut Vec<u8>) {}
+    fn begin_array(&mut self, _out: &mut Vec<u8>) {}
+    fn end_array(&mut self, _out: &mut Vec<u8>, _empty: bool) {}
+    fn begin_array_value(&mut self, out: &mut Vec<u8>, first: bool) {
+        if !first {
+            out.push(b'\n');
+        }
+    }
+    fn value_array_head(&mut self, _out: &mut Vec<u8>) {}
 }
 
 impl std::fmt::Debug for ValueRenderer {
@@ -34,7 +57,7 @@ impl ValueRenderer {
     /// `options` must be the document writer's; `with_bulk` whether it has a bulk data handler.
     pub fn new(options: JsonOptions, with_bulk: bool) -> Self {
         ValueRenderer {
-            writer: JsonWriter::new(io::sink(), Compact, options),
+            writer: JsonWriter::new(io::sink(), ValueLines, options),
             with_bulk,
         }
     }
@@ -77,18 +100,24 @@ mod tests {
     use super::*;
     use dcmflow_core::{Encoding, Token};
 
-    /// What a compact writer writes for one element, after its `"vr":"XX"`.
-    fn written(header: Header, bytes: &[u8], encoding: Encoding) -> Vec<u8> {
-        let mut writer = JsonWriter::new(Vec::new(), Compact, JsonOptions::default());
+    /// What a writer with `fmt` writes for one element, from its value's token or from its rendering.
+    fn written<F: Formatter>(
+        fmt: F,
+        header: Header,
+        value: Result<&[u8], &[u8]>,
+        encoding: Encoding,
+    ) -> String {
+        let mut writer = JsonWriter::new(Vec::new(), fmt, JsonOptions::default());
         writer
             .write_token(&Token::Element(header), 0, encoding)
             .unwrap();
-        writer
-            .write_token(&Token::Value { bytes, last: true }, 8, encoding)
-            .unwrap();
-        let json = writer.finish().unwrap();
-        let head = br#"{"GGGGEEEE":{"vr":"XX""#.len();
-        json[head..json.len() - 1].to_vec()
+        match value {
+            Ok(bytes) => writer
+                .write_token(&Token::Value { bytes, last: true }, 8, encoding)
+                .unwrap(),
+            Err(rendered) => writer.write_rendered(rendered).unwrap(),
+        }
+        String::from_utf8(writer.finish().unwrap()).unwrap()
     }
 
     #[test]
@@ -146,11 +175,21 @@ mod tests {
                 .render(header, bytes, encoding.big_endian)
                 .unwrap_or_else(|| panic!("{vr} {bytes:?}"))
                 .to_vec();
-            assert_eq!(
-                String::from_utf8(rendered).unwrap(),
-                String::from_utf8(written(header, bytes, encoding)).unwrap(),
-                "{vr} {bytes:?}"
-            );
+            for pretty in [false, true] {
+                let (from_token, from_rendering) = if pretty {
+                    let fmt = crate::Pretty::default;
+                    (
+                        written(fmt(), header, Ok(bytes), encoding),
+                        written(fmt(), header, Err(&rendered), encoding),
+                    )
+                } else {
+                    (
+                        written(crate::Compact, header, Ok(bytes), encoding),
+                        written(crate::Compact, header, Err(&rendered), encoding),
+                    )
+                };
+                assert_eq!(from_rendering, from_token, "{vr} {bytes:?} pretty {pretty}");
+            }
         }
     }
 
@@ -159,7 +198,6 @@ mod tests {
     /// the JSON the plain tokens give.
     #[test]
     fn rendered_values_write_what_the_tokens_write() {
-        let le = Encoding::EXPLICIT_LE;
         let ds = |tag: u32| Header {
             tag: Tag(tag),
             vr: Vr::DS,
@@ -195,17 +233,17 @@ mod tests {
             None,
             Some(Token::Eof),
         ];
-        let run = |render: bool| {
-            let mut writer = JsonWriter::new(Vec::new(), Compact, JsonOptions::default());
+        fn run<F: Formatter>(fmt: F, script: &[Option<Token<'_>>], render: bool) -> String {
+            let mut writer = JsonWriter::new(Vec::new(), fmt, JsonOptions::default());
             let mut renderer = ValueRenderer::new(JsonOptions::default(), false);
             let mut header = None;
-            for step in &script {
+            for step in script {
                 match step {
                     Some(token) => {
                         if let Token::Element(h) = token {
                             header = Some(*h);
                         }
-                        writer.write_token(token, 0, le).unwrap();
+                        writer.write_token(token, 0, Encoding::EXPLICIT_LE).unwrap();
                     }
                     None => {
                         let h = header.take().unwrap();
@@ -219,13 +257,18 @@ mod tests {
                                 bytes: value,
                                 last: true,
                             };
-                            writer.write_token(&token, 0, le).unwrap();
+                            writer
+                                .write_token(&token, 0, Encoding::EXPLICIT_LE)
+                                .unwrap();
                         }
                     }
                 }
             }
             String::from_utf8(writer.finish().unwrap()).unwrap()
-        };
+        }
+        let pretty = || crate::Pretty::default();
+        assert_eq!(run(pretty(), &script, true), run(pretty(), &script, false));
+        let run = |render: bool| run(crate::Compact, &script, render);
         assert_eq!(run(true), run(false));
         assert_eq!(
             run(false),
@@ -252,10 +295,7 @@ mod tests {
         }
         // After a refusal it renders again (no state left behind).
         let ds = header(0x0018_0050, Vr::DS, 4);
-        assert_eq!(
-            renderer.render(ds, b"2.5 ", false),
-            Some(&b",\"Value\":[2.5]}"[..])
-        );
+        assert_eq!(renderer.render(ds, b"2.5 ", false), Some(&b"2.5"[..]));
         // Text in the character set in force, the character set itself, creators, group lengths, the
         // file meta group, empty and long values, and values in pieces are the writer's.
         for h in [

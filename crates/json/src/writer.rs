@@ -487,11 +487,11 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
     }
 
     /// Writes the value of the current element as a [`crate::ValueRenderer`] rendered it: what
-    /// `write_token` does with the element's one `Value`, given the bytes of that value. Only for a compact
-    /// writer (the renderer knows no indentation), and with a bulk handler only for the VRs the handler
-    /// never sees (the renderer makes no bulk decisions).
+    /// `write_token` does with the element's one `Value`, given its values' JSON texts, one per line (no
+    /// line at all when the element has no value). With a bulk handler, only for the VRs the handler never
+    /// sees (the renderer makes no bulk decisions).
     pub fn write_rendered(&mut self, rendered: &[u8]) -> Result<(), JsonError> {
-        if !self.fmt.is_compact() || self.levels.open() == 0 {
+        if self.levels.open() == 0 {
             return Err(JsonError::TokenOrder);
         }
         match self.element {
@@ -500,8 +500,16 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                 if self.bulk.is_some() && is_bulk_eligible(self.header.vr) {
                     return Err(JsonError::TokenOrder);
                 }
-                self.buf.extend_from_slice(rendered);
-                self.element = Element::Idle;
+                if !rendered.is_empty() {
+                    self.open_value_array();
+                    // No value text holds a line break: strings are escaped, numbers have none.
+                    for (i, value) in rendered.split(|&b| b == b'\n').enumerate() {
+                        self.fmt.begin_array_value(&mut self.buf, i == 0);
+                        self.buf.extend_from_slice(value);
+                    }
+                    self.close_value_array();
+                }
+                self.close_member();
             }
             // As `write_token` with the value: a skipped element (group length, duplicate, file meta)
             // ends with it; inside a skipped sequence it is dropped.
