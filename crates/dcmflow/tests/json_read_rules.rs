@@ -780,3 +780,22 @@ fn padding_inside_inline_binary_is_an_error_on_every_path() {
         }
     }
 }
+
+#[test]
+fn vr_after_value_is_found_whatever_the_chunking_and_hold() {
+    // pydicom's order: the look-ahead for "vr" must not depend on where a read ends, even when the
+    // `"vr":"XX"` member is cut between two reads or the hold is smaller than the element.
+    let json = r#"{"00080060":{"Value":["MR"],"vr":"CS"},"00081110":{"Value":[{"00081150":{"Value":["1.2.3.4.5.6.7.8.9"],"vr":"UI"}}],"vr":"SQ"},"00100010":{"Value":[{"Alphabetic":"Doe^John"}],"vr":"PN"}}"#;
+    let want = convert(json).unwrap();
+    for hold in [1, 8, 64, 1 << 20] {
+        for chunk in 1..=24 {
+            let options = ReadOptions {
+                hold_binary: hold,
+                ..ReadOptions::default()
+            };
+            let reader = JsonReader::from_reader(Chunked(json.as_bytes(), chunk), options);
+            let got = json_to_dicom(reader, Vec::new(), &bare()).map(|(out, _)| out);
+            assert_eq!(got.ok(), Some(want.clone()), "hold {hold}, reads of {chunk}");
+        }
+    }
+}

@@ -223,6 +223,23 @@ fn r9_is_ds_numbers_or_strings_by_policy() {
 }
 
 #[test]
+fn r10_ds_beyond_binary64_is_a_string_that_parsers_read_and_json2dcm_keeps() {
+    // Valid DS syntax, 9 characters, but no binary64 holds it: serde_json would refuse it as a number.
+    let ds = el(0x0018, 0x0050, "DS", b"-2.5E+530 ");
+    let (out, report) = json_with(&ds, &ToJsonOptions::default());
+    assert_eq!(out, r#"{"00180050":{"vr":"DS","Value":["-2.5E+530"]}}"#);
+    assert!(warned(&report, JsonWarningKind::NumberOutOfRange));
+    serde_json::from_str::<serde_json::Value>(&out).expect("valid for a binary64 parser");
+    let reader = dcmflow::json::read::JsonReader::from_slice(out.as_bytes(), Default::default());
+    let bare = dcmflow::ToDicomOptions {
+        part10: false,
+        ..Default::default()
+    };
+    let (back, _) = dcmflow::json_to_dicom(reader, Vec::new(), &bare).unwrap();
+    assert_eq!(back, el(0x0018, 0x0050, "DS", b"-2.5E+530 "));
+}
+
+#[test]
 fn r10_only_rfc8259_numbers_are_written() {
     let mut fd = Vec::new();
     for v in [f64::NAN, 1.5, f64::INFINITY, f64::NEG_INFINITY, 1e-7] {

@@ -80,6 +80,9 @@ impl std::error::Error for JsonError {}
 pub enum JsonWarningKind {
     /// An IS/DS value that is not a valid number: written as a JSON string holding its text.
     InvalidNumber,
+    /// An IS/DS value beyond the range of a binary64 number (`1e999`): written as a JSON string holding
+    /// its text, which JSON parsers would refuse or read as an infinity as a number.
+    NumberOutOfRange,
     /// FL/FD NaN or infinity: written as "NaN", "Infinity" or "-Infinity".
     NonFiniteFloat,
     /// A PN value with more than three component groups (R8): the extra groups were dropped.
@@ -119,6 +122,9 @@ impl fmt::Display for JsonWarning {
         let what = match self.kind {
             JsonWarningKind::InvalidNumber => {
                 "not a valid IS/DS number; written as a string".to_string()
+            }
+            JsonWarningKind::NumberOutOfRange => {
+                "IS/DS value beyond the range of a binary64 number; written as a string".to_string()
             }
             JsonWarningKind::NonFiniteFloat => {
                 "NaN or infinity; written as a string (JSON has no such numbers)".to_string()

@@ -31,6 +31,9 @@ pub enum DecimalOutcome {
     Normalised,
     /// Not a valid IS/DS: written as a string.
     Invalid,
+    /// A valid IS/DS beyond the range of a binary64 number: written as a string, since JSON parsers
+    /// refuse it or read an infinity (RFC 8259 §6 lets them limit the range; I-JSON, RFC 7493 §2.2).
+    OutOfRange,
 }
 
 /// An IS/DS value that is not a number, under [`NumberPolicy::Number`].
@@ -51,6 +54,13 @@ pub fn write_decimal(
     }
     // Every RFC 8259 number is a valid DS, so for DS the JSON check alone settles the common case.
     let valid = vr != Vr::IS || is_dicom_integer(text);
+    if valid && beyond_binary64(text) {
+        if policy == NumberPolicy::Number {
+            return Err(NotANumber);
+        }
+        write_string(out, text);
+        return Ok(DecimalOutcome::OutOfRange);
+    }
     if valid && is_json_number(text) {
         out.extend_from_slice(text.as_bytes());
         return Ok(DecimalOutcome::Verbatim);
@@ -64,6 +74,14 @@ pub fn write_decimal(
     }
     write_string(out, text);
     Ok(DecimalOutcome::Invalid)
+}
+
+/// Whether a number text is too large in magnitude for an IEEE binary64. Only texts with an exponent or
+/// of more than 308 characters can be (1.8e308 is the largest finite double), so the common value is
+/// decided by one byte scan.
+fn beyond_binary64(text: &str) -> bool {
+    let may_overflow = text.len() > 308 || text.bytes().any(|b| b == b'e' || b == b'E');
+    may_overflow && is_dicom_decimal(text) && text.parse::<f64>().is_ok_and(f64::is_infinite)
 }
 
 /// PS3.5 Table 6.2-1 IS: an optional sign and digits.
@@ -379,6 +397,28 @@ mod tests {
                 "{t}"
             );
         }
+    }
+
+    #[test]
+    fn values_beyond_binary64_become_strings() {
+        for t in ["-2.5E+530", "1e309", "+1.8e308"] {
+            assert_eq!(
+                decimal(t, Vr::DS),
+                (format!("\"{t}\""), DecimalOutcome::OutOfRange),
+                "{t}"
+            );
+        }
+        let huge_integer = "9".repeat(310);
+        assert_eq!(decimal(&huge_integer, Vr::IS).1, DecimalOutcome::OutOfRange);
+        // The largest double, and underflow towards zero, stay numbers: parsers read them.
+        for t in ["1.7976931348623157e308", "1e-400", "2.5E-530"] {
+            assert_eq!(decimal(t, Vr::DS).1, DecimalOutcome::Verbatim, "{t}");
+        }
+        let mut out = Vec::new();
+        assert_eq!(
+            write_decimal(&mut out, "1e999", Vr::DS, NumberPolicy::Number),
+            Err(NotANumber)
+        );
     }
 
     #[test]

@@ -1060,6 +1060,9 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                     Ok(DecimalOutcome::Invalid) => {
                         self.warn(JsonWarningKind::InvalidNumber, header.tag, offset)
                     }
+                    Ok(DecimalOutcome::OutOfRange) => {
+                        self.warn(JsonWarningKind::NumberOutOfRange, header.tag, offset)
+                    }
                     Ok(_) => {}
                     Err(numbers::NotANumber) => {
                         return Err(JsonError::InvalidNumber {

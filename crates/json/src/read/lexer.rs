@@ -19,6 +19,7 @@ use memchr::{memchr, memchr2};
 use dcmflow_core::Tag;
 
 use super::error::{Problem, ReadErrorKind};
+use super::vr_scan::VrScan;
 
 /// Random access to the input, for measuring a long string ahead of the buffer without consuming it
 /// (a regular file; a slice). Pipes have none: their long strings are spooled.
@@ -114,7 +115,7 @@ impl std::fmt::Debug for Lexer<'_> {
 }
 
 #[inline]
-fn is_ws(b: u8) -> bool {
+pub(super) fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\n' | b'\r' | b'\t')
 }
 
@@ -666,70 +667,26 @@ impl<'a> Lexer<'a> {
     /// The buffer grows up to `hold` bytes to hold the lookahead; beyond that an input with positioned
     /// reads (file, slice) is scanned ahead without buffering, and a pipe's buffer grows to its limit.
     pub fn find_vr_ahead(&mut self, hold: usize) -> Result<Option<String>, Problem> {
-        let mut i = self.pos;
-        let mut depth = 0usize;
+        // One scan state across refills: a read may end anywhere, inside `"vr"`, its colon or its value.
+        let mut scan = VrScan::new();
+        let mut scanned = 0;
         loop {
-            while i < self.end {
-                match self.buf[i] {
-                    b'"' => {
-                        let start = i + 1;
-                        let Some(stop) = self.string_end_in_buffer(start) else {
-                            break;
-                        };
-                        if depth == 0 && &self.buf[start..stop] == b"vr" {
-                            // A key: the ':' and its string value follow.
-                            let rest = &self.buf[stop + 1..self.end];
-                            let colon = rest.iter().position(|b| !is_ws(*b));
-                            if let Some(c) = colon.filter(|&c| rest[c] == b':') {
-                                let after = &rest[c + 1..];
-                                if let Some(q) = after.iter().position(|b| !is_ws(*b)) {
-                                    if after[q] == b'"'
-                                        && after.len() >= q + 4
-                                        && after[q + 3] == b'"'
-                                    {
-                                        let vr = String::from_utf8_lossy(&after[q + 1..q + 3])
-                                            .into_owned();
-                                        return Ok(Some(vr));
-                                    }
-                                    return Ok(None);
-                                }
-                            }
-                            if colon.is_none() || stop + 8 > self.end {
-                                break;
-                            }
-                        }
-                        i = stop + 1;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        if depth == 0 {
-                            return Ok(None);
-                        }
-                        depth -= 1;
-                    }
-                    _ => {}
-                }
-                i += 1;
+            if let Some(found) = scan.feed(&self.buf[self.pos + scanned..self.end]) {
+                return Ok(found.map(|vr| String::from_utf8_lossy(&vr).into_owned()));
             }
-            // Out of buffered bytes mid-way: read more (the buffer grows) and scan again from the start.
-            let rel = self.end - self.pos;
-            if rel >= hold {
+            scanned = self.end - self.pos;
+            if scanned >= hold {
                 if self.ahead.is_none() {
                     self.spool_rest_of_input()?;
                 }
                 if let Some(ahead) = self.ahead.as_ref() {
-                    return scan_vr_at(ahead.as_ref(), self.base + self.pos as u64);
+                    let offset = self.base + (self.pos + scanned) as u64;
+                    return scan_vr_at(ahead.as_ref(), offset, scan);
                 }
             }
-            if !self.refill()? {
+            if !self.refill()? || self.end - self.pos <= scanned {
                 return Ok(None);
             }
-            if self.end - self.pos <= rel {
-                return Ok(None);
-            }
-            i = self.pos;
-            depth = 0;
         }
     }
 
@@ -945,21 +902,13 @@ impl<'a> Lexer<'a> {
     }
 }
 
-/// [`Lexer::find_vr_ahead`] over positioned reads from `offset` (the first member's value): a small
-/// JSON scanner that skips strings with memchr and looks for the key `"vr"` at the object's own depth.
-fn scan_vr_at(input: &dyn ReadAt, mut offset: u64) -> Result<Option<String>, Problem> {
-    /// Where the scanner is: `Key` counts the bytes of a depth-0 string that may be the key "vr";
-    /// `Colon`/`Quote`/`Vr` walk through `: "XX"` after it.
-    #[derive(Clone, Copy, PartialEq)]
-    enum At {
-        Structure,
-        String { escaped: bool, key: Option<usize> },
-        Colon,
-        Quote,
-        Vr(usize),
-    }
+/// [`Lexer::find_vr_ahead`] continued over positioned reads from `offset`.
+fn scan_vr_at(
+    input: &dyn ReadAt,
+    mut offset: u64,
+    mut scan: VrScan,
+) -> Result<Option<String>, Problem> {
     let mut block = vec![0u8; AHEAD_BLOCK];
-    let (mut at, mut depth, mut vr) = (At::Structure, 0usize, [0u8; 2]);
     loop {
         let n = input
             .read_at(&mut block, offset)
@@ -967,79 +916,8 @@ fn scan_vr_at(input: &dyn ReadAt, mut offset: u64) -> Result<Option<String>, Pro
         if n == 0 {
             return Ok(None);
         }
-        let mut i = 0;
-        while i < n {
-            let b = block[i];
-            match at {
-                At::String { escaped: true, key } => {
-                    at = At::String {
-                        escaped: false,
-                        key: key.map(|_| usize::MAX),
-                    };
-                }
-                At::String {
-                    escaped: false,
-                    key,
-                } => {
-                    if key.is_none() || key == Some(usize::MAX) {
-                        // Not a candidate key: skip to the next quote or backslash at once.
-                        match memchr2(b'"', b'\\', &block[i..n]) {
-                            Some(k) => i += k,
-                            None => {
-                                i = n;
-                                continue;
-                            }
-                        }
-                    }
-                    let b = block[i];
-                    at = match (b, key) {
-                        (b'\\', key) => At::String { escaped: true, key },
-                        (b'"', Some(2)) => At::Colon,
-                        (b'"', _) => At::Structure,
-                        (c, Some(k)) if k < 2 && c == b"vr"[k] => At::String {
-                            escaped: false,
-                            key: Some(k + 1),
-                        },
-                        (_, Some(_)) => At::String {
-                            escaped: false,
-                            key: Some(usize::MAX),
-                        },
-                        (_, None) => At::String {
-                            escaped: false,
-                            key: None,
-                        },
-                    };
-                }
-                At::Colon if is_ws(b) => {}
-                At::Colon if b == b':' => at = At::Quote,
-                At::Colon => {
-                    at = At::Structure;
-                    continue;
-                }
-                At::Quote if is_ws(b) => {}
-                At::Quote if b == b'"' => at = At::Vr(0),
-                At::Quote => return Ok(None),
-                At::Vr(k) if k < 2 => {
-                    vr[k] = b;
-                    at = At::Vr(k + 1);
-                }
-                At::Vr(_) => {
-                    return Ok((b == b'"').then(|| String::from_utf8_lossy(&vr).into_owned()));
-                }
-                At::Structure => match b {
-                    b'"' => {
-                        at = At::String {
-                            escaped: false,
-                            key: (depth == 0).then_some(0),
-                        }
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' if depth == 0 => return Ok(None),
-                    b'}' | b']' => depth -= 1,
-                    _ => {}
-                },
-            }
-            i += 1;
+        if let Some(found) = scan.feed(&block[..n]) {
+            return Ok(found.map(|vr| String::from_utf8_lossy(&vr).into_owned()));
         }
         offset += n as u64;
     }

@@ -42,6 +42,7 @@ mod key_order;
 mod lexer;
 mod pixels;
 mod values;
+mod vr_scan;
 
 use std::collections::BTreeSet;
 use std::io::Read;
