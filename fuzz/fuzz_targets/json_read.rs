@@ -1,7 +1,7 @@
 //! Any bytes through the DICOM JSON reader into the DICOM writer: a clean error, or DICOM that our reader
 //! reads back to the end. The same bytes from a slice, from a 7-byte-chunk `Read` (InlineBinary spooled)
 //! and from a `Read` into a seekable output (InlineBinary unmeasured, its length patched) must give the
-//! same result. The first byte picks --lenient, --charset-utf8, +E, the output transfer syntax and the
+//! same result. The first byte picks --lenient, --charset-utf8, strict VR rules, the output transfer syntax and the
 //! seekable path's reads: of 7 bytes, or of 5000 (base64 windows then long enough to be decoded before
 //! the closing quote is looked for).
 #![no_main]
@@ -58,7 +58,7 @@ fuzz_target!(|data: &[u8]| {
     let read = ReadOptions {
         lenient: mode & 1 == 1,
         charset_utf8: mode & 2 == 2,
-        write_anyway: mode & 4 == 4,
+        strict_vr_rules: mode & 4 == 4,
         max_depth: 16,
         ..ReadOptions::default()
     };

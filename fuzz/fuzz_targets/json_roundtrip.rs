@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let read = ReadOptions {
         lenient: mode & 1 == 1,
-        write_anyway: mode & 2 == 2,
+        strict_vr_rules: mode & 2 == 2,
         max_depth: 16,
         ..ReadOptions::default()
     };
@@ -36,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let json1 = to_json(&dicom);
     let strict = ReadOptions {
-        write_anyway: read.write_anyway,
+        strict_vr_rules: read.strict_vr_rules,
         ..ReadOptions::default()
     };
     let dicom2 = to_dicom(&json1, &strict).unwrap_or_else(|| {

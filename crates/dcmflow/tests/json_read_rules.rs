@@ -87,8 +87,15 @@ fn numbers_follow_the_vr() {
     want.extend(el(0x0020_0013, "IS", b"7 "));
     want.extend(el(0x0028_0010, "US", &512u16.to_le_bytes()));
     want.extend(el(0x0028_9503, "SS", &(-1i16).to_le_bytes()));
-    want.extend(el(0x0040_A30A, "DS", b"0.12345678901235"));
+    // Longer than DS's 16 bytes: written as it is (a warning), an error under strict VR rules.
+    want.extend(el(0x0040_A30A, "DS", b"0.1234567890123456789 "));
     assert_eq!(out, want);
+    let long = r#"{"0040A30A":{"vr":"DS","Value":[0.1234567890123456789]}}"#;
+    let strict = ReadOptions {
+        strict_vr_rules: true,
+        ..Default::default()
+    };
+    assert!(convert_with(long, strict).is_err());
     // DESIGN §6: an IS that is not an integer is an error, never truncated.
     let e = read_error(r#"{"00200013":{"vr":"IS","Value":[1.5]}}"#);
     assert_eq!(
@@ -278,7 +285,7 @@ fn synthetic_corpus_json_to_dicom_to_json_is_identical() {
         let reader = JsonReader::from_slice(
             &json,
             ReadOptions {
-                write_anyway: true,
+                strict_vr_rules: false,
                 ..Default::default()
             },
         );
@@ -388,7 +395,7 @@ fn reversed_somewhere(value: &serde_json::Value) -> bool {
 #[test]
 fn r1_unsorted_keys_are_written_in_tag_order_at_every_level() {
     let options = ReadOptions {
-        write_anyway: true,
+        strict_vr_rules: false,
         ..Default::default()
     };
     let mut checked = 0;
@@ -795,7 +802,11 @@ fn vr_after_value_is_found_whatever_the_chunking_and_hold() {
             };
             let reader = JsonReader::from_reader(Chunked(json.as_bytes(), chunk), options);
             let got = json_to_dicom(reader, Vec::new(), &bare()).map(|(out, _)| out);
-            assert_eq!(got.ok(), Some(want.clone()), "hold {hold}, reads of {chunk}");
+            assert_eq!(
+                got.ok(),
+                Some(want.clone()),
+                "hold {hold}, reads of {chunk}"
+            );
         }
     }
 }

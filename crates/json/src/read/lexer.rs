@@ -721,21 +721,6 @@ impl<'a> Lexer<'a> {
         Ok(())
     }
 
-    /// The index of the closing quote of a string whose content starts at `start`, if buffered.
-    fn string_end_in_buffer(&self, start: usize) -> Option<usize> {
-        let mut i = start;
-        loop {
-            let k = memchr2(b'"', b'\\', &self.buf[i..self.end])?;
-            if self.buf[i + k] == b'"' {
-                return Some(i + k);
-            }
-            i += k + 2;
-            if i >= self.end {
-                return None;
-            }
-        }
-    }
-
     // ---- long strings (InlineBinary) ----------------------------------------------------------------
 
     /// Measures the string at the next non-whitespace byte (which must be `"`; it is consumed) without

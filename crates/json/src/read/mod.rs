@@ -79,8 +79,10 @@ pub struct ReadOptions {
     /// `vr` taken from the dictionary, a bare value instead of an array, PN as a plain string), each with
     /// a warning.
     pub lenient: bool,
-    /// Write values that break a VR's length or repertoire rule, with a warning (DCMTK `+E`).
-    pub write_anyway: bool,
+    /// Strict VR rules: a value that breaks its VR's length, repertoire or format rule (PS3.5 6.2) is an
+    /// error. By default (`false`) it is written as it is, with a warning, so that a DICOM source's
+    /// values come back unchanged. Model errors are errors either way.
+    pub strict_vr_rules: bool,
     /// Write every string as UTF-8 and declare ISO_IR 192 (instead of failing on what the declared
     /// character set cannot represent).
     pub charset_utf8: bool,
@@ -101,7 +103,7 @@ impl Default for ReadOptions {
     fn default() -> Self {
         ReadOptions {
             lenient: false,
-            write_anyway: false,
+            strict_vr_rules: false,
             charset_utf8: false,
             max_depth: 64,
             max_string: 64 << 20,
@@ -1048,12 +1050,12 @@ impl<'a> JsonReader<'a> {
                 let text = self.lex.read_string()?;
                 let out = &mut self.value;
                 let mut checks = Checks {
-                    write_anyway: self.options.write_anyway,
+                    strict: self.options.strict_vr_rules,
                     notes: &mut self.notes,
                 };
                 let notes = &mut *checks.notes;
                 match vr {
-                    Vr::DS | Vr::IS => values::push_decimal(vr, text, &mut checks, out)?,
+                    Vr::DS | Vr::IS => values::push_decimal(vr, text, true, &mut checks, out)?,
                     Vr::AT => values::push_at(text, out)?,
                     Vr::SV | Vr::UV => values::push_binary_integer(vr, text, notes, out)?,
                     Vr::FL | Vr::FD => values::push_float(vr, text, true, lenient, notes, out)?,
@@ -1083,7 +1085,7 @@ impl<'a> JsonReader<'a> {
                 let text = self.lex.read_number()?;
                 let out = &mut self.value;
                 let mut checks = Checks {
-                    write_anyway: self.options.write_anyway,
+                    strict: self.options.strict_vr_rules,
                     notes: &mut self.notes,
                 };
                 let notes = &mut *checks.notes;
@@ -1091,7 +1093,7 @@ impl<'a> JsonReader<'a> {
                     // Every JSON number (RFC 8259 §6, checked by the lexer) is a valid DS (PS3.5 6.2):
                     // up to 16 bytes it is written as it is, with no second check.
                     Vr::DS if text.len() <= 16 => out.extend_from_slice(text.as_bytes()),
-                    Vr::DS | Vr::IS => values::push_decimal(vr, text, &mut checks, out)?,
+                    Vr::DS | Vr::IS => values::push_decimal(vr, text, false, &mut checks, out)?,
                     Vr::US | Vr::SS | Vr::UL | Vr::SL | Vr::SV | Vr::UV => {
                         values::push_binary_integer(vr, text, notes, out)?
                     }

@@ -10,7 +10,7 @@ use dcmflow_dicom::TextEncoder;
 use super::error::Problem;
 use super::lexer::is_json_number;
 
-/// Notes about values written in a different form than given, and checks that failed under `+E`.
+/// Notes about values written in a different form than given, and VR rules they break.
 pub(crate) type Notes = Vec<String>;
 
 /// PS3.5 Table 6.2-1: the longest value of each string VR, in characters (`None`: up to 2^32−2 bytes).
@@ -78,22 +78,25 @@ fn clip(s: &str) -> String {
     }
 }
 
-/// Where a value's checks go: an error (`-E`, the default) or a note with the value written anyway (`+E`).
+/// Where a value's VR rule checks go (PS3.5 6.2, Table 6.2-1: length, repertoire, format). By default
+/// the value is written as it is with a note, so that what a DICOM source held comes back (real archives
+/// are full of such values); under strict VR rules it is an error. Model errors (what the JSON cannot
+/// mean, or the DICOM binary value cannot hold) never come here: they are errors either way.
 #[derive(Debug)]
 pub(crate) struct Checks<'n> {
-    pub write_anyway: bool,
+    pub strict: bool,
     pub notes: &'n mut Notes,
 }
 
 impl Checks<'_> {
     pub fn violation(&mut self, message: String) -> Result<(), Problem> {
-        if self.write_anyway {
-            self.notes.push(format!("{message} (written anyway: +E)"));
-            Ok(())
-        } else {
+        if self.strict {
             Err(Problem::value(format!(
-                "{message} (use +E to write it anyway)"
+                "{message} (an error under strict VR rules; by default it is written as it is)"
             )))
+        } else {
+            self.notes.push(format!("{message}; written as it is"));
+            Ok(())
         }
     }
 }
@@ -122,22 +125,36 @@ pub(crate) fn push_text(
     if let Some(message) = repertoire_problem(vr, s) {
         checks.violation(message)?;
     }
-    if !uses_specific_charset(vr) && !s.is_ascii() {
-        // Only the default repertoire belongs here (PS3.5 6.1.2.3). +E writes it as ISO 8859-1, the
-        // mirror of the reading side's fallback for such bytes, so a DICOM source round-trips.
-        checks.violation(format!(
-            "'{}': {vr} allows only the default repertoire (ASCII)",
-            clip(s)
-        ))?;
-        return match s.chars().find(|&c| c as u32 > 0xFF) {
-            None => {
-                out.extend(s.chars().map(|c| c as u8));
-                Ok(())
-            }
-            Some(c) => Err(charset_problem(vr, c)),
-        };
+    if !uses_specific_charset(vr) {
+        return push_default_repertoire(vr, s, checks, out);
     }
     encode_text(vr, s, encoder, b"\\", out)
+}
+
+/// Text of a VR limited to the default repertoire (PS3.5 6.1.2.3). Other characters up to U+00FF are a
+/// rule violation written as ISO 8859-1: the mirror of the DICOM reader, which decodes 8-bit bytes in
+/// these VRs as ISO 8859-1, so a DICOM source round-trips byte for byte.
+fn push_default_repertoire(
+    vr: Vr,
+    s: &str,
+    checks: &mut Checks<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), Problem> {
+    if s.is_ascii() {
+        out.extend_from_slice(s.as_bytes());
+        return Ok(());
+    }
+    checks.violation(format!(
+        "'{}': {vr} allows only the default repertoire (ASCII)",
+        clip(s)
+    ))?;
+    match s.chars().find(|&c| c as u32 > 0xFF) {
+        None => {
+            out.extend(s.chars().map(|c| c as u8));
+            Ok(())
+        }
+        Some(c) => Err(charset_problem(vr, c)),
+    }
 }
 
 fn charset_problem(vr: Vr, c: char) -> Problem {
@@ -208,77 +225,90 @@ fn is_dicom_ds(t: &str) -> bool {
     i == b.len()
 }
 
-/// The shortest text of `v` that fits a DS (16 bytes), round-tripping when 16 bytes allow it.
-fn shortest_ds(v: f64) -> String {
-    let plain = format!("{v}");
-    let sci = format!("{v:e}");
-    let best = if plain.len() <= sci.len() { plain } else { sci };
-    if best.len() <= 16 {
-        return best;
-    }
-    // The most precise fixed and scientific forms that fit; keep whichever is closer to `v`.
-    let fixed = (0..=16)
-        .rev()
-        .map(|p| format!("{v:.p$}"))
-        .find(|t| t.len() <= 16);
-    let sci = (0..=16)
-        .rev()
-        .map(|p| format!("{v:.p$e}"))
-        .find(|t| t.len() <= 16);
-    let error = |t: &String| t.parse::<f64>().map_or(f64::INFINITY, |x| (x - v).abs());
-    match (fixed, sci) {
-        (Some(f), Some(s)) => {
-            if error(&f) <= error(&s) {
-                f
-            } else {
-                s
-            }
-        }
-        (f, s) => f.or(s).unwrap_or_else(|| "0".into()),
-    }
-}
-
-/// DS from a JSON number or string (DESIGN §6: verbatim when valid and ≤ 16 bytes, else shortest form).
-pub(crate) fn push_ds(text: &str, notes: &mut Notes, out: &mut Vec<u8>) -> Result<(), Problem> {
-    let t = trim_spaces(text);
-    if is_dicom_ds(t) && t.len() <= 16 {
-        out.extend_from_slice(t.as_bytes());
-        return Ok(());
-    }
-    match t.parse::<f64>() {
-        Ok(v) if v.is_finite() && (is_dicom_ds(t) || is_json_number(t.as_bytes())) => {
-            let short = shortest_ds(v);
-            notes.push(format!(
-                "DS '{}' written as '{short}' (PS3.5 6.2: at most 16 bytes)",
-                clip(t)
-            ));
-            out.extend_from_slice(short.as_bytes());
-            Ok(())
-        }
-        _ => Err(Problem::value(format!(
-            "'{}' is not a decimal string (PS3.5 6.2 DS)",
-            clip(t)
-        ))),
-    }
-}
-
-/// IS or DS from a JSON number or string; under `+E` a text neither rule accepts is written as it is
-/// (trimmed), so a DICOM source's invalid number round-trips.
+/// IS or DS from a JSON number or string (`quoted`). A valid value that fits is written as it is. The
+/// rest is decided per rule (docs/behaviour.md, "VR rules"): a text that breaks IS/DS's length, format or
+/// range rule is a violation written as it is, so a DICOM source's value round-trips; a JSON number
+/// for IS that is not an integer is a model error (never truncated), one that is integral in another
+/// form (`5.0`, `1e3`) is written as the integer.
 pub(crate) fn push_decimal(
     vr: Vr,
     text: &str,
+    quoted: bool,
     checks: &mut Checks<'_>,
     out: &mut Vec<u8>,
 ) -> Result<(), Problem> {
-    let pushed = if vr == Vr::DS {
-        push_ds(text, checks.notes, out)
+    let t = trim_spaces(text);
+    let rule = if vr == Vr::DS {
+        ds_rule(t)
+    } else if !quoted && !is_plain_integer(t) {
+        // PS3.18 F.2.3: an IS number is an integer; an integral one in another form is that integer.
+        let v = integer(t, vr, checks.notes)?;
+        return push_is_value(v, t, checks, out);
     } else {
-        push_is(text, checks.notes, out)
+        is_rule(t)
     };
-    if let Err(problem) = pushed {
-        checks.violation(problem.into_data().message)?;
-        encode_text(vr, trim_spaces(text), &TextEncoder::ascii(), b"\\", out)?;
+    if let Some(message) = rule {
+        checks.violation(message)?;
     }
+    push_default_repertoire(vr, t, checks, out)
+}
+
+/// PS3.5 Table 6.2-1 DS: what `t` breaks, if anything.
+fn ds_rule(t: &str) -> Option<String> {
+    if !is_dicom_ds(t) {
+        return Some(format!(
+            "'{}' is not a decimal string (PS3.5 6.2 DS)",
+            clip(t)
+        ));
+    }
+    (t.len() > 16).then(|| {
+        format!(
+            "DS '{}' is {} bytes, more than the 16 of DS (PS3.5 Table 6.2-1)",
+            clip(t),
+            t.len()
+        )
+    })
+}
+
+/// PS3.5 Table 6.2-1 IS: what `t` breaks, if anything.
+fn is_rule(t: &str) -> Option<String> {
+    if !is_plain_integer(t) {
+        return Some(format!(
+            "'{}' is not an integer string (PS3.5 6.2 IS)",
+            clip(t)
+        ));
+    }
+    if t.len() > 12 {
+        return Some(format!(
+            "IS '{}' is {} bytes, more than the 12 of IS (PS3.5 Table 6.2-1)",
+            clip(t),
+            t.len()
+        ));
+    }
+    let v: i128 = t.parse().unwrap_or(i128::MAX);
+    (!IS_RANGE.contains(&v)).then(|| format!("IS {t} is outside ±(2^31−1) (PS3.5 6.2)"))
+}
+
+/// PS3.5 6.2 IS: −(2^31−1) ≤ n ≤ 2^31−1.
+const IS_RANGE: std::ops::RangeInclusive<i128> = -(1i128 << 31) + 1..=(1i128 << 31) - 1;
+
+/// An optional sign and at least one digit.
+fn is_plain_integer(t: &str) -> bool {
+    let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// An IS from a JSON number that named the integer `v` in another form (`5.0`).
+fn push_is_value(
+    v: i128,
+    t: &str,
+    checks: &mut Checks<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), Problem> {
+    if !IS_RANGE.contains(&v) {
+        checks.violation(format!("IS {} is outside ±(2^31−1) (PS3.5 6.2)", clip(t)))?;
+    }
+    out.extend_from_slice(v.to_string().as_bytes());
     Ok(())
 }
 
@@ -306,24 +336,6 @@ fn integer(text: &str, vr: Vr, notes: &mut Notes) -> Result<i128, Problem> {
             clip(t)
         ))),
     }
-}
-
-/// IS from a JSON number or string: an integer within ±(2^31−1) (PS3.5 6.2 IS).
-pub(crate) fn push_is(text: &str, notes: &mut Notes, out: &mut Vec<u8>) -> Result<(), Problem> {
-    let t = trim_spaces(text);
-    let v = integer(t, Vr::IS, notes)?;
-    if !(-(1i128 << 31) + 1..=(1i128 << 31) - 1).contains(&v) {
-        return Err(Problem::value(format!(
-            "IS {v} is outside ±(2^31−1) (PS3.5 6.2)"
-        )));
-    }
-    let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
-    if digits.bytes().all(|b| b.is_ascii_digit()) && t.len() <= 12 {
-        out.extend_from_slice(t.as_bytes());
-    } else {
-        out.extend_from_slice(v.to_string().as_bytes());
-    }
-    Ok(())
 }
 
 /// US SS UL SL SV UV from a JSON number (or, F.2.3, a string for SV/UV), range-checked.
@@ -465,44 +477,63 @@ mod tests {
 
     use super::*;
 
-    fn ds(t: &str) -> Result<(String, usize), Problem> {
+    /// One IS/DS value: what is written and how many notes, by default or under strict VR rules.
+    fn decimal(vr: Vr, t: &str, quoted: bool, strict: bool) -> Result<(String, usize), Problem> {
         let mut notes = Notes::new();
         let mut out = Vec::new();
-        push_ds(t, &mut notes, &mut out)?;
-        Ok((String::from_utf8(out).unwrap(), notes.len()))
+        let mut checks = Checks {
+            strict,
+            notes: &mut notes,
+        };
+        push_decimal(vr, t, quoted, &mut checks, &mut out)?;
+        Ok((String::from_utf8_lossy(&out).into_owned(), notes.len()))
     }
 
-    fn is(t: &str) -> Result<(String, usize), Problem> {
-        let mut notes = Notes::new();
-        let mut out = Vec::new();
-        push_is(t, &mut notes, &mut out)?;
-        Ok((String::from_utf8(out).unwrap(), notes.len()))
+    fn ds(t: &str) -> Result<(String, usize), Problem> {
+        decimal(Vr::DS, t, true, false)
     }
 
     #[test]
-    fn ds_is_verbatim_when_valid_and_short_else_shortest_with_a_note() {
+    fn ds_is_verbatim_and_a_broken_rule_a_note_or_a_strict_error() {
         assert_eq!(ds("1.50").unwrap(), ("1.50".into(), 0));
         assert_eq!(ds("+5").unwrap(), ("+5".into(), 0));
-        assert_eq!(ds("1e-5").unwrap(), ("1e-5".into(), 0));
+        assert_eq!(ds(" 1e-5 ").unwrap(), ("1e-5".into(), 0));
+        // Longer than 16 bytes, not a number, or 8-bit text: the source's value, with a note.
+        for (t, notes) in [
+            ("0.1234567890123456789", 1),
+            ("1.9.10.0", 1),
+            ("1,5", 1),
+            ("NaN", 1),
+        ] {
+            assert_eq!(ds(t).unwrap(), (t.into(), notes), "{t}");
+            assert!(decimal(Vr::DS, t, true, true).is_err(), "{t}");
+        }
         assert_eq!(
-            ds("0.1234567890123456789").unwrap(),
-            ("0.12345678901235".into(), 1)
+            decimal(Vr::DS, "0.1234567890123456789", false, false).unwrap(),
+            ("0.1234567890123456789".into(), 1)
         );
-        let (long, notes) = ds("-1.2345678901234567e-300").unwrap();
-        assert!(long.len() <= 16 && notes == 1, "{long}");
-        assert!(ds("1,5").is_err());
-        assert!(ds("NaN").is_err());
+        // 8-bit text: ISO 8859-1, as the DICOM reader decoded it.
+        assert_eq!(ds("1,5µ").unwrap(), ("1,5\u{FFFD}".into(), 2));
+        assert!(ds("1.5Д").is_err(), "beyond ISO 8859-1: no faithful byte");
     }
 
     #[test]
-    fn is_is_an_integer_never_truncated() {
-        assert_eq!(is("42").unwrap(), ("42".into(), 0));
-        assert_eq!(is("-0012").unwrap(), ("-0012".into(), 0));
-        assert_eq!(is("5.0").unwrap(), ("5".into(), 1));
-        assert_eq!(is("1e3").unwrap(), ("1000".into(), 1));
-        assert!(is("1.5").is_err());
-        assert!(is("2147483648").is_err());
-        assert!(is("abc").is_err());
+    fn is_strings_are_kept_and_is_numbers_never_truncated() {
+        let is = |t, quoted| decimal(Vr::IS, t, quoted, false);
+        assert_eq!(is("42", false).unwrap(), ("42".into(), 0));
+        assert_eq!(is("-0012", true).unwrap(), ("-0012".into(), 0));
+        // A JSON number in another integral form is the integer; one that is not integral is an error.
+        assert_eq!(is("5.0", false).unwrap(), ("5".into(), 1));
+        assert_eq!(is("1e3", false).unwrap(), ("1000".into(), 1));
+        assert!(is("1.5", false).is_err());
+        assert!(decimal(Vr::IS, "1.5", false, false).is_err());
+        // The same texts as strings (as dcm2json writes what is not a valid IS) come back as they are.
+        for t in ["5.0", "1.5", "1A", "2147483648", "0000000000001"] {
+            assert_eq!(is(t, true).unwrap(), (t.into(), 1), "{t}");
+            assert!(decimal(Vr::IS, t, true, true).is_err(), "{t}");
+        }
+        assert_eq!(is("2147483648", false).unwrap(), ("2147483648".into(), 1));
+        assert!(decimal(Vr::IS, "2147483648", false, true).is_err());
     }
 
     #[test]
@@ -543,13 +574,13 @@ mod tests {
         let enc = TextEncoder::ascii();
         let mut out = Vec::new();
         let mut strict = Checks {
-            write_anyway: false,
+            strict: true,
             notes: &mut notes,
         };
         assert!(push_text(Vr::CS, "lower", &enc, &mut strict, &mut out).is_err());
         assert!(push_text(Vr::SH, "seventeen chars!!", &enc, &mut strict, &mut out).is_err());
         let mut anyway = Checks {
-            write_anyway: true,
+            strict: false,
             notes: &mut notes,
         };
         push_text(Vr::CS, "lower", &enc, &mut anyway, &mut out).unwrap();
@@ -560,7 +591,7 @@ mod tests {
             "é",
             &enc,
             &mut Checks {
-                write_anyway: false,
+                strict: true,
                 notes: &mut notes,
             },
             &mut out,

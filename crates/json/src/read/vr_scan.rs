@@ -125,13 +125,21 @@ mod tests {
     fn finds_vr_after_the_value_at_every_split() {
         let text = br#"["MR","vr"],"x":{"vr":"no"},"vr" : "CS"}"#;
         for piece in 1..=text.len() {
-            assert_eq!(scan_in_pieces(text, piece), Some(Some(*b"CS")), "pieces of {piece}");
+            assert_eq!(
+                scan_in_pieces(text, piece),
+                Some(Some(*b"CS")),
+                "pieces of {piece}"
+            );
         }
     }
 
     #[test]
     fn stops_at_the_end_of_the_object() {
-        for text in [&br#"["MR"]}"#[..], br#"["MR"],"vr":1}"#, br#""v\"r","vrx":"CS"}"#] {
+        for text in [
+            &br#"["MR"]}"#[..],
+            br#"["MR"],"vr":1}"#,
+            br#""v\"r","vrx":"CS"}"#,
+        ] {
             for piece in 1..=text.len() {
                 assert_eq!(scan_in_pieces(text, piece), Some(None));
             }

@@ -28,7 +28,7 @@ pub const DCMTK_SPELLINGS: &[(&str, &str)] = &[
     ("+Ug", "--generate-new-uids"),
     ("-Uo", "--dont-overwrite-uids"),
     ("+Uo", "--overwrite-uids"),
-    ("-E", "--stop-on-error"),
+    ("-E", "--strict"),
     ("+E", "--ignore-errors"),
     ("+Bd", "--bulk-dir"),
     ("-Bu", "--bulk-ignore"),
@@ -67,6 +67,19 @@ Examples:
   dcmflow json2dcm +Bd /data/bulk ct.json ct.dcm        # BulkDataURIs read from files under /data/bulk
   dcmflow json2dcm --split out/ study.json              # a top-level array: one file per data set
   curl -s $QIDO/metadata | dcmflow json2dcm +as 1 - first.dcm
+
+VR rules and model errors (docs/behaviour.md):
+  rule broken by a value (PS3.5 6.2, Table 6.2-1)        default                  --strict (-E)
+  longer than its VR allows (SH 16, LO 64, DS 16, IS 12)  written as is, warning   error, exit 65
+  characters its VR does not allow (CS 'Brain', DA '1994.11.05', UI letters)
+                                                          written as is, warning   error, exit 65
+  IS/DS text that is not a number ('1A', '1.9.10.0'), IS beyond +-(2^31-1)
+                                                          written as is, warning   error, exit 65
+  8-bit text in an ASCII-only VR (CS, DA, UI, IS, ...)    ISO 8859-1, warning      error, exit 65
+  model error: two of Value/InlineBinary/BulkDataURI, an unknown vr, invalid base64, an IS number
+  that is not an integer, a binary number out of its VR's range, a string for US/SS/UL/SL
+  (--lenient takes numeric ones), a character no encoding of the data set can hold
+                                                          error, exit 65 (67)      error
 
 Exit codes: 0 ok, 1 command line, 20 cannot read the input, 40 cannot write the output,
 65 invalid JSON or DICOM JSON (the message gives line:column and the element path),
@@ -112,10 +125,12 @@ pub struct Json2DcmArgs {
     #[arg(long)]
     dont_overwrite_uids: bool,
 
-    /// A value that breaks its VR's length or repertoire rule is an error (default).
-    #[arg(long)]
-    stop_on_error: bool,
-    /// Write such values anyway, with a warning.
+    /// Strict VR rules: a value that breaks its VR's length, repertoire or format rule (PS3.5 6.2) is
+    /// an error, exit 65 (for validating JSON). By default such a value is written as it is, with a
+    /// warning, so that DICOM -> JSON -> DICOM gives back what the source held.
+    #[arg(long, alias = "stop-on-error", overrides_with = "ignore_errors")]
+    strict: bool,
+    /// Write values that break a VR rule as they are, with a warning (the default; DCMTK's +E).
     #[arg(long)]
     ignore_errors: bool,
     /// Accept what DCMTK json2dcm tolerates, each with a warning: trailing commas, case-insensitive
@@ -246,7 +261,7 @@ fn dicom_options(args: &Json2DcmArgs) -> Result<ToDicomOptions, Failure> {
 fn read_options(args: &Json2DcmArgs) -> ReadOptions {
     ReadOptions {
         lenient: args.lenient,
-        write_anyway: args.ignore_errors,
+        strict_vr_rules: args.strict,
         charset_utf8: args.charset_utf8,
         max_depth: args.max_depth,
         max_string: args.max_string.max(1) << 20,
