@@ -206,7 +206,10 @@ fn run<W: Write>(
     writer_options.drop_group_lengths = source_encoding.explicit_vr != target.encoding.explicit_vr;
     let mut writer =
         make_writer(output, writer_options).map_err(|e| ConvertError::Write(Error::io(&e, 0)))?;
-    for h in &held {
+    // PS3.10 7.1: group 0002 is the file meta, not data set content; a bare data set has none (DCMTK
+    // dcmconv -F).
+    let held = if options.part10 { &held[..] } else { &[] };
+    for h in held {
         let token = match h {
             Held::Element(header) => Token::Element(*header),
             Held::Value(bytes, last) => Token::Value { bytes, last: *last },

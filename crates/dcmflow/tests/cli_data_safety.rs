@@ -70,3 +70,27 @@ fn json2dcm_writes_values_that_break_vr_rules_as_they_are_unless_strict() {
     let out = run(&["json2dcm", "+E", path_str(&json), path_str(&dcm)]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+#[test]
+fn convert_write_dataset_writes_no_file_meta() {
+    let dir = tempfile::tempdir().unwrap();
+    let bare = dir.path().join("bare.dcm");
+    let source = synthetic("every_vr_explicit.dcm");
+    let out = run(&[
+        "convert",
+        "--write-dataset",
+        path_str(&source),
+        path_str(&bare),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bytes = std::fs::read(&bare).unwrap();
+    // No preamble, no DICM, and the first element is not of group 0002.
+    assert_ne!(&bytes[128..132], b"DICM");
+    assert_ne!(&bytes[..2], &[0x02, 0x00]);
+    let listing = run(&["dump", path_str(&bare)]);
+    let text = String::from_utf8_lossy(&listing.stdout);
+    assert!(listing.status.success(), "{}", stderr(&listing));
+    assert!(!text.contains("(0002,"), "{text}");
+    let full = run(&["dump", path_str(&source)]);
+    assert!(String::from_utf8_lossy(&full.stdout).contains("(0002,0010)"));
+}

@@ -466,6 +466,33 @@ fn r19_empty_items_are_empty_objects_and_empty_sequences_have_no_value() {
 }
 
 #[test]
+fn r21_group_0002_inside_an_item_is_data_and_kept() {
+    // PS3.10 7.1: only the top-level group 0002 is the file meta; DCMTK and pydicom keep nested ones.
+    let ds = cat(&[
+        el(0x0008, 0x0060, "CS", b"CT"),
+        sq(
+            0x0009,
+            0x1010,
+            &[el(0x0002, 0x0010, "UI", b"1.2.840.10008.1.2\0")],
+        ),
+    ]);
+    let out = json(&ds);
+    assert_eq!(
+        out,
+        r#"{"00080060":{"vr":"CS","Value":["CT"]},"00091010":{"vr":"SQ","Value":[{"00020010":{"vr":"UI","Value":["1.2.840.10008.1.2"]}}]}}"#
+    );
+    // And back: the nested element is written into the item, not taken for the meta.
+    let reader = dcmflow::json::read::JsonReader::from_slice(out.as_bytes(), Default::default());
+    let bare = dcmflow::ToDicomOptions {
+        part10: false,
+        lengths: dcmflow::dicom::LengthMode::Undefined,
+        ..Default::default()
+    };
+    let (back, _) = dcmflow::json_to_dicom(reader, Vec::new(), &bare).unwrap();
+    assert_eq!(json(&back), out);
+}
+
+#[test]
 fn r21_file_meta_only_on_request() {
     let mut file = vec![0u8; 128];
     file.extend_from_slice(b"DICM");

@@ -527,8 +527,10 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
 
     fn skipped(&self, tag: Tag) -> bool {
         // PS3.18 F.2: group length elements are not part of the model (R2); the file meta group is
-        // written only on request (R21).
-        tag.is_group_length() || (tag.group() == 0x0002 && !self.options.write_meta)
+        // written only on request (R21). Only the top level holds it (PS3.10 7.1): a group 0002 element
+        // inside a sequence item is data.
+        tag.is_group_length()
+            || (tag.group() == 0x0002 && !self.options.write_meta && self.levels.open() == 1)
     }
 
     fn start_element(&mut self, mut header: Header, offset: u64, encoding: Encoding) {
