@@ -233,7 +233,7 @@ fn dcm2json_exit_codes_follow_dcmtk() {
     let input = dir.path().join("invalid_ds.dcm");
     std::fs::write(&input, small_dataset_with_invalid_ds()).unwrap();
     let out = dir.path().join("out.json");
-    std::fs::write(&out, b"precious").unwrap();
+    std::fs::write(&out, b"{\"precious\":true}").unwrap();
     // -in: an IS/DS that is not a number cannot be written as a JSON number: 81, output untouched.
     let strict = dcmflow()
         .args(["dcm2json", "-in"])
@@ -242,7 +242,7 @@ fn dcm2json_exit_codes_follow_dcmtk() {
         .output()
         .unwrap();
     assert_eq!(strict.status.code(), Some(81));
-    assert_eq!(std::fs::read(&out).unwrap(), b"precious");
+    assert_eq!(std::fs::read(&out).unwrap(), b"{\"precious\":true}");
     // Default (-ia): a string with a warning, exit 0.
     let auto = dcmflow()
         .arg("dcm2json")

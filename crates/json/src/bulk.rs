@@ -191,14 +191,27 @@ impl BulkHandler for SideFiles {
         if !self.selection.selects(element) {
             return Ok(BulkDecision::Inline);
         }
-        let mut name = format!("{:05}", self.written.len() + 1);
+        let mut place = String::new();
         for step in element.path {
-            name.push_str(&format!("_{:08X}.{}", step.sequence.0, step.item));
+            place.push_str(&format!("_{:08X}.{}", step.sequence.0, step.item));
         }
-        name.push_str(&format!("_{:08X}.bin", element.tag.0));
-        let path = self.dir.join(&name);
-        let file = File::create(&path)?;
-        self.written.push(path);
+        place.push_str(&format!("_{:08X}.bin", element.tag.0));
+        // A name that exists is never reused: another conversion (of this run or an earlier one) may
+        // refer to it. The number goes up until a new file can be created.
+        let mut number = self.written.len() + 1;
+        let (name, file) = loop {
+            let name = format!("{number:05}{place}");
+            match File::options()
+                .write(true)
+                .create_new(true)
+                .open(self.dir.join(&name))
+            {
+                Ok(file) => break (name, file),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => number += 1,
+                Err(e) => return Err(e),
+            }
+        };
+        self.written.push(self.dir.join(&name));
         Ok(BulkDecision::Stream {
             uri: format!("{}{}", self.uri_prefix, name),
             sink: Box::new(BufWriter::with_capacity(256 * 1024, file)),

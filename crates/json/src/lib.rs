@@ -20,7 +20,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bulk;
-mod escape;
+pub mod escape;
 mod format;
 pub mod numbers;
 mod order;

@@ -15,6 +15,8 @@ use dcmflow::{
 use dcmflow_core::{dict, Tag, TransferSyntax, Vr};
 
 use crate::exit;
+use crate::input::{self, Input};
+use crate::output::{self, Content};
 
 /// DCMTK's spellings (`+fc`, `-ia`, `+bz 4`, …) are not expressible in clap; they are rewritten to the
 /// GNU long options before parsing. Both forms are accepted everywhere.
@@ -78,27 +80,47 @@ Examples:
   dcmflow dcm2json --bulk-ref ct.dcm ct.json       # pixel data as file:...?offset=N&length=M into ct.dcm
   dcmflow dcm2json +b +bz 4 +bd bulk ct.dcm ct.json  # values >= 4 KiB into files under bulk/
   dcmflow dcm2json --ndjson -o all.ndjson a.dcm b.dcm c.dcm
+  dcmflow dcm2json -r --ndjson --with-source -o index.ndjson archive/   # bad files reported, skipped
+  dcmflow dcm2json -r --output-dir json/ archive/   # archive/x/IM1 -> json/x/IM1.json
   cat image.dcm | dcmflow dcm2json - > image.json
 
-Exit codes (DCMTK's): 0 success, 1 command line, 20 cannot read input, 21 no input files,
-40 cannot write output, 80 character set conversion failed (--charset-strict),
-81 cannot write valid JSON (--is-ds-num and a value that is not a number).
-A failed conversion leaves no output file behind.";
+Exit codes (DCMTK's): 0 success, 1 command line, 20 cannot read input (or not DICOM), 21 no input
+files, 40 cannot write output, 80 character set conversion failed (--charset-strict), 81 cannot write
+valid JSON (--is-ds-num and a value that is not a number); ours: 25 several inputs and some failed
+(each reported with its path and reason, the others converted).
+A failed conversion leaves no output file behind; in a batch, no part of a failed input's JSON.";
 
 #[derive(clap::Args)]
 pub struct Dcm2JsonArgs {
-    /// DICOM input file(s), or - for standard input. With one input, a second path is the output.
+    /// DICOM input files or directories (with -r), or - for standard input. With one input and no -o,
+    /// a second path is the output; it is refused when it exists and is not JSON.
     #[arg(required = false)]
     paths: Vec<PathBuf>,
     /// Output file (default: standard output; - is standard output too).
-    #[arg(short = 'o', long)]
+    #[arg(short = 'o', long, conflicts_with = "output_dir")]
     output: Option<PathBuf>,
     /// Several inputs: write one JSON array of data sets.
-    #[arg(long, conflicts_with = "ndjson")]
+    #[arg(long, conflicts_with_all = ["ndjson", "output_dir"])]
     array: bool,
     /// Several inputs: write one compact data set per line (NDJSON).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "output_dir")]
     ndjson: bool,
+    /// Several inputs: one JSON file per input in this directory, named after the input (x.dcm ->
+    /// x.json, IM0001 -> IM0001.json), below it as below the directory given with -r.
+    #[arg(long, value_name = "DIR")]
+    output_dir: Option<PathBuf>,
+    /// Convert the files below the directories given, in name order (links to directories are not
+    /// followed; files there that are not DICOM are skipped and counted).
+    #[arg(short = 'r', long)]
+    recursive: bool,
+    /// With --ndjson or --array: each data set object starts with a member "source" holding the input's
+    /// path (no DICOM key can be named so: they are 8 hexadecimal digits).
+    #[arg(long)]
+    with_source: bool,
+    /// Several inputs: stop at the first one that fails and write nothing (default: report it, skip
+    /// it, convert the rest and exit 25).
+    #[arg(long)]
+    stop_on_first_error: bool,
 
     // -- input options (DCMTK) --
     /// Read file format or data set (default) [+f].
@@ -229,7 +251,8 @@ const BROKEN_PIPE: u8 = 255;
 
 pub fn run(args: Dcm2JsonArgs) -> ExitCode {
     match run_inner(&args) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Outcome::AllConverted) => ExitCode::SUCCESS,
+        Ok(Outcome::SomeFailed) => ExitCode::from(exit::SOME_INPUTS_FAILED),
         // The reader of our standard output went away (`| head`): nothing more is wanted, as with `dump`.
         Err(f) if f.code == BROKEN_PIPE => ExitCode::SUCCESS,
         Err(f) => {
@@ -239,136 +262,521 @@ pub fn run(args: Dcm2JsonArgs) -> ExitCode {
     }
 }
 
-fn run_inner(args: &Dcm2JsonArgs) -> Result<(), Failure> {
-    let several = args.array || args.ndjson;
-    let (inputs, output): (Vec<&Path>, Option<&Path>) = if several {
-        (
-            args.paths.iter().map(|p| p.as_path()).collect(),
-            args.output.as_deref(),
-        )
-    } else {
-        match args.paths.as_slice() {
-            [] => (Vec::new(), None),
-            [input] => (vec![input.as_path()], args.output.as_deref()),
-            [input, output] if args.output.is_none() => {
-                (vec![input.as_path()], Some(output.as_path()))
-            }
-            _ => {
-                return Err(Failure::new(
+/// How a run ended when it did not fail as a whole.
+enum Outcome {
+    AllConverted,
+    /// Several inputs, and at least one failed (reported on standard error): exit 25.
+    SomeFailed,
+}
+
+/// Where the JSON goes.
+enum Destination<'p> {
+    /// One stream: standard output or a file (several inputs: NDJSON or an array).
+    Stream(Option<&'p Path>),
+    /// `--output-dir`: one file per input.
+    Directory(&'p Path),
+}
+
+fn run_inner(args: &Dcm2JsonArgs) -> Result<Outcome, Failure> {
+    let several = args.array || args.ndjson || args.output_dir.is_some();
+    let (named, destination): (&[PathBuf], Destination<'_>) = match (&args.output_dir, several) {
+        (Some(dir), _) => (&args.paths, Destination::Directory(dir)),
+        (None, true) => (&args.paths, Destination::Stream(args.output.as_deref())),
+        (None, false) => {
+            match args.paths.as_slice() {
+                [input, output] if args.output.is_none() => {
+                    // `dcm2json a.dcm b.dcm` (a glob matching two files) must not turn b.dcm into JSON.
+                    if let Some(content) =
+                        output::existing_content(output).filter(|c| *c != Content::Json)
+                    {
+                        return Err(Failure::new(
+                        exit::COMMANDLINE,
+                        format!(
+                            "{} exists and is {}: not overwritten. Name the output with -o FILE, or \
+                             convert several inputs with --ndjson, --array or --output-dir",
+                            output.display(),
+                            content.describe()
+                        ),
+                    ));
+                    }
+                    (
+                        &args.paths[..1],
+                        Destination::Stream(Some(output.as_path())),
+                    )
+                }
+                [_, _, ..] => return Err(Failure::new(
                     exit::COMMANDLINE,
-                    "several inputs need --array or --ndjson (and -o for the output)",
-                ))
+                    "several inputs need --ndjson, --array or --output-dir (and -o for the output \
+                     of the first two)",
+                )),
+                paths => (paths, Destination::Stream(args.output.as_deref())),
             }
         }
     };
-    if inputs.is_empty() {
+    if args.with_source && !(args.array || args.ndjson) {
+        return Err(Failure::new(
+            exit::COMMANDLINE,
+            "--with-source goes with --ndjson or --array",
+        ));
+    }
+    if named.is_empty() {
         return Err(Failure::new(exit::NO_INPUT_FILES, "no input files"));
     }
-    if inputs.iter().filter(|p| **p == Path::new("-")).count() > 1 {
+    if named.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
         return Err(Failure::new(
             exit::COMMANDLINE,
             "standard input can be read once",
         ));
     }
+    if args.bulk_ref && named.iter().any(|p| p.as_os_str() == "-") {
+        return Err(Failure::new(
+            exit::COMMANDLINE,
+            "--bulk-ref needs an input file to refer to (not standard input)",
+        ));
+    }
     let options = to_json_options(args)?;
-    let output = output.filter(|p| *p != Path::new("-"));
-    match output {
-        None => {
-            // No BufWriter: the JSON writer hands out ~1 MiB writes already; a buffer would copy them.
-            let mut sink = raw_stdout();
-            let mut bulk_files = Vec::new();
-            let result = convert_all(args, &inputs, &options, &mut sink, &mut bulk_files);
-            let result = result.and_then(|()| {
-                sink.flush().map_err(|e| {
-                    Failure::new(exit::CANNOT_WRITE_OUTPUT, format!("writing output: {e}"))
-                })
-            });
-            if result.is_err() {
-                remove_all(&bulk_files);
+    let inputs = input::expand(named, args.recursive);
+    let batch = several || inputs.len() != 1 || named.iter().any(|p| p.is_dir());
+    if let Destination::Stream(Some(out)) = destination {
+        let paths = inputs.iter().flatten().map(|i| i.path.as_path());
+        output::refuse_input_as_output(out, paths)
+            .map_err(|m| Failure::new(exit::COMMANDLINE, m))?;
+    }
+    if !batch {
+        let input = inputs.into_iter().next().expect("one input");
+        let input = input.map_err(|m| Failure::new(exit::CANNOT_READ_INPUT, m))?;
+        let Destination::Stream(out) = destination else {
+            unreachable!("--output-dir is a batch")
+        };
+        let mut run = Batch::new(args, 1);
+        stream_output(out, |sink| run.convert(&input, &options, sink, false))?;
+        return Ok(Outcome::AllConverted);
+    }
+    let mut run = Batch::new(args, inputs.len());
+    match destination {
+        Destination::Directory(dir) => {
+            let mut outputs = std::collections::HashSet::new();
+            for input in &inputs {
+                match input {
+                    Ok(input) => {
+                        let result =
+                            to_own_file(args, input, dir, &mut outputs, &options, &mut run);
+                        run.record(input, result)?;
+                    }
+                    Err(message) => run.record_unreadable(message)?,
+                }
             }
-            result
+        }
+        Destination::Stream(out) => {
+            stream_output(out, |sink| {
+                let mut documents = DocumentSink::new(sink);
+                if args.array {
+                    documents.raw(b"[")?;
+                }
+                for input in &inputs {
+                    let input = match input {
+                        Ok(input) => input,
+                        Err(message) => {
+                            run.record_unreadable(message)?;
+                            continue;
+                        }
+                    };
+                    let separator: &[u8] = if args.array && run.converted > 0 {
+                        b","
+                    } else {
+                        b""
+                    };
+                    let result = documents.document(separator, |doc| {
+                        run.convert(input, &options, doc, args.with_source)?;
+                        if args.ndjson {
+                            doc.write_all(b"\n").map_err(write_failure)?;
+                        }
+                        Ok(())
+                    });
+                    run.record(input, result)?;
+                }
+                if args.array {
+                    documents.raw(b"]\n")?;
+                }
+                Ok(())
+            })?;
+        }
+    }
+    Ok(run.finish())
+}
+
+/// The JSON stream's sink: standard output or a file written atomically. On failure an output file is
+/// not created.
+fn stream_output(
+    out: Option<&Path>,
+    body: impl FnOnce(&mut StreamSink<'_>) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    match out.filter(|p| *p != Path::new("-")) {
+        None => {
+            let mut sink = StreamSink::stdout();
+            body(&mut sink)?;
+            sink.flush().map_err(write_failure)
         }
         Some(path) => {
             // A temporary file beside the output, renamed into place on success only.
-            let out = crate::output::Output::create(path).map_err(|e| {
+            let cannot = |e: io::Error| {
                 Failure::new(
                     exit::CANNOT_WRITE_OUTPUT,
                     format!("cannot write {}: {e}", path.display()),
                 )
-            })?;
-            let mut sink = out.file();
-            let mut bulk_files = Vec::new();
-            let result =
-                convert_all(args, &inputs, &options, &mut sink, &mut bulk_files).and_then(|()| {
-                    sink.flush().map_err(|e| {
-                        Failure::new(
-                            exit::CANNOT_WRITE_OUTPUT,
-                            format!("writing {}: {e}", path.display()),
-                        )
-                    })
-                });
-            match result {
-                Ok(()) => out.commit().map_err(|e| {
-                    Failure::new(
-                        exit::CANNOT_WRITE_OUTPUT,
-                        format!("cannot write {}: {e}", path.display()),
-                    )
-                }),
-                Err(f) => {
-                    remove_all(&bulk_files);
-                    Err(f)
-                }
-            }
+            };
+            let out = output::Output::create(path).map_err(cannot)?;
+            let regular = matches!(out, output::Output::Atomic { .. });
+            let mut sink = StreamSink::File {
+                file: out.file(),
+                regular,
+            };
+            body(&mut sink)?;
+            sink.flush().map_err(cannot)?;
+            out.commit().map_err(cannot)
         }
     }
 }
 
-/// Standard output without std's line buffering, which scans every write for a newline: on Unix a
-/// duplicate of the descriptor as a `File`; elsewhere the locked handle.
-fn raw_stdout() -> Box<dyn Write> {
-    #[cfg(unix)]
-    {
-        use std::os::fd::AsFd;
-        if let Ok(fd) = io::stdout().as_fd().try_clone_to_owned() {
-            return Box::new(File::from(fd));
+/// Where a stream of JSON goes: a file (the output file, or standard output's descriptor, written
+/// without std's line buffering, which scans every write for a newline), or standard output's handle
+/// where there is no descriptor to take.
+enum StreamSink<'f> {
+    File { file: &'f File, regular: bool },
+    Stdout { file: File, regular: bool },
+    Handle(io::StdoutLock<'static>),
+}
+
+impl StreamSink<'_> {
+    fn stdout() -> StreamSink<'static> {
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsFd;
+            if let Ok(fd) = io::stdout().as_fd().try_clone_to_owned() {
+                let file = File::from(fd);
+                let regular = file.metadata().is_ok_and(|m| m.is_file());
+                return StreamSink::Stdout { file, regular };
+            }
+        }
+        StreamSink::Handle(io::stdout().lock())
+    }
+
+    /// The file behind the sink when it is a regular file, whose end can be cut back.
+    fn regular_file(&self) -> Option<&File> {
+        match self {
+            StreamSink::File {
+                file,
+                regular: true,
+            } => Some(file),
+            StreamSink::Stdout {
+                file,
+                regular: true,
+            } => Some(file),
+            _ => None,
         }
     }
-    Box::new(io::stdout().lock())
+}
+
+impl Write for StreamSink<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            StreamSink::File { file, .. } => file.write(buf),
+            StreamSink::Stdout { file, .. } => file.write(buf),
+            StreamSink::Handle(h) => h.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            StreamSink::File { file, .. } => file.write_all(buf),
+            StreamSink::Stdout { file, .. } => file.write_all(buf),
+            StreamSink::Handle(h) => h.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            StreamSink::File { file, .. } => file.flush(),
+            StreamSink::Stdout { file, .. } => file.flush(),
+            StreamSink::Handle(h) => h.flush(),
+        }
+    }
+}
+
+/// `--output-dir`: the input's JSON in its own file below `dir`.
+fn to_own_file(
+    args: &Dcm2JsonArgs,
+    input: &Input,
+    dir: &Path,
+    outputs: &mut std::collections::HashSet<PathBuf>,
+    options: &ToJsonOptions,
+    run: &mut Batch<'_>,
+) -> Result<(), Failure> {
+    let path = dir.join(json_name(&input.relative));
+    let cannot = |e: io::Error| {
+        Failure::new(
+            exit::CANNOT_WRITE_OUTPUT,
+            format!("cannot write {}: {e}", path.display()),
+        )
+    };
+    if !outputs.insert(path.clone()) {
+        return Err(Failure::new(
+            exit::CANNOT_WRITE_OUTPUT,
+            format!(
+                "{}: its output {} is an earlier input's; not overwritten",
+                input.path.display(),
+                path.display()
+            ),
+        ));
+    }
+    if let Some(content) = output::existing_content(&path).filter(|c| *c != Content::Json) {
+        return Err(Failure::new(
+            exit::CANNOT_WRITE_OUTPUT,
+            format!(
+                "{} exists and is {}: not overwritten",
+                path.display(),
+                content.describe()
+            ),
+        ));
+    }
+    output::refuse_input_as_output(&path, [input.path.as_path()])
+        .map_err(|m| Failure::new(exit::CANNOT_WRITE_OUTPUT, m))?;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(cannot)?;
+    }
+    let out = output::Output::create(&path).map_err(cannot)?;
+    let mut sink = out.file();
+    run.convert(input, options, &mut sink, false)?;
+    if !args.ndjson {
+        sink.write_all(b"\n").map_err(cannot)?;
+    }
+    sink.flush().map_err(cannot)?;
+    out.commit().map_err(cannot)
+}
+
+/// `x.dcm` → `x.json`; a name with another (or no) extension keeps it: `1.2.840.5` → `1.2.840.5.json`
+/// (UIDs as file names would otherwise lose their last component and collide).
+fn json_name(relative: &Path) -> PathBuf {
+    let is_dicom_extension = relative
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("dcm") || e.eq_ignore_ascii_case("dicom"));
+    if is_dicom_extension {
+        relative.with_extension("json")
+    } else {
+        let mut name = relative.as_os_str().to_owned();
+        name.push(".json");
+        PathBuf::from(name)
+    }
+}
+
+/// A batch of inputs: their bulk side files, and what became of each.
+struct Batch<'a> {
+    args: &'a Dcm2JsonArgs,
+    total: usize,
+    converted: usize,
+    failed: usize,
+    skipped: usize,
+    /// Every side file written by a conversion that succeeded (removed if the whole run fails).
+    bulk_files: Vec<PathBuf>,
+}
+
+impl<'a> Batch<'a> {
+    fn new(args: &'a Dcm2JsonArgs, total: usize) -> Self {
+        Batch {
+            args,
+            total,
+            converted: 0,
+            failed: 0,
+            skipped: 0,
+            bulk_files: Vec::new(),
+        }
+    }
+
+    /// Converts one input into `sink`; on failure its own side files are removed.
+    fn convert(
+        &mut self,
+        input: &Input,
+        options: &ToJsonOptions,
+        sink: &mut dyn Write,
+        with_source: bool,
+    ) -> Result<(), Failure> {
+        let mut side_files = Vec::new();
+        let result = if with_source {
+            let mut sourced = SourceMember::new(sink, &input.path);
+            convert_one(self.args, input, options, &mut sourced, &mut side_files)
+        } else {
+            convert_one(self.args, input, options, sink, &mut side_files)
+        };
+        match result {
+            Ok(()) => self.bulk_files.extend(side_files),
+            Err(_) => remove_all(&side_files),
+        }
+        result
+    }
+
+    /// What became of `input` in a batch: a failure is reported and counted, unless it must end the run
+    /// (--stop-on-first-error, a broken pipe, an output that cannot be written).
+    fn record(&mut self, input: &Input, result: Result<(), Failure>) -> Result<(), Failure> {
+        let failure = match result {
+            Ok(()) => {
+                self.converted += 1;
+                return Ok(());
+            }
+            Err(f) => f,
+        };
+        let ends_the_run = self.args.stop_on_first_error
+            || failure.code == BROKEN_PIPE
+            || failure.code == exit::CANNOT_WRITE_OUTPUT && self.args.output_dir.is_none();
+        if ends_the_run {
+            remove_all(&self.bulk_files);
+            return Err(failure);
+        }
+        if input.found && failure.not_dicom {
+            self.skipped += 1;
+            if !self.args.quiet {
+                eprintln!("dcmflow dcm2json: skipped: {}", failure.message);
+            }
+        } else {
+            self.failed += 1;
+            eprintln!("dcmflow dcm2json: error: {}", failure.message);
+        }
+        Ok(())
+    }
+
+    fn record_unreadable(&mut self, message: &str) -> Result<(), Failure> {
+        let failure = Failure::new(exit::CANNOT_READ_INPUT, message);
+        if self.args.stop_on_first_error {
+            remove_all(&self.bulk_files);
+            return Err(failure);
+        }
+        self.failed += 1;
+        eprintln!("dcmflow dcm2json: error: {message}");
+        Ok(())
+    }
+
+    fn finish(self) -> Outcome {
+        if self.failed > 0 || (!self.args.quiet && self.total > 1) {
+            let mut summary = format!(
+                "dcmflow dcm2json: {} converted, {} failed",
+                self.converted, self.failed
+            );
+            if self.skipped > 0 {
+                summary.push_str(&format!(", {} skipped (not DICOM)", self.skipped));
+            }
+            eprintln!("{summary}");
+        }
+        if self.failed > 0 {
+            Outcome::SomeFailed
+        } else {
+            Outcome::AllConverted
+        }
+    }
+}
+
+/// The documents of a batch in one stream: each one can be taken back when its input fails, so the
+/// stream holds whole documents only. A regular file is cut back to where the document began; into a
+/// pipe each document is spooled (in memory, then a temporary file) and copied out once complete.
+struct DocumentSink<'s, 'f> {
+    out: &'s mut StreamSink<'f>,
+}
+
+/// A spooled document stays in memory up to this size, then moves to an anonymous temporary file.
+const SPOOL_IN_MEMORY: usize = 8 << 20;
+
+impl<'s, 'f> DocumentSink<'s, 'f> {
+    fn new(out: &'s mut StreamSink<'f>) -> Self {
+        DocumentSink { out }
+    }
+
+    fn raw(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+        self.out.write_all(bytes).map_err(write_failure)
+    }
+
+    fn document(
+        &mut self,
+        separator: &[u8],
+        body: impl FnOnce(&mut dyn Write) -> Result<(), Failure>,
+    ) -> Result<(), Failure> {
+        use std::io::{Seek, SeekFrom};
+        if let Some(mut file) = self.out.regular_file() {
+            let start = file.stream_position().map_err(write_failure)?;
+            self.raw(separator)?;
+            let result = body(&mut *self.out);
+            if result.is_err() {
+                let mut file = self.out.regular_file().expect("still a file");
+                file.set_len(start).map_err(write_failure)?;
+                file.seek(SeekFrom::Start(start)).map_err(write_failure)?;
+            }
+            return result;
+        }
+        let mut spool = tempfile::SpooledTempFile::new(SPOOL_IN_MEMORY);
+        spool.write_all(separator).map_err(write_failure)?;
+        body(&mut spool)?;
+        spool.rewind().map_err(write_failure)?;
+        io::copy(&mut spool, &mut *self.out).map_err(write_failure)?;
+        Ok(())
+    }
+}
+
+fn write_failure(e: io::Error) -> Failure {
+    match e.kind() {
+        io::ErrorKind::BrokenPipe => Failure::new(BROKEN_PIPE, "broken pipe"),
+        _ => Failure::new(exit::CANNOT_WRITE_OUTPUT, format!("writing output: {e}")),
+    }
+}
+
+/// `--with-source`: `{"source":"<path>",` before the data set's members (or `{"source":"<path>"}` for
+/// an empty data set), written as the data set's opening brace goes by.
+struct SourceMember<'a> {
+    out: &'a mut dyn Write,
+    head: Option<Vec<u8>>,
+    /// The opening brace was replaced; the next byte decides whether a comma follows the member.
+    after_head: bool,
+}
+
+impl<'a> SourceMember<'a> {
+    fn new(out: &'a mut dyn Write, source: &Path) -> Self {
+        let mut head = b"{\"source\":".to_vec();
+        dcmflow::json::escape::write_string(&mut head, &source.to_string_lossy());
+        SourceMember {
+            out,
+            head: Some(head),
+            after_head: false,
+        }
+    }
+}
+
+impl Write for SourceMember<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut rest = buf;
+        if let Some(head) = self.head.take() {
+            // The data set's first byte is its '{'.
+            self.out.write_all(&head)?;
+            rest = rest.strip_prefix(b"{").unwrap_or(rest);
+            self.after_head = true;
+        }
+        if self.after_head {
+            let Some(&first) = rest.first() else {
+                return Ok(buf.len());
+            };
+            if first != b'}' {
+                self.out.write_all(b",")?;
+            }
+            self.after_head = false;
+        }
+        self.out.write_all(rest)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
 }
 
 fn remove_all(files: &[PathBuf]) {
     for f in files {
         let _ = std::fs::remove_file(f);
     }
-}
-
-fn convert_all(
-    args: &Dcm2JsonArgs,
-    inputs: &[&Path],
-    options: &ToJsonOptions,
-    sink: &mut dyn Write,
-    bulk_files: &mut Vec<PathBuf>,
-) -> Result<(), Failure> {
-    let write_err = |e: io::Error| match e.kind() {
-        io::ErrorKind::BrokenPipe => Failure::new(BROKEN_PIPE, "broken pipe"),
-        _ => Failure::new(exit::CANNOT_WRITE_OUTPUT, format!("writing output: {e}")),
-    };
-    if args.array {
-        sink.write_all(b"[").map_err(write_err)?;
-    }
-    for (i, input) in inputs.iter().enumerate() {
-        if args.array && i > 0 {
-            sink.write_all(b",").map_err(write_err)?;
-        }
-        convert_one(args, input, options, &mut *sink, bulk_files)?;
-        if args.ndjson || !args.array {
-            sink.write_all(b"\n").map_err(write_err)?;
-        }
-    }
-    if args.array {
-        sink.write_all(b"]\n").map_err(write_err)?;
-    }
-    Ok(())
 }
 
 fn to_json_options(args: &Dcm2JsonArgs) -> Result<ToJsonOptions, Failure> {
@@ -471,11 +879,13 @@ fn bulk_selection(args: &Dcm2JsonArgs) -> Result<BulkSelection, Failure> {
 
 fn convert_one(
     args: &Dcm2JsonArgs,
-    input: &Path,
+    input: &Input,
     options: &ToJsonOptions,
     sink: &mut dyn Write,
     bulk_files: &mut Vec<PathBuf>,
 ) -> Result<(), Failure> {
+    let relative = &input.relative;
+    let input = input.path.as_path();
     let name = input.display().to_string();
     let stdin = input == Path::new("-");
     let (source, size): (Box<dyn Read + Send>, Option<u64>) = if stdin {
@@ -487,6 +897,19 @@ fn convert_one(
         let size = file.metadata().ok().map(|m| m.len());
         (Box::new(file), size)
     };
+    // Told from the first bytes, before any output: JSON, text or gzip is no DICOM, and +fo needs DICM.
+    let (head, source) = input::peek(source)
+        .map_err(|e| Failure::new(exit::CANNOT_READ_INPUT, format!("{name}: {e}")))?;
+    if let Some(what) = input::not_dicom(&head) {
+        return Err(Failure::not_dicom(format!(
+            "{name}: not a DICOM file: {what}"
+        )));
+    }
+    if args.read_file_only && !input::has_dicm(&head) {
+        return Err(Failure::not_dicom(format!(
+            "{name}: not a DICOM file (no DICM header) and --read-file-only (+fo) given"
+        )));
+    }
     let progress = progress_bar(args, size);
     let source: Box<dyn Read + Send> = match &progress {
         Some(bar) => Box::new(bar.wrap_read(source)),
@@ -496,12 +919,6 @@ fn convert_one(
     let mut handler: Option<Box<dyn BulkHandler>> = None;
     let mut side_files: Option<SideFiles> = None;
     if args.bulk_ref {
-        if stdin {
-            return Err(Failure::new(
-                exit::COMMANDLINE,
-                "--bulk-ref needs an input file to refer to (not standard input)",
-            ));
-        }
         let absolute = std::fs::canonicalize(input).map_err(|e| {
             Failure::new(exit::CANNOT_READ_INPUT, format!("cannot open {name}: {e}"))
         })?;
@@ -510,19 +927,23 @@ fn convert_one(
             source_uri: file_uri(&absolute),
         }));
     } else if args.bulk_enabled {
-        let mut dir = args.bulk_dir.clone().unwrap_or_else(|| PathBuf::from("."));
-        if args.bulk_subdir {
-            let stem = input
-                .file_stem()
-                .map_or("stdin".into(), |s| s.to_string_lossy().into_owned());
-            dir.push(stem);
-        }
-        std::fs::create_dir_all(&dir).map_err(|e| {
+        let root = args.bulk_dir.clone().unwrap_or_else(|| PathBuf::from("."));
+        let cannot_create = |dir: &Path, e: io::Error| {
             Failure::new(
                 exit::CANNOT_WRITE_OUTPUT,
                 format!("cannot create {}: {e}", dir.display()),
             )
-        })?;
+        };
+        std::fs::create_dir_all(&root).map_err(|e| cannot_create(&root, e))?;
+        let dir = if args.bulk_subdir {
+            // One new subdirectory per input, named after it (a/IM0001 and b/IM0001: IM0001, IM0001-2).
+            let stem = relative
+                .file_stem()
+                .map_or("stdin".into(), |s| s.to_string_lossy().into_owned());
+            new_directory(&root, &stem).map_err(|e| cannot_create(&root.join(&stem), e))?
+        } else {
+            root
+        };
         let prefix = match &args.bulk_uri_prefix {
             Some(p) => p.clone(),
             None => {
@@ -603,6 +1024,23 @@ fn convert_one(
         }
     }
     Ok(())
+}
+
+/// A directory below `parent` that did not exist: `name`, else `name-2`, `name-3`, …
+fn new_directory(parent: &Path, name: &str) -> io::Result<PathBuf> {
+    for n in 1u32.. {
+        let candidate = if n == 1 {
+            parent.join(name)
+        } else {
+            parent.join(format!("{name}-{n}"))
+        };
+        match std::fs::create_dir(&candidate) {
+            Ok(()) => return Ok(candidate),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    unreachable!("u32 names run out")
 }
 
 /// A progress bar on standard error, only when it is a terminal and the input is large enough to wait for.

@@ -449,7 +449,7 @@ fn split_all(
     let result = (|| -> Result<(), Failure> {
         loop {
             let index = written.len() + 1;
-            let temp = crate::output::temp_beside(&dir.join("x")).map_err(|e| {
+            let temp = crate::output::temp_beside(&dir.join("x"), None).map_err(|e| {
                 Failure::new(exit::CANNOT_WRITE_OUTPUT, format!("{}: {e}", dir.display()))
             })?;
             let out = BufWriter::with_capacity(OUTPUT_BUFFER, temp.as_file());

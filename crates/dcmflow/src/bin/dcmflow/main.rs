@@ -3,6 +3,7 @@
 mod dcm2json;
 mod dump;
 mod failure;
+mod input;
 mod json2dcm;
 mod output;
 mod threads;
@@ -23,6 +24,8 @@ mod exit {
     pub const COMMANDLINE: u8 = 1;
     pub const CANNOT_READ_INPUT: u8 = 20;
     pub const NO_INPUT_FILES: u8 = 21;
+    /// Several inputs, and some failed (the others were converted); dcmflow's own code.
+    pub const SOME_INPUTS_FAILED: u8 = 25;
     pub const CANNOT_WRITE_OUTPUT: u8 = 40;
     pub const CANNOT_CONVERT: u8 = 60;
     /// dcm2json: EXITCODE_CANNOT_CONVERT_TO_UNICODE.
