@@ -90,7 +90,11 @@ A failed conversion leaves no output file behind.";
 pub struct Json2DcmArgs {
     /// Input JSON file, or - for standard input.
     input: PathBuf,
-    /// Output DICOM file, or - for standard output (with --split: a directory).
+    /// Output DICOM file, or - for standard output (default). Refused when it exists and is JSON or
+    /// anything but DICOM (name it with -o to replace it anyway).
+    output_path: Option<PathBuf>,
+    /// Output DICOM file, replaced whatever it holds (not when it is the input or read-only).
+    #[arg(short = 'o', long, conflicts_with = "output_path")]
     output: Option<PathBuf>,
 
     /// Group 0002 keys of the JSON feed the file meta (default).
@@ -210,13 +214,44 @@ pub struct Json2DcmArgs {
 }
 
 pub fn run(args: Json2DcmArgs) -> ExitCode {
-    match run_inner(&args) {
+    match check_output(&args).and_then(|()| run_inner(&args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("dcmflow json2dcm: {}", f.message);
+            eprintln!("dcmflow json2dcm: {}: {}", args.input.display(), f.message);
             ExitCode::from(f.code)
         }
     }
+}
+
+/// The output path, as given positionally or with -o.
+fn output_path(args: &Json2DcmArgs) -> Option<&Path> {
+    args.output.as_deref().or(args.output_path.as_deref())
+}
+
+/// Nothing the user had is replaced by mistake: not the input, and (given positionally) not a file
+/// that holds anything but DICOM.
+fn check_output(args: &Json2DcmArgs) -> Result<(), Failure> {
+    let Some(out) = output_path(args).filter(|p| *p != Path::new("-")) else {
+        return Ok(());
+    };
+    if args.split.is_none() {
+        crate::output::refuse_input_as_output(out, [args.input.as_path()])
+            .map_err(|m| Failure::new(exit::COMMANDLINE, m))?;
+    }
+    if args.output.is_none() && args.split.is_none() {
+        let content = crate::output::existing_content(out);
+        if let Some(c) = content.filter(|c| *c != crate::output::Content::Dicom) {
+            return Err(Failure::new(
+                exit::COMMANDLINE,
+                format!(
+                    "{} exists and is {}: not overwritten (name the output with -o FILE to replace it)",
+                    out.display(),
+                    c.describe()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn dicom_options(args: &Json2DcmArgs) -> Result<ToDicomOptions, Failure> {
@@ -300,12 +335,10 @@ fn run_inner(args: &Json2DcmArgs) -> Result<(), Failure> {
     let file = if stdin {
         None
     } else {
-        Some(File::open(&args.input).map_err(|e| {
-            Failure::new(
-                exit::CANNOT_READ_INPUT,
-                format!("cannot read {}: {e}", args.input.display()),
-            )
-        })?)
+        Some(
+            File::open(&args.input)
+                .map_err(|e| Failure::new(exit::CANNOT_READ_INPUT, format!("cannot open: {e}")))?,
+        )
     };
     let size = file
         .as_ref()
@@ -324,7 +357,7 @@ fn run_inner(args: &Json2DcmArgs) -> Result<(), Failure> {
     let result = match &args.split {
         Some(dir) => split_all(&mut reader, dir, &options).map(|()| Vec::new()),
         None => {
-            let output = args.output.as_deref().unwrap_or(Path::new("-"));
+            let output = output_path(args).unwrap_or(Path::new("-"));
             let two_threads = crate::threads::use_two(args.threads, size);
             write_one(&mut reader, output, &options, two_threads)
         }
@@ -336,10 +369,13 @@ fn run_inner(args: &Json2DcmArgs) -> Result<(), Failure> {
         let (warnings, dropped) = reader.warnings();
         let own = result.as_deref().unwrap_or_default();
         for w in warnings.iter().chain(own) {
-            eprintln!("dcmflow json2dcm: warning: {w}");
+            eprintln!("dcmflow json2dcm: warning: {}: {w}", args.input.display());
         }
         if dropped > 0 {
-            eprintln!("dcmflow json2dcm: {dropped} more warnings not shown");
+            eprintln!(
+                "dcmflow json2dcm: warning: {}: {dropped} more warnings not shown",
+                args.input.display()
+            );
         }
     }
     result.map(|_| ())

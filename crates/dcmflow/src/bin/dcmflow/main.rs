@@ -38,6 +38,7 @@ mod exit {
 #[command(
     name = "dcmflow",
     version,
+    propagate_version = true,
     about = "Streaming DICOM transcoder: no tree, bounded memory"
 )]
 struct Cli {
@@ -55,23 +56,29 @@ enum Command {
     Json2dcm(json2dcm::Json2DcmArgs),
     /// List the elements of a DICOM file, one line each, like dcmdump.
     #[command(
-        after_help = "Examples:\n  dcmflow dump image.dcm\n  cat image.dcm | dcmflow dump -\n  dcmflow dump --bare +ti dataset.bin"
+        after_help = "Examples:\n  dcmflow dump image.dcm\n  cat image.dcm | dcmflow dump -\n  dcmflow dump --read-as implicit dataset.bin   # a bare data set in Implicit VR LE\n\nExit codes: 0 ok, 1 command line, 20 cannot read the input (or it is not DICOM), 40 cannot write."
     )]
     Dump {
         /// Input file, or - for standard input.
         input: PathBuf,
+        /// Print no warnings.
+        #[arg(short, long)]
+        quiet: bool,
         #[command(flatten)]
         input_options: InputOptions,
     },
     /// Re-encode a DICOM file in another uncompressed transfer syntax (or the same one).
     #[command(
-        after_help = "Examples:\n  dcmflow convert in.dcm out.dcm                      # same syntax: byte-identical for well-formed files\n  dcmflow convert in.dcm out.dcm --transfer-syntax be  # Explicit VR Big Endian\n  dcmflow convert - - -t deflated --deflate-level 9 < in.dcm > out.dcm\n\nA failed conversion leaves no output file behind (the output is written to a temporary file and renamed)."
+        after_help = "Examples:\n  dcmflow convert in.dcm out.dcm                      # same syntax: byte-identical for well-formed files\n  dcmflow convert in.dcm out.dcm --transfer-syntax be  # Explicit VR Big Endian\n  dcmflow convert - - -t deflated --deflate-level 9 < in.dcm > out.dcm\n\nA failed conversion leaves no output file behind (the output is written to a temporary file and renamed);\na replaced output keeps its permissions; the input itself, or a read-only file, is never replaced.\n\nExit codes (DCMTK's): 0 ok, 1 command line, 20 cannot read the input (or it is not DICOM),\n40 cannot write the output, 60 cannot convert (compressed pixel data into another syntax)."
     )]
     Convert {
         /// Input file, or - for standard input.
         input: PathBuf,
         /// Output file, or - for standard output.
         output: PathBuf,
+        /// Print no warnings.
+        #[arg(short, long)]
+        quiet: bool,
         /// Output transfer syntax: implicit, explicit, be, deflated, or a UID. Default: the input's.
         #[arg(short = 't', long)]
         transfer_syntax: Option<String>,
@@ -133,11 +140,24 @@ impl InputOptions {
     }
 }
 
-fn open_input(path: &Path) -> io::Result<Box<dyn Read>> {
-    if path == Path::new("-") {
-        Ok(Box::new(io::stdin().lock()))
+/// Opens a DICOM input and tells up front when it is plainly not DICOM (the message names it).
+fn open_input(path: &Path) -> Result<Box<dyn Read + Send>, (u8, String)> {
+    let name = path.display();
+    let source: Box<dyn Read + Send> = if path == Path::new("-") {
+        Box::new(io::stdin())
     } else {
-        Ok(Box::new(File::open(path)?))
+        let file = File::open(path)
+            .map_err(|e| (exit::CANNOT_READ_INPUT, format!("cannot open {name}: {e}")))?;
+        Box::new(file)
+    };
+    let (head, source) =
+        input::peek(source).map_err(|e| (exit::CANNOT_READ_INPUT, format!("{name}: {e}")))?;
+    match input::not_dicom(&head) {
+        Some(what) => Err((
+            exit::CANNOT_READ_INPUT,
+            format!("{name}: not a DICOM file: {what}"),
+        )),
+        None => Ok(source),
     }
 }
 
@@ -162,11 +182,13 @@ fn main() -> ExitCode {
         Command::Json2dcm(args) => json2dcm::run(args),
         Command::Dump {
             input,
+            quiet,
             input_options,
-        } => run_dump(&input, &input_options),
+        } => run_dump(&input, quiet, &input_options),
         Command::Convert {
             input,
             output,
+            quiet,
             transfer_syntax,
             lengths,
             deflate_level,
@@ -187,7 +209,7 @@ fn main() -> ExitCode {
                 })
             })();
             match options {
-                Ok(options) => run_convert(&input, &output, &options),
+                Ok(options) => run_convert(&input, &output, quiet, &options),
                 Err(msg) => {
                     eprintln!("dcmflow: {msg}");
                     ExitCode::from(exit::COMMANDLINE)
@@ -197,7 +219,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_dump(input: &Path, options: &InputOptions) -> ExitCode {
+fn run_dump(input: &Path, quiet: bool, options: &InputOptions) -> ExitCode {
     let reader_options = match options.reader_options() {
         Ok(o) => o,
         Err(msg) => {
@@ -207,9 +229,9 @@ fn run_dump(input: &Path, options: &InputOptions) -> ExitCode {
     };
     let source = match open_input(input) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("dcmflow: cannot open {}: {e}", input.display());
-            return ExitCode::from(exit::CANNOT_READ_INPUT);
+        Err((code, message)) => {
+            eprintln!("dcmflow dump: {message}");
+            return ExitCode::from(code);
         }
     };
     let mut reader = DicomReader::from_reader(source, reader_options);
@@ -217,31 +239,39 @@ fn run_dump(input: &Path, options: &InputOptions) -> ExitCode {
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let result = dump::dump(&mut reader, &mut out);
     let _ = out.flush();
-    for w in reader.warnings() {
-        eprintln!("dcmflow: warning: {}: {w}", input.display());
+    if !quiet {
+        for w in reader.warnings() {
+            eprintln!("dcmflow dump: warning: {}: {w}", input.display());
+        }
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(dump::DumpError::Read(e)) => {
-            eprintln!("dcmflow: {}: {e}", input.display());
+            eprintln!("dcmflow dump: {}: {e}", input.display());
             ExitCode::from(exit::CANNOT_READ_INPUT)
         }
         Err(dump::DumpError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
             ExitCode::SUCCESS
         }
         Err(dump::DumpError::Write(e)) => {
-            eprintln!("dcmflow: writing output: {e}");
+            eprintln!("dcmflow dump: writing output: {e}");
             ExitCode::from(exit::CANNOT_WRITE_OUTPUT)
         }
     }
 }
 
-fn run_convert(input: &Path, output: &Path, options: &ConvertOptions) -> ExitCode {
+fn run_convert(input: &Path, output: &Path, quiet: bool, options: &ConvertOptions) -> ExitCode {
+    if output != Path::new("-") {
+        if let Err(message) = output::refuse_input_as_output(output, [input]) {
+            eprintln!("dcmflow convert: {message}");
+            return ExitCode::from(exit::COMMANDLINE);
+        }
+    }
     let source = match open_input(input) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("dcmflow: cannot open {}: {e}", input.display());
-            return ExitCode::from(exit::CANNOT_READ_INPUT);
+        Err((code, message)) => {
+            eprintln!("dcmflow convert: {message}");
+            return ExitCode::from(code);
         }
     };
     let result = if output == Path::new("-") {
@@ -253,19 +283,22 @@ fn run_convert(input: &Path, output: &Path, options: &ConvertOptions) -> ExitCod
     };
     match result {
         Ok(report) => {
-            for w in &report.warnings {
-                eprintln!("dcmflow: warning: {}: {w}", input.display());
-            }
-            if report.warnings_dropped > 0 {
-                eprintln!(
-                    "dcmflow: warning: {} more warnings not shown",
-                    report.warnings_dropped
-                );
+            if !quiet {
+                for w in &report.warnings {
+                    eprintln!("dcmflow convert: warning: {}: {w}", input.display());
+                }
+                if report.warnings_dropped > 0 {
+                    eprintln!(
+                        "dcmflow convert: warning: {}: {} more warnings not shown",
+                        input.display(),
+                        report.warnings_dropped
+                    );
+                }
             }
             ExitCode::SUCCESS
         }
         Err(Failure::Convert(e)) => {
-            eprintln!("dcmflow: {}: {e}", input.display());
+            eprintln!("dcmflow convert: {}: {e}", input.display());
             ExitCode::from(match e {
                 ConvertError::Read(_) => exit::CANNOT_READ_INPUT,
                 ConvertError::Write(_) => exit::CANNOT_WRITE_OUTPUT,
@@ -273,7 +306,7 @@ fn run_convert(input: &Path, output: &Path, options: &ConvertOptions) -> ExitCod
             })
         }
         Err(Failure::Output(e)) => {
-            eprintln!("dcmflow: cannot write {}: {e}", output.display());
+            eprintln!("dcmflow convert: cannot write {}: {e}", output.display());
             ExitCode::from(exit::CANNOT_WRITE_OUTPUT)
         }
     }
@@ -287,7 +320,7 @@ enum Failure {
 /// Writes into a temporary file beside `output` and renames it into place only on success, so a failed
 /// conversion never leaves a partial file or clobbers an existing one.
 fn convert_to_file(
-    source: Box<dyn Read>,
+    source: Box<dyn Read + Send>,
     output: &Path,
     options: &ConvertOptions,
 ) -> Result<dcmflow::Report, Failure> {

@@ -175,19 +175,12 @@ pub fn existing_content(path: &Path) -> Option<Content> {
     if !meta.is_file() || meta.len() == 0 {
         return None;
     }
-    let mut head = [0u8; 132];
-    let Ok(file) = File::open(path) else {
+    let mut head = Vec::with_capacity(132);
+    let read = File::open(path).and_then(|file| file.take(132).read_to_end(&mut head));
+    if read.is_err() {
         return Some(Content::Other);
-    };
-    let mut n = 0;
-    for chunk in file.take(head.len() as u64).bytes() {
-        let Ok(b) = chunk else {
-            return Some(Content::Other);
-        };
-        head[n] = b;
-        n += 1;
     }
-    let head = &head[..n];
+    let head = &head[..];
     let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     Some(match text.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'{' | b'[') | None => Content::Json,
