@@ -64,9 +64,10 @@ DCMTK json2dcm spellings are accepted as well: +f -f, +as N -ar +ar, +Ug +Uo -Uo
 Examples:
   dcmflow json2dcm image.json image.dcm                 # Explicit VR LE (or the JSON's 0002,0010)
   dcmflow json2dcm +ti image.json image.dcm             # Implicit VR Little Endian
-  dcmflow json2dcm +Bd /data/bulk ct.json ct.dcm        # BulkDataURIs read from files under /data/bulk
+  dcmflow json2dcm +Bd bulk ct.json ct.dcm              # BulkDataURIs read from files under bulk/
   dcmflow json2dcm --split out/ study.json              # a top-level array: one file per data set
-  curl -s $QIDO/metadata | dcmflow json2dcm +as 1 - first.dcm
+  cat search_results.json | dcmflow json2dcm +as 1 - first.dcm   # the first of an array
+  dcmflow json2dcm --strict image.json image.dcm        # validate: a broken VR rule is an error
 
 VR rules and model errors (docs/behaviour.md):
   rule broken by a value (PS3.5 6.2, Table 6.2-1)        default                  --strict (-E)
@@ -166,15 +167,19 @@ pub struct Json2DcmArgs {
     #[arg(long)]
     write_dataset: bool,
 
-    /// Transfer syntax: the JSON's (0002,0010), else Explicit VR LE (default).
+    /// Transfer syntax: the JSON's (0002,0010), else Explicit VR LE (default) [+t=].
     #[arg(long)]
     write_xfer_same: bool,
+    /// Write Explicit VR Little Endian [+te].
     #[arg(long)]
     write_xfer_little: bool,
+    /// Write Explicit VR Big Endian (retired) [+tb].
     #[arg(long)]
     write_xfer_big: bool,
+    /// Write Implicit VR Little Endian [+ti].
     #[arg(long)]
     write_xfer_implicit: bool,
+    /// Write Deflated Explicit VR Little Endian (level: --compression-level) [+td].
     #[arg(long)]
     write_xfer_deflated: bool,
     /// Deflate level 0-9 for --write-xfer-deflated.

@@ -1,0 +1,101 @@
+//! Every example line of every `--help` runs as written and succeeds, in a directory holding the files
+//! the examples name (made from the synthetic corpus).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn dcmflow() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_dcmflow"))
+}
+
+fn synthetic(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../corpus/synthetic")
+        .join(name)
+}
+
+/// The example command lines of `dcmflow <command> --help`: the lines after "Examples:" up to the
+/// first blank line, without their trailing `# …` comments.
+fn examples(command: &str) -> Vec<String> {
+    let help = dcmflow().args([command, "--help"]).output().unwrap();
+    assert!(help.status.success());
+    let text = String::from_utf8(help.stdout).unwrap();
+    let mut lines = text
+        .lines()
+        .skip_while(|l| l.trim() != "Examples:")
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .map(|l| match l.find("  #") {
+            Some(i) => l[..i].trim().to_string(),
+            None => l.trim().to_string(),
+        })
+        .peekable();
+    assert!(lines.peek().is_some(), "dcmflow {command} --help has no examples");
+    lines.collect()
+}
+
+fn setup(dir: &Path) {
+    let copy = |from: &str, to: &str| {
+        let to = dir.join(to);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(synthetic(from), to).unwrap();
+    };
+    for name in ["image.dcm", "ct.dcm", "in.dcm", "a.dcm", "b.dcm", "c.dcm"] {
+        copy("sequences_defined_explicit.dcm", name);
+    }
+    copy("every_vr_explicit.dcm", "archive/x/IM1");
+    copy("private_explicit.dcm", "archive/IM2");
+    copy("bare_implicit.dcm", "dataset.bin");
+    let array = dcmflow()
+        .args(["dcm2json", "--array", "-q", "a.dcm", "b.dcm"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(array.status.success());
+    std::fs::write(dir.join("search_results.json"), &array.stdout).unwrap();
+    std::fs::write(dir.join("study.json"), &array.stdout).unwrap();
+}
+
+#[test]
+fn every_help_example_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path());
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_dcmflow")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut ran = 0;
+    for command in ["dcm2json", "json2dcm", "dump", "convert"] {
+        for line in examples(command) {
+            let out = Command::new("sh")
+                .args(["-c", &line])
+                .current_dir(dir.path())
+                .env("PATH", &path)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "`{line}` exited {:?}: {}",
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            ran += 1;
+        }
+    }
+    assert!(ran >= 15, "only {ran} examples found");
+    // What the examples promise: files where they say.
+    for file in ["image.json", "ct.json", "all.ndjson", "index.ndjson", "json/x/IM1.json", "first.dcm"] {
+        assert!(dir.path().join(file).is_file(), "{file} missing");
+    }
+}
+
+#[test]
+fn version_is_answered_by_every_command() {
+    for command in ["dcm2json", "json2dcm", "dump", "convert"] {
+        let out = dcmflow().args([command, "--version"]).output().unwrap();
+        assert!(out.status.success(), "{command} --version");
+        assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
+    }
+}
