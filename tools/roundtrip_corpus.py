@@ -5,8 +5,9 @@
 
 1. Round trip: for every file of SHARED_DIR/corpus/MANIFEST.tsv outside malformed/,
    `dcm2json --write-meta FILE A.json`, `json2dcm A.json B.dcm`; pydicom reading B.dcm must equal pydicom
-   reading FILE value by value (SHARED_DIR/peers/compare_pydicom.py's comparison, imported). For Explicit
-   VR Little Endian files the share whose data set comes back byte-identical is reported.
+   reading FILE value by value (SHARED_DIR/peers/compare_pydicom.py's comparison, imported). Default
+   options both ways. Per transfer syntax, the share of files whose data set comes back byte-identical is
+   reported (ROUNDTRIP_LIST_DIFFERENT=1 lists the others).
 2. Reading direction: every JSON file under SHARED_DIR/json (written by DCMTK, pydicom, dcm4che,
    dicom-rs, dcmjs) must convert (exit 0), and pydicom reading the DICOM must equal pydicom reading the JSON.
    Strict first; a file dcmflow refuses as invalid DICOM JSON (exit 65) is tried again with --lenient and
@@ -97,8 +98,9 @@ def roundtrip(binary, corpus, rel, cmp):
         code, err = run([binary, 'dcm2json', '-q', '--write-meta', path, js])
         if code != 0:
             return None, ['dcm2json exit %d: %s' % (code, err)]
-        # +E: real files hold values their VR does not allow (a DA of 1994.11.05); they must come back as they were.
-        code, err = run([binary, 'json2dcm', '-q', '+E', js, dcm])
+        # Default options: real files hold values their VR does not allow (a DA of 1994.11.05); json2dcm
+        # writes them as they are, so they come back as they were.
+        code, err = run([binary, 'json2dcm', '-q', js, dcm])
         if code != 0:
             return None, ['json2dcm exit %d: %s' % (code, err)]
         try:
@@ -110,11 +112,10 @@ def roundtrip(binary, corpus, rel, cmp):
             cmp.cmp_ds(a, b, big_a, big_b, '', diffs)
         except Exception as e:
             return None, ['comparison error: %s: %s' % (type(e).__name__, str(e)[:200])]
-        explicit_le = str(getattr(a.file_meta, 'TransferSyntaxUID', '')) == '1.2.840.10008.1.2.1' \
-            if hasattr(a, 'file_meta') else False
+        syntax = str(getattr(a.file_meta, 'TransferSyntaxUID', '')) if hasattr(a, 'file_meta') else ''
         identical = None
-        if explicit_le:
-            identical = data_set_bytes(path) == data_set_bytes(dcm)
+        if syntax and data_set_bytes(path) is not None:
+            identical = (syntax, data_set_bytes(path) == data_set_bytes(dcm))
         return identical, diffs
 
 
@@ -124,7 +125,7 @@ def from_json(binary, path, cmp):
     with tempfile.TemporaryDirectory() as tmp:
         dcm = os.path.join(tmp, 'b.dcm')
         doc = json.loads(open(path, 'rb').read().decode('utf-8'))
-        command = [binary, 'json2dcm', '-q', '+E', '--bulk-json-dir', path, dcm]
+        command = [binary, 'json2dcm', '-q', '--bulk-json-dir', path, dcm]
         if isinstance(doc, list):
             command[3:3] = ['+as', '1']
             doc = doc[0]
@@ -165,10 +166,19 @@ def main():
             print('FAIL round trip %s' % rel)
             for d in diffs[:6]:
                 print('    ' + d)
-    le = [i for _, (i, d) in results if i is not None]
     equal = sum(1 for _, (_, d) in results if not d)
-    print('round trip: %d files, %d equal value by value; Explicit VR LE data sets byte-identical: %d of %d'
-          % (len(results), equal, sum(le), len(le)))
+    print('round trip: %d files, %d equal value by value' % (len(results), equal))
+    by_syntax = {}
+    for _, (i, _) in results:
+        if i is not None:
+            same, total = by_syntax.get(i[0], (0, 0))
+            by_syntax[i[0]] = (same + i[1], total + 1)
+    for syntax, (same, total) in sorted(by_syntax.items(), key=lambda kv: -kv[1][1]):
+        print('  data sets byte-identical, %s: %d of %d' % (syntax, same, total))
+    if os.environ.get('ROUNDTRIP_LIST_DIFFERENT'):
+        for rel, (i, _) in results:
+            if i is not None and not i[1]:
+                print('  not byte-identical: %s (%s)' % (rel, i[0]))
     json_files = sorted(os.path.join(d, f) for d, _, fs in os.walk(os.path.join(shared, 'json'))
                         for f in fs if f.endswith('.json'))
     json_results = run_parallel(lambda p: from_json(binary, p, cmp), json_files)
