@@ -5,6 +5,10 @@ Every file is built byte by byte here, independent of the Rust code under test, 
 checks the parser against a second implementation of PS3.5. Covers every VR, every uncompressed transfer
 syntax and Deflated Explicit VR LE, nested / undefined-length / empty sequences and items, encapsulated
 pixel data with and without a Basic Offset Table, a CP-246 UN sequence, private blocks and odd lengths.
+Also writes corpus/charset/: one file per character set reading rule that DICOM JSON keeps no trace of
+(8-bit text without (0008,0005), an unknown term, ISO_IR 13 holding Shift_JIS two-byte codes, ISO_IR 100
+C1 bytes, ISO 8859-9 bytes 0x80-0x9F read with windows-1254): dcm2json then json2dcm must give their
+bytes back.
 Usage: python3 tools/gen_corpus.py [OUT_DIR]
 """
 import os
@@ -185,10 +189,46 @@ def cp246():
     return e.header(0x00082112, "UN", UNDEF) + body + IMPLICIT.tag(0xFFFEE0DD) + IMPLICIT.u32(0)
 
 
-def write(name, data):
-    os.makedirs(OUT, exist_ok=True)
-    with open(os.path.join(OUT, name), "wb") as f:
+def write(name, data, out=None):
+    out = out or OUT
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, name), "wb") as f:
         f.write(data)
+
+
+CHARSET_OUT = os.path.join(os.path.dirname(OUT), "charset")
+
+
+def raw_text(b):
+    """Text bytes as they are, padded with a space to even length."""
+    return b + b" " if len(b) % 2 else b
+
+
+def charset_files():
+    e = EXPLICIT
+    head = meta(TS["explicit"])
+    def data_set(charset, *elements):
+        declared = e.elem(0x00080005, "CS", raw_text(charset)) if charset is not None else b""
+        return head + declared + b"".join(elements)
+    latin1 = "Müller^Jérôme ±5".encode("latin-1")
+    files = {
+        # No (0008,0005), 8-bit bytes: read as ISO 8859-1 (as pydicom does).
+        "undeclared_latin1.dcm": data_set(None, e.elem(0x00081030, "LO", raw_text(latin1)),
+                                          e.elem(0x00100010, "PN", raw_text(latin1[:13]))),
+        # An unknown term: read as the default repertoire, 8-bit bytes as ISO 8859-1.
+        "unknown_term.dcm": data_set(b"ISO_IR 999", e.elem(0x00100010, "PN", raw_text(latin1[:13]))),
+        # ISO_IR 13 (JIS X 0201) with Shift_JIS two-byte codes (read as Shift_JIS, as pydicom does).
+        "ir13_shift_jis.dcm": data_set(b"ISO_IR 13", e.elem(0x00100010, "PN", raw_text(
+            "ﾔﾏﾀﾞ^ﾀﾛｳ=山田^太郎=Д".encode("shift_jis")))),
+        # ISO_IR 100 with a C1 byte 0x85 (read as U+0085).
+        "latin1_c1.dcm": data_set(b"ISO_IR 100", e.elem(0x00081030, "LO", raw_text(b"Caf\xe9\x85 bar"))),
+        # ISO_IR 148 (ISO 8859-9) with byte 0x80, read as the euro sign of windows-1254.
+        "ir148_unused_byte.dcm": data_set(b"ISO_IR 148", e.elem(0x00081030, "LO", raw_text(b"Fiyat 5\x80 \xdc"))),
+        # 8-bit bytes in a VR limited to the default repertoire (CS): read as ISO 8859-1.
+        "cs_latin1.dcm": data_set(b"ISO_IR 192", e.elem(0x00080060, "CS", raw_text(b"M\xc4"))),
+    }
+    for name, data in files.items():
+        write(name, data, CHARSET_OUT)
 
 
 def main():
@@ -209,6 +249,7 @@ def main():
     write("bare_implicit.dcm", every_vr(IMPLICIT))
     write("bare_explicit_big.dcm", every_vr(BIG))
     write("no_preamble.dcm", meta(TS["explicit"])[128:] + every_vr(EXPLICIT))
+    charset_files()
 
 
 main()

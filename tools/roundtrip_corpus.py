@@ -16,6 +16,7 @@ Exits 1 on any failure not listed in EXPECTED / EXPECTED_JSON with its reason.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -82,12 +83,65 @@ def run(cmd):
 
 
 def data_set_bytes(path):
-    """The bytes after the file meta group (PS3.10 7.1), or None for a bare data set."""
+    """The bytes after the file meta group (PS3.10 7.1: Explicit VR LE elements of group 0002 after
+    DICM), found by walking its elements rather than trusting (0002,0000); None for a bare data set."""
     raw = open(path, 'rb').read()
     if raw[128:132] != b'DICM':
         return None
-    length = int.from_bytes(raw[140:144], 'little')
-    return raw[144 + length:]
+    pos = 132
+    while pos + 8 <= len(raw) and int.from_bytes(raw[pos:pos + 2], 'little') == 2:
+        vr = raw[pos + 4:pos + 6]
+        if vr in (b'OB', b'OW', b'OF', b'SQ', b'UT', b'UN', b'UC', b'UR', b'OD', b'OL', b'OV', b'SV', b'UV'):
+            pos += 12 + int.from_bytes(raw[pos + 8:pos + 12], 'little')
+        else:
+            pos += 8 + int.from_bytes(raw[pos + 6:pos + 8], 'little')
+    return raw[pos:]
+
+
+def difference_class(binary, original, written):
+    """Why a data set did not come back byte-identical, from the two element listings: group length
+    elements (not in the JSON model, PS3.18 F.2: R2), sequence or item lengths defined in one and
+    undefined in the other (the model keeps no trace of the form), trailing empty PN component groups
+    (F.2.2: only non-empty groups are members), or something else (then the first differing lines)."""
+    def listing(path):
+        out = subprocess.run([binary, 'dump', '-q', path], capture_output=True).stdout.decode(errors='replace')
+        return [line for line in out.splitlines() if not line.startswith('(0002,')]
+    a, b = listing(original), listing(written)
+    if a == b:
+        return 'bytes only (value padding or header form; listings equal)'
+    classes = []
+    def without_group_lengths(lines):
+        return [line for line in lines if not line.strip().split(' ')[0].endswith(',0000)')]
+    if without_group_lengths(a) != a:
+        classes.append('group lengths')
+        a, b = without_group_lengths(a), without_group_lengths(b)
+    def length_form(lines):
+        out = []
+        for line in lines:
+            for long, short in ((' (Sequence with undefined length)', ' (Sequence)'),
+                                (' (Item with undefined length)', ' (Item)')):
+                line = line.replace(long, short)
+            if ' (Sequence)' in line or ' (Item)' in line or 'Delimitation' in line:
+                line = line.split('  #')[0]
+            out.append(line)
+        return [line for line in out if 'Delimitation' not in line]
+    if a != b and length_form(a) == length_form(b):
+        classes.append('sequence/item length form')
+        a, b = length_form(a), length_form(b)
+    elif a != b and length_form(a) != a:
+        a, b = length_form(a), length_form(b)
+        if a == b:
+            classes.append('sequence/item length form')
+    def pn_groups(lines):
+        return [re.sub(r'=+\]', ']', line.split('  #')[0]) if ' PN [' in line else line for line in lines]
+    if a != b and pn_groups(a) == pn_groups(b):
+        classes.append('trailing empty PN groups')
+        a, b = pn_groups(a), pn_groups(b)
+    if a != b:
+        first = next(i for i in range(min(len(a), len(b)) + 1) if i >= min(len(a), len(b)) or a[i] != b[i])
+        shown = (a[first] if first < len(a) else '<end>') + ' | ' + (b[first] if first < len(b) else '<end>')
+        classes.append('other: ' + shown[:160])
+    return ', '.join(classes)
 
 
 def roundtrip(binary, corpus, rel, cmp):
@@ -115,7 +169,8 @@ def roundtrip(binary, corpus, rel, cmp):
         syntax = str(getattr(a.file_meta, 'TransferSyntaxUID', '')) if hasattr(a, 'file_meta') else ''
         identical = None
         if syntax and data_set_bytes(path) is not None:
-            identical = (syntax, data_set_bytes(path) == data_set_bytes(dcm))
+            same = data_set_bytes(path) == data_set_bytes(dcm)
+            identical = (syntax, same, None if same else difference_class(binary, path, dcm))
         return identical, diffs
 
 
@@ -168,17 +223,21 @@ def main():
                 print('    ' + d)
     equal = sum(1 for _, (_, d) in results if not d)
     print('round trip: %d files, %d equal value by value' % (len(results), equal))
-    by_syntax = {}
-    for _, (i, _) in results:
-        if i is not None:
-            same, total = by_syntax.get(i[0], (0, 0))
-            by_syntax[i[0]] = (same + i[1], total + 1)
+    by_syntax, by_class = {}, {}
+    for rel, (i, _) in results:
+        if i is None:
+            continue
+        same, total = by_syntax.get(i[0], (0, 0))
+        by_syntax[i[0]] = (same + i[1], total + 1)
+        if not i[1]:
+            by_class.setdefault(re.sub(r'other: .*', 'other', i[2]), []).append((rel, i[2]))
     for syntax, (same, total) in sorted(by_syntax.items(), key=lambda kv: -kv[1][1]):
         print('  data sets byte-identical, %s: %d of %d' % (syntax, same, total))
-    if os.environ.get('ROUNDTRIP_LIST_DIFFERENT'):
-        for rel, (i, _) in results:
-            if i is not None and not i[1]:
-                print('  not byte-identical: %s (%s)' % (rel, i[0]))
+    for cls, files in sorted(by_class.items(), key=lambda kv: -len(kv[1])):
+        print('  not byte-identical because of %s: %d' % (cls, len(files)))
+        if os.environ.get('ROUNDTRIP_LIST_DIFFERENT') or 'other' in cls:
+            for rel, detail in files:
+                print('      %s: %s' % (rel, detail))
     json_files = sorted(os.path.join(d, f) for d, _, fs in os.walk(os.path.join(shared, 'json'))
                         for f in fs if f.endswith('.json'))
     json_results = run_parallel(lambda p: from_json(binary, p, cmp), json_files)

@@ -30,7 +30,10 @@ fn examples(command: &str) -> Vec<String> {
             None => l.trim().to_string(),
         })
         .peekable();
-    assert!(lines.peek().is_some(), "dcmflow {command} --help has no examples");
+    assert!(
+        lines.peek().is_some(),
+        "dcmflow {command} --help has no examples"
+    );
     lines.collect()
 }
 
@@ -86,7 +89,14 @@ fn every_help_example_runs() {
     }
     assert!(ran >= 15, "only {ran} examples found");
     // What the examples promise: files where they say.
-    for file in ["image.json", "ct.json", "all.ndjson", "index.ndjson", "json/x/IM1.json", "first.dcm"] {
+    for file in [
+        "image.json",
+        "ct.json",
+        "all.ndjson",
+        "index.ndjson",
+        "json/x/IM1.json",
+        "first.dcm",
+    ] {
         assert!(dir.path().join(file).is_file(), "{file} missing");
     }
 }

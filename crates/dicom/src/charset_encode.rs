@@ -5,6 +5,11 @@
 //! the first declared set that holds it, an escape sequence designates that set when it is not active, and
 //! the initial sets are active again before every delimiter and at the end of the value (PS3.5 6.1.2.5.3).
 //! A character no declared set holds is an error, never a silent replacement.
+//!
+//! Every encoder inverts the reader's decoding of the same (0008,0005) (`crate::charset`), fallbacks
+//! included, so that DICOM → JSON → DICOM gives the source's bytes back: where the reader decoded bytes
+//! outside the declared repertoire by a rule of its own, the encoder writes the same bytes again and says
+//! so ([`Fallback`]), since the JSON text carries no trace of the rule.
 
 use std::sync::OnceLock;
 
@@ -20,10 +25,18 @@ pub struct TextEncoder {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Kind {
-    /// The default repertoire (no (0008,0005), or ISO_IR 6): ASCII only.
+    /// ASCII only (the VRs limited to the default repertoire).
     Ascii,
+    /// No (0008,0005), ISO_IR 6, or a term neither side knows: ASCII, and other characters up to U+00FF
+    /// as ISO 8859-1, the reader's fallback for 8-bit bytes in such data sets.
+    Undeclared {
+        unknown_term: bool,
+    },
     Utf8,
-    /// ISO_IR 13 without extensions: JIS X 0201 (ASCII-compatible Romaji and half-width Katakana).
+    /// ISO_IR 100: ISO 8859-1, code point = byte (the reader's mapping, 0x80–0x9F included).
+    Latin1,
+    /// ISO_IR 13 without extensions: JIS X 0201 (ASCII-compatible Romaji and half-width Katakana); other
+    /// characters as Shift_JIS two-byte codes, which the reader decodes (as pydicom does).
     JisX0201,
     /// A single-byte ISO 8859 set, or a multi-byte one without code extensions (GB18030, GBK).
     Whole(&'static Encoding),
@@ -38,6 +51,37 @@ enum Kind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnknownTerm(pub String);
 
+/// A value written with characters outside the declared repertoire, in the bytes the reader decodes
+/// back to them. Worth a warning: the output is not what the declared set allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fallback {
+    /// No character set declared (or an unknown term): other characters than ASCII as ISO 8859-1.
+    Latin1Undeclared,
+    /// ISO_IR 13: characters beyond JIS X 0201 as Shift_JIS two-byte codes.
+    ShiftJis,
+    /// A byte 0x80–0x9F that the declared ISO 8859 set leaves unused, for the character the reader's
+    /// table (windows-1254, windows-874) gives it.
+    UnusedByte,
+}
+
+impl std::fmt::Display for Fallback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Fallback::Latin1Undeclared => {
+                "no Specific Character Set covers it: written as ISO 8859-1, as 8-bit bytes without \
+                 (0008,0005) are read (declare the set, or --charset-utf8, for conformant output)"
+            }
+            Fallback::ShiftJis => {
+                "beyond ISO_IR 13 (JIS X 0201): written as Shift_JIS, as such bytes are read \
+                 (ISO 2022 IR 13\\ISO 2022 IR 87 is the conformant declaration)"
+            }
+            Fallback::UnusedByte => {
+                "not in the declared ISO 8859 set: written as the byte 0x80-0x9F that is read as it"
+            }
+        })
+    }
+}
+
 const ESC: u8 = 0x1B;
 
 impl TextEncoder {
@@ -46,9 +90,32 @@ impl TextEncoder {
         TextEncoder { kind: Kind::Utf8 }
     }
 
-    /// The default repertoire (no Specific Character Set).
+    /// ASCII only: the VRs limited to the default repertoire (PS3.5 6.1.2.3).
     pub fn ascii() -> TextEncoder {
         TextEncoder { kind: Kind::Ascii }
+    }
+
+    /// A data set that declares no Specific Character Set: ASCII, other characters up to U+00FF as
+    /// ISO 8859-1 with [`Fallback::Latin1Undeclared`] (the reader's fallback inverted).
+    pub fn undeclared() -> TextEncoder {
+        TextEncoder {
+            kind: Kind::Undeclared {
+                unknown_term: false,
+            },
+        }
+    }
+
+    /// From the (0008,0005) value; a term it does not know is read as the default repertoire (with the
+    /// ISO 8859-1 fallback), and so written: `Err` carries that encoder and the term.
+    pub fn from_terms_or_undeclared(
+        value: &str,
+    ) -> Result<TextEncoder, (TextEncoder, UnknownTerm)> {
+        TextEncoder::from_terms(value).map_err(|unknown| {
+            let encoder = TextEncoder {
+                kind: Kind::Undeclared { unknown_term: true },
+            };
+            (encoder, unknown)
+        })
     }
 
     /// From the (0008,0005) value as text (`\`-separated terms, padding ignored).
@@ -61,10 +128,12 @@ impl TextEncoder {
         if !extensions {
             use encoding_rs::*;
             let kind = match terms[0] {
-                "" | "ISO_IR 6" => Kind::Ascii,
+                "" | "ISO_IR 6" => Kind::Undeclared {
+                    unknown_term: false,
+                },
                 "ISO_IR 192" => Kind::Utf8,
                 "ISO_IR 13" => Kind::JisX0201,
-                "ISO_IR 100" => Kind::Whole(WINDOWS_1252),
+                "ISO_IR 100" => Kind::Latin1,
                 "ISO_IR 101" => Kind::Whole(ISO_8859_2),
                 "ISO_IR 109" => Kind::Whole(ISO_8859_3),
                 "ISO_IR 110" => Kind::Whole(ISO_8859_4),
@@ -109,8 +178,15 @@ impl TextEncoder {
     }
 
     /// Appends `text` encoded to `out`. `resets` are the delimiters before which ISO 2022 returns to the
-    /// initial sets (`\` between values; `^` and `=` in PN). Err: the first character no declared set holds.
-    pub fn encode(&self, text: &str, resets: &[u8], out: &mut Vec<u8>) -> Result<(), char> {
+    /// initial sets (`\` between values; `^` and `=` in PN). `Ok(Some(_))`: written, with characters
+    /// outside the declared repertoire (see [`Fallback`]). Err: the first character that has no faithful
+    /// encoding (no declared set holds it, and no reading rule gives it).
+    pub fn encode(
+        &self,
+        text: &str,
+        resets: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<Option<Fallback>, char> {
         if text.is_ascii()
             && !matches!(
                 self.kind,
@@ -121,19 +197,33 @@ impl TextEncoder {
             )
         {
             out.extend_from_slice(text.as_bytes());
-            return Ok(());
+            return Ok(None);
         }
         match &self.kind {
             Kind::Utf8 => {
                 out.extend_from_slice(text.as_bytes());
-                Ok(())
+                Ok(None)
             }
             Kind::Ascii => Err(text.chars().find(|c| !c.is_ascii()).unwrap_or('\u{FFFD}')),
+            Kind::Undeclared { .. } => {
+                encode_latin1(text, out)?;
+                Ok(Some(Fallback::Latin1Undeclared))
+            }
+            Kind::Latin1 => encode_latin1(text, out).map(|()| None),
             Kind::JisX0201 => {
+                let start = out.len();
                 for c in text.chars() {
-                    out.push(jis_x0201(c).ok_or(c)?);
+                    match jis_x0201(c) {
+                        Some(b) => out.push(b),
+                        None => {
+                            // The reader decodes ISO_IR 13 as Shift_JIS: its encoder is the inverse.
+                            out.truncate(start);
+                            encode_whole(encoding_rs::SHIFT_JIS, text, out)?;
+                            return Ok(Some(Fallback::ShiftJis));
+                        }
+                    }
                 }
-                Ok(())
+                Ok(None)
             }
             Kind::Whole(encoding) => encode_whole(encoding, text, out),
             Kind::Iso2022 { initial, sets } => Iso2022Encoder {
@@ -142,9 +232,25 @@ impl TextEncoder {
                 g1: initial.1,
                 sets,
             }
-            .encode(text, resets, out),
+            .encode(text, resets, out)
+            .map(|()| None),
         }
     }
+}
+
+/// ISO 8859-1: each character up to U+00FF is its byte.
+fn encode_latin1(text: &str, out: &mut Vec<u8>) -> Result<(), char> {
+    let start = out.len();
+    for c in text.chars() {
+        match u8::try_from(c as u32) {
+            Ok(b) => out.push(b),
+            Err(_) => {
+                out.truncate(start);
+                return Err(c);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// PS3.3 Tables C.12-3 and C.12-4: the G0 and G1 sets a defined term designates.
@@ -184,28 +290,37 @@ fn jis_x0201(c: char) -> Option<u8> {
     }
 }
 
-fn encode_whole(encoding: &'static Encoding, text: &str, out: &mut Vec<u8>) -> Result<(), char> {
+fn encode_whole(
+    encoding: &'static Encoding,
+    text: &str,
+    out: &mut Vec<u8>,
+) -> Result<Option<Fallback>, char> {
     let start = out.len();
     let mut encoder = encoding.new_encoder();
     out.reserve(text.len() * 2 + 8);
     let (result, _) = encoder.encode_from_utf8_to_vec_without_replacement(text, out, true);
     if let EncoderResult::Unmappable(c) = result {
+        out.truncate(start);
         return Err(c);
     }
-    // ISO 8859 leaves 0x80–0x9F unused; encoding_rs's WHATWG supersets (windows-1252/1254/874) map
-    // characters there that the DICOM set does not have.
+    // ISO 8859 leaves 0x80–0x9F unused (the reader decodes them as the C1 controls U+0080–U+009F, or,
+    // for ISO 8859-9 and TIS 620, as its windows-1254/874 table says); such a byte for another character
+    // is written as the reader would read it back, and reported.
     if encoding.is_single_byte() {
-        if let Some(i) = out[start..].iter().position(|b| (0x80..0xA0).contains(b)) {
-            let bad = encoding
-                .decode_without_bom_handling(&out[start + i..start + i + 1])
-                .0
-                .chars()
-                .next()
-                .unwrap_or('\u{FFFD}');
-            return Err(bad);
+        // One byte a character: more bytes there than C1 controls in the text means a table character.
+        let unused_bytes = out[start..]
+            .iter()
+            .filter(|b| (0x80..0xA0).contains(*b))
+            .count();
+        let controls = text
+            .chars()
+            .filter(|c| ('\u{80}'..='\u{9F}').contains(c))
+            .count();
+        if unused_bytes > controls {
+            return Ok(Some(Fallback::UnusedByte));
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 struct Iso2022Encoder<'s> {

@@ -13,7 +13,7 @@ mod spill;
 mod writer;
 
 pub use charset::{CharacterSet, DecodeReport};
-pub use charset_encode::{TextEncoder, UnknownTerm};
+pub use charset_encode::{Fallback, TextEncoder, UnknownTerm};
 pub use meta::{IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME};
 pub use reader::{DicomReader, ReaderOptions};
 pub use writer::{DicomWriter, LengthMode, WriterOptions};

@@ -617,7 +617,7 @@ impl<'a> JsonReader<'a> {
         let encoder = Rc::new(if self.options.charset_utf8 {
             TextEncoder::utf8()
         } else {
-            TextEncoder::ascii()
+            TextEncoder::undeclared()
         });
         self.levels.clear();
         self.keys.clear();
@@ -1007,15 +1007,16 @@ impl<'a> JsonReader<'a> {
             return Ok(());
         }
         let terms = String::from_utf8_lossy(&self.value).into_owned();
-        let encoder = TextEncoder::from_terms(&terms).map_err(|u| {
-            Problem::new(
-                ReadErrorKind::Charset,
-                format!(
-                    "unknown Specific Character Set term '{}' (PS3.3 C.12.1.1.2)",
-                    u.0
-                ),
-            )
-        })?;
+        // An unknown term is read as the default repertoire (ISO 8859-1 for 8-bit bytes): so written.
+        let encoder =
+            TextEncoder::from_terms_or_undeclared(&terms).unwrap_or_else(|(encoder, u)| {
+                self.notes.push(format!(
+                "unknown Specific Character Set term '{}' (PS3.3 C.12.1.1.2): text written as the \
+                 default repertoire, other characters as ISO 8859-1, as such a data set is read",
+                u.0
+            ));
+                encoder
+            });
         self.level().encoder = Rc::new(encoder);
         self.level().saw_charset = true;
         Ok(())
@@ -1065,7 +1066,7 @@ impl<'a> JsonReader<'a> {
                     }
                     Vr::PN if lenient => {
                         notes.push("PN given as a plain string, taken as is (--lenient)".into());
-                        values::encode_text(vr, text, &encoder, b"^=\\", out)?
+                        values::encode_text(vr, text, &encoder, b"^=\\", notes, out)?
                     }
                     Vr::PN => return Err(Problem::value(
                         "PN values are objects {\"Alphabetic\": …} (PS3.18 F.2.2; a plain string \
@@ -1151,7 +1152,14 @@ impl<'a> JsonReader<'a> {
                     ));
                 }
                 let from = scratch.len();
-                values::encode_text(Vr::PN, text, &encoder, b"^=\\", &mut scratch)?;
+                values::encode_text(
+                    Vr::PN,
+                    text,
+                    &encoder,
+                    b"^=\\",
+                    &mut self.notes,
+                    &mut scratch,
+                )?;
                 groups[index] = Some((from, scratch.len()));
                 if !self.lex.object_has_next()? {
                     break;

@@ -128,7 +128,7 @@ pub(crate) fn push_text(
     if !uses_specific_charset(vr) {
         return push_default_repertoire(vr, s, checks, out);
     }
-    encode_text(vr, s, encoder, b"\\", out)
+    encode_text(vr, s, encoder, b"\\", checks.notes, out)
 }
 
 /// Text of a VR limited to the default repertoire (PS3.5 6.1.2.3). Other characters up to U+00FF are a
@@ -159,7 +159,8 @@ fn push_default_repertoire(
 
 fn charset_problem(vr: Vr, c: char) -> Problem {
     let hint = if uses_specific_charset(vr) {
-        "not representable in the declared Specific Character Set (0008,0005); --charset-utf8 writes ISO_IR 192"
+        "not representable in the declared Specific Character Set (0008,0005), nor read from any byte \
+         under it: declare a set that holds it, or --charset-utf8 (ISO_IR 192)"
     } else {
         "not in the default repertoire (ASCII), the only one this VR allows"
     };
@@ -169,12 +170,14 @@ fn charset_problem(vr: Vr, c: char) -> Problem {
     )
 }
 
-/// Text in the element's character set (only the VRs that use it; the rest must be ASCII).
+/// Text in the element's character set (only the VRs that use it; the rest must be ASCII). A value
+/// written by one of the encoder's fallbacks (the inverse of a reading rule) gets a note.
 pub(crate) fn encode_text(
     vr: Vr,
     s: &str,
     encoder: &TextEncoder,
     resets: &[u8],
+    notes: &mut Notes,
     out: &mut Vec<u8>,
 ) -> Result<(), Problem> {
     let result = if uses_specific_charset(vr) {
@@ -182,7 +185,14 @@ pub(crate) fn encode_text(
     } else {
         TextEncoder::ascii().encode(s, resets, out)
     };
-    result.map_err(|c| charset_problem(vr, c))
+    match result {
+        Ok(None) => Ok(()),
+        Ok(Some(fallback)) => {
+            notes.push(format!("'{}' {fallback}", clip(s)));
+            Ok(())
+        }
+        Err(c) => Err(charset_problem(vr, c)),
+    }
 }
 
 /// `text` without leading and trailing spaces (DICOM padding), byte by byte: a space is one byte in

@@ -1,0 +1,106 @@
+//! Character sets both ways: for every reading rule that DICOM JSON keeps no trace of (the fixtures of
+//! corpus/charset, made by tools/gen_corpus.py), json2dcm inverts what dcm2json did, so the source's
+//! bytes come back, and both sides warn.
+
+use std::path::PathBuf;
+
+use dcmflow::json::read::{JsonReader, ReadOptions};
+use dcmflow::json::JsonOptions;
+use dcmflow::{ConvertOptions, ToDicomOptions, ToJsonOptions};
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../corpus/charset")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The data set of a PS3.10 file, without its file meta.
+fn data_set(file: &[u8]) -> Vec<u8> {
+    let options = ConvertOptions {
+        part10: false,
+        ..ConvertOptions::default()
+    };
+    let mut out = Vec::new();
+    dcmflow::convert(file, &mut out, &options).unwrap();
+    out
+}
+
+/// DICOM → JSON → DICOM with default options: the JSON, the DICOM, and the warnings of each side.
+fn round_trip(file: &[u8]) -> (String, Vec<u8>, usize, Vec<String>) {
+    let mut json = Vec::new();
+    let options = ToJsonOptions {
+        json: JsonOptions {
+            write_meta: true,
+            ..JsonOptions::default()
+        },
+        ..ToJsonOptions::default()
+    };
+    let report = dcmflow::dicom_to_json(file, &mut json, &options).unwrap();
+    let reader = JsonReader::from_slice(&json, ReadOptions::default());
+    let bare = ToDicomOptions {
+        part10: false,
+        ..ToDicomOptions::default()
+    };
+    let (dicom, back) = dcmflow::json_to_dicom(reader, Vec::new(), &bare)
+        .unwrap_or_else(|e| panic!("json2dcm refused: {e}"));
+    let warnings = back.warnings.iter().map(|w| w.to_string()).collect();
+    (
+        String::from_utf8(json).unwrap(),
+        dicom,
+        report.json_warnings.len(),
+        warnings,
+    )
+}
+
+#[test]
+fn every_reading_rule_is_inverted_byte_for_byte() {
+    // (fixture, text the JSON shows, what dcm2json warns of, what json2dcm warns of)
+    let cases = [
+        (
+            "undeclared_latin1.dcm",
+            "Müller^Jérôme ±5",
+            true,
+            "ISO 8859-1",
+        ),
+        (
+            "unknown_term.dcm",
+            "Müller^Jérôme",
+            true,
+            "unknown Specific Character Set",
+        ),
+        ("ir13_shift_jis.dcm", "山田^太郎", false, "Shift_JIS"),
+        ("latin1_c1.dcm", "Café\u{85} bar", false, ""),
+        ("ir148_unused_byte.dcm", "Fiyat 5€ Ü", false, "0x80-0x9F"),
+        ("cs_latin1.dcm", "MÄ", true, "default repertoire"),
+    ];
+    for (name, shown, read_warns, write_warns) in cases {
+        let file = fixture(name);
+        let (json, dicom, read_warnings, write_warnings) = round_trip(&file);
+        assert!(json.contains(shown), "{name}: {json}");
+        assert_eq!(dicom, data_set(&file), "{name}: bytes differ");
+        assert_eq!(read_warnings > 0, read_warns, "{name}: dcm2json warnings");
+        if write_warns.is_empty() {
+            assert!(write_warnings.is_empty(), "{name}: {write_warnings:?}");
+        } else {
+            assert!(
+                write_warnings.iter().any(|w| w.contains(write_warns)),
+                "{name}: {write_warnings:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_character_no_rule_reads_is_still_refused_with_advice() {
+    // 'Д' in a data set without (0008,0005): no byte decodes to it there.
+    let json = r#"{"00100010":{"vr":"PN","Value":[{"Alphabetic":"Д"}]}}"#;
+    let reader = JsonReader::from_slice(json.as_bytes(), ReadOptions::default());
+    let e = dcmflow::json_to_dicom(reader, Vec::new(), &ToDicomOptions::default()).unwrap_err();
+    let message = e.to_string();
+    assert!(message.contains("--charset-utf8"), "{message}");
+    // ISO_IR 100 holds no Cyrillic either.
+    let json = r#"{"00080005":{"vr":"CS","Value":["ISO_IR 100"]},"00100010":{"vr":"PN","Value":[{"Alphabetic":"Д"}]}}"#;
+    let reader = JsonReader::from_slice(json.as_bytes(), ReadOptions::default());
+    assert!(dcmflow::json_to_dicom(reader, Vec::new(), &ToDicomOptions::default()).is_err());
+}
