@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """JSON → DICOM conformance over the shared corpus, judged by pydicom.
 
-  roundtrip_corpus.py DCMFLOW_BINARY SHARED_DIR
+  roundtrip_corpus.py DCMFLOW_BINARY SHARED_DIR [--dir DIR]
+
+With --dir, only step 1, over every file below DIR (any other collection of DICOM files).
 
 1. Round trip: for every file of SHARED_DIR/corpus/MANIFEST.tsv outside malformed/,
    `dcm2json --write-meta FILE A.json`, `json2dcm A.json B.dcm`; pydicom reading B.dcm must equal pydicom
@@ -210,8 +212,14 @@ def from_json(binary, path, cmp):
 def main():
     binary, shared = sys.argv[1], sys.argv[2]
     corpus = os.path.join(shared, 'corpus')
+    files = well_formed_files(corpus)
+    only_dir = sys.argv[4] if len(sys.argv) > 4 and sys.argv[3] == '--dir' else None
+    if only_dir:
+        corpus = only_dir
+        files = sorted(os.path.relpath(os.path.join(d, f), only_dir)
+                       for d, _, fs in os.walk(only_dir) for f in fs)
     cmp = load_comparator(shared)
-    results = run_parallel(lambda rel: roundtrip(binary, corpus, rel, cmp), well_formed_files(corpus))
+    results = run_parallel(lambda rel: roundtrip(binary, corpus, rel, cmp), files)
     failures = 0
     for rel, (_, diffs) in results:
         if diffs and rel in EXPECTED:
@@ -238,6 +246,8 @@ def main():
         if os.environ.get('ROUNDTRIP_LIST_DIFFERENT') or 'other' in cls:
             for rel, detail in files:
                 print('      %s: %s' % (rel, detail))
+    if only_dir:
+        return 1 if failures else 0
     json_files = sorted(os.path.join(d, f) for d, _, fs in os.walk(os.path.join(shared, 'json'))
                         for f in fs if f.endswith('.json'))
     json_results = run_parallel(lambda p: from_json(binary, p, cmp), json_files)
