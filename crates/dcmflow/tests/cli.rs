@@ -1,18 +1,10 @@
 //! The `dcmflow` command as a user runs it: exit codes, `-` for stdin/stdout, no partial output on failure.
 
 use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-fn dcmflow() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_dcmflow"))
-}
-
-fn synthetic(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../corpus/synthetic")
-        .join(name)
-}
+mod common;
+use common::{dcmflow, synthetic};
 
 #[test]
 fn convert_same_syntax_is_byte_identical_through_stdin_and_stdout() {

@@ -2,17 +2,10 @@
 //! default, inputs are never overwritten, permissions are kept, batches go on past a bad file.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn dcmflow() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_dcmflow"))
-}
-
-fn synthetic(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../corpus/synthetic")
-        .join(name)
-}
+mod common;
+use common::{dcmflow, synthetic};
 
 fn run(args: &[&str]) -> Output {
     dcmflow().args(args).output().unwrap()

@@ -1,18 +1,11 @@
 //! Every example line of every `--help` runs as written and succeeds, in a directory holding the files
 //! the examples name (made from the synthetic corpus).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-fn dcmflow() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_dcmflow"))
-}
-
-fn synthetic(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../corpus/synthetic")
-        .join(name)
-}
+mod common;
+use common::{dcmflow, synthetic};
 
 /// The example command lines of `dcmflow <command> --help`: the lines after "Examples:" up to the
 /// first blank line, without their trailing `# …` comments.
