@@ -1192,9 +1192,12 @@ impl<'a> JsonReader<'a> {
         // A top-level value the consumer can write before knowing its length (its output is seekable):
         // decoded in one pass, not measured ahead or spooled. Encapsulated Pixel Data is parsed into
         // fragments instead and keeps the measured path.
+        // The SOP Class and Instance UIDs feed the file meta (PS3.10 7.1), which must go out before a
+        // value whose length is patched: theirs are measured, so the meta can hold them.
         let unmeasured = self.unmeasured_binary
             && self.levels.len() == 1
-            && !(tag == Tag::PIXEL_DATA && self.encapsulated);
+            && !(tag == Tag::PIXEL_DATA && self.encapsulated)
+            && !matches!(tag, Tag::SOP_CLASS_UID | Tag::SOP_INSTANCE_UID);
         let value = BinaryValue::inline(&mut self.lex, hold, unmeasured)?;
         self.start_binary(tag, vr, value)
     }
