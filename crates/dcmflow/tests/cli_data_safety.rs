@@ -386,3 +386,54 @@ fn inputs_that_are_not_dicom_are_named_as_such_before_any_output() {
     assert_eq!(out.status.code(), Some(20));
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn messages_name_the_input_and_quiet_silences_warnings_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("study.json");
+    std::fs::write(&json, r#"{"00100010":{"vr":"PN","Value":["Doe"]}}"#).unwrap();
+    let out = run(&[
+        "json2dcm",
+        path_str(&json),
+        "-o",
+        path_str(&dir.path().join("x.dcm")),
+    ]);
+    assert_eq!(out.status.code(), Some(65));
+    assert!(stderr(&out).contains(path_str(&json)), "{}", stderr(&out));
+    // A file whose odd value length is warned about: -q silences dump and convert as well.
+    let odd = synthetic("every_vr_explicit.dcm");
+    for args in [
+        vec!["dump", path_str(&odd)],
+        vec!["convert", path_str(&odd), "-"],
+    ] {
+        let loud = run(&args);
+        assert!(
+            stderr(&loud).contains("warning"),
+            "{args:?}: {}",
+            stderr(&loud)
+        );
+        assert!(stderr(&loud).contains(path_str(&odd)), "{}", stderr(&loud));
+        let mut quiet_args = args.clone();
+        quiet_args.insert(1, "-q");
+        let quiet = run(&quiet_args);
+        assert!(quiet.status.success());
+        assert!(quiet.stderr.is_empty(), "{}", stderr(&quiet));
+    }
+    // Every option of json2dcm says what it does.
+    let help = String::from_utf8(run(&["json2dcm", "--help"]).stdout).unwrap();
+    for option in [
+        "--write-xfer-little",
+        "--write-xfer-big",
+        "--write-xfer-implicit",
+        "--write-xfer-deflated",
+    ] {
+        let line = help
+            .lines()
+            .find(|l| l.trim_start().starts_with(option))
+            .unwrap();
+        assert!(
+            line.trim().len() > option.len() + 4,
+            "{option} has no help: {line}"
+        );
+    }
+}
