@@ -817,3 +817,16 @@ fn vr_after_value_is_found_whatever_the_chunking_and_hold() {
         }
     }
 }
+
+#[test]
+fn an_item_tag_as_a_key_is_refused_or_skipped_under_lenient() {
+    // dicom-rs wrote (FFFE,E000) as an element (shared/json/peers/dicomrs/malformed/fo-dicom/GH364);
+    // written as one, it would be read back as an item: the DICOM would not read (json_read fuzz find).
+    let json =
+        r#"{"00080060":{"vr":"CS","Value":["MR"]},"FFFEE000":{"vr":"UN","InlineBinary":"AAAA"}}"#;
+    let e = read_error(json);
+    assert_eq!(e.kind, ReadErrorKind::Model);
+    assert!(e.message.contains("PS3.5 7.5"), "{e}");
+    let out = convert_with(json, lenient()).unwrap();
+    assert_eq!(out, el(0x0008_0060, "CS", b"MR"));
+}

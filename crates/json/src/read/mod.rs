@@ -737,6 +737,23 @@ impl<'a> JsonReader<'a> {
             self.lex.skip_value(self.options.max_depth)?;
             return Ok(self.emit(Step::NOTHING));
         }
+        if tag.group() == 0xFFFE {
+            // PS3.5 7.5: (FFFE,E000), (FFFE,E00D) and (FFFE,E0DD) delimit items and sequences; they are
+            // no data elements, and one written as such would be read back as an item.
+            if !self.options.lenient {
+                return Err(Problem::model(format!(
+                    "\"{}\" is an item or delimitation tag, not a data element (PS3.5 7.5; --lenient \
+                     skips it)",
+                    tag_key(tag)
+                )));
+            }
+            self.notes.push(format!(
+                "\"{}\" is an item or delimitation tag, not a data element: skipped (--lenient)",
+                tag_key(tag)
+            ));
+            self.lex.skip_value(self.options.max_depth)?;
+            return Ok(self.emit(Step::NOTHING));
+        }
         if tag.is_group_length() {
             // R2: group lengths are not part of DICOM JSON (pydicom writes them); the DICOM writer
             // computes none, as they are retired (PS3.5 7.2).
