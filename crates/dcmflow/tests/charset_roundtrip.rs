@@ -104,3 +104,28 @@ fn a_character_no_rule_reads_is_still_refused_with_advice() {
     let reader = JsonReader::from_slice(json.as_bytes(), ReadOptions::default());
     assert!(dcmflow::json_to_dicom(reader, Vec::new(), &ToDicomOptions::default()).is_err());
 }
+
+#[test]
+fn a_replacement_character_goes_back_as_a_question_mark_with_a_warning() {
+    // U+FFFD is what dcm2json wrote for bytes that did not decode (with a warning); a set without it
+    // (JIS X 0208 here) takes '?' rather than refusing our own JSON (json_roundtrip fuzz find).
+    let json = r#"{"00080005":{"vr":"CS","Value":["ISO 2022 IR 13","ISO 2022 IR 87"]},"00100010":{"vr":"PN","Value":[{"Alphabetic":"山田\uFFFD"}]}}"#;
+    let reader = JsonReader::from_slice(json.as_bytes(), ReadOptions::default());
+    let bare = ToDicomOptions {
+        part10: false,
+        ..ToDicomOptions::default()
+    };
+    let (dicom, report) = dcmflow::json_to_dicom(reader, Vec::new(), &bare).unwrap();
+    let mut again = Vec::new();
+    dcmflow::dicom_to_json(&dicom[..], &mut again, &ToJsonOptions::default()).unwrap();
+    let again = String::from_utf8(again).unwrap();
+    assert!(again.contains("山田?"), "{again}");
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.to_string().contains("U+FFFD")),
+        "{:?}",
+        report.warnings
+    );
+}

@@ -62,6 +62,9 @@ pub enum Fallback {
     /// A byte 0x80–0x9F that the declared ISO 8859 set leaves unused, for the character the reader's
     /// table (windows-1254, windows-874) gives it.
     UnusedByte,
+    /// U+FFFD, which stands for bytes the reader could not decode (their value was lost then, with a
+    /// warning), in a set that has no such character: written as `?`.
+    Replacement,
 }
 
 impl std::fmt::Display for Fallback {
@@ -77,6 +80,10 @@ impl std::fmt::Display for Fallback {
             }
             Fallback::UnusedByte => {
                 "not in the declared ISO 8859 set: written as the byte 0x80-0x9F that is read as it"
+            }
+            Fallback::Replacement => {
+                "holds U+FFFD (bytes that did not decode when the JSON was made), which the declared \
+                 set lacks: written as '?'"
             }
         })
     }
@@ -182,6 +189,24 @@ impl TextEncoder {
     /// outside the declared repertoire (see [`Fallback`]). Err: the first character that has no faithful
     /// encoding (no declared set holds it, and no reading rule gives it).
     pub fn encode(
+        &self,
+        text: &str,
+        resets: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<Option<Fallback>, char> {
+        let start = out.len();
+        match self.encode_exactly(text, resets, out) {
+            Err('\u{FFFD}') => {
+                out.truncate(start);
+                let text = text.replace('\u{FFFD}', "?");
+                self.encode_exactly(&text, resets, out)
+                    .map(|fallback| fallback.or(Some(Fallback::Replacement)))
+            }
+            other => other,
+        }
+    }
+
+    fn encode_exactly(
         &self,
         text: &str,
         resets: &[u8],
