@@ -29,9 +29,7 @@ enum Kind {
     Ascii,
     /// No (0008,0005), ISO_IR 6, or a term neither side knows: ASCII, and other characters up to U+00FF
     /// as ISO 8859-1, the reader's fallback for 8-bit bytes in such data sets.
-    Undeclared {
-        unknown_term: bool,
-    },
+    Undeclared,
     Utf8,
     /// ISO_IR 100: ISO 8859-1, code point = byte (the reader's mapping, 0x80–0x9F included).
     Latin1,
@@ -106,27 +104,31 @@ impl TextEncoder {
     /// ISO 8859-1 with [`Fallback::Latin1Undeclared`] (the reader's fallback inverted).
     pub fn undeclared() -> TextEncoder {
         TextEncoder {
-            kind: Kind::Undeclared {
-                unknown_term: false,
-            },
+            kind: Kind::Undeclared,
         }
     }
 
-    /// From the (0008,0005) value; a term it does not know is read as the default repertoire (with the
-    /// ISO 8859-1 fallback), and so written: `Err` carries that encoder and the term.
+    /// From the (0008,0005) value, as the reader takes it when a term is unknown: alone, the default
+    /// repertoire (with the ISO 8859-1 fallback); among code extensions, the known terms (an unknown value
+    /// 1 leaves ASCII initial). `Err` carries that encoder and the first unknown term.
     pub fn from_terms_or_undeclared(
         value: &str,
     ) -> Result<TextEncoder, (TextEncoder, UnknownTerm)> {
-        TextEncoder::from_terms(value).map_err(|unknown| {
-            let encoder = TextEncoder {
-                kind: Kind::Undeclared { unknown_term: true },
-            };
-            (encoder, unknown)
-        })
+        match TextEncoder::parse_terms(value) {
+            (encoder, None) => Ok(encoder),
+            (encoder, Some(unknown)) => Err((encoder, unknown)),
+        }
     }
 
     /// From the (0008,0005) value as text (`\`-separated terms, padding ignored).
     pub fn from_terms(value: &str) -> Result<TextEncoder, UnknownTerm> {
+        match TextEncoder::parse_terms(value) {
+            (encoder, None) => Ok(encoder),
+            (_, Some(unknown)) => Err(unknown),
+        }
+    }
+
+    fn parse_terms(value: &str) -> (TextEncoder, Option<UnknownTerm>) {
         let terms: Vec<&str> = value
             .split('\\')
             .map(|t| t.trim_matches([' ', '\0']))
@@ -135,9 +137,7 @@ impl TextEncoder {
         if !extensions {
             use encoding_rs::*;
             let kind = match terms[0] {
-                "" | "ISO_IR 6" => Kind::Undeclared {
-                    unknown_term: false,
-                },
+                "" | "ISO_IR 6" => Kind::Undeclared,
                 "ISO_IR 192" => Kind::Utf8,
                 "ISO_IR 13" => Kind::JisX0201,
                 "ISO_IR 100" => Kind::Latin1,
@@ -153,14 +153,23 @@ impl TextEncoder {
                 "ISO_IR 166" => Kind::Whole(WINDOWS_874),
                 "GB18030" => Kind::Whole(GB18030),
                 "GBK" => Kind::Whole(GBK),
-                other => return Err(UnknownTerm(other.to_string())),
+                other => {
+                    let kind = Kind::Undeclared;
+                    return (TextEncoder { kind }, Some(UnknownTerm(other.to_string())));
+                }
             };
-            return Ok(TextEncoder { kind });
+            return (TextEncoder { kind }, None);
         }
         let mut sets = Vec::new();
         let mut initial = None;
+        let mut unknown = None;
         for name in &terms {
-            let (g0, g1) = extension_sets(name).ok_or_else(|| UnknownTerm(name.to_string()))?;
+            let Some((g0, g1)) = extension_sets(name) else {
+                // As the reader does: the term is passed over; as value 1 it leaves ASCII initial.
+                unknown.get_or_insert_with(|| UnknownTerm(name.to_string()));
+                initial.get_or_insert((Set::Ascii, None));
+                continue;
+            };
             // PS3.3 C.12.1.1.2: value 1 names the initial sets; a multi-byte term as value 1 (or an empty
             // value 1) leaves ASCII initial.
             if initial.is_none() {
@@ -172,12 +181,11 @@ impl TextEncoder {
             sets.push(g0);
             sets.extend(g1);
         }
-        Ok(TextEncoder {
-            kind: Kind::Iso2022 {
-                initial: initial.unwrap_or((Set::Ascii, None)),
-                sets,
-            },
-        })
+        let kind = Kind::Iso2022 {
+            initial: initial.unwrap_or((Set::Ascii, None)),
+            sets,
+        };
+        (TextEncoder { kind }, unknown)
     }
 
     pub fn is_utf8(&self) -> bool {
@@ -230,7 +238,7 @@ impl TextEncoder {
                 Ok(None)
             }
             Kind::Ascii => Err(text.chars().find(|c| !c.is_ascii()).unwrap_or('\u{FFFD}')),
-            Kind::Undeclared { .. } => {
+            Kind::Undeclared => {
                 encode_latin1(text, out)?;
                 Ok(Some(Fallback::Latin1Undeclared))
             }
@@ -617,5 +625,13 @@ mod tests {
         let mut out = Vec::new();
         TextEncoder::utf8().encode("日本", b"", &mut out).unwrap();
         assert_eq!(out, "日本".as_bytes());
+        // Among code extensions an unknown term is passed over, as the reader does: IR 87 still works.
+        let (encoder, unknown) =
+            TextEncoder::from_terms_or_undeclared("ISO 2022 IR IR 1266\\ISO 2022 IR 87")
+                .unwrap_err();
+        assert_eq!(unknown, UnknownTerm("ISO 2022 IR IR 1266".into()));
+        let mut out = Vec::new();
+        encoder.encode("やまだ", b"", &mut out).unwrap();
+        assert!(out.starts_with(b"\x1b$B"));
     }
 }
