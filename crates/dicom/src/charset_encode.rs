@@ -60,6 +60,10 @@ pub enum Fallback {
     /// A byte 0x80–0x9F that the declared ISO 8859 set leaves unused, for the character the reader's
     /// table (windows-1254, windows-874) gives it.
     UnusedByte,
+    /// ISO 2022: a character no declared term holds, in a code element the reader decodes whenever its
+    /// escape sequence appears (JIS X 0208/0212, KS X 1001, GB 2312), as a source with a misspelt or
+    /// missing term has it.
+    UndeclaredSet,
     /// U+FFFD, which stands for bytes the reader could not decode (their value was lost then, with a
     /// warning), in a set that has no such character: written as `?`.
     Replacement,
@@ -78,6 +82,10 @@ impl std::fmt::Display for Fallback {
             }
             Fallback::UnusedByte => {
                 "not in the declared ISO 8859 set: written as the byte 0x80-0x9F that is read as it"
+            }
+            Fallback::UndeclaredSet => {
+                "in no declared code element: written with the escape sequence of one that holds it, \
+                 which the reader decodes (add its term to (0008,0005) for conformant output)"
             }
             Fallback::Replacement => {
                 "holds U+FFFD (bytes that did not decode when the JSON was made), which the declared \
@@ -266,7 +274,7 @@ impl TextEncoder {
                 sets,
             }
             .encode(text, resets, out)
-            .map(|()| None),
+            .map(|undeclared| undeclared.then_some(Fallback::UndeclaredSet)),
         }
     }
 }
@@ -363,11 +371,17 @@ struct Iso2022Encoder<'s> {
     sets: &'s [Set],
 }
 
+/// The multi-byte code elements the reader decodes wherever their escape sequence appears, declared or
+/// not (PS3.3 Table C.12-4): the encoder's last resort, reported as [`Fallback::UndeclaredSet`].
+const UNDECLARED_SETS: [Set; 4] = [Set::Jis0208, Set::Jis0212, Set::Ksx1001, Set::Gb2312];
+
 /// Control characters before which the initial sets are active again (PS3.5 6.1.2.5.3).
 const CONTROL_RESETS: [u8; 4] = [b'\r', b'\n', 0x0C, b'\t'];
 
 impl Iso2022Encoder<'_> {
-    fn encode(&mut self, text: &str, resets: &[u8], out: &mut Vec<u8>) -> Result<(), char> {
+    /// Ok(true): some character needed a code element that is not declared ([`UNDECLARED_SETS`]).
+    fn encode(&mut self, text: &str, resets: &[u8], out: &mut Vec<u8>) -> Result<bool, char> {
+        let mut undeclared = false;
         let mut bytes = [0u8; 4];
         for c in text.chars() {
             if c.is_ascii() {
@@ -381,11 +395,20 @@ impl Iso2022Encoder<'_> {
                 out.push(b);
                 continue;
             }
-            let (set, n) = self
+            let declared = self
                 .sets
                 .iter()
-                .find_map(|&set| in_set(set, c, &mut bytes).map(|n| (set, n)))
-                .ok_or(c)?;
+                .find_map(|&set| in_set(set, c, &mut bytes).map(|n| (set, n)));
+            let (set, n) = match declared {
+                Some(found) => found,
+                None => {
+                    undeclared = true;
+                    UNDECLARED_SETS
+                        .iter()
+                        .find_map(|&set| in_set(set, c, &mut bytes).map(|n| (set, n)))
+                        .ok_or(c)?
+                }
+            };
             match set {
                 Set::Jis0208 | Set::Jis0212 => {
                     if self.g0 != set {
@@ -404,7 +427,7 @@ impl Iso2022Encoder<'_> {
         }
         // PS3.5 6.1.2.5.3: the initial set is active again before the end of the value.
         self.reset(out);
-        Ok(())
+        Ok(undeclared)
     }
 
     fn reset(&mut self, out: &mut Vec<u8>) {
@@ -633,5 +656,16 @@ mod tests {
         let mut out = Vec::new();
         encoder.encode("やまだ", b"", &mut out).unwrap();
         assert!(out.starts_with(b"\x1b$B"));
+        // With IR 87 misspelt, JIS X 0208 is still what the reader decodes after ESC $ B.
+        let declared = "ISO 2022 IR 13\\ISOO 2022 IR 87";
+        let (encoder, _) = TextEncoder::from_terms_or_undeclared(declared).unwrap_err();
+        let mut out = Vec::new();
+        let fallback = encoder.encode("山田^ﾀﾛｳ", b"^", &mut out).unwrap();
+        assert_eq!(fallback, Some(Fallback::UndeclaredSet));
+        let mut text = String::new();
+        crate::CharacterSet::parse(declared.as_bytes())
+            .charset
+            .decode(&out, b"^", &mut text);
+        assert_eq!(text, "山田^ﾀﾛｳ");
     }
 }
