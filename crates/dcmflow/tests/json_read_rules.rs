@@ -830,3 +830,16 @@ fn an_item_tag_as_a_key_is_refused_or_skipped_under_lenient() {
     let out = convert_with(json, lenient()).unwrap();
     assert_eq!(out, el(0x0008_0060, "CS", b"MR"));
 }
+
+#[test]
+fn a_sequence_in_the_file_meta_group_is_refused() {
+    // It would land right after the meta, where a reader takes it for meta (json_roundtrip fuzz find).
+    let e = read_error(
+        r#"{"00024396":{"vr":"SQ","Value":[{}]},"00080060":{"vr":"CS","Value":["MR"]}}"#,
+    );
+    assert_eq!(e.kind, ReadErrorKind::Model);
+    assert!(e.message.contains("PS3.10 7.1"), "{e}");
+    // Inside an item, group 0002 is data (PS3.10 7.1 is about the top level only).
+    let nested = r#"{"00091010":{"vr":"SQ","Value":[{"00024396":{"vr":"SQ","Value":[{}]}}]}}"#;
+    assert!(convert(nested).is_ok());
+}

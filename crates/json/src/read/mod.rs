@@ -839,6 +839,14 @@ impl<'a> JsonReader<'a> {
             )),
             None => return Err(Problem::model("element without \"vr\" (PS3.18 F.2.2)")),
         };
+        // PS3.10 7.1: the file meta group (top-level group 0002) holds no sequences; one would be written
+        // into the data set, where a reader takes it for a malformed meta.
+        if vr == Vr::SQ && tag.group() == 0x0002 && self.levels.len() == 1 {
+            return Err(Problem::model(format!(
+                "\"{}\" is a sequence in the file meta group 0002, which holds none (PS3.10 7.1)",
+                tag_key(tag)
+            )));
+        }
         // PS3.5 6.1.2.3: these VRs (and items, which inherit the set) are encoded per (0008,0005).
         if matches!(
             vr,
