@@ -29,6 +29,10 @@ pub enum ErrorKind {
     ValueTooLong(Tag, Vr),
     /// Writer: values announced one length and delivered another.
     LengthMismatch(Tag),
+    /// Writer, lengths kept: the defined length of this sequence or item, taken from the input, does not
+    /// match the content the reader recovered, and its length field has already been written to a
+    /// stream that cannot be patched.
+    StaleDefinedLength(Tag),
     /// The transfer syntax cannot be written (an encapsulated syntax asked of an uncompressed data set, …).
     UnsupportedTransferSyntax,
     /// Writer (sorting): a second element with this tag in one data set level (PS3.5 7.1).
@@ -82,6 +86,12 @@ impl fmt::Display for ErrorKind {
             ErrorKind::LengthMismatch(t) => {
                 write!(f, "{t} value bytes differ from its declared length")
             }
+            ErrorKind::StaleDefinedLength(t) => write!(
+                f,
+                "{t} the defined length kept from the input does not match its content (the input \
+                 was recovered), and the length was already written out: write to a file, or \
+                 choose undefined or computed lengths"
+            ),
             ErrorKind::UnsupportedTransferSyntax => f.write_str("unsupported transfer syntax"),
             ErrorKind::DuplicateElement(t) => write!(f, "{t} appears twice in one data set (PS3.5 7.1)"),
             ErrorKind::UnsortableElement(t, after) => write!(

@@ -191,3 +191,116 @@ fn shared_corpus_round_trips() {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A PS3.10 file (Explicit VR LE) whose data set is (0040,0260) SQ of defined length `sq_len` holding one
+/// item of defined length `item_len`, with `content` inside the item.
+fn defined_length_sequence(sq_len: u32, item_len: u32, content: &[u8]) -> Vec<u8> {
+    fn meta_element(meta: &mut Vec<u8>, element: u8, value: &[u8]) {
+        meta.extend_from_slice(&[0x02, 0x00, element, 0x00, b'U', b'I']);
+        meta.extend_from_slice(&(value.len() as u16).to_le_bytes());
+        meta.extend_from_slice(value);
+    }
+    let mut meta = vec![0x02, 0x00, 0x01, 0x00, b'O', b'B', 0, 0, 2, 0, 0, 0, 0, 1];
+    meta_element(&mut meta, 0x02, b"1.2.840.10008.5.1.4.1.1.7\0");
+    meta_element(&mut meta, 0x03, b"1.2.3.4");
+    meta_element(&mut meta, 0x10, b"1.2.840.10008.1.2.1\0");
+    let mut d = vec![0; 128];
+    d.extend_from_slice(b"DICM");
+    d.extend_from_slice(&[0x02, 0x00, 0x00, 0x00, b'U', b'L', 4, 0]);
+    d.extend_from_slice(&(meta.len() as u32).to_le_bytes());
+    d.extend_from_slice(&meta);
+    d.extend_from_slice(&[0x40, 0x00, 0x60, 0x02, b'S', b'Q', 0, 0]);
+    d.extend_from_slice(&sq_len.to_le_bytes());
+    d.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0]);
+    d.extend_from_slice(&item_len.to_le_bytes());
+    d.extend_from_slice(content);
+    d
+}
+
+/// (0008,0100) SH "CODE01" in Explicit VR LE: 14 bytes.
+const SH_CODE: [u8; 14] = [
+    0x08, 0x00, 0x00, 0x01, b'S', b'H', 6, 0, b'C', b'O', b'D', b'E', b'0', b'1',
+];
+
+/// Converts with lengths kept into a file (patchable) and, when `also_in_memory`, into a plain stream;
+/// checks the output reads back without a warning to the same elements, the same either way.
+fn kept_lengths_read_back(data: &[u8], also_in_memory: bool) {
+    use std::io::{Read, Seek, SeekFrom};
+    let options = ConvertOptions {
+        transfer_syntax: Some(TransferSyntax::EXPLICIT_VR_LE),
+        lengths: LengthMode::Keep,
+        ..Default::default()
+    };
+    let mut file = tempfile::tempfile().unwrap();
+    let report = dcmflow::convert_reader_seekable(data, &file, &options).expect("converts");
+    assert!(
+        !report.warnings.is_empty(),
+        "the reader reports its recovery"
+    );
+    let mut written = Vec::new();
+    file.seek(SeekFrom::Start(0)).unwrap();
+    file.read_to_end(&mut written).unwrap();
+    let (original, _) = elements(data);
+    let (read_back, clean) = elements(&written);
+    assert!(clean, "our output reads back without a warning");
+    assert_eq!(read_back, original);
+    if also_in_memory {
+        let mut streamed = Vec::new();
+        convert(data, &mut streamed, &options).expect("converts into a stream");
+        assert_eq!(
+            streamed, written,
+            "corrected in the writer's buffer as in the file"
+        );
+    }
+}
+
+#[test]
+fn a_defined_length_the_input_does_not_fill_is_corrected() {
+    // The item and its sequence claim 1000 bytes; the input ends after one element (truncated file).
+    kept_lengths_read_back(&defined_length_sequence(1008, 1000, &SH_CODE), true);
+    // The fuzz find: nested undefined-length sequences around such an item, delimiters with bad VR bytes.
+    let find = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../corpus/regressions/roundtrip_truncated_defined_item.dcm");
+    let data = std::fs::read(find).unwrap();
+    let options = ConvertOptions {
+        transfer_syntax: Some(TransferSyntax::EXPLICIT_VR_LE),
+        ..Default::default()
+    };
+    let mut once = Vec::new();
+    convert(&data[..], &mut once, &options).expect("converts");
+    let mut twice = Vec::new();
+    convert(&once[..], &mut twice, &options).expect("our own output reads back");
+    assert_eq!(once, twice);
+}
+
+#[test]
+fn an_element_overrunning_its_item_extends_the_written_lengths() {
+    // The item says 8 bytes, its one element takes 14: the reader extends the item (and sequence).
+    let mut data = defined_length_sequence(16, 8, &SH_CODE);
+    data.extend_from_slice(&[0x10, 0x00, 0x10, 0x00, b'P', b'N', 2, 0, b'A', b' ']);
+    kept_lengths_read_back(&data, true);
+}
+
+#[test]
+fn a_length_already_streamed_out_is_an_error_not_a_broken_file() {
+    // 300 KiB inside an item that claims 1 MiB, into a plain stream: the item's length field has left
+    // the writer's buffer by the time the item ends, so it cannot be corrected.
+    let mut content = vec![0x09, 0x00, 0x10, 0x00, b'O', b'B', 0, 0];
+    content.extend_from_slice(&(300u32 * 1024).to_le_bytes());
+    content.resize(content.len() + 300 * 1024, 0xAB);
+    let data = defined_length_sequence(1 << 20, (1 << 20) - 8, &content);
+    let options = ConvertOptions {
+        transfer_syntax: Some(TransferSyntax::EXPLICIT_VR_LE),
+        ..Default::default()
+    };
+    let mut sink = Vec::new();
+    let err = convert(&data[..], std::io::Write::by_ref(&mut sink), &options)
+        .expect_err("a length that no longer holds cannot be left in the output");
+    assert!(
+        err.to_string()
+            .contains("defined length kept from the input"),
+        "{err}"
+    );
+    // Into a file it is patched.
+    kept_lengths_read_back(&data, false);
+}

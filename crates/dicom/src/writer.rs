@@ -93,6 +93,9 @@ struct Frame {
     /// computed lengths; `None` when undefined or written as given.
     patch_at: Option<u64>,
     undefined: bool,
+    /// A defined length written as given: the sequence's or item's tag, where its content starts and the
+    /// length. The content written must come to that length, or the output would not read back.
+    given: Option<(Tag, u64, u32)>,
     /// Output encoding of the content (CP-246: a UN sequence's content is Implicit VR LE).
     encoding: Encoding,
     /// Byte order of the content's incoming values.
@@ -342,6 +345,30 @@ impl<W: Write> DicomWriter<W> {
             }
             _ => Err(Error::new(ErrorKind::TokenOrder, at)),
         }
+    }
+
+    /// Rewrites the 4-byte length field just before `start` (a sequence's or an item's content) to
+    /// `actual`, if that field is still held back or the output is patchable; a field already written
+    /// out to a stream is a [`ErrorKind::StaleDefinedLength`].
+    fn correct_given_length(
+        &mut self,
+        tag: Tag,
+        start: u64,
+        actual: u64,
+        enc: Encoding,
+    ) -> Result<()> {
+        let at = start - 4;
+        let reachable = at >= self.written || self.patches_in_output();
+        let len = u32::try_from(actual)
+            .ok()
+            .filter(|&n| n != Length::UNDEFINED_RAW && reachable)
+            .ok_or_else(|| self.error(ErrorKind::StaleDefinedLength(tag)))?;
+        let bytes = if enc.big_endian {
+            len.to_be_bytes()
+        } else {
+            len.to_le_bytes()
+        };
+        self.patch_bytes(at, bytes)
     }
 
     fn encoding(&self) -> Encoding {
@@ -658,6 +685,7 @@ impl<W: Write> DicomWriter<W> {
             self.plan_length(len)
         };
         let at = self.put_header(tag, vr, raw, enc)?;
+        let given = (!patch && !undefined).then(|| (tag, self.position(), raw));
         // CP-246: a UN sequence's content is Implicit VR LE, in the source and in the output.
         let cp246 = vr == Vr::UN;
         let encoding = if cp246 { Encoding::IMPLICIT_LE } else { enc };
@@ -670,6 +698,7 @@ impl<W: Write> DicomWriter<W> {
             kind: FrameKind::Sequence,
             patch_at: patch.then_some(at),
             undefined,
+            given,
             encoding,
             source_big_endian,
         });
@@ -686,6 +715,7 @@ impl<W: Write> DicomWriter<W> {
             kind: FrameKind::Pixels,
             patch_at: None,
             undefined: true,
+            given: None,
             encoding: enc,
             source_big_endian,
         });
@@ -708,6 +738,7 @@ impl<W: Write> DicomWriter<W> {
                 kind: FrameKind::Item,
                 patch_at: None,
                 undefined: false,
+                given: None,
                 encoding: enc,
                 source_big_endian: false,
             });
@@ -730,10 +761,12 @@ impl<W: Write> DicomWriter<W> {
         if let Some(reorder) = self.reorder.as_mut() {
             reorder.open_level();
         }
+        let given = (!patch && !undefined).then(|| (Tag::ITEM, at + 4, raw));
         self.frames.push(Frame {
             kind: FrameKind::Item,
             patch_at: patch.then_some(at),
             undefined,
+            given,
             encoding: enc,
             source_big_endian: parent.source_big_endian,
         });
@@ -770,6 +803,16 @@ impl<W: Write> DicomWriter<W> {
             };
             self.put_tag(delimiter, frame.encoding);
             self.put_u32(0, frame.encoding);
+        }
+        if let Some((tag, start, len)) = frame.given {
+            // A defined length kept from the source holds only if the content came out as long: a
+            // reader's recovery (an item closed at the end of a truncated input, or a parent extended
+            // over an element that overran it) changes it. The length field is corrected where it can
+            // still be reached, or the output would not read back; past that, it is an error.
+            let actual = self.position() - start;
+            if actual != u64::from(len) {
+                self.correct_given_length(tag, start, actual, frame.encoding)?;
+            }
         }
         if let Some(at) = frame.patch_at {
             let len = u32::try_from(self.position() - at - 4)
@@ -827,6 +870,9 @@ impl<W: Write> DicomWriter<W> {
         for frame in &mut self.frames {
             if let Some(at) = frame.patch_at.as_mut() {
                 *at += self.written;
+            }
+            if let Some((_, start, _)) = frame.given.as_mut() {
+                *start += self.written;
             }
         }
         self.raw = Some(raw);
