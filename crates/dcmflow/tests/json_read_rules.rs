@@ -843,3 +843,23 @@ fn a_sequence_in_the_file_meta_group_is_refused() {
     let nested = r#"{"00091010":{"vr":"SQ","Value":[{"00024396":{"vr":"SQ","Value":[{}]}}]}}"#;
     assert!(convert(nested).is_ok());
 }
+
+#[test]
+fn encapsulated_pixel_data_into_a_native_syntax_is_told() {
+    let messages = |json: &str| -> Vec<String> {
+        let reader = JsonReader::from_slice(json.as_bytes(), ReadOptions::default());
+        let (_, report) = json_to_dicom(reader, Vec::new(), &bare()).expect("converts");
+        report.warnings.into_iter().map(|w| w.message).collect()
+    };
+    // An empty offset table and one 4-byte fragment: FE FF 00 E0 00 00 00 00 FE FF 00 E0 04 00 00 00 ...
+    let encapsulated = r#"{"7FE00010":{"vr":"OB","InlineBinary":"/v8A4AAAAAD+/wDgBAAAAAECAwQ="}}"#;
+    let told = messages(encapsulated);
+    assert!(
+        told.iter().any(|m| m.contains("encapsulated item stream")),
+        "{told:?}"
+    );
+    // The same length of native pixels says nothing.
+    let native = r#"{"7FE00010":{"vr":"OB","InlineBinary":"AAECAwQFBgcICQoLDA0ODxAREhM="}}"#;
+    let quiet = messages(native);
+    assert!(quiet.is_empty(), "{quiet:?}");
+}

@@ -251,6 +251,8 @@ pub struct JsonReader<'a> {
     pixel_pos: usize,
     pixel_exhausted: bool,
     encapsulated: bool,
+    /// A Pixel Data value in a native output syntax whose first bytes are still to be looked at.
+    pixel_check: bool,
     /// See [`JsonReader::set_unmeasured_binary`].
     unmeasured_binary: bool,
     resolver: Option<Box<dyn BulkResolver + 'a>>,
@@ -328,6 +330,7 @@ impl<'a> JsonReader<'a> {
             binary: None,
             pixel_pos: 0,
             pixel_exhausted: false,
+            pixel_check: false,
             encapsulated: false,
             unmeasured_binary: false,
             resolver: None,
@@ -534,6 +537,19 @@ impl<'a> JsonReader<'a> {
                     bin.next_chunk(&mut self.lex, &mut self.value, chunk)?;
                     self.pixel_pos = 0;
                     let last = bin.is_done();
+                    if std::mem::take(&mut self.pixel_check)
+                        && self.value.starts_with(&[0xFE, 0xFF, 0x00, 0xE0])
+                    {
+                        // PS3.5 A.4: an item tag first is the encapsulated form, which a native
+                        // transfer syntax cannot carry; the JSON does not say which syntax it was.
+                        self.notes.push(
+                            "Pixel Data holds an encapsulated item stream (PS3.5 A.4) but the output \
+                             transfer syntax is native: written as OB bytes that readers will not \
+                             decode as pixels; name the source's transfer syntax (+t=UID), or keep \
+                             the file meta in the JSON (dcm2json +m)"
+                                .to_string(),
+                        );
+                    }
                     if let Some(total) = bin.unmeasured_total().filter(|_| last && bin.pad) {
                         self.notes.push(format!(
                             "odd length {total}: padded with a zero byte (PS3.5 7.1.1)"
@@ -1285,6 +1301,7 @@ impl<'a> JsonReader<'a> {
                 value.remaining - 1
             ));
         }
+        self.pixel_check = tag == Tag::PIXEL_DATA && !self.encapsulated && len >= 8;
         self.binary = Some(value);
         self.value.clear();
         self.pixel_pos = 0;
