@@ -9,7 +9,7 @@ bin="$root/target/release/dcmflow"
 work="${1:-/tmp/big}"
 make_big="${PEERS:-/tmp/dcmflow-peers}/bin/make-big"
 mkdir -p "$work"
-[ -x "$bin" ] || (cd "$root" && cargo build --release -p dcmflow)
+[ -x "$bin" ] || (cd "$root" && cargo build --release -p dcmflow-cli)
 [ -f "$work/ct2g.dcm" ] || "$make_big" ct 4096 "$work/ct2g.dcm"
 "$bin" dcm2json -q "$work/ct2g.dcm" "$work/ct2g.json"
 limit_kb=$((32 * 1024))

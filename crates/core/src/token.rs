@@ -26,11 +26,6 @@ impl Length {
 }
 
 /// The header of a primitive (non-sequence) data element. `len` is the value length as stored.
-///
-/// `repr(C, align(8))`: `tag` and `len` share one aligned 8-byte word, which readers store and callers load
-/// whole. In the default layout they sat across a word boundary of the `Token`, and the DICOM reader's
-/// caller loaded them in one 8-byte load from two 4-byte stores, which the store buffer cannot forward
-/// (a stall on every element; measured in the two-thread dcm2json's reading thread).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Header {
     pub tag: Tag,

@@ -1,5 +1,5 @@
 //! DICOM JSON → DICOM: the JSON reader's tokens into the DICOM writer, with the file meta taken from the
-//! JSON's group 0002 keys when asked (DESIGN §6).
+//! JSON's group 0002 keys when asked (docs/design.md, Decisions).
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
@@ -199,7 +199,7 @@ fn convert_next<W: Write>(
     if options.array_sequence {
         return data_sets_as_private_sequence(reader, out, options);
     }
-    // PS3.18 F.2 / DESIGN §6: the top-level group 0002 keys come first (keys ascending); they decide the
+    // PS3.18 F.2 / docs/design.md, Decisions: the top-level group 0002 keys come first (keys ascending); they decide the
     // transfer syntax and feed the meta, so they are gathered before the writer exists.
     let mut meta: Vec<(Header, Vec<u8>)> = Vec::new();
     let first =
@@ -462,7 +462,7 @@ fn writer_options(ts: TransferSyntax, options: &ToDicomOptions) -> WriterOptions
     writer_options.part10 = options.part10;
     writer_options.deflate_level = options.deflate_level;
     writer_options.keep_meta = false;
-    // PS3.18 F.2.1.1 / DESIGN §6: unsorted keys are accepted (the reader warns) and written in tag order.
+    // PS3.18 F.2.1.1 / docs/design.md, Decisions: unsorted keys are accepted (the reader warns) and written in tag order.
     writer_options.sort_elements = true;
     writer_options
 }

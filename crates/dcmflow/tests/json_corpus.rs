@@ -3,7 +3,7 @@
 //!
 //! - every output parses with serde_json, an independent parser (valid JSON for every input);
 //! - slice input and `io::Read` input give byte-identical JSON at read steps and chunk sizes 1…4096;
-//! - each edge file gives the output we decided (DESIGN.md §6), not any peer's.
+//! - each edge file gives the output we decided (docs/design.md, Decisions), not any peer's.
 //!
 //! The value-by-value comparison with pydicom is `tools/compare_json_corpus.py`, run by `.ci/run`.
 
@@ -235,7 +235,7 @@ fn shared_corpus_gives_valid_streaming_equivalent_json() {
     assert!(converted >= 361);
 }
 
-/// Each edge file with the JSON we decided (DESIGN.md §6); the peers' outputs are in ../shared/edge/peers.
+/// Each edge file with the JSON we decided (docs/design.md, Decisions); the peers' outputs are in ../shared/edge/peers.
 const EDGE_DECISIONS: &[(&str, &str)] = &[
     (
         "edge_le.dcm",

@@ -1,4 +1,4 @@
-//! JSON → DICOM: one test per reading rule (DESIGN §6/§7), the seed examples of the issue, streaming
+//! JSON → DICOM: one test per reading rule (docs/design.md, Decisions and JSON rules), the seed examples of the issue, streaming
 //! equivalence and JSON → DICOM → JSON identity over the synthetic corpus.
 
 use dcmflow::dicom::LengthMode;
@@ -96,7 +96,7 @@ fn numbers_follow_the_vr() {
         ..Default::default()
     };
     assert!(convert_with(long, strict).is_err());
-    // DESIGN §6: an IS that is not an integer is an error, never truncated.
+    // docs/design.md, Decisions: an IS that is not an integer is an error, never truncated.
     let e = read_error(r#"{"00200013":{"vr":"IS","Value":[1.5]}}"#);
     assert_eq!(
         (e.kind, e.path.as_str()),

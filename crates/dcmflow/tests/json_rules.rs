@@ -1,5 +1,5 @@
-//! One test per DICOM JSON rule of DESIGN.md §7 that applies to DICOM → JSON (R1–R22), on data sets built
-//! here byte by byte, with the exact JSON we decided (DESIGN.md §6).
+//! One test per DICOM JSON rule of docs/design.md, JSON rules that applies to DICOM → JSON (R1–R22), on data sets built
+//! here byte by byte, with the exact JSON we decided (docs/design.md, Decisions).
 
 use dcmflow::json::bulk::{BulkDecision, BulkElement, BulkSelection, SourceReference};
 use dcmflow::json::{BulkHandler, JsonOptions, JsonWarningKind, NumberPolicy};

@@ -2,7 +2,7 @@
 //!
 //! [`JsonWriter`] consumes the tokens of `dcmflow_dicom::DicomReader` one at a time and writes DICOM JSON
 //! to any `io::Write`, with no tree in between: keys ascending (R1) even for unsorted input, every value
-//! rule of F.2 (see DESIGN.md §6/§7), character sets decoded to UTF-8, binary values base64-encoded chunk
+//! rule of F.2 (see docs/design.md, Decisions and JSON rules), character sets decoded to UTF-8, binary values base64-encoded chunk
 //! by chunk or sent out as bulk data.
 //!
 //! ```

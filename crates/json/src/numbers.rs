@@ -1,6 +1,6 @@
 //! Numbers in DICOM JSON: IS/DS text (PS3.18 F.2.3 "Number"), FL/FD binary floats, SV/UV 64-bit integers.
 //!
-//! Decisions (DESIGN §6): IS/DS text that already is an RFC 8259 number is copied verbatim (so it
+//! Decisions (docs/design.md, Decisions): IS/DS text that already is an RFC 8259 number is copied verbatim (so it
 //! round-trips exactly); valid DICOM that is not valid JSON (`+5`, `007`, `1.`, `.5`) is minimally
 //! normalised; anything else is written as its text in a JSON string, with a warning. FL/FD use the
 //! shortest text that reads back to the same binary value; NaN and infinities become the strings

@@ -1199,7 +1199,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
         });
     }
 
-    /// DESIGN §6 (R15): encapsulated pixel data is never written empty: InlineBinary of the encapsulated
+    /// docs/design.md, Decisions (R15): encapsulated pixel data is never written empty: InlineBinary of the encapsulated
     /// value field (items of the offset table and fragments), or one BulkDataURI for the element.
     fn decide_pixels(&mut self, first_item_offset: u64) -> Result<(), JsonError> {
         let Element::Pixels(pixels) = &self.element else {

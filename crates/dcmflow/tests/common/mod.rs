@@ -1,8 +1,5 @@
-//! Helpers shared by the integration tests: a failing output, the binary under test, the synthetic corpus.
+//! Helpers shared by the integration tests: an output that fails.
 #![allow(dead_code)]
-
-use std::path::PathBuf;
-use std::process::Command;
 
 /// An output that fails once it has taken `room` bytes.
 pub struct FailingOutput {
@@ -20,16 +17,4 @@ impl std::io::Write for FailingOutput {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
-}
-
-/// The `dcmflow` binary this test run built.
-pub fn dcmflow() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_dcmflow"))
-}
-
-/// A file of `corpus/synthetic` (made by tools/gen_corpus.py).
-pub fn synthetic(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../corpus/synthetic")
-        .join(name)
 }

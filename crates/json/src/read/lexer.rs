@@ -145,7 +145,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Over input that is all in memory: the buffer is the input, strings are measured in place, and no
-    /// byte is copied (DESIGN: zero copy where the input is in memory).
+    /// byte is copied (docs/design.md: zero copy where the input is in memory).
     pub fn from_slice(data: &'a [u8], max_buffer: usize) -> Self {
         let mut lexer = Lexer::new(Box::new(io::empty()), None, max_buffer);
         lexer.buf = Cow::Borrowed(data);

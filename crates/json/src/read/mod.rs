@@ -364,7 +364,7 @@ impl<'a> JsonReader<'a> {
     }
 
     /// Whether the output transfer syntax encapsulates pixel data: then an InlineBinary/bulk Pixel Data
-    /// value holding an item stream (PS3.5 A.4) becomes a pixel sequence again (DESIGN §6).
+    /// value holding an item stream (PS3.5 A.4) becomes a pixel sequence again (docs/design.md, Decisions).
     pub fn set_encapsulated_pixels(&mut self, encapsulated: bool) {
         self.encapsulated = encapsulated;
     }
@@ -600,7 +600,7 @@ impl<'a> JsonReader<'a> {
         match self.lex.peek()? {
             Some(b'{') => self.begin_data_set(),
             Some(b'[') => {
-                // PS3.18 F.2.1: a response may be an array of data sets (DCMTK json2dcm semantics, DESIGN §6).
+                // PS3.18 F.2.1: a response may be an array of data sets (DCMTK json2dcm semantics, docs/design.md, Decisions).
                 self.lex.bump();
                 if !self.lex.array_has_first()? {
                     return Err(Problem::model("the top-level array holds no data set"));
@@ -1306,7 +1306,7 @@ impl<'a> JsonReader<'a> {
         self.value.clear();
         self.pixel_pos = 0;
         if encapsulated {
-            // DESIGN §6: encapsulated pixel data travels as the bytes of its item stream.
+            // docs/design.md, Decisions: encapsulated pixel data travels as the bytes of its item stream.
             self.pixel_exhausted = false;
             self.next = Next::Pixels(PixelState::Header);
             return Ok(self.emit(Step::sequence_start(

@@ -1,4 +1,4 @@
-//! Encapsulated Pixel Data from InlineBinary or bulk bytes (DESIGN §6): when the output transfer syntax
+//! Encapsulated Pixel Data from InlineBinary or bulk bytes (docs/design.md, Decisions): when the output transfer syntax
 //! encapsulates, the decoded value is the item stream of PS3.5 A.4 (Basic Offset Table item, then one item
 //! per fragment), handed out again as `ItemStart` / fragment `Value`s / `ItemEnd` / `SequenceEnd`.
 

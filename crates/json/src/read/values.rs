@@ -371,7 +371,7 @@ pub(crate) fn push_binary_integer(
     Ok(())
 }
 
-/// FL/FD from a JSON number, or the strings "NaN", "Infinity", "-Infinity" (DESIGN §6).
+/// FL/FD from a JSON number, or the strings "NaN", "Infinity", "-Infinity" (docs/design.md, Decisions).
 pub(crate) fn push_float(
     vr: Vr,
     text: &str,
