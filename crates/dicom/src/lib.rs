@@ -9,7 +9,6 @@ mod meta;
 mod reader;
 mod reorder;
 mod source;
-mod spill;
 mod writer;
 
 pub use charset::{CharacterSet, DecodeReport};

@@ -17,7 +17,7 @@ use flate2::Compression;
 
 use crate::meta::{MetaBuilder, MetaCapture};
 use crate::reorder::Reorder;
-use crate::spill::Spill;
+use dcmflow_engine::spill::Spill;
 
 /// How sequence and item lengths are written.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -929,7 +929,7 @@ impl<W: Write> DicomWriter<W> {
     }
 
     fn flush_staging(&mut self) -> Result<()> {
-        if self.spill.len() > 0 {
+        if !self.spill.is_empty() {
             let sink = self.sink.as_mut().expect("flush only with a sink");
             let mut to_sink = SinkWriter(sink);
             let n = self

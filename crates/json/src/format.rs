@@ -1,21 +1,13 @@
-//! Layout, separate from content (serde_json's split): the writer decides *what* is written, a
-//! [`Formatter`] decides the whitespace around it.
+//! The DICOM JSON writer's layout: the engine's [`JsonFormatter`] plus the two pieces every element writes,
+//! which a formatter may write in one copy.
 
-/// Whitespace policy. Every method appends to `out`; `first` says whether this is the first entry of its
-/// object or array (no comma before it).
-pub trait Formatter {
-    fn begin_object(&mut self, out: &mut Vec<u8>);
-    fn end_object(&mut self, out: &mut Vec<u8>, empty: bool);
-    /// Before a member name: the comma (unless first) and any line break and indentation.
-    fn begin_member(&mut self, out: &mut Vec<u8>, first: bool);
-    /// Between a member name and its value.
-    fn name_separator(&mut self, out: &mut Vec<u8>);
-    fn begin_array(&mut self, out: &mut Vec<u8>);
-    fn end_array(&mut self, out: &mut Vec<u8>, empty: bool);
-    fn begin_array_value(&mut self, out: &mut Vec<u8>, first: bool);
+use dcmflow_engine::json::format::Formatter as JsonFormatter;
+pub use dcmflow_engine::json::format::{Compact, Pretty};
 
+/// A [`JsonFormatter`] with the hot paths of DICOM JSON: the defaults build them from the general methods.
+pub trait Formatter: JsonFormatter {
     /// After the `vr` member: `,"Value":[` with this formatter's whitespace (every element with a value
-    /// writes it, so a formatter may write it in one piece).
+    /// writes it).
     fn value_array_head(&mut self, out: &mut Vec<u8>) {
         self.begin_member(out, false);
         out.extend_from_slice(b"\"Value\"");
@@ -23,8 +15,8 @@ pub trait Formatter {
         self.begin_array(out);
     }
 
-    /// After the member separator: `"GGGGEEEE":{"vr":"XX"` with this formatter's whitespace. The hot path
-    /// of every element, so a formatter may write it in one piece.
+    /// After the member separator: `"GGGGEEEE":{"vr":"XX"` with this formatter's whitespace (PS3.18 F.2.2,
+    /// F.2.3). The hot path of every element.
     fn element_head(&mut self, out: &mut Vec<u8>, key: &[u8; 8], vr: [u8; 2]) {
         out.push(b'"');
         out.extend_from_slice(key);
@@ -38,43 +30,7 @@ pub trait Formatter {
     }
 }
 
-/// No whitespace at all (the default: DICOMweb payloads and indexers want bytes, not layout).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Compact;
-
 impl Formatter for Compact {
-    #[inline]
-    fn begin_object(&mut self, out: &mut Vec<u8>) {
-        out.push(b'{');
-    }
-    #[inline]
-    fn end_object(&mut self, out: &mut Vec<u8>, _empty: bool) {
-        out.push(b'}');
-    }
-    #[inline]
-    fn begin_member(&mut self, out: &mut Vec<u8>, first: bool) {
-        if !first {
-            out.push(b',');
-        }
-    }
-    #[inline]
-    fn name_separator(&mut self, out: &mut Vec<u8>) {
-        out.push(b':');
-    }
-    #[inline]
-    fn begin_array(&mut self, out: &mut Vec<u8>) {
-        out.push(b'[');
-    }
-    #[inline]
-    fn end_array(&mut self, out: &mut Vec<u8>, _empty: bool) {
-        out.push(b']');
-    }
-    #[inline]
-    fn begin_array_value(&mut self, out: &mut Vec<u8>, first: bool) {
-        if !first {
-            out.push(b',');
-        }
-    }
     #[inline]
     fn value_array_head(&mut self, out: &mut Vec<u8>) {
         out.extend_from_slice(b",\"Value\":[");
@@ -88,68 +44,46 @@ impl Formatter for Compact {
     }
 }
 
-/// One member or array value per line, indented by two spaces a level (DCMTK's `+fc`).
-#[derive(Debug, Clone, Default)]
-pub struct Pretty {
-    depth: usize,
-}
+impl Formatter for Pretty {}
 
-/// A line break and the indentation of up to 512 levels, so that a new line is one copy: a copy of two
-/// spaces per level took a quarter of the time of indented output.
-static LINE: [u8; 1 + 2 * 512] = {
-    let mut line = [b' '; 1 + 2 * 512];
-    line[0] = b'\n';
-    line
-};
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Pretty {
-    fn newline(&self, out: &mut Vec<u8>) {
-        let width = 1 + 2 * self.depth;
-        if width <= LINE.len() {
-            out.extend_from_slice(&LINE[..width]);
-        } else {
-            out.extend_from_slice(&LINE);
-            out.resize(out.len() + width - LINE.len(), b' ');
+    /// The one-copy heads equal the ones built from the general methods.
+    #[test]
+    fn compact_heads_equal_the_general_ones() {
+        struct General;
+        impl JsonFormatter for General {
+            fn begin_object(&mut self, out: &mut Vec<u8>) {
+                Compact.begin_object(out)
+            }
+            fn end_object(&mut self, out: &mut Vec<u8>, empty: bool) {
+                Compact.end_object(out, empty)
+            }
+            fn begin_member(&mut self, out: &mut Vec<u8>, first: bool) {
+                Compact.begin_member(out, first)
+            }
+            fn name_separator(&mut self, out: &mut Vec<u8>) {
+                Compact.name_separator(out)
+            }
+            fn begin_array(&mut self, out: &mut Vec<u8>) {
+                Compact.begin_array(out)
+            }
+            fn end_array(&mut self, out: &mut Vec<u8>, empty: bool) {
+                Compact.end_array(out, empty)
+            }
+            fn begin_array_value(&mut self, out: &mut Vec<u8>, first: bool) {
+                Compact.begin_array_value(out, first)
+            }
         }
-    }
-}
-
-impl Formatter for Pretty {
-    fn begin_object(&mut self, out: &mut Vec<u8>) {
-        self.depth += 1;
-        out.push(b'{');
-    }
-    fn end_object(&mut self, out: &mut Vec<u8>, empty: bool) {
-        self.depth -= 1;
-        if !empty {
-            self.newline(out);
-        }
-        out.push(b'}');
-    }
-    fn begin_member(&mut self, out: &mut Vec<u8>, first: bool) {
-        if !first {
-            out.push(b',');
-        }
-        self.newline(out);
-    }
-    fn name_separator(&mut self, out: &mut Vec<u8>) {
-        out.extend_from_slice(b": ");
-    }
-    fn begin_array(&mut self, out: &mut Vec<u8>) {
-        self.depth += 1;
-        out.push(b'[');
-    }
-    fn end_array(&mut self, out: &mut Vec<u8>, empty: bool) {
-        self.depth -= 1;
-        if !empty {
-            self.newline(out);
-        }
-        out.push(b']');
-    }
-    fn begin_array_value(&mut self, out: &mut Vec<u8>, first: bool) {
-        if !first {
-            out.push(b',');
-        }
-        self.newline(out);
+        impl Formatter for General {}
+        let (mut fast, mut general) = (Vec::new(), Vec::new());
+        Compact.element_head(&mut fast, b"0010ABCD", *b"PN");
+        General.element_head(&mut general, b"0010ABCD", *b"PN");
+        Compact.value_array_head(&mut fast);
+        General.value_array_head(&mut general);
+        assert_eq!(fast, general);
+        assert_eq!(fast, br#""0010ABCD":{"vr":"PN","Value":["#);
     }
 }

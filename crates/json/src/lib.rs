@@ -20,7 +20,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bulk;
-pub mod escape;
+pub use dcmflow_engine::json::escape;
 mod format;
 pub mod numbers;
 mod order;

@@ -9,6 +9,7 @@
 use dcmflow_core::Vr;
 
 use crate::escape::write_string;
+use dcmflow_engine::json::number::is_json_number;
 
 /// How IS and DS values are written (DCMTK dcm2json's `-ia`, `-in`, `-is`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -61,7 +62,7 @@ pub fn write_decimal(
         write_string(out, text);
         return Ok(DecimalOutcome::OutOfRange);
     }
-    if valid && is_json_number(text) {
+    if valid && is_json_number(text.as_bytes()) {
         out.extend_from_slice(text.as_bytes());
         return Ok(DecimalOutcome::Verbatim);
     }
@@ -113,35 +114,6 @@ fn is_dicom_decimal(text: &str) -> bool {
             return false;
         }
         i += exp_digits;
-    }
-    i == b.len()
-}
-
-/// RFC 8259 §6: `-? (0 | [1-9] d*) (. d+)? ([eE] [+-]? d+)?`.
-fn is_json_number(text: &str) -> bool {
-    let b = text.as_bytes();
-    let mut i = usize::from(b.first() == Some(&b'-'));
-    let int_digits = count_digits(&b[i..]);
-    if int_digits == 0 || (int_digits > 1 && b[i] == b'0') {
-        return false;
-    }
-    i += int_digits;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let frac = count_digits(&b[i..]);
-        if frac == 0 {
-            return false;
-        }
-        i += frac;
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        i += usize::from(matches!(b.get(i), Some(b'+' | b'-')));
-        let exp = count_digits(&b[i..]);
-        if exp == 0 {
-            return false;
-        }
-        i += exp;
     }
     i == b.len()
 }

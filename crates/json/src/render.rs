@@ -8,6 +8,7 @@
 use std::io;
 
 use dcmflow_core::{Header, Tag, Vr};
+use dcmflow_engine::json::format::Formatter as JsonFormatter;
 
 use crate::bulk::is_bulk_eligible;
 use crate::{Formatter, JsonOptions, JsonWriter};
@@ -32,7 +33,7 @@ pub struct ValueRenderer {
 #[derive(Clone, Copy, Debug)]
 struct ValueLines;
 
-impl Formatter for ValueLines {
+impl JsonFormatter for ValueLines {
     fn begin_object(&mut self, _out: &mut Vec<u8>) {}
     fn end_object(&mut self, _out: &mut Vec<u8>, _empty: bool) {}
     fn begin_member(&mut self, _out: &mut Vec<u8>, _first: bool) {}
@@ -44,6 +45,9 @@ impl Formatter for ValueLines {
             out.push(b'\n');
         }
     }
+}
+
+impl Formatter for ValueLines {
     fn value_array_head(&mut self, _out: &mut Vec<u8>) {}
 }
 

@@ -20,6 +20,7 @@ use dcmflow_core::Tag;
 
 use super::error::{Problem, ReadErrorKind};
 use super::vr_scan::VrScan;
+pub(crate) use dcmflow_engine::json::number::{is_json_number, json_number_prefix};
 
 /// Random access to the input, for measuring a long string ahead of the buffer without consuming it
 /// (a regular file; a slice). Pipes have none: their long strings are spooled.
@@ -1000,51 +1001,6 @@ fn hex4(b: &[u8]) -> Option<u32> {
 /// A byte that can be part of a JSON number's text.
 fn is_number_byte(b: u8) -> bool {
     matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
-}
-
-/// RFC 8259 §6: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
-pub(crate) fn is_json_number(t: &[u8]) -> bool {
-    json_number_prefix(t) == t.len() && !t.is_empty()
-}
-
-/// The length of the longest prefix of `t` that is a JSON number (RFC 8259 §6), 0 when none is. Stops at
-/// the first byte that cannot continue the grammar; a part that cannot end a number (`1.`, `1e`) counts
-/// as no number.
-fn json_number_prefix(t: &[u8]) -> usize {
-    let mut i = 0;
-    if t.first() == Some(&b'-') {
-        i = 1;
-    }
-    let digits = |i: &mut usize| {
-        let s = *i;
-        while *i < t.len() && t[*i].is_ascii_digit() {
-            *i += 1;
-        }
-        *i - s
-    };
-    match t.get(i) {
-        Some(b'0') => i += 1,
-        Some(b'1'..=b'9') => {
-            digits(&mut i);
-        }
-        _ => return 0,
-    }
-    if t.get(i) == Some(&b'.') {
-        i += 1;
-        if digits(&mut i) == 0 {
-            return 0;
-        }
-    }
-    if matches!(t.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(t.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        if digits(&mut i) == 0 {
-            return 0;
-        }
-    }
-    i
 }
 
 #[cfg(test)]

@@ -1,15 +1,18 @@
-//! Staged output moved to an anonymous temporary file, so computed sequence lengths cost bounded memory.
+//! Held-back output moved to an anonymous temporary file, so a length that is not known yet costs bounded
+//! memory.
 //!
-//! A sequence with a computed (explicit) length must be complete before its length is known, and its
-//! header comes before it (PS3.5 7.5.1). Rather than holding a whole Per-Frame Functional Groups Sequence
-//! in memory, the writer appends its staging buffer here past a threshold, patches lengths in place when
-//! sequences and items close, and copies everything to the output once nothing waits for a length.
+//! Binary formats put a container's length before its content (a DICOM sequence, a BSON document). When
+//! the output cannot be patched in place (a pipe), a writer holds the container's bytes until it ends;
+//! past a threshold it appends them here instead, patches length fields in place as containers close, and
+//! copies everything to the output once nothing waits for a length. The file is created on first use and
+//! removed by the operating system when dropped.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
+/// Bytes appended in order to an anonymous temporary file, patchable until drained.
 #[derive(Debug, Default)]
-pub(crate) struct Spill {
+pub struct Spill {
     file: Option<File>,
     len: u64,
 }
@@ -20,6 +23,12 @@ impl Spill {
         self.len
     }
 
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Appends `bytes` after those held, creating the file on first use.
     pub fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
         let file = match self.file.as_mut() {
             Some(f) => f,
@@ -31,7 +40,7 @@ impl Spill {
         Ok(())
     }
 
-    /// Overwrites bytes already appended, at `at` (a length field).
+    /// Overwrites bytes already appended, at offset `at` from the first byte held (a length field).
     pub fn patch(&mut self, at: u64, bytes: &[u8]) -> io::Result<()> {
         let file = self
             .file

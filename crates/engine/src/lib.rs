@@ -1,0 +1,15 @@
+//! The format-neutral parts of dcmflow that every codec shares.
+//!
+//! Nothing here knows a binary format: no DICOM tag, VR or character set, no BSON type byte, no Avro
+//! schema. Codec crates (`dcmflow-dicom`, `dcmflow-json` for the DICOM JSON model) build on it; it depends
+//! on none of them.
+//!
+//! - [`json`]: the JSON text every codec writes and reads: string escaping (RFC 8259 §7), the layout
+//!   [`json::format::Formatter`] (compact or indented) and the number grammar (RFC 8259 §6).
+//! - [`spill`]: output held back for a length that is not yet known, moved to an anonymous temporary file
+//!   past a threshold, with lengths patched in place.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod json;
+pub mod spill;
