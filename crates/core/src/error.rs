@@ -7,6 +7,9 @@ use crate::{Tag, Vr};
 pub enum ErrorKind {
     /// The input ended inside a header, a value or an open sequence/item.
     UnexpectedEof,
+    /// Push input only: the bytes pushed so far end inside the next token. Not an error of the input:
+    /// push more (or end the input) and ask again; the reader has stepped back to where it was.
+    NeedInput,
     /// An explicit-VR header carries two bytes that name no VR, and the input does not read as implicit VR.
     InvalidVr([u8; 2]),
     /// Undefined length on an element that cannot have one (PS3.5 7.1.2 allows it for SQ, UN, OB/OW pixels).
@@ -33,6 +36,9 @@ pub enum ErrorKind {
     /// match the content the reader recovered, and its length field has already been written to a
     /// stream that cannot be patched.
     StaleDefinedLength(Tag),
+    /// Writer: a group 0002 sequence first in the data set, which readers would take for part of the
+    /// file meta (PS3.10 7.1).
+    SequenceInFileMeta(Tag),
     /// The transfer syntax cannot be written (an encapsulated syntax asked of an uncompressed data set, …).
     UnsupportedTransferSyntax,
     /// Writer (sorting): a second element with this tag in one data set level (PS3.5 7.1).
@@ -69,6 +75,7 @@ impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ErrorKind::UnexpectedEof => f.write_str("unexpected end of input"),
+            ErrorKind::NeedInput => f.write_str("more input needed (push input)"),
             ErrorKind::InvalidVr(b) => write!(f, "invalid VR bytes {:02X} {:02X}", b[0], b[1]),
             ErrorKind::UndefinedLength(t) => write!(f, "undefined length not allowed on {t}"),
             ErrorKind::OverrunsParent(t) => {
@@ -91,6 +98,11 @@ impl fmt::Display for ErrorKind {
                 "{t} the defined length kept from the input does not match its content (the input \
                  was recovered), and the length was already written out: write to a file, or \
                  choose undefined or computed lengths"
+            ),
+            ErrorKind::SequenceInFileMeta(t) => write!(
+                f,
+                "{t} is a sequence at the start of the data set: readers would take it for part of \
+                 the file meta (group 0002, PS3.10 7.1), which holds no sequences"
             ),
             ErrorKind::UnsupportedTransferSyntax => f.write_str("unsupported transfer syntax"),
             ErrorKind::DuplicateElement(t) => write!(f, "{t} appears twice in one data set (PS3.5 7.1)"),

@@ -304,3 +304,28 @@ fn a_length_already_streamed_out_is_an_error_not_a_broken_file() {
     // Into a file it is patched.
     kept_lengths_read_back(&data, false);
 }
+
+#[test]
+fn a_group_0002_sequence_first_in_the_data_set_is_refused_not_written_as_file_meta() {
+    // The roundtrip fuzz find: a bare Implicit VR data set whose first element, (0002,0000), has an
+    // undefined length (so it is a sequence). Written after a file meta, readers took it for meta.
+    let find = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../corpus/regressions/roundtrip_group2_sequence_first.dcm");
+    let data = std::fs::read(find).unwrap();
+    let options = ConvertOptions {
+        transfer_syntax: Some(TransferSyntax::EXPLICIT_VR_LE),
+        ..Default::default()
+    };
+    let err = convert(&data[..], Vec::new(), &options).expect_err("cannot be PS3.10");
+    assert!(
+        err.to_string().contains("(0002,0000) is a sequence"),
+        "{err}"
+    );
+    // As a bare data set it is written, and reads back.
+    let bare = ConvertOptions {
+        part10: false,
+        ..options
+    };
+    // Nor as a bare data set: its first header spells a VR, so readers take it for file meta too.
+    convert(&data[..], Vec::new(), &bare).expect_err("not as a bare data set either");
+}

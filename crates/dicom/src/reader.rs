@@ -19,6 +19,9 @@
 
 use std::io::Read;
 
+use bytes::Bytes;
+use dcmflow_engine::push::PushInput;
+
 use dcmflow_core::{
     dict, Encoding, Error, ErrorKind, Header, Length, Result, Tag, Token, TransferSyntax, Vr,
     Warning, WarningKind,
@@ -147,6 +150,28 @@ pub struct DicomReader<'a> {
     warnings: Vec<Warning>,
     warnings_dropped: u64,
     failed: Option<Error>,
+    /// Push input only: the reader as it was before the step under way, to step back to when the pushed
+    /// bytes run out inside it.
+    checkpoint: Option<Box<Checkpoint>>,
+}
+
+/// Everything a step may change besides the input position (which the push input marks itself).
+#[derive(Clone, Debug, Default)]
+struct Checkpoint {
+    state: Option<State>,
+    frames: Vec<Frame>,
+    encoding: Option<Encoding>,
+    transfer_syntax: Option<TransferSyntax>,
+    preamble_set: bool,
+    meta_ts_uid: Option<([u8; 64], usize)>,
+    meta_group_length: Option<(u32, u64)>,
+    meta_seen: u8,
+    last_meta_tag: Option<Tag>,
+    encoding_checked: bool,
+    token_offset: u64,
+    pixel_representation: Option<u16>,
+    warnings: usize,
+    warnings_dropped: u64,
 }
 
 impl std::fmt::Debug for DicomReader<'_> {
@@ -191,6 +216,33 @@ impl<'a> DicomReader<'a> {
             warnings: Vec::new(),
             warnings_dropped: 0,
             failed: None,
+            checkpoint: None,
+        }
+    }
+
+    /// A reader of input the caller pushes in chunks (sans-IO): [`DicomReader::push`] hands over bytes,
+    /// [`DicomReader::end_input`] says there are no more. [`DicomReader::read_token`] then returns an
+    /// error of kind [`ErrorKind::NeedInput`] where a pull reader would wait for its input; it is not an
+    /// error of the input (push more and call again). Tokens, warnings and errors are those of
+    /// [`DicomReader::from_reader`] over the same bytes, whatever the chunks; value chunks are handed out
+    /// from the pushed `Bytes` without a copy where they lie within one chunk.
+    pub fn pushed(options: ReaderOptions) -> DicomReader<'static> {
+        let mut reader = DicomReader::new(Source::Push(PushInput::new()), options);
+        reader.checkpoint = Some(Box::default());
+        reader
+    }
+
+    /// Hands over the next chunk of a [`DicomReader::pushed`] reader's input (ignored by other readers).
+    pub fn push(&mut self, chunk: Bytes) {
+        if let Some(input) = self.source.pushed() {
+            input.push(chunk);
+        }
+    }
+
+    /// No more input will be pushed: what is left is read to the end.
+    pub fn end_input(&mut self) {
+        if let Some(input) = self.source.pushed() {
+            input.end();
         }
     }
 
@@ -199,8 +251,15 @@ impl<'a> DicomReader<'a> {
         if let Some(e) = self.failed {
             return Err(e);
         }
+        if self.checkpoint.is_some() {
+            self.save_checkpoint();
+        }
         let step = match self.step() {
             Ok(s) => s,
+            Err(e) if e.kind == ErrorKind::NeedInput => {
+                self.restore_checkpoint();
+                return Err(e);
+            }
             Err(e) => return Err(self.fail(e)),
         };
         match step {
@@ -230,6 +289,8 @@ impl<'a> DicomReader<'a> {
                             last: left == 0,
                         })
                     }
+                    // The state still says this value: asked again, it takes up where it stopped.
+                    Err(e) if e.kind == ErrorKind::NeedInput => Err(e),
                     Err(e) => {
                         self.state = State::Done;
                         self.failed = Some(e);
@@ -284,6 +345,73 @@ impl<'a> DicomReader<'a> {
         self.warnings_dropped
     }
 
+    /// A step went on without emitting (a stray delimiter passed over, the file meta ended): with push
+    /// input, what it read need not be read again, so the bytes held for a step back stay few.
+    #[inline]
+    fn step_boundary(&mut self) {
+        if self.checkpoint.is_some() {
+            self.save_checkpoint();
+        }
+    }
+
+    /// Push input: the reader is between tokens; remember it (and mark the input) to come back to.
+    fn save_checkpoint(&mut self) {
+        let Some(mut c) = self.checkpoint.take() else {
+            return;
+        };
+        if let Some(input) = self.source.pushed() {
+            input.mark();
+        }
+        c.state = Some(self.state);
+        c.frames.clear();
+        c.frames.extend_from_slice(&self.frames);
+        c.encoding = Some(self.encoding);
+        c.transfer_syntax = self.transfer_syntax;
+        c.preamble_set = self.preamble.is_some();
+        c.meta_ts_uid = self.meta_ts_uid;
+        c.meta_group_length = self.meta_group_length;
+        c.meta_seen = self.meta_seen;
+        c.last_meta_tag = self.last_meta_tag;
+        c.encoding_checked = self.encoding_checked;
+        c.token_offset = self.token_offset;
+        c.pixel_representation = self.pixel_representation;
+        c.warnings = self.warnings.len();
+        c.warnings_dropped = self.warnings_dropped;
+        self.checkpoint = Some(c);
+    }
+
+    /// Push input ran out inside a step: undo what the step did, so that it runs again whole.
+    fn restore_checkpoint(&mut self) {
+        let Some(c) = self.checkpoint.take() else {
+            return;
+        };
+        if let Some(input) = self.source.pushed() {
+            input.rewind();
+        }
+        if let Some(state) = c.state {
+            self.state = state;
+        }
+        self.frames.clear();
+        self.frames.extend_from_slice(&c.frames);
+        if let Some(encoding) = c.encoding {
+            self.encoding = encoding;
+        }
+        self.transfer_syntax = c.transfer_syntax;
+        if !c.preamble_set {
+            self.preamble = None;
+        }
+        self.meta_ts_uid = c.meta_ts_uid;
+        self.meta_group_length = c.meta_group_length;
+        self.meta_seen = c.meta_seen;
+        self.last_meta_tag = c.last_meta_tag;
+        self.encoding_checked = c.encoding_checked;
+        self.token_offset = c.token_offset;
+        self.pixel_representation = c.pixel_representation;
+        self.warnings.truncate(c.warnings);
+        self.warnings_dropped = c.warnings_dropped;
+        self.checkpoint = Some(c);
+    }
+
     fn fail(&mut self, e: Error) -> Error {
         self.state = State::Done;
         self.failed = Some(e);
@@ -310,16 +438,21 @@ impl<'a> DicomReader<'a> {
     fn step(&mut self) -> Result<Step> {
         loop {
             match self.state {
-                State::Start => self.read_start()?,
+                State::Start => {
+                    self.read_start()?;
+                    self.step_boundary();
+                }
                 State::Meta => {
                     if let Some(step) = self.read_meta_element()? {
                         return Ok(step);
                     }
+                    self.step_boundary();
                 }
                 State::DataSet => {
                     if let Some(step) = self.read_data_set_entry()? {
                         return Ok(step);
                     }
+                    self.step_boundary();
                 }
                 State::Items => return self.read_item_or_end(),
                 State::Fragments => return self.read_fragment_or_end(),

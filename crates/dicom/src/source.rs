@@ -4,14 +4,27 @@
 use std::io::{self, Read};
 
 use dcmflow_core::{Error, ErrorKind, Result};
+use dcmflow_engine::push::{Need, PushInput};
 use flate2::read::DeflateDecoder;
 
 /// The largest lookahead the parser asks for: a 128-byte preamble plus `DICM`.
 pub(crate) const MAX_PEEK: usize = 132;
 
 pub(crate) enum Source<'a> {
-    Slice { data: &'a [u8], pos: usize },
+    Slice {
+        data: &'a [u8],
+        pos: usize,
+    },
     Stream(StreamSource<'a>),
+    /// Chunks pushed by the caller; a request they cannot meet yet is `ErrorKind::NeedInput`.
+    Push(PushInput),
+}
+
+fn need(n: Need, at: u64) -> Error {
+    match n {
+        Need::More => Error::new(ErrorKind::NeedInput, at),
+        Need::CorruptDeflate(at) => Error::new(ErrorKind::Inflate, at),
+    }
 }
 
 pub(crate) struct StreamSource<'a> {
@@ -27,6 +40,14 @@ pub(crate) struct StreamSource<'a> {
 }
 
 impl<'a> Source<'a> {
+    /// The push input, when the source is one.
+    pub fn pushed(&mut self) -> Option<&mut PushInput> {
+        match self {
+            Source::Push(p) => Some(p),
+            _ => None,
+        }
+    }
+
     pub fn stream(inner: Box<dyn Read + 'a>, chunk_size: usize, offset: u64) -> Source<'a> {
         // Twice the chunk size so a chunk can be filled without compacting on every call.
         let cap = (chunk_size.saturating_mul(2)).max(8192);
@@ -45,6 +66,7 @@ impl<'a> Source<'a> {
         match self {
             Source::Slice { pos, .. } => *pos as u64,
             Source::Stream(s) => s.offset,
+            Source::Push(p) => p.position(),
         }
     }
 
@@ -56,6 +78,10 @@ impl<'a> Source<'a> {
             Source::Stream(s) => {
                 s.fill(n)?;
                 Ok(&s.buf[s.start..s.start + n.min(s.end - s.start)])
+            }
+            Source::Push(p) => {
+                let at = p.position();
+                p.peek(n).map_err(|e| need(e, at))
             }
         }
     }
@@ -69,6 +95,7 @@ impl<'a> Source<'a> {
                 s.start += n;
                 s.offset += n as u64;
             }
+            Source::Push(p) => p.advance(n),
         }
     }
 
@@ -76,7 +103,7 @@ impl<'a> Source<'a> {
     pub fn remaining_hint(&self) -> Option<u64> {
         match self {
             Source::Slice { data, pos } => Some((data.len() - pos) as u64),
-            Source::Stream(_) => None,
+            Source::Stream(_) | Source::Push(_) => None,
         }
     }
 
@@ -106,12 +133,24 @@ impl<'a> Source<'a> {
                 s.offset += n as u64;
                 Ok(bytes)
             }
+            Source::Push(p) => {
+                let at = p.position();
+                match p.take(remaining.min(chunk as u64) as usize) {
+                    Ok([]) => Err(Error::new(ErrorKind::UnexpectedEof, at)),
+                    Ok(bytes) => Ok(bytes),
+                    Err(e) => Err(need(e, at)),
+                }
+            }
         }
     }
 
     /// PS3.5 A.5: from here on the input is a raw deflate stream (no zlib header). Offsets continue to
     /// count, from this point, in inflated bytes.
     pub fn start_inflate(&mut self, chunk_size: usize) {
+        if let Source::Push(p) = self {
+            p.start_inflate();
+            return;
+        }
         let offset = self.position();
         let inflated: Box<dyn Read + 'a> =
             match std::mem::replace(self, Source::Slice { data: &[], pos: 0 }) {
@@ -120,6 +159,7 @@ impl<'a> Source<'a> {
                     let pending = s.buf[s.start..s.end].to_vec();
                     Box::new(DeflateDecoder::new(io::Cursor::new(pending).chain(s.inner)))
                 }
+                Source::Push(_) => unreachable!("push input inflates in place"),
             };
         *self = Source::stream(inflated, chunk_size, offset);
         if let Source::Stream(s) = self {
@@ -156,9 +196,12 @@ impl StreamSource<'_> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     let at = self.offset + (self.end - self.start) as u64;
+                    // A deflate stream cut short is corrupt data too (flate2 reports it as an early end).
                     let corrupt = matches!(
                         e.kind(),
-                        io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData
+                        io::ErrorKind::InvalidInput
+                            | io::ErrorKind::InvalidData
+                            | io::ErrorKind::UnexpectedEof
                     );
                     return Err(if self.inflating && corrupt {
                         Error::new(ErrorKind::Inflate, at)

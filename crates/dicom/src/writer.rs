@@ -209,6 +209,8 @@ pub struct DicomWriter<W: Write> {
     value: Option<OpenValue>,
     carry: SwapCarry,
     meta: Option<MetaBuilder>,
+    /// A top-level data set element other than file meta has been written (or staged).
+    data_set_begun: bool,
     capture: MetaCapture,
     /// `Some` when sorting elements (`WriterOptions::sort_elements`).
     reorder: Option<Reorder>,
@@ -256,6 +258,7 @@ impl<W: Write> DicomWriter<W> {
             value: None,
             carry: SwapCarry::new(),
             meta,
+            data_set_begun: false,
             capture,
             reorder,
             patch: None,
@@ -458,6 +461,7 @@ impl<W: Write> DicomWriter<W> {
         }
         if self.frames.is_empty() {
             self.capture.begin(tag);
+            self.data_set_begun = true;
         }
         // PS3.5 7.1.3: Implicit VR leaves the VR to the reader's dictionary. A non-empty value on a tag
         // the dictionary calls SQ would be read as items, so the file would not read back: refused. (An
@@ -671,6 +675,7 @@ impl<W: Write> DicomWriter<W> {
     }
 
     fn open_sequence(&mut self, tag: Tag, vr: Vr, len: Length) -> Result<()> {
+        self.check_not_meta_container(tag)?;
         self.end_meta_phase()?;
         let enc = self.encoding();
         // PS3.5 7.5 / 7.1.3: in implicit VR only the dictionary says an element is a sequence. One it does
@@ -705,7 +710,22 @@ impl<W: Write> DicomWriter<W> {
         Ok(())
     }
 
+    /// PS3.10 7.1: readers take the group 0002 elements at the start (after the preamble, or of a bare
+    /// data set whose first header spells a VR) as the file meta, which holds no sequences. A top-level
+    /// group 0002 sequence before any other data set element would be read as a broken file meta, so it
+    /// is refused.
+    fn check_not_meta_container(&mut self, tag: Tag) -> Result<()> {
+        if self.frames.is_empty() {
+            if tag.group() == 0x0002 && !self.data_set_begun {
+                return Err(self.error(ErrorKind::SequenceInFileMeta(tag)));
+            }
+            self.data_set_begun = true;
+        }
+        Ok(())
+    }
+
     fn open_pixels(&mut self, tag: Tag, vr: Vr) -> Result<()> {
+        self.check_not_meta_container(tag)?;
         self.end_meta_phase()?;
         let enc = self.encoding();
         // PS3.5 A.4: encapsulated pixel data always has undefined length.

@@ -6,10 +6,13 @@
 //!
 //! - [`json`]: the JSON text every codec writes and reads: string escaping (RFC 8259 §7), the layout
 //!   [`json::format::Formatter`] (compact or indented) and the number grammar (RFC 8259 §6).
+//! - [`push`]: input the caller pushes in chunks (`bytes::Bytes`), read by a pull parser that is told
+//!   "need more input" and retries its step from a mark.
 //! - [`spill`]: output held back for a length that is not yet known, moved to an anonymous temporary file
 //!   past a threshold, with lengths patched in place.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod json;
+pub mod push;
 pub mod spill;
