@@ -20,6 +20,7 @@
 
 mod convert;
 mod pipeline;
+mod push;
 mod to_dicom;
 mod to_json;
 
@@ -30,6 +31,7 @@ pub use convert::{
 pub use dcmflow_core as core;
 pub use dcmflow_dicom as dicom;
 pub use dcmflow_json as json;
+pub use push::PushDicomToJson;
 pub use to_dicom::{
     json_to_dicom, json_to_dicom_next, json_to_dicom_next_pipelined, json_to_dicom_seekable,
     json_to_dicom_seekable_pipelined, new_uid, DicomReport, ToDicomError, ToDicomOptions,

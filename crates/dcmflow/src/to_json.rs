@@ -279,14 +279,14 @@ fn read_into(
 }
 
 /// What the reader leaves behind for the report.
-struct ReaderEnd {
+pub(crate) struct ReaderEnd {
     transfer_syntax: Option<TransferSyntax>,
     warnings: Vec<Warning>,
     warnings_dropped: u64,
 }
 
 impl ReaderEnd {
-    fn of(reader: &mut DicomReader<'_>) -> ReaderEnd {
+    pub(crate) fn of(reader: &mut DicomReader<'_>) -> ReaderEnd {
         ReaderEnd {
             transfer_syntax: reader.transfer_syntax(),
             warnings: reader.take_warnings(),
@@ -295,14 +295,14 @@ impl ReaderEnd {
     }
 }
 
-/// The JSON writer fed token by token, from either loop.
-struct Feed<'h, W: Write, F: Formatter> {
+/// The JSON writer fed token by token, from either loop (and from pushed input).
+pub(crate) struct Feed<'h, W: Write, F: Formatter> {
     writer: JsonWriter<'h, W, F>,
     deflate_checked: bool,
 }
 
 impl<'h, W: Write, F: Formatter> Feed<'h, W, F> {
-    fn new(
+    pub(crate) fn new(
         output: W,
         fmt: F,
         options: &ToJsonOptions,
@@ -320,7 +320,7 @@ impl<'h, W: Write, F: Formatter> Feed<'h, W, F> {
 
     /// Writes one token; true at `Eof`.
     #[inline(always)]
-    fn token(
+    pub(crate) fn token(
         &mut self,
         token: &Token<'_>,
         offset: u64,
@@ -346,18 +346,30 @@ impl<'h, W: Write, F: Formatter> Feed<'h, W, F> {
         self.writer.write_rendered(bytes).map_err(ToJsonError::Json)
     }
 
+    /// The output, as far as it has been flushed.
+    pub(crate) fn output(&mut self) -> &mut W {
+        self.writer.get_mut()
+    }
+
     fn finish(self, end: ReaderEnd) -> Result<JsonReport, ToJsonError> {
+        self.finish_with_output(end).map(|(_, report)| report)
+    }
+
+    pub(crate) fn finish_with_output(self, end: ReaderEnd) -> Result<(W, JsonReport), ToJsonError> {
         let json_warnings = self.writer.warnings().to_vec();
         let json_warnings_dropped = self.writer.warnings_dropped();
         let written = self.writer.written();
-        self.writer.finish().map_err(ToJsonError::Json)?;
-        Ok(JsonReport {
-            transfer_syntax: end.transfer_syntax,
-            read_warnings: end.warnings,
-            read_warnings_dropped: end.warnings_dropped,
-            json_warnings,
-            json_warnings_dropped,
-            written,
-        })
+        let output = self.writer.finish().map_err(ToJsonError::Json)?;
+        Ok((
+            output,
+            JsonReport {
+                transfer_syntax: end.transfer_syntax,
+                read_warnings: end.warnings,
+                read_warnings_dropped: end.warnings_dropped,
+                json_warnings,
+                json_warnings_dropped,
+                written,
+            },
+        ))
     }
 }

@@ -100,6 +100,9 @@ pub struct JsonWriter<'h, W: Write, F: Formatter> {
     un_nesting: u32,
     /// Whether source offsets address the value bytes in the source file (false for deflated input).
     offsets_in_file: bool,
+    /// Where the current element's value starts in the source: the offset its warnings name, however
+    /// the value arrives in pieces.
+    value_start: u64,
 }
 
 impl<W: Write, F: Formatter> std::fmt::Debug for JsonWriter<'_, W, F> {
@@ -255,6 +258,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             started: false,
             un_nesting: 0,
             offsets_in_file: true,
+            value_start: 0,
         }
     }
 
@@ -344,6 +348,12 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             self.flush_staging(false)?;
         }
         Ok(())
+    }
+
+    /// The output, holding what has been flushed so far (the writer keeps up to a few hundred KiB
+    /// staged until it flushes).
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
     }
 
     /// Flushes the output and returns it.
@@ -666,6 +676,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
 
     fn value(&mut self, bytes: &[u8], last: bool, offset: u64) -> Result<(), JsonError> {
         if let Element::Pending { big_endian } = self.element {
+            self.value_start = offset;
             self.begin_value(self.header, big_endian, offset)?;
         }
         let streamed = matches!(
@@ -676,13 +687,13 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                 | Element::TextStream(_)
         );
         if !streamed || bytes.len() <= PIECE {
-            return self.value_piece(bytes, last, offset);
+            return self.value_piece(bytes, last);
         }
         // A value borrowed whole from a slice: render it piece by piece, flushing in between, so the
         // staging buffer never grows to the size of the value.
         let mut pieces = bytes.chunks(PIECE).peekable();
         while let Some(piece) = pieces.next() {
-            self.value_piece(piece, last && pieces.peek().is_none(), offset)?;
+            self.value_piece(piece, last && pieces.peek().is_none())?;
             if self.buf.len() >= FLUSH_AT {
                 self.flush_staging(false)?;
             }
@@ -690,7 +701,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
         Ok(())
     }
 
-    fn value_piece(&mut self, bytes: &[u8], last: bool, offset: u64) -> Result<(), JsonError> {
+    fn value_piece(&mut self, bytes: &[u8], last: bool) -> Result<(), JsonError> {
         match &mut self.element {
             Element::Idle | Element::Skip { .. } | Element::UnSequence { .. } => {
                 return Err(JsonError::TokenOrder)
@@ -699,12 +710,12 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             Element::Text => {
                 let header = self.header;
                 if last && self.scratch.is_empty() {
-                    self.write_text(header, bytes, offset)?;
+                    self.write_text(header, bytes, self.value_start)?;
                 } else {
                     self.scratch.extend_from_slice(bytes);
                     if last {
                         let gathered = std::mem::take(&mut self.scratch);
-                        let result = self.write_text(header, &gathered, offset);
+                        let result = self.write_text(header, &gathered, self.value_start);
                         self.scratch = gathered;
                         self.scratch.clear();
                         result?;
@@ -714,7 +725,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             Element::Numbers(numbers) => {
                 write_numbers(numbers, bytes, &mut self.buf, &mut self.fmt);
                 if last {
-                    self.end_numbers(offset);
+                    self.end_numbers(self.value_start);
                 }
             }
             Element::Inline { swap_unit } => {
@@ -769,7 +780,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                 &mut self.base64,
                 &mut self.buf,
             )?,
-            Element::TextStream(_) => self.stream_text(bytes, last, offset),
+            Element::TextStream(_) => self.stream_text(bytes, last, self.value_start),
         }
         Ok(())
     }

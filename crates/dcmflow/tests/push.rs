@@ -1,0 +1,184 @@
+//! DICOM → JSON from pushed chunks (`PushDicomToJson`) writes the bytes, warnings and errors of the
+//! `io::Read` conversion over the same input, at every chunking (1, 2, 3, 7, 64, 4096 bytes and random
+//! cuts), compact and indented, over the synthetic and the real corpus.
+
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use dcmflow::{dicom_to_json_reader, JsonReport, PushDicomToJson, ToJsonError, ToJsonOptions};
+
+/// The JSON, the warnings and the error of one conversion.
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    json: Vec<u8>,
+    warnings: Vec<String>,
+    error: Option<String>,
+}
+
+fn outcome(json: Vec<u8>, result: Result<JsonReport, ToJsonError>) -> Outcome {
+    let (warnings, error) = match result {
+        Ok(report) => (
+            report
+                .read_warnings
+                .iter()
+                .map(|w| format!("{w:?}"))
+                .chain(report.json_warnings.iter().map(|w| format!("{w:?}")))
+                .collect(),
+            None,
+        ),
+        Err(e) => (Vec::new(), Some(format!("{e:?}"))),
+    };
+    Outcome {
+        json,
+        warnings,
+        error,
+    }
+}
+
+fn pulled(data: &[u8], options: &ToJsonOptions) -> Outcome {
+    let mut json = Vec::new();
+    let result = dicom_to_json_reader(data, &mut json, options);
+    outcome(json, result)
+}
+
+/// Pushes `data` in pieces ending at `cuts`, taking the output as it comes.
+fn pushed(data: &[u8], cuts: &[usize], options: &ToJsonOptions) -> Outcome {
+    let all = Bytes::copy_from_slice(data);
+    let mut conversion = PushDicomToJson::new(Vec::new(), options);
+    let mut json = Vec::new();
+    let mut at = 0;
+    for &cut in cuts.iter().chain(std::iter::once(&data.len())) {
+        if cut <= at {
+            continue;
+        }
+        if let Err(e) = conversion.push(all.slice(at..cut)) {
+            json.append(conversion.output());
+            return outcome(json, Err(e));
+        }
+        json.append(conversion.output());
+        at = cut;
+    }
+    match conversion.finish() {
+        Ok((rest, report)) => {
+            json.extend(rest);
+            outcome(json, Ok(report))
+        }
+        Err(e) => outcome(json, Err(e)),
+    }
+}
+
+fn random_cuts(len: usize, seed: u64) -> Vec<usize> {
+    let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
+    let mut cuts = Vec::new();
+    let mut at = 0;
+    while at < len {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        at += 1 + (state >> 33) as usize % 500;
+        cuts.push(at.min(len));
+    }
+    cuts
+}
+
+fn assert_push_equivalent(name: &str, data: &[u8], sizes: &[usize]) {
+    for pretty in [false, true] {
+        let options = ToJsonOptions {
+            pretty,
+            ..Default::default()
+        };
+        let expected = pulled(data, &options);
+        let mut cuttings: Vec<(String, Vec<usize>)> = sizes
+            .iter()
+            .map(|&s| {
+                (
+                    format!("chunks of {s}"),
+                    (s..data.len()).step_by(s).collect(),
+                )
+            })
+            .collect();
+        cuttings.push((
+            "random cuts".into(),
+            random_cuts(data.len(), data.len() as u64),
+        ));
+        for (how, cuts) in cuttings {
+            let got = pushed(data, &cuts, &options);
+            if got != expected {
+                let at = got
+                    .json
+                    .iter()
+                    .zip(&expected.json)
+                    .position(|(a, b)| a != b);
+                panic!(
+                    "{name} ({how}, pretty {pretty}): {:?} vs {:?} JSON {} vs {} bytes, first difference at \
+                     {at:?}; warnings equal: {}; error {:?} vs {:?}",
+                    got.warnings,
+                    expected.warnings,
+                    got.json.len(),
+                    expected.json.len(),
+                    got.warnings == expected.warnings,
+                    got.error,
+                    expected.error
+                );
+            }
+        }
+    }
+}
+
+fn dicom_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() && !p.ends_with("expected") {
+                stack.push(p);
+            } else if p.is_file()
+                && !p
+                    .extension()
+                    .is_some_and(|e| e == "tsv" || e == "py" || e == "md" || e == "json")
+            {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn synthetic_and_regression_files_convert_identically_pushed() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus");
+    let mut n = 0;
+    for dir in ["synthetic", "charset", "regressions"] {
+        for path in dicom_files(&root.join(dir)) {
+            if path.extension().is_some_and(|e| e == "dcm") {
+                let data = std::fs::read(&path).unwrap();
+                assert_push_equivalent(&path.display().to_string(), &data, &[1, 2, 3, 7, 64, 4096]);
+                n += 1;
+            }
+        }
+    }
+    assert!(n >= 20, "only {n} files");
+}
+
+#[test]
+fn shared_corpus_converts_identically_pushed() {
+    let shared = std::env::var_os("DCMFLOW_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    let corpus = shared.join("corpus");
+    if !corpus.is_dir() {
+        eprintln!("SKIPPED: ../shared/corpus not found; push conversions of real files not run");
+        return;
+    }
+    for path in dicom_files(&corpus) {
+        let data = std::fs::read(&path).unwrap();
+        let sizes: &[usize] = if data.len() <= 64 * 1024 {
+            &[1, 7, 4096]
+        } else {
+            &[4096]
+        };
+        assert_push_equivalent(&path.display().to_string(), &data, sizes);
+    }
+}
