@@ -227,7 +227,7 @@ impl<'a> DicomReader<'a> {
     /// [`DicomReader::from_reader`] over the same bytes, whatever the chunks; value chunks are handed out
     /// from the pushed `Bytes` without a copy where they lie within one chunk.
     pub fn pushed(options: ReaderOptions) -> DicomReader<'static> {
-        let mut reader = DicomReader::new(Source::Push(PushInput::new()), options);
+        let mut reader = DicomReader::new(Source::Push(Box::new(PushInput::new())), options);
         reader.checkpoint = Some(Box::default());
         reader
     }
