@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 shared=${1:-../../shared}
 [ -d "$shared/corpus" ] || { echo "no $shared/corpus: pass the shared directory" >&2; exit 1; }
-for t in dicom_read dicom_read_chunked roundtrip dcm2json json_read json_roundtrip; do mkdir -p "corpus/$t"; done
+for t in dicom_read dicom_read_chunked dicom_push roundtrip dcm2json json_read json_roundtrip; do mkdir -p "corpus/$t"; done
 n=0
 dicom_inputs() {
   ls ../corpus/synthetic/*.dcm ../corpus/charset/*.dcm "$shared"/edge/*.dcm
@@ -20,6 +20,8 @@ while read -r f; do
   # dcm2json: compact/pretty, IS/DS policies and the two-thread bits spread over the files.
   mode=$(printf '\\x%02x' $(( (n * 37) % 128 )))
   printf "$mode" | cat - "$f" > "corpus/dcm2json/d$n"
+  # dicom_push: the first byte chooses where the input is cut.
+  printf "$(printf '\\x%02x' $(( (n * 53) % 256 )))" | cat - "$f" > "corpus/dicom_push/d$n"
 done < <(dicom_inputs)
 m=0
 while read -r f; do

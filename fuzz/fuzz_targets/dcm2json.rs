@@ -107,7 +107,10 @@ fuzz_target!(|data: &[u8]| {
         }
         match (&first, &second) {
             (Ok(a), Ok(b)) => {
-                assert!(streamed.bytes == pipelined.bytes, "two threads wrote other JSON");
+                assert!(
+                    streamed.bytes == pipelined.bytes,
+                    "two threads wrote other JSON"
+                );
                 assert_eq!(a.json_warnings, b.json_warnings);
             }
             (Err(a), Err(b)) => assert_eq!(a, b),
@@ -116,7 +119,10 @@ fuzz_target!(|data: &[u8]| {
     }
     if result.is_ok() {
         if let Err(e) = serde_json::from_slice::<serde_json::Value>(&out.bytes) {
-            panic!("invalid JSON ({e}): {}", String::from_utf8_lossy(&out.bytes));
+            panic!(
+                "invalid JSON ({e}): {}",
+                String::from_utf8_lossy(&out.bytes)
+            );
         }
     }
 });

@@ -49,9 +49,5 @@ fuzz_target!(|data: &[u8]| {
     let json2 = to_json(&dicom2);
     let replaced = String::from_utf8_lossy(&json1).replace('\u{FFFD}', "?");
     let json2 = String::from_utf8_lossy(&json2).replace('\u{FFFD}', "?");
-    assert_eq!(
-        replaced,
-        json2,
-        "JSON → DICOM → JSON is not stable"
-    );
+    assert_eq!(replaced, json2, "JSON → DICOM → JSON is not stable");
 });

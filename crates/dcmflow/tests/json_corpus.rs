@@ -22,12 +22,7 @@ use dcmflow::{
 };
 use dcmflow_core::{Tag, Token, Vr};
 
-fn shared_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("DCMFLOW_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    dir.join("corpus").is_dir().then_some(dir)
-}
+use dcmflow_testkit::shared_dir;
 
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {

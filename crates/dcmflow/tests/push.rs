@@ -2,10 +2,9 @@
 //! `io::Read` conversion over the same input, at every chunking (1, 2, 3, 7, 64, 4096 bytes and random
 //! cuts), compact and indented, over the synthetic and the real corpus.
 
-use std::path::{Path, PathBuf};
-
 use bytes::Bytes;
 use dcmflow::{dicom_to_json_reader, JsonReport, PushDicomToJson, ToJsonError, ToJsonOptions};
+use dcmflow_testkit::{corpus_files, dicom_files_under, even_cuts, random_cuts, shared_dir};
 
 /// The JSON, the warnings and the error of one conversion.
 #[derive(Debug, PartialEq)]
@@ -67,20 +66,6 @@ fn pushed(data: &[u8], cuts: &[usize], options: &ToJsonOptions) -> Outcome {
     }
 }
 
-fn random_cuts(len: usize, seed: u64) -> Vec<usize> {
-    let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
-    let mut cuts = Vec::new();
-    let mut at = 0;
-    while at < len {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        at += 1 + (state >> 33) as usize % 500;
-        cuts.push(at.min(len));
-    }
-    cuts
-}
-
 fn assert_push_equivalent(name: &str, data: &[u8], sizes: &[usize]) {
     for pretty in [false, true] {
         let options = ToJsonOptions {
@@ -90,16 +75,11 @@ fn assert_push_equivalent(name: &str, data: &[u8], sizes: &[usize]) {
         let expected = pulled(data, &options);
         let mut cuttings: Vec<(String, Vec<usize>)> = sizes
             .iter()
-            .map(|&s| {
-                (
-                    format!("chunks of {s}"),
-                    (s..data.len()).step_by(s).collect(),
-                )
-            })
+            .map(|&s| (format!("chunks of {s}"), even_cuts(data.len(), s)))
             .collect();
         cuttings.push((
             "random cuts".into(),
-            random_cuts(data.len(), data.len() as u64),
+            random_cuts(data.len(), data.len() as u64, 500),
         ));
         for (how, cuts) in cuttings {
             let got = pushed(data, &cuts, &options);
@@ -125,38 +105,14 @@ fn assert_push_equivalent(name: &str, data: &[u8], sizes: &[usize]) {
     }
 }
 
-fn dicom_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() && !p.ends_with("expected") {
-                stack.push(p);
-            } else if p.is_file()
-                && !p
-                    .extension()
-                    .is_some_and(|e| e == "tsv" || e == "py" || e == "md" || e == "json")
-            {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
 #[test]
 fn synthetic_and_regression_files_convert_identically_pushed() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus");
     let mut n = 0;
     for dir in ["synthetic", "charset", "regressions"] {
-        for path in dicom_files(&root.join(dir)) {
-            if path.extension().is_some_and(|e| e == "dcm") {
-                let data = std::fs::read(&path).unwrap();
-                assert_push_equivalent(&path.display().to_string(), &data, &[1, 2, 3, 7, 64, 4096]);
-                n += 1;
-            }
+        for path in corpus_files(dir) {
+            let data = std::fs::read(&path).unwrap();
+            assert_push_equivalent(&path.display().to_string(), &data, &[1, 2, 3, 7, 64, 4096]);
+            n += 1;
         }
     }
     assert!(n >= 20, "only {n} files");
@@ -164,15 +120,11 @@ fn synthetic_and_regression_files_convert_identically_pushed() {
 
 #[test]
 fn shared_corpus_converts_identically_pushed() {
-    let shared = std::env::var_os("DCMFLOW_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    let corpus = shared.join("corpus");
-    if !corpus.is_dir() {
+    let Some(shared) = shared_dir() else {
         eprintln!("SKIPPED: ../shared/corpus not found; push conversions of real files not run");
         return;
-    }
-    for path in dicom_files(&corpus) {
+    };
+    for path in dicom_files_under(&shared.join("corpus")) {
         let data = std::fs::read(&path).unwrap();
         let sizes: &[usize] = if data.len() <= 64 * 1024 {
             &[1, 7, 4096]

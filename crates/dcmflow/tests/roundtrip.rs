@@ -160,14 +160,11 @@ fn synthetic_corpus_round_trips() {
 
 #[test]
 fn shared_corpus_round_trips() {
-    let shared = std::env::var_os("DCMFLOW_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    let corpus = shared.join("corpus");
-    if !corpus.is_dir() {
+    let Some(shared) = dcmflow_testkit::shared_dir() else {
         eprintln!("SKIPPED: ../shared/corpus not found; real-file round trips not run");
         return;
-    }
+    };
+    let corpus = shared.join("corpus");
     let manifest = std::fs::read_to_string(corpus.join("MANIFEST.tsv")).unwrap();
     let mut failures = Vec::new();
     let (mut files, mut identical) = (0, 0);

@@ -3,18 +3,10 @@
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
-
 use dcmflow_core::{Result, Token};
 use dcmflow_dicom::DicomReader;
 
-/// `../shared` next to the repository (or `$DCMFLOW_SHARED`), when present.
-pub fn shared_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("DCMFLOW_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    dir.join("corpus").is_dir().then_some(dir)
-}
+pub use dcmflow_testkit::shared_dir;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {

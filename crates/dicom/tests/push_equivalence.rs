@@ -2,11 +2,10 @@
 //! reader over the same bytes, however the bytes are cut into chunks (sizes 1, 2, 3, 7, 64, 4096 and
 //! random cuts), over the synthetic and the real corpus.
 
-mod listing;
-
 use bytes::Bytes;
 use dcmflow_core::{Error, ErrorKind, Token};
 use dcmflow_dicom::{DicomReader, ReaderOptions};
+use dcmflow_testkit::{corpus_files, dicom_files_under, even_cuts, random_cuts, shared_dir};
 
 /// A token with its offset; values joined per element, so chunking does not matter.
 #[derive(Debug, PartialEq)]
@@ -100,23 +99,6 @@ fn streamed(data: &[u8], chunk_size: usize) -> Outcome {
     })
 }
 
-/// Deterministic pseudo-random cut positions (a 64-bit LCG).
-fn random_cuts(len: usize, seed: u64) -> Vec<usize> {
-    let mut state = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    let mut cuts = Vec::new();
-    let mut at = 0;
-    while at < len {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        at += 1 + (state >> 33) as usize % 300;
-        cuts.push(at.min(len));
-    }
-    cuts
-}
-
 /// Equal outcomes, or a short account of the first difference (whole outcomes can be huge).
 fn check(got: &Outcome, expected: &Outcome, what: &str) {
     if got == expected {
@@ -150,8 +132,7 @@ fn check(got: &Outcome, expected: &Outcome, what: &str) {
 fn assert_push_equivalent(name: &str, data: &[u8], chunk_sizes: &[usize]) {
     let expected = streamed(data, 4096);
     for &size in chunk_sizes {
-        let cuts: Vec<usize> = (size..data.len()).step_by(size).collect();
-        let got = pushed(data, &cuts, 4096);
+        let got = pushed(data, &even_cuts(data.len(), size), 4096);
         check(
             &got,
             &expected,
@@ -159,7 +140,7 @@ fn assert_push_equivalent(name: &str, data: &[u8], chunk_sizes: &[usize]) {
         );
     }
     for seed in 0..2 {
-        let got = pushed(data, &random_cuts(data.len(), seed), 4096);
+        let got = pushed(data, &random_cuts(data.len(), seed, 300), 4096);
         check(
             &got,
             &expected,
@@ -167,9 +148,8 @@ fn assert_push_equivalent(name: &str, data: &[u8], chunk_sizes: &[usize]) {
         );
     }
     // Small value chunks as well: the value pieces then come from within one pushed chunk.
-    let cuts: Vec<usize> = (64..data.len()).step_by(64).collect();
     check(
-        &pushed(data, &cuts, 7),
+        &pushed(data, &even_cuts(data.len(), 64), 7),
         &streamed(data, 7),
         &format!("{name}: chunk size 7"),
     );
@@ -177,28 +157,23 @@ fn assert_push_equivalent(name: &str, data: &[u8], chunk_sizes: &[usize]) {
 
 #[test]
 fn synthetic_corpus_reads_identically_pushed_and_pulled() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus/synthetic");
-    let mut n = 0;
-    for entry in std::fs::read_dir(&dir).expect("corpus/synthetic exists (tools/gen_corpus.py)") {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "dcm") {
-            let data = std::fs::read(&path).unwrap();
-            assert_push_equivalent(&path.display().to_string(), &data, &[1, 2, 3, 7, 64, 4096]);
-            n += 1;
-        }
+    let files = corpus_files("synthetic");
+    assert!(
+        files.len() >= 10,
+        "synthetic corpus has only {} files",
+        files.len()
+    );
+    for path in files {
+        let data = std::fs::read(&path).unwrap();
+        assert_push_equivalent(&path.display().to_string(), &data, &[1, 2, 3, 7, 64, 4096]);
     }
-    assert!(n >= 10, "synthetic corpus has only {n} files");
 }
 
 #[test]
 fn regression_inputs_read_identically_pushed_and_pulled() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus/regressions");
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "dcm") {
-            let data = std::fs::read(&path).unwrap();
-            assert_push_equivalent(&path.display().to_string(), &data, &[1, 3, 64, 4096]);
-        }
+    for path in corpus_files("regressions") {
+        let data = std::fs::read(&path).unwrap();
+        assert_push_equivalent(&path.display().to_string(), &data, &[1, 3, 64, 4096]);
     }
 }
 
@@ -246,28 +221,11 @@ fn a_value_inside_one_pushed_chunk_is_not_copied() {
 
 #[test]
 fn shared_corpus_reads_identically_pushed_and_pulled() {
-    let Some(shared) = listing::shared_dir() else {
+    let Some(shared) = shared_dir() else {
         eprintln!("SKIPPED: ../shared/corpus not found; push equivalence on real files not run");
         return;
     };
-    let mut files = Vec::new();
-    let mut stack = vec![shared.join("corpus")];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() && !p.ends_with("expected") {
-                stack.push(p);
-            } else if p.is_file()
-                && !p
-                    .extension()
-                    .is_some_and(|e| e == "tsv" || e == "py" || e == "md")
-            {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    for p in files {
+    for p in dicom_files_under(&shared.join("corpus")) {
         let data = std::fs::read(&p).unwrap();
         // Every chunking on small files; large ones (pixel data) at a few.
         let sizes: &[usize] = if data.len() <= 64 * 1024 {

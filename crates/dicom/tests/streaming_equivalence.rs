@@ -127,22 +127,7 @@ fn shared_corpus_reads_identically_from_slice_and_stream() {
         );
         return;
     };
-    let mut files = Vec::new();
-    let mut stack = vec![shared.join("corpus")];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() && !p.ends_with("expected") {
-                stack.push(p);
-            } else if p.is_file()
-                && !p
-                    .extension()
-                    .is_some_and(|e| e == "tsv" || e == "py" || e == "md")
-            {
-                files.push(p);
-            }
-        }
-    }
+    let files = dcmflow_testkit::dicom_files_under(&shared.join("corpus"));
     // The full matrix on every file takes minutes in debug builds: small files get it all, large ones
     // (multi-MB pixel data) are checked at one read step so the suite stays quick.
     for p in files {

@@ -1,0 +1,91 @@
+//! Push input must read like the io::Read reader on any input, however it is cut: the same tokens with
+//! the same offsets, the same values, warnings and outcome. The first byte chooses the cuts.
+#![no_main]
+use dcmflow_core::{ErrorKind, Token};
+use dcmflow_dicom::{DicomReader, ReaderOptions};
+use libfuzzer_sys::fuzz_target;
+
+#[derive(Debug, PartialEq)]
+struct Summary {
+    tokens: Vec<(String, u64)>,
+    values: Vec<u8>,
+    warnings: Vec<String>,
+    error: Option<(ErrorKind, u64)>,
+}
+
+fn summary(
+    reader: &mut DicomReader<'_>,
+    limit: usize,
+    mut more: impl FnMut(&mut DicomReader<'_>) -> bool,
+) -> Summary {
+    let (mut tokens, mut values, mut error) = (Vec::new(), Vec::new(), None);
+    let mut steps = 0;
+    while steps < limit {
+        match reader.read_token() {
+            Ok(Token::Eof) => break,
+            Ok(Token::Value { bytes, .. }) => values.extend_from_slice(bytes),
+            Ok(t) => {
+                let t = format!("{t:?}");
+                tokens.push((t, reader.token_offset()));
+            }
+            Err(e) if e.kind == ErrorKind::NeedInput => {
+                assert!(more(reader), "asked for input after the end");
+                continue;
+            }
+            Err(e) => {
+                error = Some((e.kind, e.offset));
+                break;
+            }
+        }
+        steps += 1;
+    }
+    let warnings = reader
+        .warnings()
+        .iter()
+        .map(|w| format!("{:?}@{}", w.kind, w.offset))
+        .collect();
+    Summary {
+        tokens,
+        values,
+        warnings,
+        error,
+    }
+}
+
+fuzz_target!(|input: &[u8]| {
+    let Some((&mode, data)) = input.split_first() else {
+        return;
+    };
+    let limit = data.len() * 2 + 64;
+    let options = ReaderOptions {
+        chunk_size: 5,
+        ..ReaderOptions::default()
+    };
+    let expected = summary(
+        &mut DicomReader::from_reader(data, options.clone()),
+        limit,
+        |_| false,
+    );
+    // Cuts every `step` bytes, the step growing by `mode`'s high bits.
+    let mut step = 1 + usize::from(mode & 0x0F);
+    let grow = usize::from(mode >> 4);
+    let mut at = 0;
+    let mut reader = DicomReader::pushed(options);
+    let mut ended = false;
+    let got = summary(&mut reader, limit, |r| {
+        if ended {
+            return false;
+        }
+        if at >= data.len() {
+            r.end_input();
+            ended = true;
+            return true;
+        }
+        let end = (at + step).min(data.len());
+        r.push(bytes::Bytes::copy_from_slice(&data[at..end]));
+        at = end;
+        step += grow;
+        true
+    });
+    assert_eq!(got, expected);
+});
