@@ -23,7 +23,12 @@ fn summary(
     while steps < limit {
         match reader.read_token() {
             Ok(Token::Eof) => break,
-            Ok(Token::Value { bytes, .. }) => values.extend_from_slice(bytes),
+            // Value pieces each take at least one byte, so they need no limit; push input cuts them at
+            // its chunk boundaries, so they are not counted.
+            Ok(Token::Value { bytes, .. }) => {
+                values.extend_from_slice(bytes);
+                continue;
+            }
             Ok(t) => {
                 let t = format!("{t:?}");
                 tokens.push((t, reader.token_offset()));
