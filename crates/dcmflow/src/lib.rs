@@ -31,6 +31,8 @@ pub use convert::{
 pub use dcmflow_core as core;
 pub use dcmflow_dicom as dicom;
 pub use dcmflow_json as json;
+#[cfg(feature = "tokio")]
+pub use push::DicomToJsonDecoder;
 pub use push::PushDicomToJson;
 pub use to_dicom::{
     json_to_dicom, json_to_dicom_next, json_to_dicom_next_pipelined, json_to_dicom_seekable,

@@ -134,3 +134,33 @@ fn shared_corpus_converts_identically_pushed() {
         assert_push_equivalent(&path.display().to_string(), &data, sizes);
     }
 }
+
+/// The tokio codec: bytes buffered in any amounts give the JSON of the io::Read conversion.
+#[cfg(feature = "tokio")]
+#[test]
+fn the_tokio_decoder_gives_the_same_json() {
+    use bytes::BytesMut;
+    use dcmflow::DicomToJsonDecoder;
+    use tokio_util::codec::Decoder;
+    for path in corpus_files("synthetic") {
+        let data = std::fs::read(&path).unwrap();
+        let options = ToJsonOptions::default();
+        let expected = pulled(&data, &options);
+        let mut decoder = DicomToJsonDecoder::new(&options);
+        let mut src = BytesMut::new();
+        let mut json = Vec::new();
+        let mut at = 0;
+        for cut in random_cuts(data.len(), 7, 300) {
+            src.extend_from_slice(&data[at..cut]);
+            at = cut;
+            while let Some(piece) = decoder.decode(&mut src).unwrap() {
+                json.extend_from_slice(&piece);
+            }
+        }
+        while let Some(piece) = decoder.decode_eof(&mut src).unwrap() {
+            json.extend_from_slice(&piece);
+        }
+        assert_eq!(json, expected.json, "{}", path.display());
+        assert!(decoder.report().is_some());
+    }
+}
