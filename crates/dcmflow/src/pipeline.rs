@@ -1,24 +1,14 @@
-//! Reading on one thread, writing on another. Readers lend their tokens (they borrow the reader's
-//! buffer), so the producing thread copies them into batches (value bytes into one buffer per batch) and
-//! the consuming thread replays each batch as the same tokens. Batches are bounded in size and in number
-//! in flight, and go back to the producer for reuse: memory stays bounded, a few MiB whatever the input.
+//! DICOM tokens across the engine's two-thread pipeline (`dcmflow_engine::pipeline`): each token is
+//! packed into a 24-byte [`Record`] on the reading thread and replayed as the same token on the writing
+//! thread.
 //!
 //! DICOM → JSON reads on a spawned thread and writes on the caller's; JSON → DICOM reads on the caller's
 //! (its reader is not `Send`) and writes on a spawned one.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::Arc;
-
 use dcmflow_core::{Encoding, Error, Header, Length, Tag, Token, TokenKind, TransferSyntax, Vr};
+use dcmflow_engine::pipeline::{self, Packed, ValueBytes};
 
-/// A batch is sent once its value bytes reach this (a value chunk can take it past, by one chunk)…
-const BATCH_BYTES: usize = 256 << 10;
-/// … or once it holds this many tokens.
-const BATCH_TOKENS: usize = 16 << 10;
-/// Batches waiting for the consumer; with one being filled and one being replayed, at most
-/// `IN_FLIGHT + 2` exist.
-const IN_FLIGHT: usize = 2;
+pub(crate) use dcmflow_engine::pipeline::Stopped;
 
 /// One token as the writer needs it, packed into 24 bytes: a batch holds up to 16 Ki of them and the
 /// other thread reads them all, so their size is memory traffic between the cores (a `Token` with its
@@ -28,7 +18,7 @@ const IN_FLIGHT: usize = 2;
 /// which puts `tag` and `len` side by side (measured; the cause is not established).
 #[derive(Clone, Copy)]
 #[repr(C)]
-struct Record {
+pub(crate) struct Record {
     /// Where the token was: the reader's `token_offset`, or for a value where its bytes start.
     offset: u64,
     /// `Element`, `SequenceStart`, `PixelSequenceStart`: the tag.
@@ -151,19 +141,22 @@ impl Unplaced {
     }
 }
 
-/// Spare buffers the producer keeps for [`Producer::spare`]; more come back, the rest are dropped.
-const MAX_SPARES: usize = 4;
+/// The producing end, carrying the input's transfer syntax with each batch and a read error at the end.
+pub(crate) type Producer = pipeline::Producer<Record, Option<TransferSyntax>, Error>;
+/// The consuming end.
+pub(crate) type Consumer = pipeline::Consumer<Record, Option<TransferSyntax>, Error>;
 
-#[derive(Default)]
-struct Batch {
-    records: Vec<Record>,
-    bytes: Vec<u8>,
-    /// Value buffers handed over whole; they come back with the batch for reuse.
-    owned: Vec<Vec<u8>>,
-    /// The input's transfer syntax as known when the batch was sent.
-    transfer_syntax: Option<TransferSyntax>,
-    /// The reader failed after the records of this batch.
-    error: Option<Error>,
+impl Packed for Record {
+    #[inline(always)]
+    fn value_bytes(&self) -> ValueBytes {
+        if self.kind != TokenKind::Value {
+            ValueBytes::None
+        } else if self.flags & OWNED != 0 {
+            ValueBytes::Owned
+        } else {
+            ValueBytes::Inline(self.len as usize)
+        }
+    }
 }
 
 /// One token replayed on the consuming thread.
@@ -172,56 +165,52 @@ pub(crate) struct Replayed<'b> {
     pub offset: u64,
     pub encoding: Encoding,
     pub transfer_syntax: Option<TransferSyntax>,
-    /// A `Value` holding the rendering of the element's whole value (see [`Producer::push_rendered`]).
+    /// A `Value` holding the rendering of the element's whole value (see [`Tokens::push_rendered`]).
     pub rendered: bool,
 }
 
 /// The two ends: tokens go in at the producer and come out, in order, at the consumer.
 pub(crate) fn channel() -> (Producer, Consumer) {
-    let (to_consumer, batches) = sync_channel::<Batch>(IN_FLIGHT);
-    let (recycle, recycled) = sync_channel::<Batch>(IN_FLIGHT + 2);
-    let queued = Arc::new(AtomicUsize::new(0));
-    (
-        Producer {
-            batch: Batch::default(),
-            to_consumer,
-            recycled,
-            transfer_syntax: None,
-            spares: Vec::new(),
-            queued: Arc::clone(&queued),
-        },
-        Consumer {
-            batches,
-            recycle,
-            queued,
-        },
-    )
+    pipeline::channel()
 }
 
-/// The consumer stopped taking tokens (it failed, or it is gone).
-#[derive(Debug)]
-pub(crate) struct Stopped;
-
-pub(crate) struct Producer {
-    batch: Batch,
-    to_consumer: SyncSender<Batch>,
-    recycled: Receiver<Batch>,
-    transfer_syntax: Option<TransferSyntax>,
-    spares: Vec<Vec<u8>>,
-    /// Batches sent and not yet taken by the consumer.
-    queued: Arc<AtomicUsize>,
-}
-
-impl Producer {
-    /// Whether the consumer is the slower side: every batch it may queue is waiting. The producer can
-    /// then take on work of the consumer's (as `push_rendered`) at no cost to the pace of the whole.
-    pub fn consumer_lags(&self) -> bool {
-        self.queued.load(Ordering::Relaxed) >= IN_FLIGHT
-    }
-
+/// DICOM tokens into the producer.
+pub(crate) trait Tokens {
     /// Queues the value of the current element as its rendering for the consumer (JSON text from
     /// `dcmflow_json::ValueRenderer`), to be replayed with [`Replayed::rendered`] set.
-    pub fn push_rendered(&mut self, rendered: &[u8], offset: u64) -> Result<(), Stopped> {
+    fn push_rendered(&mut self, rendered: &[u8], offset: u64) -> Result<(), Stopped>;
+    /// Sets the transfer syntax reported with the tokens from now on.
+    fn set_transfer_syntax(&mut self, ts: Option<TransferSyntax>);
+    /// Queues a token; a full batch is sent (waiting while the consumer has batches queued).
+    fn push(&mut self, token: &Token<'_>, offset: u64, encoding: Encoding) -> Result<(), Stopped>;
+    /// [`Tokens::push`], always inlined: where the token was just built in registers (the JSON
+    /// reader's loop), it is then not stored and reloaded in other widths, a store-forwarding stall per
+    /// token. (In the DICOM reader's loop the plain call is faster.)
+    fn push_inlined(
+        &mut self,
+        token: &Token<'_>,
+        offset: u64,
+        encoding: Encoding,
+    ) -> Result<(), Stopped>;
+    /// Queues a token recorded with [`Unplaced::of`], at its place.
+    fn push_placed(
+        &mut self,
+        token: Unplaced,
+        offset: u64,
+        encoding: Encoding,
+    ) -> Result<(), Stopped>;
+    /// Queues a value chunk handed over as a buffer (see `JsonReader::take_value`).
+    fn push_owned(
+        &mut self,
+        value: Vec<u8>,
+        last: bool,
+        offset: u64,
+        encoding: Encoding,
+    ) -> Result<(), Stopped>;
+}
+
+impl Tokens for Producer {
+    fn push_rendered(&mut self, rendered: &[u8], offset: u64) -> Result<(), Stopped> {
         let token = Token::Value {
             bytes: rendered,
             last: true,
@@ -231,26 +220,16 @@ impl Producer {
         self.queue(record, rendered)
     }
 
-    /// Sets the transfer syntax reported with the tokens from now on.
-    pub fn set_transfer_syntax(&mut self, ts: Option<TransferSyntax>) {
-        self.transfer_syntax = ts;
+    fn set_transfer_syntax(&mut self, ts: Option<TransferSyntax>) {
+        self.set_meta(ts);
     }
 
-    /// Queues a token; a full batch is sent (waiting while `IN_FLIGHT` batches are queued).
-    pub fn push(
-        &mut self,
-        token: &Token<'_>,
-        offset: u64,
-        encoding: Encoding,
-    ) -> Result<(), Stopped> {
+    fn push(&mut self, token: &Token<'_>, offset: u64, encoding: Encoding) -> Result<(), Stopped> {
         self.push_inlined(token, offset, encoding)
     }
 
-    /// [`Self::push`], always inlined: where the token was just built in registers (the JSON reader's
-    /// loop), it is then not stored and reloaded in other widths, a store-forwarding stall per token.
-    /// (In the DICOM reader's loop, inlining measured slower: that side keeps the plain call.)
     #[inline(always)]
-    pub fn push_inlined(
+    fn push_inlined(
         &mut self,
         token: &Token<'_>,
         offset: u64,
@@ -263,20 +242,7 @@ impl Producer {
         self.queue(Record::new(token, offset, encoding), bytes)
     }
 
-    /// Adds `record`, and the value bytes it counts, to the batch; sends a full batch.
-    #[inline(always)]
-    fn queue(&mut self, record: Record, bytes: &[u8]) -> Result<(), Stopped> {
-        let batch = &mut self.batch;
-        batch.bytes.extend_from_slice(bytes);
-        batch.records.push(record);
-        if batch.bytes.len() >= BATCH_BYTES || batch.records.len() >= BATCH_TOKENS {
-            self.send()?;
-        }
-        Ok(())
-    }
-
-    /// Queues a token recorded with [`Unplaced::of`], at its place.
-    pub fn push_placed(
+    fn push_placed(
         &mut self,
         token: Unplaced,
         offset: u64,
@@ -288,103 +254,49 @@ impl Producer {
         self.queue(record, &[])
     }
 
-    /// Queues a value chunk handed over as a buffer (see `JsonReader::take_value`); the batch is sent at
-    /// once, so such buffers in flight stay as few as the batches.
-    pub fn push_owned(
+    fn push_owned(
         &mut self,
         value: Vec<u8>,
         last: bool,
         offset: u64,
         encoding: Encoding,
     ) -> Result<(), Stopped> {
-        let batch = &mut self.batch;
-        batch.owned.push(value);
         let mut record = Record::new(&Token::Value { bytes: &[], last }, offset, encoding);
         record.flags |= OWNED;
-        batch.records.push(record);
-        self.send()
-    }
-
-    /// A buffer to hand to `JsonReader::take_value` (one that came back, or a new one).
-    pub fn spare(&mut self) -> Vec<u8> {
-        self.spares.pop().unwrap_or_default()
-    }
-
-    /// A spare that was not used.
-    pub fn give_back(&mut self, spare: Vec<u8>) {
-        if self.spares.len() < MAX_SPARES {
-            self.spares.push(spare);
-        }
-    }
-
-    fn send(&mut self) -> Result<(), Stopped> {
-        let mut next = self.recycled.try_recv().unwrap_or_default();
-        for buffer in next.owned.drain(..) {
-            self.give_back(buffer);
-        }
-        let mut batch = std::mem::replace(&mut self.batch, next);
-        batch.transfer_syntax = self.transfer_syntax;
-        self.queued.fetch_add(1, Ordering::Relaxed);
-        self.to_consumer.send(batch).map_err(|_| Stopped)
-    }
-
-    /// Sends what is queued, then `error` (a read error the consumer reports after the tokens before it).
-    /// Dropping the producer without `finish` ends the tokens where they are.
-    pub fn finish(mut self, error: Option<Error>) {
-        self.batch.error = error;
-        // A consumer that stopped does not need the rest.
-        let _ = self.send();
+        self.queue_owned(record, value)
     }
 }
 
-pub(crate) struct Consumer {
-    batches: Receiver<Batch>,
-    recycle: SyncSender<Batch>,
-    queued: Arc<AtomicUsize>,
-}
-
-impl Consumer {
-    /// Hands every token to `write`, in order, until the producer is done or `write` fails. A read error
-    /// sent with [`Producer::finish`] comes back through `on_read_error`.
-    pub fn replay<E>(
+/// DICOM tokens out of the consumer.
+pub(crate) trait Replay {
+    /// Hands every token to `write`, in order, until the producer is done or `write` fails. A read
+    /// error sent with `Producer::finish` comes back through `on_read_error`.
+    fn replay_tokens<X>(
         self,
-        mut write: impl FnMut(Replayed<'_>) -> Result<(), E>,
-        on_read_error: impl Fn(Error) -> E,
-    ) -> Result<(), E> {
-        // The loop ends when the producer is dropped; returning early drops the receiver, which makes
-        // the producer's next send fail, so it stops too.
-        for mut batch in &self.batches {
-            self.queued.fetch_sub(1, Ordering::Relaxed);
-            // Values follow each other in `bytes` (and in `owned`) in the order of their records.
-            let (mut at, mut owned) = (0, 0);
-            for record in &batch.records {
-                let value: &[u8] = if record.kind != TokenKind::Value {
-                    &[]
-                } else if record.flags & OWNED != 0 {
-                    owned += 1;
-                    &batch.owned[owned - 1]
-                } else {
-                    at += record.len as usize;
-                    &batch.bytes[at - record.len as usize..at]
-                };
+        write: impl FnMut(Replayed<'_>) -> Result<(), X>,
+        on_read_error: impl Fn(Error) -> X,
+    ) -> Result<(), X>;
+}
+
+impl Replay for Consumer {
+    #[inline(always)]
+    fn replay_tokens<X>(
+        self,
+        mut write: impl FnMut(Replayed<'_>) -> Result<(), X>,
+        on_read_error: impl Fn(Error) -> X,
+    ) -> Result<(), X> {
+        self.replay(
+            |record: &Record, value: &[u8], transfer_syntax| {
                 write(Replayed {
                     token: record.token(value),
                     offset: record.offset,
                     encoding: record.encoding(),
-                    transfer_syntax: batch.transfer_syntax,
+                    transfer_syntax,
                     rendered: record.flags & RENDERED != 0,
-                })?;
-            }
-            if let Some(e) = batch.error.take() {
-                return Err(on_read_error(e));
-            }
-            batch.records.clear();
-            batch.bytes.clear();
-            // `owned` goes back as it is: the producer reuses those buffers.
-            // A producer that has finished takes nothing back: the batch is dropped.
-            let _ = self.recycle.try_send(batch);
-        }
-        Ok(())
+                })
+            },
+            on_read_error,
+        )
     }
 }
 
@@ -475,21 +387,21 @@ mod tests {
             len: 4,
         });
         assert!(!producer.consumer_lags());
-        for batch in 0..IN_FLIGHT {
+        for batch in 0..pipeline::IN_FLIGHT {
             producer.push(&element, 0, Encoding::EXPLICIT_LE).unwrap();
             producer.push_rendered(b"2.5", 8).unwrap();
             // Fill the rest of the batch so that it is sent.
-            for _ in 2..BATCH_TOKENS {
+            for _ in 2..pipeline::BATCH_RECORDS {
                 producer
                     .push(&Token::ItemEnd, 0, Encoding::EXPLICIT_LE)
                     .unwrap();
             }
-            assert_eq!(producer.consumer_lags(), batch + 1 == IN_FLIGHT);
+            assert_eq!(producer.consumer_lags(), batch + 1 == pipeline::IN_FLIGHT);
         }
         let replaying = std::thread::spawn(move || {
             let mut rendered = Vec::new();
             consumer
-                .replay(
+                .replay_tokens(
                     |r| {
                         if let Token::Value { bytes, last } = r.token {
                             rendered.push((bytes.to_vec(), last, r.rendered, r.offset));
@@ -505,7 +417,7 @@ mod tests {
         producer.finish(None);
         let rendered = replaying.join().unwrap();
         let expected = (b"2.5".to_vec(), true, true, 8);
-        assert_eq!(rendered, vec![expected; IN_FLIGHT]);
+        assert_eq!(rendered, vec![expected; pipeline::IN_FLIGHT]);
     }
 
     /// What comes out of the pipeline equals what went in: tokens, value bytes, offsets and encodings,
@@ -552,7 +464,7 @@ mod tests {
             let replaying = scope.spawn(move || {
                 let mut replayed = Vec::new();
                 consumer
-                    .replay(
+                    .replay_tokens(
                         |r| {
                             let token = match r.token {
                                 Token::Value { bytes, last } => {

@@ -10,7 +10,7 @@ use dcmflow_core::{Header, Tag, Token, TransferSyntax, Vr};
 use dcmflow_dicom::{DicomWriter, LengthMode, WriterOptions};
 use dcmflow_json::read::{JsonReader, ReadError, ReadWarning};
 
-use crate::pipeline;
+use crate::pipeline::{self, Replay, Tokens};
 
 /// How the DICOM is written.
 #[derive(Clone, Debug)]
@@ -429,7 +429,7 @@ fn write_data_set_pipelined<W: Write + Send>(
             .name("dcmflow-write".into())
             .spawn_scoped(scope, move || {
                 // Only this side's errors come back: a read error stays with the reader.
-                consumer.replay(|r| writer.write_token(&r.token), |e| e)?;
+                consumer.replay_tokens(|r| writer.write_token(&r.token), |e| e)?;
                 writer.finish()
             })
             .expect("failed to spawn thread"); // as `scope.spawn` does

@@ -9,7 +9,7 @@ use dcmflow_json::{
     ValueRenderer,
 };
 
-use crate::pipeline;
+use crate::pipeline::{self, Replay, Tokens};
 
 #[derive(Clone, Debug, Default)]
 pub struct ToJsonOptions {
@@ -187,7 +187,7 @@ fn run_pipelined<'r, W: Write, F: Formatter>(
                 read_into(make_reader(), producer, renderer)
             })
             .expect("failed to spawn thread"); // as `scope.spawn` does
-        let written = consumer.replay(
+        let written = consumer.replay_tokens(
             |r| match r.token {
                 Token::Value { bytes, .. } if r.rendered => feed.rendered(bytes),
                 token => feed

@@ -6,6 +6,8 @@
 //!
 //! - [`json`]: the JSON text every codec writes and reads: string escaping (RFC 8259 §7), the layout
 //!   [`json::format::Formatter`] (compact or indented) and the number grammar (RFC 8259 §6).
+//! - [`pipeline`]: tokens packed into batches on a reading thread and replayed on a writing thread,
+//!   bounded in memory.
 //! - [`push`]: input the caller pushes in chunks (`bytes::Bytes`), read by a pull parser that is told
 //!   "need more input" and retries its step from a mark.
 //! - [`spill`]: output held back for a length that is not yet known, moved to an anonymous temporary file
@@ -14,5 +16,6 @@
 #![warn(missing_docs)]
 
 pub mod json;
+pub mod pipeline;
 pub mod push;
 pub mod spill;
