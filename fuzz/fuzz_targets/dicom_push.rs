@@ -92,13 +92,14 @@ fuzz_target!(|input: &[u8]| {
         step += grow;
         true
     });
-    if got.error.map(|e| e.0) == Some(ErrorKind::Inflate) && got.error == expected.error {
-        // A corrupt deflate stream: how much was inflated before the decoder saw the corruption depends
-        // on the size of its calls, which differ between the two inputs. Up to the shorter, the same.
+    let inflate = |s: &Summary| s.error.map(|e| e.0) == Some(ErrorKind::Inflate);
+    if inflate(&got) && inflate(&expected) {
+        // A corrupt deflate stream: how much was inflated before the decoder saw the corruption (and so
+        // where the error is, and what was read up to it) depends on the size of the decoder's calls,
+        // which differ between the two inputs. Up to the shorter, the same.
         let n = got.values.len().min(expected.values.len());
         assert_eq!(got.values[..n], expected.values[..n]);
         let t = got.tokens.len().min(expected.tokens.len());
-        assert!(got.tokens.len().abs_diff(expected.tokens.len()) <= 1);
         assert_eq!(got.tokens[..t], expected.tokens[..t]);
         return;
     }
