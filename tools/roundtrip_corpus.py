@@ -164,8 +164,7 @@ def _un_padding(lines):
 
 
 def _encapsulated_pixels(lines):
-    # Encapsulated Pixel Data comes back as OB bytes where json2dcm does not rebuild the pixel sequence:
-    # in a native syntax, and inside items (icon images) of an encapsulated one (docs/limits.md).
+    # Encapsulated Pixel Data in a native syntax comes back as OB bytes (the JSON carried no syntax).
     out, skip = [], None
     for line in lines:
         if skip is not None:

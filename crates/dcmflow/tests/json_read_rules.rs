@@ -863,3 +863,55 @@ fn encapsulated_pixel_data_into_a_native_syntax_is_told() {
     let quiet = messages(native);
     assert!(quiet.is_empty(), "{quiet:?}");
 }
+
+/// In an encapsulated syntax, Pixel Data inside an item (an icon image) comes back as a pixel sequence
+/// when its InlineBinary is an item stream, and as OB bytes when it is native pixels; the item stream
+/// written by dcm2json (no sequence delimiter) converts without a warning. Same DICOM whatever the read
+/// sizes.
+#[test]
+fn pixel_data_inside_items_of_an_encapsulated_syntax_keeps_its_form() {
+    use dcmflow::core::{Token, TransferSyntax};
+    use dcmflow::dicom::{DicomReader, ReaderOptions};
+    // An empty offset table and one 4-byte fragment.
+    let item_stream = "/v8A4AAAAAD+/wDgBAAAAAECAwQ=";
+    let native = base64_of(&[1, 2, 3, 4, 5, 6, 7, 8]);
+    let json = |icon: &str| {
+        format!(
+            r#"{{"00880200":{{"vr":"SQ","Value":[{{"7FE00010":{{"vr":"OB","InlineBinary":"{icon}"}}}}]}},
+                "7FE00010":{{"vr":"OB","InlineBinary":"{item_stream}"}}}}"#
+        )
+    };
+    let options = ToDicomOptions {
+        transfer_syntax: Some(TransferSyntax::from_uid("1.2.840.10008.1.2.4.50").unwrap()),
+        ..Default::default()
+    };
+    let pixel_sequences = |dicom: &[u8]| {
+        let mut reader = DicomReader::from_slice(dicom, ReaderOptions::default());
+        let mut n = 0;
+        loop {
+            match reader.read_token().expect("reads back") {
+                Token::PixelSequenceStart { .. } => n += 1,
+                Token::Eof => return n,
+                _ => {}
+            }
+        }
+    };
+    for (icon, expected) in [(item_stream.to_string(), 2), (native, 1)] {
+        let text = json(&icon);
+        let mut outputs = Vec::new();
+        for read_size in [3, 7, 4096] {
+            let reader = JsonReader::from_reader(
+                Chunked(text.as_bytes(), read_size),
+                ReadOptions::default(),
+            );
+            let (dicom, report) = json_to_dicom(reader, Vec::new(), &options).expect("converts");
+            assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+            outputs.push(dicom);
+        }
+        assert!(
+            outputs.windows(2).all(|w| w[0] == w[1]),
+            "the same whatever the read sizes"
+        );
+        assert_eq!(pixel_sequences(&outputs[0]), expected, "icon {icon}");
+    }
+}

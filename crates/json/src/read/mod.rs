@@ -253,6 +253,9 @@ pub struct JsonReader<'a> {
     encapsulated: bool,
     /// A Pixel Data value in a native output syntax whose first bytes are still to be looked at.
     pixel_check: bool,
+    /// The first chunk of the binary value is already decoded in `value` (Pixel Data inside an item,
+    /// looked at to tell native from encapsulated).
+    predecoded: bool,
     /// See [`JsonReader::set_unmeasured_binary`].
     unmeasured_binary: bool,
     resolver: Option<Box<dyn BulkResolver + 'a>>,
@@ -331,6 +334,7 @@ impl<'a> JsonReader<'a> {
             pixel_pos: 0,
             pixel_exhausted: false,
             pixel_check: false,
+            predecoded: false,
             encapsulated: false,
             unmeasured_binary: false,
             resolver: None,
@@ -534,7 +538,9 @@ impl<'a> JsonReader<'a> {
                 Next::BinaryValue => {
                     let chunk = self.options.chunk_size;
                     let bin = self.binary.as_mut().expect("binary value open");
-                    bin.next_chunk(&mut self.lex, &mut self.value, chunk)?;
+                    if !std::mem::take(&mut self.predecoded) {
+                        bin.next_chunk(&mut self.lex, &mut self.value, chunk)?;
+                    }
                     self.pixel_pos = 0;
                     let last = bin.is_done();
                     if std::mem::take(&mut self.pixel_check)
@@ -1293,18 +1299,31 @@ impl<'a> JsonReader<'a> {
                     Problem::new(ReadErrorKind::Limit, "binary value of 4 GiB or more")
                 })?,
         };
-        let encapsulated =
-            tag == Tag::PIXEL_DATA && self.encapsulated && self.levels.len() == 1 && len > 0;
-        if value.pad && !encapsulated {
-            self.notes.push(format!(
-                "odd length {}: padded with a zero byte (PS3.5 7.1.1)",
-                value.remaining - 1
-            ));
-        }
+        let pixel_data = tag == Tag::PIXEL_DATA && self.encapsulated && len > 0;
         self.pixel_check = tag == Tag::PIXEL_DATA && !self.encapsulated && len >= 8;
         self.binary = Some(value);
         self.value.clear();
         self.pixel_pos = 0;
+        let encapsulated = if pixel_data && self.levels.len() > 1 {
+            // PS3.5 A.4 lets Pixel Data inside items (icon images) of an encapsulated syntax be native or
+            // encapsulated, and the JSON does not say which: an item tag first is the encapsulated form.
+            // The first bytes are decoded to tell; a native value then starts with them.
+            self.pixel_exhausted = false;
+            self.pixel_bytes(4)?;
+            let item_stream = self.value.starts_with(&[0xFE, 0xFF, 0x00, 0xE0]);
+            self.predecoded = !item_stream;
+            item_stream
+        } else {
+            pixel_data
+        };
+        let pad = self.binary.as_ref().is_some_and(|b| b.pad);
+        if pad && !encapsulated {
+            let remaining = self.binary.as_ref().map_or(0, |b| b.remaining);
+            self.notes.push(format!(
+                "odd length {}: padded with a zero byte (PS3.5 7.1.1)",
+                remaining - 1
+            ));
+        }
         if encapsulated {
             // docs/design.md, Decisions: encapsulated pixel data travels as the bytes of its item stream.
             self.pixel_exhausted = false;

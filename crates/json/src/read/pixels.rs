@@ -9,7 +9,7 @@ use super::{Emitted, JsonReader, Next, PixelState, Step, StepKind};
 
 impl JsonReader<'_> {
     /// Makes at least `want` decoded bytes available from `pixel_pos` (fewer only at the end).
-    fn pixel_bytes(&mut self, want: usize) -> Result<usize, Problem> {
+    pub(super) fn pixel_bytes(&mut self, want: usize) -> Result<usize, Problem> {
         while self.value.len() - self.pixel_pos < want && !self.pixel_exhausted {
             let Some(bin) = self.binary.as_mut() else {
                 self.pixel_exhausted = true;
@@ -32,6 +32,11 @@ impl JsonReader<'_> {
         match state {
             PixelState::Header => {
                 let have = self.pixel_bytes(8)?;
+                if have == 0 {
+                    // The value ends after its last item: the form dcm2json writes (docs/design.md,
+                    // Decisions: the item stream without its delimiter, as pydicom gives the value).
+                    return self.end_pixels();
+                }
                 if have < 8 {
                     let padding = self.value[self.pixel_pos..].iter().all(|&b| b == 0);
                     if !padding {
@@ -39,8 +44,9 @@ impl JsonReader<'_> {
                             "encapsulated Pixel Data ends inside an item header",
                         ));
                     }
-                    self.notes
-                        .push("encapsulated Pixel Data without a sequence delimiter".into());
+                    self.notes.push(
+                        "encapsulated Pixel Data ends in zero bytes after its last item".into(),
+                    );
                     return self.end_pixels();
                 }
                 let h = &self.value[self.pixel_pos..self.pixel_pos + 8];
