@@ -99,7 +99,7 @@ pub fn convert_to_vec(
 }
 
 /// Converts DICOM from a stream in bounded memory.
-pub fn convert_reader<R: Read, W: Write>(
+pub fn convert_reader<R: Read + Send, W: Write>(
     input: R,
     output: W,
     options: &ConvertOptions,
@@ -109,7 +109,7 @@ pub fn convert_reader<R: Read, W: Write>(
 
 /// Like [`convert_reader`] into a seekable output (a file): computed sequence lengths are patched in the
 /// output instead of holding the sequence back (see `DicomWriter::new_seekable`).
-pub fn convert_reader_seekable<R: Read, W: Write + Seek>(
+pub fn convert_reader_seekable<R: Read + Send, W: Write + Seek>(
     input: R,
     output: W,
     options: &ConvertOptions,
@@ -117,7 +117,7 @@ pub fn convert_reader_seekable<R: Read, W: Write + Seek>(
     run_stream(input, output, options, seekable_writer)
 }
 
-fn run_stream<R: Read, W: Write>(
+fn run_stream<R: Read + Send, W: Write>(
     input: R,
     output: W,
     options: &ConvertOptions,

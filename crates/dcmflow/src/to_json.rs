@@ -89,7 +89,7 @@ pub fn dicom_to_json<W: Write>(
 }
 
 /// Converts DICOM from a stream, in memory bounded by the reader's chunk size.
-pub fn dicom_to_json_reader<R: Read, W: Write>(
+pub fn dicom_to_json_reader<R: Read + Send, W: Write>(
     input: R,
     output: W,
     options: &ToJsonOptions,

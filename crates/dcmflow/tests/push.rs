@@ -164,3 +164,13 @@ fn the_tokio_decoder_gives_the_same_json() {
         assert!(decoder.report().is_some());
     }
 }
+
+/// A push conversion moves between threads (a server's task): it is `Send` (and so is the reader).
+#[test]
+fn push_conversions_are_send() {
+    fn send<T: Send>() {}
+    send::<PushDicomToJson<Vec<u8>>>();
+    send::<dcmflow::dicom::DicomReader<'static>>();
+    #[cfg(feature = "tokio")]
+    send::<dcmflow::DicomToJsonDecoder>();
+}

@@ -191,7 +191,7 @@ impl<'a> DicomReader<'a> {
     }
 
     /// Reads from any `io::Read` through one buffer of about twice `options.chunk_size`.
-    pub fn from_reader<R: Read + 'a>(reader: R, options: ReaderOptions) -> DicomReader<'a> {
+    pub fn from_reader<R: Read + Send + 'a>(reader: R, options: ReaderOptions) -> DicomReader<'a> {
         let source = Source::stream(Box::new(reader), options.chunk_size.max(1), 0);
         Self::new(source, options)
     }

@@ -48,7 +48,7 @@ fn need(n: Need, at: u64) -> Error {
 }
 
 pub(crate) struct StreamSource<'a> {
-    inner: Box<dyn Read + 'a>,
+    inner: Box<dyn Read + Send + 'a>,
     buf: Box<[u8]>,
     start: usize,
     end: usize,
@@ -68,7 +68,7 @@ impl<'a> Source<'a> {
         }
     }
 
-    pub fn stream(inner: Box<dyn Read + 'a>, chunk_size: usize, offset: u64) -> Source<'a> {
+    pub fn stream(inner: Box<dyn Read + Send + 'a>, chunk_size: usize, offset: u64) -> Source<'a> {
         // Twice the chunk size so a chunk can be filled without compacting on every call.
         let cap = (chunk_size.saturating_mul(2)).max(8192);
         Source::Stream(StreamSource {
@@ -162,7 +162,7 @@ impl<'a> Source<'a> {
             return;
         }
         let offset = self.position();
-        let inflated: Box<dyn Read + 'a> =
+        let inflated: Box<dyn Read + Send + 'a> =
             match std::mem::replace(self, Source::Slice { data: &[], pos: 0 }) {
                 Source::Slice { data, pos } => Box::new(DeflateDecoder::new(&data[pos..])),
                 Source::Stream(s) => {

@@ -68,10 +68,13 @@ pub enum BulkDecision {
     /// Write this BulkDataURI and skip the bytes.
     Uri(String),
     /// Write this BulkDataURI and stream the bytes (little-endian) into `sink`.
-    Stream { uri: String, sink: Box<dyn Write> },
+    Stream {
+        uri: String,
+        sink: Box<dyn Write + Send>,
+    },
     /// Write the BulkDataURI once the value has ended, from its total length (encapsulated pixel data
     /// referenced in place); the closure gets the length.
-    UriAfter(Box<dyn FnOnce(u64) -> String>),
+    UriAfter(Box<dyn FnOnce(u64) -> String + Send>),
 }
 
 impl std::fmt::Debug for BulkDecision {
@@ -85,14 +88,15 @@ impl std::fmt::Debug for BulkDecision {
     }
 }
 
-/// Decides, per element, between inline and a BulkDataURI.
-pub trait BulkHandler {
+/// Decides, per element, between inline and a BulkDataURI. `Send`, so that a conversion holding one can
+/// move between threads (a server's task, the two-thread pipeline).
+pub trait BulkHandler: Send {
     fn decide(&mut self, element: &BulkElement<'_>) -> io::Result<BulkDecision>;
 }
 
 impl<F> BulkHandler for F
 where
-    F: FnMut(&BulkElement<'_>) -> io::Result<BulkDecision>,
+    F: FnMut(&BulkElement<'_>) -> io::Result<BulkDecision> + Send,
 {
     fn decide(&mut self, element: &BulkElement<'_>) -> io::Result<BulkDecision> {
         self(element)

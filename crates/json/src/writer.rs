@@ -154,9 +154,9 @@ enum Element {
 #[derive(Default)]
 struct Owned {
     /// The bulk sink of `Element::Sink` or of `PixelTarget::Sink`.
-    sink: Option<Box<dyn Write>>,
+    sink: Option<Box<dyn Write + Send>>,
     /// The URI maker of `PixelTarget::UriAfter`.
-    uri_after: Option<Box<dyn FnOnce(u64) -> String>>,
+    uri_after: Option<Box<dyn FnOnce(u64) -> String + Send>>,
     /// The value of `Element::UnSequence`, gathered.
     un_bytes: Vec<u8>,
     /// `Element::TextStream`: trailing padding not yet known to be trailing…
@@ -1292,7 +1292,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
 
 fn feed_pixels(
     pixels: &Pixels,
-    sink: &mut Option<Box<dyn Write>>,
+    sink: &mut Option<Box<dyn Write + Send>>,
     bytes: &[u8],
     base64: &mut Base64Encoder,
     buf: &mut Vec<u8>,
