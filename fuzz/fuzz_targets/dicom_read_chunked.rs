@@ -4,18 +4,33 @@ use dcmflow_core::Token;
 use dcmflow_dicom::{DicomReader, ReaderOptions};
 use libfuzzer_sys::fuzz_target;
 
+/// Value bytes compared at most: a deflated data set expands, so a small input can hold a huge value
+/// (read in 3-byte chunks by one reader, whole by the other). Both stop at the same byte.
+const VALUE_BUDGET: usize = 1 << 20;
+
 fn summary(mut reader: DicomReader<'_>, limit: usize) -> (Vec<String>, Vec<u8>, bool) {
     let (mut tokens, mut values, mut ok) = (Vec::new(), Vec::new(), true);
-    for _ in 0..limit {
+    let mut steps = 0;
+    while steps < limit {
         match reader.read_token() {
             Ok(Token::Eof) => break,
-            Ok(Token::Value { bytes, .. }) => values.extend_from_slice(bytes),
+            // Value pieces each take at least one byte and are not counted: the two readers cut them
+            // differently.
+            Ok(Token::Value { bytes, .. }) => {
+                values.extend_from_slice(bytes);
+                if values.len() >= VALUE_BUDGET {
+                    values.truncate(VALUE_BUDGET);
+                    break;
+                }
+                continue;
+            }
             Ok(t) => tokens.push(format!("{t:?}")),
             Err(_) => {
                 ok = false;
                 break;
             }
         }
+        steps += 1;
     }
     (tokens, values, ok)
 }
@@ -30,7 +45,7 @@ fuzz_target!(|data: &[u8]| {
         chunk_size: 3,
         ..ReaderOptions::default()
     };
-    let (t2, v2, ok2) = summary(DicomReader::from_reader(data, options), limit * 2);
+    let (t2, v2, ok2) = summary(DicomReader::from_reader(data, options), limit);
     assert_eq!(ok1, ok2);
     if ok1 {
         assert_eq!(t1, t2);
