@@ -5,14 +5,18 @@ use std::io::{Read, Seek, Write};
 use dcmflow_core::{Encoding, Error, ErrorKind, Header, Token, TransferSyntax, Warning};
 use dcmflow_dicom::{DicomReader, DicomWriter, LengthMode, ReaderOptions, WriterOptions};
 
+/// How [`convert`] re-encodes: the output syntax and form, and how the input is read.
 #[derive(Clone, Debug)]
 pub struct ConvertOptions {
     /// Output transfer syntax; `None` keeps the input's.
     pub transfer_syntax: Option<TransferSyntax>,
+    /// Sequence and item lengths: as in the input (the default), undefined, or computed.
     pub lengths: LengthMode,
     /// Write a PS3.10 file (preamble, DICM, meta); `false` writes a bare data set.
     pub part10: bool,
+    /// Compression level 0–9 of a Deflated output syntax.
     pub deflate_level: u32,
+    /// How the input is read (chunk size, depth limit, a forced transfer syntax, …).
     pub reader: ReaderOptions,
 }
 
@@ -51,11 +55,16 @@ impl std::fmt::Display for ConvertError {
 
 impl std::error::Error for ConvertError {}
 
+/// What [`convert`] did.
 #[derive(Debug, Default)]
 pub struct Report {
+    /// The input's transfer syntax, once known.
     pub source: Option<TransferSyntax>,
+    /// The output's transfer syntax.
     pub target: Option<TransferSyntax>,
+    /// What the reader tolerated in the input (each with its byte offset).
     pub warnings: Vec<Warning>,
+    /// Warnings beyond the reader's limit, counted only.
     pub warnings_dropped: u64,
 }
 

@@ -17,6 +17,7 @@
 //! assert!(report.warnings.is_empty());
 //! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod convert;
 mod pipeline;

@@ -24,6 +24,7 @@ pub struct ToDicomOptions {
     pub meta_from_json: bool,
     /// Sequence and item lengths: computed (`+e`, the default) or undefined (`-e`).
     pub lengths: LengthMode,
+    /// Compression level 0–9 of a Deflated output syntax.
     pub deflate_level: u32,
     /// New Study, Series and SOP Instance UIDs (DCMTK `+Ug`), in the 2.25 (UUID) form of PS3.5 B.2.
     pub new_uids: bool,
@@ -75,8 +76,11 @@ impl std::error::Error for ToDicomError {}
 /// What the conversion did.
 #[derive(Debug, Default)]
 pub struct DicomReport {
+    /// The output's transfer syntax.
     pub transfer_syntax: Option<TransferSyntax>,
+    /// What the JSON reader tolerated or noticed, each with line:column and element path.
     pub warnings: Vec<ReadWarning>,
+    /// Warnings beyond the reader's limit, counted only.
     pub warnings_dropped: usize,
 }
 

@@ -11,11 +11,14 @@ use dcmflow_json::{
 
 use crate::pipeline::{self, Replay, Tokens};
 
+/// How DICOM is converted to DICOM JSON: the JSON writer's rules, layout and reading options.
 #[derive(Clone, Debug, Default)]
 pub struct ToJsonOptions {
+    /// The JSON writer's rules (IS/DS policy, bulk data thresholds, character set handling, …).
     pub json: JsonOptions,
     /// Indented output (DCMTK `+fc`); compact by default.
     pub pretty: bool,
+    /// How the DICOM input is read.
     pub reader: ReaderOptions,
     /// Which thread of [`dicom_to_json_pipelined`] renders the values that render alone (numbers and
     /// default-repertoire text). The output is the same whatever it says.
@@ -58,12 +61,15 @@ impl std::error::Error for ToJsonError {}
 /// What the conversion noticed.
 #[derive(Debug, Default)]
 pub struct JsonReport {
+    /// The input's transfer syntax, once known.
     pub transfer_syntax: Option<TransferSyntax>,
     /// Tolerances of the DICOM reader (broken input it read anyway).
     pub read_warnings: Vec<Warning>,
+    /// Reader warnings beyond its limit, counted only.
     pub read_warnings_dropped: u64,
     /// What the JSON writer had to do about values (invalid numbers, undecodable text, …).
     pub json_warnings: Vec<JsonWarning>,
+    /// Writer warnings beyond its limit, counted only.
     pub json_warnings_dropped: u64,
     /// Bytes of JSON written.
     pub written: u64,
