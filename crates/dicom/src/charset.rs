@@ -24,7 +24,12 @@ pub enum CharacterSet {
     /// GB18030, GBK).
     Whole(&'static Encoding),
     /// ISO 2022 code extensions: the sets active at the start of every value and after each delimiter.
-    Iso2022 { g0: Set, g1: Option<Set> },
+    Iso2022 {
+        /// The set in G0 (bytes 0x21–0x7E) at the start of a value.
+        g0: Set,
+        /// The set in G1 (bytes 0xA1–0xFE) at the start of a value, if any.
+        g1: Option<Set>,
+    },
 }
 
 /// A code element that an ISO 2022 escape sequence can designate (PS3.3 Tables C.12-3 and C.12-4).
@@ -69,6 +74,7 @@ impl DecodeReport {
 /// The result of reading a (0008,0005) value.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct ParsedCharacterSet {
+    /// The character set the value declares, as far as this reader knows its terms.
     pub charset: CharacterSet,
     /// The first term this reader does not know (read as the default repertoire instead).
     pub unknown_term: bool,

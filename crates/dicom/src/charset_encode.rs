@@ -196,6 +196,7 @@ impl TextEncoder {
         (TextEncoder { kind }, unknown)
     }
 
+    /// Whether the text goes out as UTF-8 unchanged (ISO_IR 192).
     pub fn is_utf8(&self) -> bool {
         self.kind == Kind::Utf8
     }

@@ -2,6 +2,7 @@
 //! uncompressed, deflated and encapsulated transfer syntax, and a [`DicomWriter`] that turns the same tokens
 //! back into PS3.10 bytes. Neither builds a tree; memory is bounded by the chunk size and nesting depth.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod charset;
 mod charset_encode;

@@ -333,14 +333,17 @@ impl<'a> DicomReader<'a> {
         self.preamble.as_deref()
     }
 
+    /// What the reader tolerated so far, each with its byte offset (at most `max_warnings`).
     pub fn warnings(&self) -> &[Warning] {
         &self.warnings
     }
 
+    /// Takes the warnings so far.
     pub fn take_warnings(&mut self) -> Vec<Warning> {
         std::mem::take(&mut self.warnings)
     }
 
+    /// Warnings beyond `max_warnings`, counted only.
     pub fn warnings_dropped(&self) -> u64 {
         self.warnings_dropped
     }

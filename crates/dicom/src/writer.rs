@@ -31,13 +31,16 @@ pub enum LengthMode {
     Explicit,
 }
 
+/// What a [`DicomWriter`] writes and how the tokens it gets were read.
 #[derive(Clone, Debug)]
 pub struct WriterOptions {
+    /// The output's transfer syntax.
     pub transfer_syntax: TransferSyntax,
     /// Byte order of the `Value` bytes coming in (the source's transfer syntax).
     pub source_big_endian: bool,
     /// Whether the source encoded VRs explicitly (decides whether defined lengths can be kept).
     pub source_explicit_vr: bool,
+    /// Sequence and item lengths: as given, undefined, or computed.
     pub lengths: LengthMode,
     /// Deflate level 0–9 for the deflated transfer syntax.
     pub deflate_level: u32,
@@ -61,6 +64,7 @@ pub struct WriterOptions {
 }
 
 impl WriterOptions {
+    /// The defaults for writing `transfer_syntax`.
     pub fn new(transfer_syntax: TransferSyntax) -> WriterOptions {
         WriterOptions {
             transfer_syntax,
@@ -242,6 +246,8 @@ const META_WAIT_LIMIT: usize = 4 * 1024 * 1024;
 const SWAP_PIECE: usize = 64 * 1024;
 
 impl<W: Write> DicomWriter<W> {
+    /// A writer into `out`, which cannot be patched: computed lengths hold a top-level sequence back
+    /// (spilled to a temporary file past 4 MiB).
     pub fn new(out: W, options: WriterOptions) -> DicomWriter<W> {
         let meta = options.part10.then(MetaBuilder::default);
         let reorder = options.sort_elements.then(Reorder::new);
