@@ -41,7 +41,9 @@ pub fn is_bulk_eligible(vr: Vr) -> bool {
 /// One step of the path to an element: the enclosing sequence and the 1-based item number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PathStep {
+    /// The sequence's tag.
     pub sequence: Tag,
+    /// The item's number in it, from 1.
     pub item: u32,
 }
 
@@ -50,7 +52,9 @@ pub struct PathStep {
 pub struct BulkElement<'a> {
     /// The sequences and items around the element, outermost first (empty at top level).
     pub path: &'a [PathStep],
+    /// The element's tag.
     pub tag: Tag,
+    /// The element's VR.
     pub vr: Vr,
     /// Byte offset of the value in the source (for encapsulated pixel data: of its first item).
     pub offset: u64,
@@ -69,7 +73,9 @@ pub enum BulkDecision {
     Uri(String),
     /// Write this BulkDataURI and stream the bytes (little-endian) into `sink`.
     Stream {
+        /// The BulkDataURI written in the JSON.
         uri: String,
+        /// Where the value's bytes go.
         sink: Box<dyn Write + Send>,
     },
     /// Write the BulkDataURI once the value has ended, from its total length (encapsulated pixel data
@@ -91,6 +97,7 @@ impl std::fmt::Debug for BulkDecision {
 /// Decides, per element, between inline and a BulkDataURI. `Send`, so that a conversion holding one can
 /// move between threads (a server's task, the two-thread pipeline).
 pub trait BulkHandler: Send {
+    /// What to do with `element`; an error stops the conversion ([`crate::JsonError::Bulk`]).
     fn decide(&mut self, element: &BulkElement<'_>) -> io::Result<BulkDecision>;
 }
 
@@ -150,6 +157,7 @@ impl BulkSelection {
 /// not valid bulk data as they stand (big-endian words, deflated data sets), the element stays inline.
 #[derive(Debug)]
 pub struct SourceReference {
+    /// Which elements become references.
     pub selection: BulkSelection,
     /// The source file as a URI, e.g. `file:///data/ct.dcm`.
     pub source_uri: String,
@@ -172,14 +180,18 @@ impl BulkHandler for SourceReference {
 /// `uri_prefix` + file name.
 #[derive(Debug)]
 pub struct SideFiles {
+    /// Which elements go to side files.
     pub selection: BulkSelection,
+    /// The directory the files are written in.
     pub dir: PathBuf,
+    /// What the BulkDataURI puts before the file name.
     pub uri_prefix: String,
     /// Every file written so far (the caller removes them if the conversion fails).
     pub written: Vec<PathBuf>,
 }
 
 impl SideFiles {
+    /// Side files of the elements `selection` picks, in `dir`, referenced as `uri_prefix` + name.
     pub fn new(selection: BulkSelection, dir: &Path, uri_prefix: String) -> SideFiles {
         SideFiles {
             selection,

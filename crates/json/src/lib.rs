@@ -18,6 +18,7 @@
 //! assert_eq!(json, br#"{"00100010":{"vr":"PN","Value":[{"Alphabetic":"Doe^John"}]}}"#);
 //! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod bulk;
 pub use dcmflow_engine::json::escape;
@@ -46,13 +47,25 @@ pub use writer::{JsonOptions, JsonWriter};
 pub enum JsonError {
     /// The output failed (offset: JSON bytes written before the failure).
     Write {
+        /// The kind of the output's I/O error.
         kind: std::io::ErrorKind,
+        /// JSON bytes written before it.
         offset: u64,
     },
     /// A bulk data sink or handler failed.
-    Bulk { kind: std::io::ErrorKind, tag: Tag },
+    Bulk {
+        /// The kind of the I/O error.
+        kind: std::io::ErrorKind,
+        /// The element whose bulk data failed.
+        tag: Tag,
+    },
     /// Under `NumberPolicy::Number`, an IS/DS value that is not a number (DCMTK `-in`).
-    InvalidNumber { tag: Tag, offset: u64 },
+    InvalidNumber {
+        /// The element.
+        tag: Tag,
+        /// Its byte offset in the source.
+        offset: u64,
+    },
     /// Tokens out of the grammar of `dcmflow_core::Token`.
     TokenOrder,
 }
@@ -112,8 +125,11 @@ pub enum JsonWarningKind {
 /// A warning, with the element's tag and the byte offset in the source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JsonWarning {
+    /// What happened.
     pub kind: JsonWarningKind,
+    /// The element it happened to.
     pub tag: Tag,
+    /// The byte offset of the element's value (or header) in the source.
     pub offset: u64,
 }
 

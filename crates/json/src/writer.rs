@@ -230,6 +230,7 @@ enum PixelTarget {
 }
 
 impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
+    /// A writer of DICOM JSON into `out`, laid out by `fmt`.
     pub fn new(out: W, fmt: F, options: JsonOptions) -> Self {
         let charset = options.charset_assume.unwrap_or_default();
         JsonWriter {
@@ -274,10 +275,12 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
         self.offsets_in_file = in_file;
     }
 
+    /// What the writer had to do about values so far (at most `max_warnings`).
     pub fn warnings(&self) -> &[JsonWarning] {
         &self.warnings
     }
 
+    /// Warnings beyond `max_warnings`, counted only.
     pub fn warnings_dropped(&self) -> u64 {
         self.warnings_dropped
     }

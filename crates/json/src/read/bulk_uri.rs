@@ -15,8 +15,11 @@ use dcmflow_core::{Tag, Vr};
 /// One BulkDataURI to resolve.
 #[derive(Clone, Copy, Debug)]
 pub struct BulkRequest<'r> {
+    /// The BulkDataURI as written in the JSON.
     pub uri: &'r str,
+    /// The element's tag.
     pub tag: Tag,
+    /// The element's VR.
     pub vr: Vr,
     /// The element path, e.g. `00081140[1].00081155`.
     pub path: &'r str,
@@ -24,7 +27,9 @@ pub struct BulkRequest<'r> {
 
 /// What a resolver returns: the bytes (little endian, PS3.18 F.2.7) and how many there are.
 pub struct BulkSource<'a> {
+    /// The value's bytes.
     pub reader: Box<dyn Read + 'a>,
+    /// How many bytes `reader` gives (the element's length is written before its bytes).
     pub length: u64,
 }
 
@@ -38,6 +43,7 @@ impl std::fmt::Debug for BulkSource<'_> {
 
 /// Resolves BulkDataURIs (like pydicom's `bulk_data_uri_handler`). `Ok(None)`: write the element empty.
 pub trait BulkResolver {
+    /// The bytes `request` stands for, `Ok(None)` to write the element empty, or why not.
     fn resolve(&mut self, request: &BulkRequest<'_>)
         -> Result<Option<BulkSource<'static>>, String>;
 }
@@ -52,6 +58,7 @@ pub struct FileResolver {
 }
 
 impl FileResolver {
+    /// A resolver that allows no directory yet; relative paths start at `base`.
     pub fn new(base: &Path) -> FileResolver {
         FileResolver {
             roots: Vec::new(),

@@ -24,10 +24,13 @@ pub enum ReadErrorKind {
 /// An error with its position in the JSON text and the path of the element it concerns.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReadError {
+    /// What kind of problem it is (it decides the exit code).
     pub kind: ReadErrorKind,
+    /// What is wrong, for people.
     pub message: String,
-    /// 1-based line and column (in bytes) of the JSON text.
+    /// 1-based line of the JSON text.
     pub line: u64,
+    /// 1-based column, in bytes, of the JSON text.
     pub column: u64,
     /// 0-based byte offset in the JSON text.
     pub offset: u64,
@@ -50,9 +53,13 @@ impl std::error::Error for ReadError {}
 /// A tolerated problem: what was accepted, and where.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReadWarning {
+    /// What was accepted, for people.
     pub message: String,
+    /// 1-based line of the JSON text.
     pub line: u64,
+    /// 1-based column, in bytes.
     pub column: u64,
+    /// The element path, e.g. `00081140[1].00081155`.
     pub path: String,
 }
 

@@ -86,6 +86,7 @@ pub struct ReadOptions {
     /// Write every string as UTF-8 and declare ISO_IR 192 (instead of failing on what the declared
     /// character set cannot represent).
     pub charset_utf8: bool,
+    /// The deepest nesting of sequences read; deeper is an error, never a stack overflow.
     pub max_depth: usize,
     /// The longest single JSON token (string) held in memory; longer InlineBinary is streamed.
     pub max_string: usize,
@@ -94,6 +95,7 @@ pub struct ReadOptions {
     /// InlineBinary text held in memory while measuring it; a longer one is measured ahead (files),
     /// streamed unmeasured (seekable output) or spooled (pipes). Part of the ≤ 32 MiB peak RSS budget.
     pub hold_binary: usize,
+    /// What a top-level array of data sets becomes.
     pub array: ArrayMode,
     /// Warnings kept (the rest are counted).
     pub max_warnings: usize,
