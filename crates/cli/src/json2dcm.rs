@@ -356,7 +356,7 @@ fn run_inner(args: &Json2DcmArgs) -> Result<(), Failure> {
             Some(bar) => JsonReader::from_reader(bar.wrap_read(f), read),
             None => JsonReader::from_file(f, read),
         },
-        None => JsonReader::from_reader(io::stdin().lock(), read),
+        None => JsonReader::from_reader(io::stdin(), read),
     };
     reader.set_bulk_resolver(bulk_resolver(args)?);
     let result = match &args.split {

@@ -3,7 +3,7 @@
 //! thread.
 //!
 //! DICOM → JSON reads on a spawned thread and writes on the caller's; JSON → DICOM reads on the caller's
-//! (its reader is not `Send`) and writes on a spawned one.
+//! and writes on a spawned one.
 
 use dcmflow_core::{Encoding, Error, Header, Length, Tag, Token, TokenKind, TransferSyntax, Vr};
 use dcmflow_engine::pipeline::{self, Packed, ValueBytes};

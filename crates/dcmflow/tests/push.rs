@@ -165,12 +165,13 @@ fn the_tokio_decoder_gives_the_same_json() {
     }
 }
 
-/// A push conversion moves between threads (a server's task): it is `Send` (and so is the reader).
+/// A push conversion moves between threads (a server's task): it is `Send`, and so are the readers.
 #[test]
 fn push_conversions_are_send() {
     fn send<T: Send>() {}
     send::<PushDicomToJson<Vec<u8>>>();
     send::<dcmflow::dicom::DicomReader<'static>>();
+    send::<dcmflow::json::read::JsonReader<'static>>();
     #[cfg(feature = "tokio")]
     send::<dcmflow::DicomToJsonDecoder>();
 }

@@ -29,7 +29,7 @@ pub(crate) enum BinarySource<'a> {
     Unmeasured { decoded: u64, ended: bool },
     /// Decoded bytes from a spool or a bulk data reader.
     Reader {
-        reader: Box<dyn Read + 'a>,
+        reader: Box<dyn Read + Send + 'a>,
         remaining: u64,
     },
 }
@@ -121,7 +121,7 @@ impl<'a> BinaryValue<'a> {
     }
 
     /// From a reader that yields exactly `length` bytes.
-    pub fn from_reader(reader: Box<dyn Read + 'a>, length: u64) -> BinaryValue<'a> {
+    pub fn from_reader(reader: Box<dyn Read + Send + 'a>, length: u64) -> BinaryValue<'a> {
         BinaryValue::new(
             BinarySource::Reader {
                 reader,
@@ -212,7 +212,8 @@ impl<'a> BinaryValue<'a> {
             Some(f) => {
                 let mut f = f.into_inner().map_err(|e| io_problem(e.error()))?;
                 f.rewind().map_err(|e| io_problem(&e))?;
-                let reader: Box<dyn Read + 'a> = Box::new(io::BufReader::with_capacity(1 << 20, f));
+                let reader: Box<dyn Read + Send + 'a> =
+                    Box::new(io::BufReader::with_capacity(1 << 20, f));
                 Self::from_reader(reader, total)
             }
             None => {

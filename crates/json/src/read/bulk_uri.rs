@@ -28,7 +28,7 @@ pub struct BulkRequest<'r> {
 /// What a resolver returns: the bytes (little endian, PS3.18 F.2.7) and how many there are.
 pub struct BulkSource<'a> {
     /// The value's bytes.
-    pub reader: Box<dyn Read + 'a>,
+    pub reader: Box<dyn Read + Send + 'a>,
     /// How many bytes `reader` gives (the element's length is written before its bytes).
     pub length: u64,
 }
@@ -42,7 +42,7 @@ impl std::fmt::Debug for BulkSource<'_> {
 }
 
 /// Resolves BulkDataURIs (like pydicom's `bulk_data_uri_handler`). `Ok(None)`: write the element empty.
-pub trait BulkResolver {
+pub trait BulkResolver: Send {
     /// The bytes `request` stands for, `Ok(None)` to write the element empty, or why not.
     fn resolve(&mut self, request: &BulkRequest<'_>)
         -> Result<Option<BulkSource<'static>>, String>;

@@ -83,8 +83,8 @@ pub(crate) enum Measured {
 }
 
 pub(crate) struct Lexer<'a> {
-    input: Box<dyn Read + 'a>,
-    ahead: Option<Box<dyn ReadAt + 'a>>,
+    input: Box<dyn Read + Send + 'a>,
+    ahead: Option<Box<dyn ReadAt + Send + 'a>>,
     /// The input window; the whole input, borrowed, when it is a slice (nothing is copied then).
     buf: Cow<'a, [u8]>,
     pos: usize,
@@ -122,8 +122,8 @@ pub(super) fn is_ws(b: u8) -> bool {
 
 impl<'a> Lexer<'a> {
     pub fn new(
-        input: Box<dyn Read + 'a>,
-        ahead: Option<Box<dyn ReadAt + 'a>>,
+        input: Box<dyn Read + Send + 'a>,
+        ahead: Option<Box<dyn ReadAt + Send + 'a>>,
         max_buffer: usize,
     ) -> Self {
         Lexer {

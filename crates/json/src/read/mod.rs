@@ -46,7 +46,7 @@ mod vr_scan;
 
 use std::collections::BTreeSet;
 use std::io::Read;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use dcmflow_core::{Length, Tag, Token, TokenKind, Vr};
 use dcmflow_dicom::TextEncoder;
@@ -121,7 +121,7 @@ impl Default for ReadOptions {
 #[derive(Debug)]
 struct Level {
     last_tag: Option<Tag>,
-    encoder: Rc<TextEncoder>,
+    encoder: Arc<TextEncoder>,
     first: bool,
     saw_charset: bool,
     /// Where this level's keys start in `JsonReader::keys` (they are kept while the level is in order).
@@ -133,7 +133,7 @@ struct Level {
 }
 
 impl Level {
-    fn new(encoder: Rc<TextEncoder>, keys_start: usize) -> Level {
+    fn new(encoder: Arc<TextEncoder>, keys_start: usize) -> Level {
         Level {
             last_tag: None,
             encoder,
@@ -146,7 +146,7 @@ impl Level {
     }
 
     /// Makes this level a new one, field by field.
-    fn reset(&mut self, encoder: Rc<TextEncoder>, keys_start: usize) {
+    fn reset(&mut self, encoder: Arc<TextEncoder>, keys_start: usize) {
         self.last_tag = None;
         self.encoder = encoder;
         self.first = true;
@@ -171,7 +171,7 @@ impl Levels {
         self.open = 0;
     }
 
-    fn push(&mut self, encoder: Rc<TextEncoder>, keys_start: usize) {
+    fn push(&mut self, encoder: Arc<TextEncoder>, keys_start: usize) {
         if let Some(level) = self.all.get_mut(self.open) {
             level.reset(encoder, keys_start);
         } else {
@@ -304,7 +304,7 @@ impl<'a> JsonReader<'a> {
     }
 
     /// Reads JSON from any reader (long InlineBinary from a pipe is spooled: memory, then a temp file).
-    pub fn from_reader<R: Read + 'a>(input: R, options: ReadOptions) -> JsonReader<'a> {
+    pub fn from_reader<R: Read + Send + 'a>(input: R, options: ReadOptions) -> JsonReader<'a> {
         Self::build(Box::new(input), None, options)
     }
 
@@ -314,8 +314,8 @@ impl<'a> JsonReader<'a> {
     }
 
     fn build(
-        input: Box<dyn Read + 'a>,
-        ahead: Option<Box<dyn ReadAt + 'a>>,
+        input: Box<dyn Read + Send + 'a>,
+        ahead: Option<Box<dyn ReadAt + Send + 'a>>,
         options: ReadOptions,
     ) -> JsonReader<'a> {
         Self::with_lexer(Lexer::new(input, ahead, options.max_string), options)
@@ -638,7 +638,7 @@ impl<'a> JsonReader<'a> {
     fn begin_data_set(&mut self) -> Result<(), Problem> {
         self.lex.expect(b'{', "'{' (a data set)")?;
         self.array_index += usize::from(self.in_array);
-        let encoder = Rc::new(if self.options.charset_utf8 {
+        let encoder = Arc::new(if self.options.charset_utf8 {
             TextEncoder::utf8()
         } else {
             TextEncoder::undeclared()
@@ -1051,7 +1051,7 @@ impl<'a> JsonReader<'a> {
         if self.options.charset_utf8 {
             self.value.clear();
             self.value.extend_from_slice(b"ISO_IR 192");
-            self.level().encoder = Rc::new(TextEncoder::utf8());
+            self.level().encoder = Arc::new(TextEncoder::utf8());
             self.level().saw_charset = true;
             return Ok(());
         }
@@ -1066,13 +1066,13 @@ impl<'a> JsonReader<'a> {
             ));
                 encoder
             });
-        self.level().encoder = Rc::new(encoder);
+        self.level().encoder = Arc::new(encoder);
         self.level().saw_charset = true;
         Ok(())
     }
 
-    fn encoder(&self) -> Rc<TextEncoder> {
-        Rc::clone(&self.levels.last().expect("in a data set").encoder)
+    fn encoder(&self) -> Arc<TextEncoder> {
+        Arc::clone(&self.levels.last().expect("in a data set").encoder)
     }
 
     /// One element of a `Value` array, appended to `value`.
