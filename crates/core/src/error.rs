@@ -53,16 +53,21 @@ pub enum ErrorKind {
 /// An error with the byte offset where it was found (input offset for readers, output offset for writers).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Error {
+    /// What went wrong.
     pub kind: ErrorKind,
+    /// The byte offset in the input (or output, for the writer) where it happened.
     pub offset: u64,
 }
 
+/// A result whose error is an [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
+    /// An error of `kind` at `offset`.
     pub const fn new(kind: ErrorKind, offset: u64) -> Error {
         Error { kind, offset }
     }
+    /// An I/O error at `offset` (its kind is kept).
     pub fn io(e: &std::io::Error, offset: u64) -> Error {
         Error {
             kind: ErrorKind::Io(e.kind()),
@@ -134,7 +139,10 @@ pub enum WarningKind {
     /// PS3.10 7.1: no 128-byte preamble before `DICM`; read as a file starting at `DICM`, or as a bare data set.
     MissingPreamble,
     /// The transfer syntax says implicit VR but the data set is explicit (or the reverse); read as it is.
-    VrEncodingMismatch { declared_explicit: bool },
+    VrEncodingMismatch {
+        /// What the transfer syntax declared: explicit VR.
+        declared_explicit: bool,
+    },
     /// PS3.5 7.1.1: value lengths shall be even.
     OddLength(Tag),
     /// A group length element disagrees with the bytes of its group; the value is ignored.
@@ -168,7 +176,9 @@ pub enum WarningKind {
 /// A warning with the byte offset it refers to.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Warning {
+    /// What was tolerated.
     pub kind: WarningKind,
+    /// The byte offset in the input (or output, for the writer) where it happened.
     pub offset: u64,
 }
 

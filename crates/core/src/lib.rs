@@ -1,6 +1,7 @@
 //! The vocabulary every dcmflow crate speaks: [`Tag`], [`Vr`], [`Length`], [`Header`], the streaming
 //! [`Token`], [`Error`] with its byte offset, [`TransferSyntax`], and the generated PS3.6 dictionary.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod dict;
 mod error;

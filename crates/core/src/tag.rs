@@ -11,21 +11,30 @@ impl Tag {
     pub const ITEM_DELIMITATION: Tag = Tag(0xFFFE_E00D);
     /// PS3.5 7.5: Sequence Delimitation Item.
     pub const SEQUENCE_DELIMITATION: Tag = Tag(0xFFFE_E0DD);
+    /// (7FE0,0010) Pixel Data.
     pub const PIXEL_DATA: Tag = Tag(0x7FE0_0010);
     /// (0028,0103): decides "US or SS" elements (PS3.5 A.1, PS3.3 C.7.6.3.1).
     pub const PIXEL_REPRESENTATION: Tag = Tag(0x0028_0103);
+    /// (0002,0010) Transfer Syntax UID.
     pub const TRANSFER_SYNTAX_UID: Tag = Tag(0x0002_0010);
+    /// (0002,0000) File Meta Information Group Length.
     pub const FILE_META_GROUP_LENGTH: Tag = Tag(0x0002_0000);
+    /// (0008,0005) Specific Character Set.
     pub const SPECIFIC_CHARACTER_SET: Tag = Tag(0x0008_0005);
+    /// (0008,0016) SOP Class UID.
     pub const SOP_CLASS_UID: Tag = Tag(0x0008_0016);
+    /// (0008,0018) SOP Instance UID.
     pub const SOP_INSTANCE_UID: Tag = Tag(0x0008_0018);
 
+    /// The tag (group,element).
     pub const fn new(group: u16, element: u16) -> Tag {
         Tag(((group as u32) << 16) | element as u32)
     }
+    /// The group number.
     pub const fn group(self) -> u16 {
         (self.0 >> 16) as u16
     }
+    /// The element number.
     pub const fn element(self) -> u16 {
         self.0 as u16
     }

@@ -3,19 +3,24 @@ use crate::dict::{self, UidKind};
 /// How a data set is encoded on the wire (PS3.5 Section 10): the two switches that matter to the parser.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Encoding {
+    /// VRs are written in element headers.
     pub explicit_vr: bool,
+    /// Numbers are big endian.
     pub big_endian: bool,
 }
 
 impl Encoding {
+    /// Implicit VR Little Endian.
     pub const IMPLICIT_LE: Encoding = Encoding {
         explicit_vr: false,
         big_endian: false,
     };
+    /// Explicit VR Little Endian.
     pub const EXPLICIT_LE: Encoding = Encoding {
         explicit_vr: true,
         big_endian: false,
     };
+    /// Explicit VR Big Endian.
     pub const EXPLICIT_BE: Encoding = Encoding {
         explicit_vr: true,
         big_endian: true,
@@ -25,32 +30,39 @@ impl Encoding {
 /// A transfer syntax from the PS3.6 registry, with the encoding of its data set.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct TransferSyntax {
+    /// The UID.
     pub uid: &'static str,
+    /// The name, for people.
     pub name: &'static str,
+    /// How its data set is encoded.
     pub encoding: Encoding,
     /// PS3.5 A.5: the data set after the file meta is a raw deflate stream.
     pub deflated: bool,
 }
 
 impl TransferSyntax {
+    /// Implicit VR Little Endian, 1.2.840.10008.1.2.
     pub const IMPLICIT_VR_LE: TransferSyntax = TransferSyntax {
         uid: "1.2.840.10008.1.2",
         name: "Implicit VR Little Endian",
         encoding: Encoding::IMPLICIT_LE,
         deflated: false,
     };
+    /// Explicit VR Little Endian, 1.2.840.10008.1.2.1.
     pub const EXPLICIT_VR_LE: TransferSyntax = TransferSyntax {
         uid: "1.2.840.10008.1.2.1",
         name: "Explicit VR Little Endian",
         encoding: Encoding::EXPLICIT_LE,
         deflated: false,
     };
+    /// Explicit VR Big Endian (retired), 1.2.840.10008.1.2.2.
     pub const EXPLICIT_VR_BE: TransferSyntax = TransferSyntax {
         uid: "1.2.840.10008.1.2.2",
         name: "Explicit VR Big Endian",
         encoding: Encoding::EXPLICIT_BE,
         deflated: false,
     };
+    /// Deflated Explicit VR Little Endian, 1.2.840.10008.1.2.1.99.
     pub const DEFLATED_EXPLICIT_VR_LE: TransferSyntax = TransferSyntax {
         uid: "1.2.840.10008.1.2.1.99",
         name: "Deflated Explicit VR Little Endian",

@@ -4,7 +4,7 @@ macro_rules! vrs {
     ($($name:ident),* $(,)?) => {
         /// Value Representation (PS3.5 6.2), every VR of the current edition.
         #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
-        pub enum Vr { $($name),* }
+        pub enum Vr { $(#[doc = concat!("The VR ", stringify!($name), " (PS3.5 Table 6.2-1).")] $name),* }
 
         impl Vr {
             /// All VRs, in alphabetical order.
@@ -15,6 +15,7 @@ macro_rules! vrs {
                 match self { $(Vr::$name => { let s = stringify!($name).as_bytes(); [s[0], s[1]] }),* }
             }
 
+            /// The VR's two letters.
             pub const fn as_str(self) -> &'static str {
                 match self { $(Vr::$name => stringify!($name)),* }
             }

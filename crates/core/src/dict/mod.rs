@@ -8,11 +8,15 @@ use crate::{Tag, Vr};
 /// A public data element: its VR choices (empty for the item/delimiter tags), VM, keyword, retirement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TagEntry {
+    /// The tag as `(group << 16) | element`.
     pub tag: u32,
     /// One VR, or the choices PS3.6 lists ("US or SS", "OB or OW"); the first is our implicit-VR default.
     pub vrs: &'static [Vr],
+    /// Value Multiplicity as PS3.6 writes it (`1`, `1-n`, `2-2n`, …).
     pub vm: &'static str,
+    /// The PS3.6 keyword (`PatientName`).
     pub keyword: &'static str,
+    /// Retired from the standard.
     pub retired: bool,
 }
 
@@ -28,28 +32,45 @@ pub(crate) struct TagPattern {
 /// (PS3.5 7.8.1: the high byte is the block the creator reserved, which varies from file to file).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PrivateEntry {
+    /// The private creator (the value of its (gggg,00xx) element).
     pub creator: &'static str,
+    /// The group number.
     pub group: u16,
+    /// The element number's low byte (the high byte is the creator's block).
     pub element_low: u8,
+    /// The VR, or the choices the dictionary lists.
     pub vrs: &'static [Vr],
+    /// Value Multiplicity as PS3.6 writes it (`1`, `1-n`, `2-2n`, …).
     pub vm: &'static str,
+    /// The name, for people.
     pub name: &'static str,
+    /// Retired from the standard.
     pub retired: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What a registered UID identifies (PS3.6 Table A-1).
 pub enum UidKind {
+    /// A transfer syntax.
     TransferSyntax,
+    /// A SOP class.
     SopClass,
+    /// Anything else (a frame of reference, a coding scheme, …).
     Other,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A registered UID (PS3.6 Table A-1).
 pub struct UidEntry {
+    /// The UID.
     pub uid: &'static str,
+    /// The name, for people.
     pub name: &'static str,
+    /// The PS3.6 keyword (`PatientName`).
     pub keyword: &'static str,
+    /// What it identifies.
     pub kind: UidKind,
+    /// Retired from the standard.
     pub retired: bool,
 }
 
