@@ -155,6 +155,10 @@ pub struct DicomReader<'a> {
     checkpoint: Option<Box<Checkpoint>>,
 }
 
+/// The most bytes one pass of the step loop peeks or consumes before it yields or loops: the preamble
+/// and `DICM` (132), or an element header and a file meta value read whole (12 + 64); 512 leaves room.
+const STEP_READS_AT_MOST: usize = 512;
+
 /// Everything a step may change besides the input position (which the push input marks itself).
 #[derive(Clone, Debug, Default)]
 struct Checkpoint {
@@ -358,13 +362,21 @@ impl<'a> DicomReader<'a> {
     }
 
     /// Push input: the reader is between tokens; remember it (and mark the input) to come back to.
+    ///
+    /// Not needed when the input already holds more than one pass of the step loop can read
+    /// ([`STEP_READS_AT_MOST`]): that pass cannot run out, and the next pass starts at another call
+    /// here. So the last checkpoint saved is always the start of the pass that ran out.
     fn save_checkpoint(&mut self) {
+        let Some(input) = self.source.pushed() else {
+            return;
+        };
+        if input.holds_at_least(STEP_READS_AT_MOST) {
+            return;
+        }
+        input.mark();
         let Some(mut c) = self.checkpoint.take() else {
             return;
         };
-        if let Some(input) = self.source.pushed() {
-            input.mark();
-        }
         c.state = Some(self.state);
         c.frames.clear();
         c.frames.extend_from_slice(&self.frames);

@@ -10,8 +10,9 @@
 //! - `peek` needs contiguous bytes, so a header that straddles two chunks is copied into a small carry
 //!   buffer (at most the peek size plus what the parser consumed since its last mark).
 //! - When a peek cannot be satisfied and the input has not ended, the parser gets [`Need::More`] and
-//!   rewinds to its last [`PushInput::mark`]: everything consumed since the mark is still in the carry
-//!   buffer, so the step is simply tried again once more input has been pushed.
+//!   rewinds to its last [`PushInput::mark`]: everything peeked and consumed since the mark is still in
+//!   the carry buffer, so the step is simply tried again once more input has been pushed. A `take`
+//!   commits (a value piece handed out is never read again).
 //!
 //! A raw deflate stream can take over at any position ([`PushInput::start_inflate`]); from there on the
 //! parser sees inflated bytes and positions count them.
@@ -43,6 +44,8 @@ pub struct PushInput {
     carry_offset: u64,
     /// Chunks not yet read from (raw deflate input once inflating).
     chunks: VecDeque<Bytes>,
+    /// Bytes left in `chunks` (not counted once inflating: raw bytes say nothing of inflated ones).
+    pending: usize,
     /// The piece of a chunk handed out by the last `take`.
     taken: Bytes,
     ended: bool,
@@ -75,6 +78,9 @@ impl PushInput {
     pub fn push(&mut self, chunk: Bytes) {
         debug_assert!(!self.ended, "push after end");
         if !chunk.is_empty() {
+            if self.inflater.is_none() {
+                self.pending += chunk.len();
+            }
             self.chunks.push_back(chunk);
         }
     }
@@ -115,6 +121,11 @@ impl PushInput {
         self.carry.len() - self.start
     }
 
+    /// Whether at least `n` bytes can be read without more being pushed (known only before inflation).
+    pub fn holds_at_least(&self, n: usize) -> bool {
+        self.buffered() >= n || (self.inflater.is_none() && self.buffered() + self.pending >= n)
+    }
+
     /// Up to `n` bytes without consuming them: exactly `n` unless the input has ended.
     pub fn peek(&mut self, n: usize) -> Result<&[u8], Need> {
         self.fill(n)?;
@@ -129,10 +140,11 @@ impl PushInput {
     }
 
     /// The next 1 to `max` bytes of a value, without a copy where they are still in the caller's chunk.
-    /// `Ok` of an empty slice means the input has ended.
+    /// `Ok` of an empty slice means the input has ended. Taking commits: the mark moves past the bytes
+    /// taken (a value piece handed out is never read again).
     pub fn take(&mut self, max: usize) -> Result<&[u8], Need> {
-        if self.buffered() == 0 && self.inflater.is_none() && self.mark == self.start {
-            // Nothing pending and nothing to rewind to: serve straight from the caller's chunk.
+        if self.buffered() == 0 && self.inflater.is_none() {
+            // Nothing pending in the carry buffer: serve straight from the caller's chunk.
             self.carry_offset += self.carry.len() as u64;
             self.carry.clear();
             self.start = 0;
@@ -143,15 +155,17 @@ impl PushInput {
             if let Some(front) = self.chunks.front_mut() {
                 let n = max.min(front.len());
                 self.taken = front.split_to(n);
+                self.pending -= n;
                 self.carry_offset += n as u64;
                 return Ok(&self.taken);
             }
         }
         self.fill(1)?;
         let n = max.min(self.buffered());
-        let bytes = &self.carry[self.start..self.start + n];
+        let at = self.start;
         self.start += n;
-        Ok(bytes)
+        self.mark = self.start;
+        Ok(&self.carry[at..at + n])
     }
 
     /// From the current position on, the input is a raw deflate stream (RFC 1951, no header).
@@ -161,6 +175,7 @@ impl PushInput {
         if !rest.is_empty() {
             self.chunks.push_front(Bytes::from(rest));
         }
+        self.pending = 0;
         self.inflater = Some(Inflater {
             state: Decompress::new(false),
             done: false,
@@ -186,6 +201,7 @@ impl PushInput {
             let want = (n - (self.carry.len() - self.start)).min(front.len());
             self.carry.extend_from_slice(&front[..want]);
             front.advance(want);
+            self.pending -= want;
             if front.is_empty() {
                 self.chunks.pop_front();
             }
