@@ -157,10 +157,6 @@ impl<'a> Source<'a> {
     /// PS3.5 A.5: from here on the input is a raw deflate stream (no zlib header). Offsets continue to
     /// count, from this point, in inflated bytes.
     pub fn start_inflate(&mut self, chunk_size: usize) {
-        if let Source::Push(p) = self {
-            p.start_inflate();
-            return;
-        }
         let offset = self.position();
         let inflated: Box<dyn Read + Send + 'a> =
             match std::mem::replace(self, Source::Slice { data: &[], pos: 0 }) {
@@ -169,7 +165,12 @@ impl<'a> Source<'a> {
                     let pending = s.buf[s.start..s.end].to_vec();
                     Box::new(DeflateDecoder::new(io::Cursor::new(pending).chain(s.inner)))
                 }
-                Source::Push(_) => unreachable!("push input inflates in place"),
+                // Push input inflates in place: it holds the raw bytes still to come.
+                Source::Push(mut p) => {
+                    p.start_inflate();
+                    *self = Source::Push(p);
+                    return;
+                }
             };
         *self = Source::stream(inflated, chunk_size, offset);
         if let Source::Stream(s) = self {
