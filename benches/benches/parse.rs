@@ -4,7 +4,17 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use dcmflow::{convert, convert_to_vec, ConvertOptions};
+use dcmflow::{Output, Transcode, TranscodeOptions};
+
+fn convert(data: &[u8], out: &mut Vec<u8>, options: &TranscodeOptions) -> dcmflow::Report {
+    Transcode::new(options.clone())
+        .convert(data, Output::stream(out))
+        .unwrap()
+}
+
+fn convert_to_vec(data: &[u8], out: &mut Vec<u8>, options: &TranscodeOptions) -> dcmflow::Report {
+    Transcode::new(options.clone()).convert(data, out).unwrap()
+}
 use dcmflow_benches::{metadata_heavy, pixel_heavy};
 use dcmflow_core::{Token, TransferSyntax};
 use dcmflow_dicom::{DicomReader, ReaderOptions};
@@ -73,17 +83,18 @@ fn convert_big_ow(c: &mut Criterion) {
     let mut group = c.benchmark_group("convert");
     group.sample_size(10);
     let data = pixel_heavy(128 << 20);
-    let options = ConvertOptions {
-        transfer_syntax: Some(TransferSyntax::EXPLICIT_VR_BE),
-        part10: false,
-        reader: ReaderOptions {
+    let options = {
+        let mut o = TranscodeOptions::default();
+        o.transfer_syntax = Some(TransferSyntax::EXPLICIT_VR_BE);
+        o.part10 = false;
+        o.reader = ReaderOptions {
             transfer_syntax: Some(TransferSyntax::EXPLICIT_VR_LE),
             ..ReaderOptions::default()
-        },
-        ..ConvertOptions::default()
+        };
+        o
     };
     let mut out = Vec::with_capacity(data.len() + 1024);
-    convert(&data, &mut out, &options).unwrap();
+    convert(&data, &mut out, &options);
     assert_eq!(out.len(), data.len());
     assert_eq!(
         (out[out.len() - 2], out[out.len() - 1]),
@@ -93,16 +104,16 @@ fn convert_big_ow(c: &mut Criterion) {
     group.bench_function("le_to_be_ow_128MiB", |b| {
         b.iter(|| {
             out.clear();
-            convert(black_box(&data), &mut out, &options).unwrap();
+            convert(black_box(&data), &mut out, &options);
         })
     });
     let mut in_memory = Vec::with_capacity(data.len() + 1024);
-    convert_to_vec(&data, &mut in_memory, &options).unwrap();
+    convert_to_vec(&data, &mut in_memory, &options);
     assert_eq!(in_memory, out);
     group.bench_function("le_to_be_ow_128MiB_to_vec", |b| {
         b.iter(|| {
             in_memory.clear();
-            convert_to_vec(black_box(&data), &mut in_memory, &options).unwrap();
+            convert_to_vec(black_box(&data), &mut in_memory, &options);
         })
     });
     group.bench_function("memcpy_128MiB_reference", |b| {

@@ -6,11 +6,11 @@ use std::hint::black_box;
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use dcmflow::{dicom_to_json_reader, PushDicomToJson, ToJsonOptions};
-use dcmflow_benches::{metadata_heavy, pixel_heavy};
+use dcmflow::{DicomToJson, Input};
+use dcmflow_benches::{dicom_to_json, metadata_heavy, pixel_heavy, to_json_options};
 
 fn pushed(chunks: &[Bytes]) -> Vec<u8> {
-    let mut conversion = PushDicomToJson::new(Vec::new(), &ToJsonOptions::default());
+    let mut conversion = DicomToJson::new(to_json_options()).push(Vec::new());
     for chunk in chunks {
         conversion.push(chunk.clone()).unwrap();
     }
@@ -23,7 +23,7 @@ fn push(c: &mut Criterion) {
     let pixels = pixel_heavy(64 << 20);
     let all_pixels = Bytes::from(pixels.clone());
     let mut pulled_pixels = Vec::new();
-    dicom_to_json_reader(&pixels[..], &mut pulled_pixels, &ToJsonOptions::default()).unwrap();
+    dicom_to_json(Input::reader(&pixels[..]), &mut pulled_pixels);
     let pixel_chunks: Vec<Bytes> = (0..pixels.len())
         .step_by(64 << 10)
         .map(|at| all_pixels.slice(at..(at + (64 << 10)).min(pixels.len())))
@@ -33,8 +33,7 @@ fn push(c: &mut Criterion) {
     group.bench_function("pixel_heavy_64MiB_read", |b| {
         b.iter(|| {
             let mut out = Vec::new();
-            dicom_to_json_reader(black_box(&pixels[..]), &mut out, &ToJsonOptions::default())
-                .unwrap();
+            dicom_to_json(Input::reader(black_box(&pixels[..])), &mut out);
             out.len()
         })
     });
@@ -45,13 +44,12 @@ fn push(c: &mut Criterion) {
     let meta = metadata_heavy(20_000);
     let all = Bytes::from(meta.clone());
     let mut pulled = Vec::new();
-    dicom_to_json_reader(&meta[..], &mut pulled, &ToJsonOptions::default()).unwrap();
+    dicom_to_json(Input::reader(&meta[..]), &mut pulled);
     group.throughput(Throughput::Bytes(meta.len() as u64));
     group.bench_function("metadata_heavy_read", |b| {
         b.iter(|| {
             let mut out = Vec::new();
-            dicom_to_json_reader(black_box(&meta[..]), &mut out, &ToJsonOptions::default())
-                .unwrap();
+            dicom_to_json(Input::reader(black_box(&meta[..])), &mut out);
             out.len()
         })
     });

@@ -8,25 +8,29 @@ use std::io::Write;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use dcmflow::json::read::{JsonReader, ReadOptions};
-use dcmflow::{dicom_to_json, json_to_dicom, ToDicomOptions, ToJsonOptions};
-use dcmflow_benches::{metadata_heavy, pixel_heavy, Sink};
+use dcmflow::{Input, JsonToDicom, Output};
+use dcmflow_benches::{dicom_to_json, metadata_heavy, pixel_heavy, to_dicom_options, Sink};
 
 fn json_of(dicom: &[u8]) -> Vec<u8> {
     let mut json = Vec::new();
-    dicom_to_json(dicom, &mut json, &ToJsonOptions::default()).unwrap();
+    dicom_to_json(dicom, &mut json);
     json
 }
 
-fn convert_slice(json: &[u8]) -> u64 {
-    let reader = JsonReader::from_slice(json, ReadOptions::default());
-    let (sink, _) = json_to_dicom(reader, Sink::default(), &ToDicomOptions::default()).unwrap();
+fn convert<'i>(json: impl Into<Input<'i>>) -> u64 {
+    let mut sink = Sink::default();
+    JsonToDicom::new(to_dicom_options())
+        .convert(json, Output::stream(&mut sink))
+        .unwrap();
     sink.written
 }
 
+fn convert_slice(json: &[u8]) -> u64 {
+    convert(json)
+}
+
 fn convert_stream(json: &[u8]) -> u64 {
-    let reader = JsonReader::from_reader(json, ReadOptions::default());
-    let (sink, _) = json_to_dicom(reader, Sink::default(), &ToDicomOptions::default()).unwrap();
-    sink.written
+    convert(Input::reader(json))
 }
 
 fn to_dicom(c: &mut Criterion) {
@@ -36,8 +40,10 @@ fn to_dicom(c: &mut Criterion) {
     let meta_dicom = metadata_heavy(20_000);
     let meta = json_of(&meta_dicom);
     // The DICOM written converts back to the same JSON.
-    let reader = JsonReader::from_slice(&meta, ReadOptions::default());
-    let (written, _) = json_to_dicom(reader, Vec::new(), &ToDicomOptions::default()).unwrap();
+    let mut written = Vec::new();
+    JsonToDicom::new(to_dicom_options())
+        .convert(&meta, &mut written)
+        .unwrap();
     assert!(json_of(&written) == meta);
     assert_eq!(convert_slice(&meta), convert_stream(&meta));
     group.throughput(Throughput::Bytes(meta.len() as u64));

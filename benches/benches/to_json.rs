@@ -6,10 +6,9 @@ use std::hint::black_box;
 use std::io::Write;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use dcmflow::dicom::{DicomReader, ReaderOptions};
 use dcmflow::json::bulk::{BulkSelection, SourceReference};
-use dcmflow::{dicom_to_json, dicom_to_json_with, ToJsonOptions};
-use dcmflow_benches::{metadata_heavy, pixel_heavy, Sink};
+use dcmflow::DicomToJson;
+use dcmflow_benches::{dicom_to_json, metadata_heavy, pixel_heavy, to_json_options, Sink};
 
 fn to_json(c: &mut Criterion) {
     let mut group = c.benchmark_group("to_json");
@@ -17,26 +16,26 @@ fn to_json(c: &mut Criterion) {
 
     let meta = metadata_heavy(20_000);
     let mut check = Sink::default();
-    dicom_to_json(&meta, &mut check, &ToJsonOptions::default()).unwrap();
+    dicom_to_json(&meta, &mut check);
     assert!(check.head.starts_with(b"{\"") && check.written > meta.len() as u64);
     group.throughput(Throughput::Bytes(meta.len() as u64));
     group.bench_function("metadata_heavy_20000_items", |b| {
         b.iter(|| {
             let mut sink = Sink::default();
-            dicom_to_json(black_box(&meta), &mut sink, &ToJsonOptions::default()).unwrap();
+            dicom_to_json(black_box(&meta), &mut sink);
             sink.written
         })
     });
 
     let pixels = pixel_heavy(256 << 20);
     let mut check = Sink::default();
-    dicom_to_json(&pixels, &mut check, &ToJsonOptions::default()).unwrap();
+    dicom_to_json(&pixels, &mut check);
     assert!(check.written >= (256u64 << 20) * 4 / 3);
     group.throughput(Throughput::Bytes(pixels.len() as u64));
     group.bench_function("pixel_heavy_256MiB_inline", |b| {
         b.iter(|| {
             let mut sink = Sink::default();
-            dicom_to_json(black_box(&pixels), &mut sink, &ToJsonOptions::default()).unwrap();
+            dicom_to_json(black_box(&pixels), &mut sink);
             sink.written
         })
     });
@@ -47,14 +46,10 @@ fn to_json(c: &mut Criterion) {
                 source_uri: "file:///bench.dcm".into(),
             };
             let mut sink = Sink::default();
-            let reader = DicomReader::from_slice(black_box(&pixels), ReaderOptions::default());
-            dicom_to_json_with(
-                reader,
-                &mut sink,
-                &ToJsonOptions::default(),
-                Some(&mut handler),
-            )
-            .unwrap();
+            DicomToJson::new(to_json_options())
+                .bulk_handler(&mut handler)
+                .convert(black_box(&pixels), dcmflow::Output::stream(&mut sink))
+                .unwrap();
             assert!(sink.written < 4096);
             sink.written
         })

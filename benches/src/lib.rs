@@ -120,3 +120,24 @@ pub fn pixel_heavy(bytes: usize) -> Vec<u8> {
     out.extend((0..bytes).map(|i| (i * 7) as u8));
     out
 }
+
+/// Options converting on one thread (the benches compare one path at a time).
+pub fn to_json_options() -> dcmflow::ToJsonOptions {
+    let mut options = dcmflow::ToJsonOptions::default();
+    options.threads = dcmflow::Threads::One;
+    options
+}
+
+/// Options converting on one thread.
+pub fn to_dicom_options() -> dcmflow::ToDicomOptions {
+    let mut options = dcmflow::ToDicomOptions::default();
+    options.threads = dcmflow::Threads::One;
+    options
+}
+
+/// DICOM → JSON of `input` into `sink` on one thread.
+pub fn dicom_to_json<'i>(input: impl Into<dcmflow::Input<'i>>, sink: &mut (dyn Write + Send)) {
+    dcmflow::DicomToJson::new(to_json_options())
+        .convert(input, dcmflow::Output::stream(sink))
+        .unwrap();
+}

@@ -8,11 +8,26 @@
 //! not the converter, would hold the memory.
 #![no_main]
 use dcmflow::core::Vr;
-use dcmflow::dicom::{DicomReader, ReaderOptions};
+use dcmflow::dicom::ReaderOptions;
 use dcmflow::json::{BulkHandler, BulkSelection, JsonOptions, NumberPolicy, SourceReference};
-use dcmflow::{
-    dicom_to_json, dicom_to_json_pipelined, dicom_to_json_with, ToJsonOptions, ValueRendering,
-};
+use dcmflow::{DicomToJson, Input, Output, Report, Threads, ToJsonOptions, ValueRendering};
+
+/// DICOM → JSON of `input` into `out` on `threads`, with an optional bulk handler.
+fn convert(
+    input: Input<'_>,
+    out: &mut Capped,
+    options: &ToJsonOptions,
+    threads: Threads,
+    bulk: Option<&mut dyn BulkHandler>,
+) -> Result<Report, dcmflow::Error> {
+    let mut options = options.clone();
+    options.threads = threads;
+    let mut conversion = DicomToJson::new(options);
+    if let Some(handler) = bulk {
+        conversion = conversion.bulk_handler(handler);
+    }
+    conversion.convert(input, Output::stream(out))
+}
 use libfuzzer_sys::fuzz_target;
 
 /// An output that refuses to grow past [`CAP`] bytes (the conversion then fails with a write error).
@@ -43,30 +58,29 @@ fuzz_target!(|data: &[u8]| {
     let Some((&mode, input)) = data.split_first() else {
         return;
     };
-    let options = ToJsonOptions {
-        pretty: mode & 1 == 1,
-        json: JsonOptions {
-            numbers: match (mode >> 1) % 3 {
-                0 => NumberPolicy::Auto,
-                1 => NumberPolicy::String,
-                _ => NumberPolicy::Number,
-            },
-            convert_un: mode & 8 == 8,
-            ..JsonOptions::default()
+    let mut options = ToJsonOptions::default();
+    options.pretty = mode & 1 == 1;
+    options.json = JsonOptions {
+        numbers: match (mode >> 1) % 3 {
+            0 => NumberPolicy::Auto,
+            1 => NumberPolicy::String,
+            _ => NumberPolicy::Number,
         },
-        // Each sequence level is 3 JSON levels (object, array, object); serde_json stops at 128.
-        reader: ReaderOptions {
-            max_depth: 40,
-            ..ReaderOptions::default()
-        },
-        value_rendering: if mode & 32 == 32 {
-            ValueRendering::Reader
-        } else {
-            ValueRendering::Balanced
-        },
+        convert_un: mode & 8 == 8,
+        ..JsonOptions::default()
+    };
+    // Each sequence level is 3 JSON levels (object, array, object); serde_json stops at 128.
+    options.reader = ReaderOptions {
+        max_depth: 40,
+        ..ReaderOptions::default()
+    };
+    options.value_rendering = if mode & 32 == 32 {
+        ValueRendering::Reader
+    } else {
+        ValueRendering::Balanced
     };
     let mut out = Capped::default();
-    let result = dicom_to_json(input, &mut out, &options);
+    let result = convert(Input::from(input), &mut out, &options, Threads::One, None);
     if out.full {
         return;
     }
@@ -89,17 +103,19 @@ fuzz_target!(|data: &[u8]| {
         let (mut one, mut two) = (handler(), handler());
         let bulk = mode & 64 == 64;
         let mut streamed = Capped::default();
-        let first = dicom_to_json_with(
-            DicomReader::from_reader(input, options.reader.clone()),
+        let first = convert(
+            Input::reader(input),
             &mut streamed,
             &options,
+            Threads::One,
             bulk.then_some(&mut one as &mut dyn BulkHandler),
         );
         let mut pipelined = Capped::default();
-        let second = dicom_to_json_pipelined(
-            input,
+        let second = convert(
+            Input::reader(input),
             &mut pipelined,
             &options,
+            Threads::Two,
             bulk.then_some(&mut two as &mut dyn BulkHandler),
         );
         if streamed.full || pipelined.full {
@@ -111,7 +127,7 @@ fuzz_target!(|data: &[u8]| {
                     streamed.bytes == pipelined.bytes,
                     "two threads wrote other JSON"
                 );
-                assert_eq!(a.json_warnings, b.json_warnings);
+                assert_eq!(a.warnings, b.warnings);
             }
             (Err(a), Err(b)) => assert_eq!(a, b),
             (a, b) => panic!("one thread {a:?}, two threads {b:?}"),

@@ -3,21 +3,25 @@
 //! normalisation happen once). One step is allowed to differ: U+FFFD (bytes that did not decode) goes
 //! back as '?' into a character set that lacks it, with a warning.
 #![no_main]
-use dcmflow::json::read::{IgnoreBulk, JsonReader, ReadOptions};
-use dcmflow::{dicom_to_json, json_to_dicom, ToDicomOptions, ToJsonOptions};
+use dcmflow::json::read::{IgnoreBulk, ReadOptions};
+use dcmflow::{DicomToJson, JsonToDicom, ToDicomOptions, ToJsonOptions};
 use libfuzzer_sys::fuzz_target;
 
 fn to_dicom(json: &[u8], read: &ReadOptions) -> Option<Vec<u8>> {
-    let mut reader = JsonReader::from_slice(json, read.clone());
-    reader.set_bulk_resolver(Box::new(IgnoreBulk));
-    json_to_dicom(reader, Vec::new(), &ToDicomOptions::default())
+    let mut options = ToDicomOptions::default();
+    options.reader = read.clone();
+    let mut out = Vec::new();
+    JsonToDicom::new(options)
+        .bulk_resolver(IgnoreBulk)
+        .convert(json, &mut out)
         .ok()
-        .map(|(out, _)| out)
+        .map(|_| out)
 }
 
 fn to_json(dicom: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    dicom_to_json(dicom, &mut out, &ToJsonOptions::default())
+    DicomToJson::new(ToJsonOptions::default())
+        .convert(dicom, &mut out)
         .expect("our DICOM must convert to JSON");
     out
 }

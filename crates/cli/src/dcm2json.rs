@@ -6,17 +6,16 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use dcmflow::dicom::{CharacterSet, DicomReader, ReaderOptions};
+use dcmflow::dicom::{CharacterSet, ReaderOptions};
 use dcmflow::json::bulk::{file_uri, BulkSelection, SideFiles, SourceReference};
 use dcmflow::json::{BulkHandler, JsonOptions, JsonWarningKind, NumberPolicy};
-use dcmflow::{
-    dicom_to_json_pipelined, dicom_to_json_with, ToJsonError, ToJsonOptions, ValueRendering,
-};
+use dcmflow::{Category, DicomToJson, ToJsonOptions, WarningCode};
 use dcmflow_core::{dict, Tag, TransferSyntax, Vr};
 
 use crate::exit;
 use crate::input::{self, Input};
 use crate::output::{self, Content};
+use crate::spelling;
 
 /// DCMTK's spellings (`+fc`, `-ia`, `+bz 4`, …) are not expressible in clap; they are rewritten to the
 /// GNU long options before parsing. Both forms are accepted everywhere.
@@ -444,7 +443,7 @@ fn stream_output(
 enum StreamSink<'f> {
     File { file: &'f File, regular: bool },
     Stdout { file: File, regular: bool },
-    Handle(io::StdoutLock<'static>),
+    Handle(io::Stdout),
 }
 
 impl StreamSink<'_> {
@@ -458,7 +457,7 @@ impl StreamSink<'_> {
                 return StreamSink::Stdout { file, regular };
             }
         }
-        StreamSink::Handle(io::stdout().lock())
+        StreamSink::Handle(io::stdout())
     }
 
     /// The file behind the sink when it is a regular file, whose end can be cut back.
@@ -597,7 +596,7 @@ impl<'a> Batch<'a> {
         &mut self,
         input: &Input,
         options: &ToJsonOptions,
-        sink: &mut dyn Write,
+        sink: &mut (dyn Write + Send),
         with_source: bool,
     ) -> Result<(), Failure> {
         let mut side_files = Vec::new();
@@ -695,7 +694,7 @@ impl<'s, 'f> DocumentSink<'s, 'f> {
     fn document(
         &mut self,
         separator: &[u8],
-        body: impl FnOnce(&mut dyn Write) -> Result<(), Failure>,
+        body: impl FnOnce(&mut (dyn Write + Send)) -> Result<(), Failure>,
     ) -> Result<(), Failure> {
         use std::io::{Seek, SeekFrom};
         if let Some(mut file) = self.out.regular_file() {
@@ -728,14 +727,14 @@ fn write_failure(e: io::Error) -> Failure {
 /// `--with-source`: `{"source":"<path>",` before the data set's members (or `{"source":"<path>"}` for
 /// an empty data set), written as the data set's opening brace goes by.
 struct SourceMember<'a> {
-    out: &'a mut dyn Write,
+    out: &'a mut (dyn Write + Send),
     head: Option<Vec<u8>>,
     /// The opening brace was replaced; the next byte decides whether a comma follows the member.
     after_head: bool,
 }
 
 impl<'a> SourceMember<'a> {
-    fn new(out: &'a mut dyn Write, source: &Path) -> Self {
+    fn new(out: &'a mut (dyn Write + Send), source: &Path) -> Self {
         let mut head = b"{\"source\":".to_vec();
         dcmflow::json::escape::write_string(&mut head, &source.to_string_lossy());
         SourceMember {
@@ -802,31 +801,30 @@ fn to_json_options(args: &Dcm2JsonArgs) -> Result<ToJsonOptions, Failure> {
     } else {
         None
     };
-    Ok(ToJsonOptions {
-        json: JsonOptions {
-            numbers: if args.is_ds_num {
-                NumberPolicy::Number
-            } else if args.is_ds_string {
-                NumberPolicy::String
-            } else {
-                NumberPolicy::Auto
-            },
-            write_meta: args.write_meta,
-            quiet_non_finite: args.encode_extended,
-            charset_replace: args.charset_replace,
-            charset_assume,
-            convert_un: args.convert_un,
-            max_warnings: 256,
+    let mut options = ToJsonOptions::default();
+    options.json = JsonOptions {
+        numbers: if args.is_ds_num {
+            NumberPolicy::Number
+        } else if args.is_ds_string {
+            NumberPolicy::String
+        } else {
+            NumberPolicy::Auto
         },
-        pretty: args.formatted_code && !args.ndjson,
-        reader: ReaderOptions {
-            chunk_size: args.chunk_size.clamp(1, 64 << 20),
-            max_depth: args.max_depth,
-            transfer_syntax,
-            ..ReaderOptions::default()
-        },
-        value_rendering: ValueRendering::default(),
-    })
+        write_meta: args.write_meta,
+        quiet_non_finite: args.encode_extended,
+        charset_replace: args.charset_replace,
+        charset_assume,
+        convert_un: args.convert_un,
+        max_warnings: 256,
+    };
+    options.pretty = args.formatted_code && !args.ndjson;
+    options.reader = ReaderOptions {
+        chunk_size: args.chunk_size.clamp(1, 64 << 20),
+        max_depth: args.max_depth,
+        transfer_syntax,
+        ..ReaderOptions::default()
+    };
+    Ok(options)
 }
 
 /// The bulk selection from --bulk-size/--bulk-threshold, --blk-vr and --blk.
@@ -881,7 +879,7 @@ fn convert_one(
     args: &Dcm2JsonArgs,
     input: &Input,
     options: &ToJsonOptions,
-    sink: &mut dyn Write,
+    sink: &mut (dyn Write + Send),
     bulk_files: &mut Vec<PathBuf>,
 ) -> Result<(), Failure> {
     let relative = &input.relative;
@@ -964,29 +962,35 @@ fn convert_one(
         (None, Some(s)) => Some(s),
         _ => None,
     };
-    let two_threads = crate::threads::use_two(args.threads, size);
-    let result = if two_threads {
-        dicom_to_json_pipelined(source, &mut *sink, options, bulk)
-    } else {
-        let reader = DicomReader::from_reader(source, options.reader.clone());
-        dicom_to_json_with(reader, &mut *sink, options, bulk)
-    };
+    let mut options = options.clone();
+    options.threads = crate::threads::choice(args.threads);
+    let mut conversion = DicomToJson::new(options);
+    if let Some(handler) = bulk {
+        conversion = conversion.bulk_handler(handler);
+    }
+    let result = conversion.convert(
+        dcmflow::Input::reader(source),
+        dcmflow::Output::stream(&mut *sink),
+    );
     if let Some(s) = side_files {
         bulk_files.extend(s.written);
     }
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    let report = result.map_err(|e| match e {
-        ToJsonError::Read(e) => Failure::new(exit::CANNOT_READ_INPUT, format!("{name}: {e}")),
-        ToJsonError::Json(e @ dcmflow::json::JsonError::InvalidNumber { .. }) => {
-            Failure::new(exit::CANNOT_WRITE_VALID_JSON, format!("{name}: {e}"))
+    let report = result.map_err(|e| match e.classify() {
+        Category::InputIo | Category::InvalidInput | Category::Limit => Failure::new(
+            exit::CANNOT_READ_INPUT,
+            format!("{name}: {}", spelling::cli(&e.to_string())),
+        ),
+        Category::InvalidValue => Failure::new(
+            exit::CANNOT_WRITE_VALID_JSON,
+            format!("{name}: {}", spelling::cli(&e.to_string())),
+        ),
+        Category::OutputIo if e.io_kind() == Some(io::ErrorKind::BrokenPipe) => {
+            Failure::new(BROKEN_PIPE, "broken pipe")
         }
-        ToJsonError::Json(dcmflow::json::JsonError::Write {
-            kind: io::ErrorKind::BrokenPipe,
-            ..
-        }) => Failure::new(BROKEN_PIPE, "broken pipe"),
-        ToJsonError::Json(e) => Failure::new(exit::CANNOT_WRITE_OUTPUT, format!("{name}: {e}")),
+        _ => Failure::new(exit::CANNOT_WRITE_OUTPUT, format!("{name}: {e}")),
     })?;
     if args.read_file_only && report.transfer_syntax.is_none() {
         return Err(Failure::new(
@@ -997,12 +1001,14 @@ fn convert_one(
         ));
     }
     if args.charset_strict {
-        if let Some(w) = report.json_warnings.iter().find(|w| {
+        if let Some(w) = report.warnings.iter().find(|w| {
             matches!(
-                w.kind,
-                JsonWarningKind::CharacterReplaced
-                    | JsonWarningKind::UndeclaredCharacterSet
-                    | JsonWarningKind::UnknownCharacterSet
+                w.code(),
+                WarningCode::JsonOutput(
+                    JsonWarningKind::CharacterReplaced
+                        | JsonWarningKind::UndeclaredCharacterSet
+                        | JsonWarningKind::UnknownCharacterSet
+                )
             )
         }) {
             return Err(Failure::new(
@@ -1012,13 +1018,13 @@ fn convert_one(
         }
     }
     if !args.quiet {
-        for w in &report.read_warnings {
-            eprintln!("dcmflow dcm2json: warning: {name}: {w}");
+        for w in &report.warnings {
+            eprintln!(
+                "dcmflow dcm2json: warning: {name}: {}",
+                spelling::cli(&w.to_string())
+            );
         }
-        for w in &report.json_warnings {
-            eprintln!("dcmflow dcm2json: warning: {name}: {w}");
-        }
-        let dropped = report.read_warnings_dropped + report.json_warnings_dropped;
+        let dropped = report.warnings_dropped;
         if dropped > 0 {
             eprintln!("dcmflow dcm2json: warning: {name}: {dropped} more warnings not shown");
         }

@@ -7,16 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use dcmflow::dicom::LengthMode;
-use dcmflow::json::read::{
-    ArrayMode, FileResolver, IgnoreBulk, JsonReader, ReadErrorKind, ReadOptions, ReadWarning,
-};
-use dcmflow::{
-    json_to_dicom_next, json_to_dicom_next_pipelined, json_to_dicom_seekable,
-    json_to_dicom_seekable_pipelined, ToDicomError, ToDicomOptions,
-};
+use dcmflow::json::read::{ArrayMode, FileResolver, IgnoreBulk, ReadOptions};
+use dcmflow::{Category, DataSets, JsonToDicom, Report, ToDicomOptions};
 use dcmflow_core::TransferSyntax;
 
 use crate::exit;
+use crate::spelling;
 
 /// DCMTK json2dcm spellings, rewritten to the GNU long options before clap parses them.
 pub const DCMTK_SPELLINGS: &[(&str, &str)] = &[
@@ -283,19 +279,21 @@ fn dicom_options(args: &Json2DcmArgs) -> Result<ToDicomOptions, Failure> {
     } else {
         None
     };
-    Ok(ToDicomOptions {
-        transfer_syntax,
-        part10: !args.write_dataset,
-        meta_from_json: !args.ignore_meta_info,
-        lengths: if args.length_undefined {
-            LengthMode::Undefined
-        } else {
-            LengthMode::Explicit
-        },
-        deflate_level: args.compression_level,
-        new_uids: args.generate_new_uids,
-        array_sequence: args.array_sequence,
-    })
+    let mut options = ToDicomOptions::default();
+    options.transfer_syntax = transfer_syntax;
+    options.part10 = !args.write_dataset;
+    options.meta_from_json = !args.ignore_meta_info;
+    options.lengths = if args.length_undefined {
+        LengthMode::Undefined
+    } else {
+        LengthMode::Explicit
+    };
+    options.deflate_level = args.compression_level;
+    options.new_uids = args.generate_new_uids;
+    options.array_sequence = args.array_sequence;
+    options.reader = read_options(args);
+    options.threads = crate::threads::choice(args.threads);
+    Ok(options)
 }
 
 fn read_options(args: &Json2DcmArgs) -> ReadOptions {
@@ -317,25 +315,19 @@ fn read_options(args: &Json2DcmArgs) -> ReadOptions {
     }
 }
 
-fn failure_of(e: ToDicomError) -> Failure {
-    let code = match &e {
-        ToDicomError::Read(r) => match r.kind {
-            ReadErrorKind::Io(_) => exit::CANNOT_READ_INPUT,
-            ReadErrorKind::BulkData => code::BULK_DATA,
-            ReadErrorKind::Charset => code::CHARSET,
-            _ => code::INVALID_JSON,
-        },
-        ToDicomError::Write(w) if matches!(w.kind, dcmflow_core::ErrorKind::Io(_)) => {
-            exit::CANNOT_WRITE_OUTPUT
-        }
+fn failure_of(e: dcmflow::Error) -> Failure {
+    let code = match e.classify() {
+        Category::InputIo => exit::CANNOT_READ_INPUT,
+        Category::BulkData => code::BULK_DATA,
+        Category::CharacterSet => code::CHARSET,
+        Category::OutputIo => exit::CANNOT_WRITE_OUTPUT,
         _ => code::INVALID_JSON,
     };
-    Failure::new(code, e.to_string())
+    Failure::new(code, spelling::cli(&e.to_string()))
 }
 
 fn run_inner(args: &Json2DcmArgs) -> Result<(), Failure> {
     let options = dicom_options(args)?;
-    let read = read_options(args);
     let stdin = args.input == Path::new("-");
     let file = if stdin {
         None
@@ -350,32 +342,35 @@ fn run_inner(args: &Json2DcmArgs) -> Result<(), Failure> {
         .and_then(|f| f.metadata().ok())
         .map(|m| m.len());
     let progress = progress_bar(args, size);
-    let mut reader = match &file {
+    let input = match &file {
         Some(f) => match &progress {
             // With a progress bar the bytes go through it; long InlineBinary is still measured ahead.
-            Some(bar) => JsonReader::from_reader(bar.wrap_read(f), read),
-            None => JsonReader::from_file(f, read),
+            Some(bar) => dcmflow::Input::reader(bar.wrap_read(f)),
+            None => dcmflow::Input::from(f),
         },
-        None => JsonReader::from_reader(io::stdin(), read),
+        None => dcmflow::Input::reader(io::stdin()),
     };
-    reader.set_bulk_resolver(bulk_resolver(args)?);
+    let mut conversion = JsonToDicom::new(options).bulk_resolver(bulk_resolver(args)?);
     let result = match &args.split {
-        Some(dir) => split_all(&mut reader, dir, &options).map(|()| Vec::new()),
+        Some(dir) => split_all(&mut conversion.data_sets(input), dir),
         None => {
             let output = output_path(args).unwrap_or(Path::new("-"));
-            let two_threads = crate::threads::use_two(args.threads, size);
-            write_one(&mut reader, output, &options, two_threads)
+            write_one(&mut conversion, input, output).map(|report| vec![report])
         }
     };
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
+    let reports = result?;
     if !args.quiet {
-        let (warnings, dropped) = reader.warnings();
-        let own = result.as_deref().unwrap_or_default();
-        for w in warnings.iter().chain(own) {
-            eprintln!("dcmflow json2dcm: warning: {}: {w}", args.input.display());
+        for w in reports.iter().flat_map(|r| &r.warnings) {
+            eprintln!(
+                "dcmflow json2dcm: warning: {}: {}",
+                args.input.display(),
+                spelling::cli(&w.to_string())
+            );
         }
+        let dropped = reports.last().map_or(0, |r| r.warnings_dropped);
         if dropped > 0 {
             eprintln!(
                 "dcmflow json2dcm: warning: {}: {dropped} more warnings not shown",
@@ -383,7 +378,7 @@ fn run_inner(args: &Json2DcmArgs) -> Result<(), Failure> {
             );
         }
     }
-    result.map(|_| ())
+    Ok(())
 }
 
 fn bulk_resolver(
@@ -424,24 +419,19 @@ fn bulk_resolver(
 const OUTPUT_BUFFER: usize = 64 << 10;
 
 /// One data set to `output` (a temporary file renamed into place on success, or standard output).
-/// Returns the conversion's own warnings (the reader keeps its own).
 fn write_one(
-    reader: &mut JsonReader<'_>,
+    conversion: &mut JsonToDicom,
+    input: dcmflow::Input<'_>,
     output: &Path,
-    options: &ToDicomOptions,
-    two_threads: bool,
-) -> Result<Vec<ReadWarning>, Failure> {
+) -> Result<Report, Failure> {
     if output == Path::new("-") {
-        let out = BufWriter::with_capacity(OUTPUT_BUFFER, io::stdout());
-        let converted = if two_threads {
-            json_to_dicom_next_pipelined(reader, out, options)
-        } else {
-            json_to_dicom_next(reader, out, options)
-        };
-        let (mut out, report) = converted.map_err(failure_of)?;
+        let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, io::stdout());
+        let report = conversion
+            .convert(input, dcmflow::Output::stream(&mut out))
+            .map_err(failure_of)?;
         out.flush()
             .map_err(|e| Failure::new(exit::CANNOT_WRITE_OUTPUT, format!("writing output: {e}")))?;
-        return Ok(report.warnings);
+        return Ok(report);
     }
     let file = crate::output::Output::create(output).map_err(|e| {
         Failure::new(
@@ -449,15 +439,14 @@ fn write_one(
             format!("cannot write {}: {e}", output.display()),
         )
     })?;
-    let out = BufWriter::with_capacity(OUTPUT_BUFFER, file.file());
+    let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, file.file());
     // A regular file can take lengths patched in afterwards: long InlineBinary is read once.
-    let converted = match (file.is_seekable(), two_threads) {
-        (true, true) => json_to_dicom_seekable_pipelined(reader, out, options),
-        (true, false) => json_to_dicom_seekable(reader, out, options),
-        (false, true) => json_to_dicom_next_pipelined(reader, out, options),
-        (false, false) => json_to_dicom_next(reader, out, options),
+    let sink = if file.is_seekable() {
+        dcmflow::Output::seekable(&mut out)
+    } else {
+        dcmflow::Output::stream(&mut out)
     };
-    let (out, report) = converted.map_err(failure_of)?;
+    let report = conversion.convert(input, sink).map_err(failure_of)?;
     out.into_inner().map_err(|e| {
         Failure::new(
             exit::CANNOT_WRITE_OUTPUT,
@@ -470,16 +459,12 @@ fn write_one(
             format!("cannot write {}: {e}", output.display()),
         )
     })?;
-    Ok(report.warnings)
+    Ok(report)
 }
 
 /// `--split DIR`: each data set of the array to its own file, named by SOP Instance UID or index. On a
 /// failure the files already written are removed.
-fn split_all(
-    reader: &mut JsonReader<'_>,
-    dir: &Path,
-    options: &ToDicomOptions,
-) -> Result<(), Failure> {
+fn split_all(data_sets: &mut DataSets<'_>, dir: &Path) -> Result<Vec<Report>, Failure> {
     std::fs::create_dir_all(dir).map_err(|e| {
         Failure::new(
             exit::CANNOT_WRITE_OUTPUT,
@@ -487,14 +472,21 @@ fn split_all(
         )
     })?;
     let mut written: Vec<PathBuf> = Vec::new();
+    let mut reports = Vec::new();
     let result = (|| -> Result<(), Failure> {
         loop {
             let index = written.len() + 1;
             let temp = crate::output::temp_beside(&dir.join("x"), None).map_err(|e| {
                 Failure::new(exit::CANNOT_WRITE_OUTPUT, format!("{}: {e}", dir.display()))
             })?;
-            let out = BufWriter::with_capacity(OUTPUT_BUFFER, temp.as_file());
-            let (out, _) = json_to_dicom_seekable(reader, out, options).map_err(failure_of)?;
+            let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, temp.as_file());
+            let converted = data_sets
+                .convert_next(dcmflow::Output::seekable(&mut out))
+                .map_err(failure_of)?;
+            let Some(report) = converted else {
+                return Ok(()); // the temporary file is removed as it is dropped
+            };
+            reports.push(report);
             out.into_inner()
                 .map_err(|e| Failure::new(exit::CANNOT_WRITE_OUTPUT, e.error().to_string()))?;
             let name = sop_instance_uid(temp.path())
@@ -504,12 +496,6 @@ fn split_all(
             temp.persist(&path)
                 .map_err(|e| Failure::new(exit::CANNOT_WRITE_OUTPUT, e.error.to_string()))?;
             written.push(path);
-            if !reader
-                .next_data_set()
-                .map_err(|e| failure_of(ToDicomError::Read(e)))?
-            {
-                return Ok(());
-            }
         }
     })();
     if result.is_err() {
@@ -517,7 +503,7 @@ fn split_all(
             let _ = std::fs::remove_file(p);
         }
     }
-    result
+    result.map(|()| reports)
 }
 
 /// The (0008,0018) of a file just written, for naming it.

@@ -6,6 +6,7 @@ mod failure;
 mod input;
 mod json2dcm;
 mod output;
+mod spelling;
 mod threads;
 
 use std::fs::File;
@@ -15,7 +16,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use dcmflow::dicom::{DicomReader, LengthMode, ReaderOptions};
-use dcmflow::{convert_reader, ConvertError, ConvertOptions};
+use dcmflow::{Category, Transcode, TranscodeOptions};
 use dcmflow_core::TransferSyntax;
 use output::Output;
 
@@ -195,18 +196,18 @@ fn main() -> ExitCode {
             write_dataset,
             input_options,
         } => {
-            let options = (|| -> Result<ConvertOptions, String> {
-                Ok(ConvertOptions {
-                    transfer_syntax: transfer_syntax.as_deref().map(parse_ts).transpose()?,
-                    lengths: match lengths {
-                        Lengths::Keep => LengthMode::Keep,
-                        Lengths::Undefined => LengthMode::Undefined,
-                        Lengths::Explicit => LengthMode::Explicit,
-                    },
-                    part10: !write_dataset,
-                    deflate_level,
-                    reader: input_options.reader_options()?,
-                })
+            let options = (|| -> Result<TranscodeOptions, String> {
+                let mut options = TranscodeOptions::default();
+                options.transfer_syntax = transfer_syntax.as_deref().map(parse_ts).transpose()?;
+                options.lengths = match lengths {
+                    Lengths::Keep => LengthMode::Keep,
+                    Lengths::Undefined => LengthMode::Undefined,
+                    Lengths::Explicit => LengthMode::Explicit,
+                };
+                options.part10 = !write_dataset;
+                options.deflate_level = deflate_level;
+                options.reader = input_options.reader_options()?;
+                Ok(options)
             })();
             match options {
                 Ok(options) => run_convert(&input, &output, quiet, &options),
@@ -260,7 +261,7 @@ fn run_dump(input: &Path, quiet: bool, options: &InputOptions) -> ExitCode {
     }
 }
 
-fn run_convert(input: &Path, output: &Path, quiet: bool, options: &ConvertOptions) -> ExitCode {
+fn run_convert(input: &Path, output: &Path, quiet: bool, options: &TranscodeOptions) -> ExitCode {
     if output != Path::new("-") {
         if let Err(message) = output::refuse_input_as_output(output, [input]) {
             eprintln!("dcmflow convert: {message}");
@@ -274,12 +275,18 @@ fn run_convert(input: &Path, output: &Path, quiet: bool, options: &ConvertOption
             return ExitCode::from(code);
         }
     };
+    let mut conversion = Transcode::new(options.clone());
     let result = if output == Path::new("-") {
-        let stdout = io::stdout();
-        let sink = BufWriter::with_capacity(1 << 20, stdout.lock());
-        convert_reader(source, sink, options).map_err(Failure::Convert)
+        let mut sink = BufWriter::with_capacity(1 << 20, io::stdout());
+        conversion
+            .convert(
+                dcmflow::Input::reader(source),
+                dcmflow::Output::stream(&mut sink),
+            )
+            .map_err(Failure::Convert)
+            .and_then(|report| sink.flush().map(|()| report).map_err(Failure::Output))
     } else {
-        convert_to_file(source, output, options)
+        convert_to_file(&mut conversion, source, output)
     };
     match result {
         Ok(report) => {
@@ -299,10 +306,10 @@ fn run_convert(input: &Path, output: &Path, quiet: bool, options: &ConvertOption
         }
         Err(Failure::Convert(e)) => {
             eprintln!("dcmflow convert: {}: {e}", input.display());
-            ExitCode::from(match e {
-                ConvertError::Read(_) => exit::CANNOT_READ_INPUT,
-                ConvertError::Write(_) => exit::CANNOT_WRITE_OUTPUT,
-                ConvertError::Unsupported(_) => exit::CANNOT_CONVERT,
+            ExitCode::from(match e.classify() {
+                Category::OutputIo => exit::CANNOT_WRITE_OUTPUT,
+                Category::Unsupported => exit::CANNOT_CONVERT,
+                _ => exit::CANNOT_READ_INPUT,
             })
         }
         Err(Failure::Output(e)) => {
@@ -313,26 +320,30 @@ fn run_convert(input: &Path, output: &Path, quiet: bool, options: &ConvertOption
 }
 
 enum Failure {
-    Convert(ConvertError),
+    Convert(dcmflow::Error),
     Output(io::Error),
 }
 
 /// Writes into a temporary file beside `output` and renames it into place only on success, so a failed
 /// conversion never leaves a partial file or clobbers an existing one.
 fn convert_to_file(
+    conversion: &mut Transcode,
     source: Box<dyn Read + Send>,
     output: &Path,
-    options: &ConvertOptions,
 ) -> Result<dcmflow::Report, Failure> {
     let out = Output::create(output).map_err(Failure::Output)?;
-    let sink = BufWriter::with_capacity(1 << 20, out.file());
+    let mut sink = BufWriter::with_capacity(1 << 20, out.file());
     // A seekable output takes computed lengths patched in place: nothing is held back for them.
-    let report = if out.is_seekable() {
-        dcmflow::convert_reader_seekable(source, sink, options)
+    let target = if out.is_seekable() {
+        dcmflow::Output::seekable(&mut sink)
     } else {
-        convert_reader(source, sink, options)
-    }
-    .map_err(Failure::Convert)?;
+        dcmflow::Output::stream(&mut sink)
+    };
+    let report = conversion
+        .convert(dcmflow::Input::reader(source), target)
+        .map_err(Failure::Convert)?;
+    sink.flush().map_err(Failure::Output)?;
+    drop(sink);
     out.commit().map_err(Failure::Output)?;
     Ok(report)
 }

@@ -1,33 +1,45 @@
-//! DICOM → DICOM JSON → DICOM with the library: `cargo run --release -p dcmflow --example
-//! dicom_json_roundtrip -- corpus/synthetic/every_vr_explicit.dcm`.
+//! DICOM → DICOM JSON → DICOM with the library, file to file: `cargo run --release -p dcmflow --example
+//! dicom_json_roundtrip -- corpus/synthetic/every_vr_explicit.dcm /tmp/out.json /tmp/back.dcm`.
 
-use dcmflow::json::read::{JsonReader, ReadOptions};
-use dcmflow::{dicom_to_json, json_to_dicom, ToDicomOptions, ToJsonOptions};
+use std::fs::File;
+use std::io::BufWriter;
+
+use dcmflow::{DicomToJson, JsonToDicom, ToDicomOptions, ToJsonOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args()
-        .nth(1)
+    let mut args = std::env::args().skip(1);
+    let dicom_path = args
+        .next()
         .unwrap_or_else(|| "corpus/synthetic/every_vr_explicit.dcm".to_string());
-    let dicom = std::fs::read(&path)?;
+    let temp = std::env::temp_dir();
+    let json_path = args
+        .next()
+        .map_or_else(|| temp.join("dcmflow-example.json"), Into::into);
+    let back_path = args
+        .next()
+        .map_or_else(|| temp.join("dcmflow-example.dcm"), Into::into);
 
-    // DICOM → JSON: streamed into any io::Write; warnings come back in the report.
-    let mut json = Vec::new();
-    let report = dicom_to_json(&dicom[..], &mut json, &ToJsonOptions::default())?;
-    for w in &report.read_warnings {
-        eprintln!("warning (reading DICOM): {w}");
-    }
-    for w in &report.json_warnings {
-        eprintln!("warning (writing JSON): {w}");
+    // DICOM → JSON: the file is read in chunks, the JSON streamed out; warnings come back in the report.
+    let input = File::open(&dicom_path)?;
+    let mut json = BufWriter::new(File::create(&json_path)?);
+    let report = DicomToJson::new(ToJsonOptions::default())
+        .convert(&input, dcmflow::Output::stream(&mut json))?;
+    drop(json);
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
     }
 
-    // JSON → DICOM: a pull reader over the JSON, written as a PS3.10 file.
-    let reader = JsonReader::from_slice(&json, ReadOptions::default());
-    let (back, _report) = json_to_dicom(reader, Vec::new(), &ToDicomOptions::default())?;
+    // JSON → DICOM: a seekable output file takes lengths patched in afterwards.
+    let json = File::open(&json_path)?;
+    let mut back = File::create(&back_path)?;
+    let report = JsonToDicom::new(ToDicomOptions::default()).convert(&json, &mut back)?;
     println!(
-        "{path}: {} bytes of DICOM, {} bytes of JSON, {} bytes of DICOM again",
-        dicom.len(),
-        json.len(),
-        back.len()
+        "{dicom_path} → {} ({} bytes) → {} ({} bytes, {:?})",
+        json_path.display(),
+        json.metadata()?.len(),
+        back_path.display(),
+        back.metadata()?.len(),
+        report.transfer_syntax.map(|ts| ts.uid),
     );
     Ok(())
 }

@@ -1,13 +1,23 @@
 //! DICOM → DICOM: the reader's tokens straight into the writer.
 
-use std::io::{Read, Seek, Write};
+use std::io::{Seek, Write};
 
-use dcmflow_core::{Encoding, Error, ErrorKind, Header, Token, TransferSyntax, Warning};
+use dcmflow_core::{Encoding, Error, ErrorKind, Header, Token, TransferSyntax};
 use dcmflow_dicom::{DicomReader, DicomWriter, LengthMode, ReaderOptions, WriterOptions};
+use dcmflow_engine::Position;
 
-/// How [`convert`] re-encodes: the output syntax and form, and how the input is read.
+use crate::io::{Input, IoErrors, KeepErrors, Output, Sink, Source};
+
+/// How [`Transcode`] re-encodes: the output syntax and form, and how the input is read.
+///
+/// ```
+/// use dcmflow::core::TransferSyntax;
+/// let mut options = dcmflow::TranscodeOptions::default();
+/// options.transfer_syntax = Some(TransferSyntax::EXPLICIT_VR_BE);
+/// ```
 #[derive(Clone, Debug)]
-pub struct ConvertOptions {
+#[non_exhaustive]
+pub struct TranscodeOptions {
     /// Output transfer syntax; `None` keeps the input's.
     pub transfer_syntax: Option<TransferSyntax>,
     /// Sequence and item lengths: as in the input (the default), undefined, or computed.
@@ -20,9 +30,9 @@ pub struct ConvertOptions {
     pub reader: ReaderOptions,
 }
 
-impl Default for ConvertOptions {
+impl Default for TranscodeOptions {
     fn default() -> Self {
-        ConvertOptions {
+        TranscodeOptions {
             transfer_syntax: None,
             lengths: LengthMode::Keep,
             part10: true,
@@ -32,9 +42,9 @@ impl Default for ConvertOptions {
     }
 }
 
-/// Which side failed, so callers can map it to an exit code.
+/// Which side failed, inside this crate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConvertError {
+enum ConvertError {
     /// The input is not readable DICOM (offset into the input).
     Read(Error),
     /// The output could not be written (offset into the output).
@@ -43,97 +53,92 @@ pub enum ConvertError {
     Unsupported(&'static str),
 }
 
-impl std::fmt::Display for ConvertError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ConvertError {
+    fn public(self, input: &IoErrors, output: &IoErrors) -> crate::Error {
         match self {
-            ConvertError::Read(e) => write!(f, "reading input: {e}"),
-            ConvertError::Write(e) => write!(f, "writing output: {e}"),
-            ConvertError::Unsupported(why) => f.write_str(why),
+            ConvertError::Read(e) => crate::Error::from_dicom(e, true).with_source(input.take()),
+            ConvertError::Write(e) => crate::Error::from_dicom(e, false).with_source(output.take()),
+            ConvertError::Unsupported(why) => {
+                crate::Error::new(crate::Category::Unsupported, why, Position::default())
+            }
         }
     }
 }
 
-impl std::error::Error for ConvertError {}
-
-/// What [`convert`] did.
-#[derive(Debug, Default)]
-pub struct Report {
-    /// The input's transfer syntax, once known.
-    pub source: Option<TransferSyntax>,
-    /// The output's transfer syntax.
-    pub target: Option<TransferSyntax>,
-    /// What the reader tolerated in the input (each with its byte offset).
-    pub warnings: Vec<Warning>,
-    /// Warnings beyond the reader's limit, counted only.
-    pub warnings_dropped: u64,
-}
-
-/// Converts DICOM held in memory (values borrowed, not copied).
-pub fn convert<W: Write>(
-    input: &[u8],
-    output: W,
-    options: &ConvertOptions,
-) -> Result<Report, ConvertError> {
-    run(
-        DicomReader::from_slice(input, options.reader.clone()),
-        output,
-        options,
-        plain_writer,
-    )
-}
-
-/// Like [`convert`], appending to a `Vec` in memory: a change of byte order swaps large values straight
-/// into `output` (one pass over each value instead of two; see `DicomWriter::new_in_memory`).
+/// DICOM → DICOM: re-encodes between the uncompressed transfer syntaxes (encapsulated data sets are
+/// carried as they are), streamed. Into a seekable output, computed sequence lengths are patched in
+/// afterwards instead of holding the sequence back; into a `Vec`, a change of byte order swaps values
+/// straight into it.
 ///
 /// ```
-/// # let input = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../corpus/synthetic/every_vr_explicit.dcm")).unwrap();
-/// use dcmflow::{convert_to_vec, ConvertOptions};
+/// use dcmflow::{Transcode, TranscodeOptions};
 /// use dcmflow::core::TransferSyntax;
-/// let options = ConvertOptions { transfer_syntax: Some(TransferSyntax::EXPLICIT_VR_BE), ..Default::default() };
-/// let mut big_endian = Vec::new();
-/// convert_to_vec(&input, &mut big_endian, &options).unwrap();
-/// assert_eq!(&big_endian[128..132], b"DICM");
+/// # let bare_dataset = [0x10u8, 0x00, 0x10, 0x00, b'P', b'N', 4, 0, b'D', b'o', b'e', b' '];
+/// let mut options = TranscodeOptions::default();
+/// options.transfer_syntax = Some(TransferSyntax::EXPLICIT_VR_BE);
+/// let mut out = Vec::new();
+/// let report = Transcode::new(options).convert(&bare_dataset[..], &mut out)?;
+/// assert_eq!(&out[128..132], b"DICM");
+/// assert_eq!(report.source_transfer_syntax, Some(TransferSyntax::EXPLICIT_VR_LE));
+/// # Ok::<(), dcmflow::Error>(())
 /// ```
-pub fn convert_to_vec(
-    input: &[u8],
-    output: &mut Vec<u8>,
-    options: &ConvertOptions,
-) -> Result<Report, ConvertError> {
-    run(
-        DicomReader::from_slice(input, options.reader.clone()),
-        output,
-        options,
-        in_memory_writer,
-    )
+#[derive(Debug)]
+pub struct Transcode {
+    options: TranscodeOptions,
 }
 
-/// Converts DICOM from a stream in bounded memory.
-pub fn convert_reader<R: Read + Send, W: Write>(
-    input: R,
-    output: W,
-    options: &ConvertOptions,
-) -> Result<Report, ConvertError> {
-    run_stream(input, output, options, plain_writer)
-}
+impl Transcode {
+    /// A conversion with `options`.
+    pub fn new(options: TranscodeOptions) -> Transcode {
+        Transcode { options }
+    }
 
-/// Like [`convert_reader`] into a seekable output (a file): computed sequence lengths are patched in the
-/// output instead of holding the sequence back (see `DicomWriter::new_seekable`).
-pub fn convert_reader_seekable<R: Read + Send, W: Write + Seek>(
-    input: R,
-    output: W,
-    options: &ConvertOptions,
-) -> Result<Report, ConvertError> {
-    run_stream(input, output, options, seekable_writer)
-}
-
-fn run_stream<R: Read + Send, W: Write>(
-    input: R,
-    output: W,
-    options: &ConvertOptions,
-    make_writer: fn(W, WriterOptions) -> std::io::Result<DicomWriter<W>>,
-) -> Result<Report, ConvertError> {
-    let reader = DicomReader::from_reader(input, options.reader.clone());
-    run(reader, output, options, make_writer)
+    /// Re-encodes `input` into `output`.
+    pub fn convert<'i, 'o>(
+        &mut self,
+        input: impl Into<Input<'i>>,
+        output: impl Into<Output<'o>>,
+    ) -> Result<crate::Report, crate::Error> {
+        let (in_errors, out_errors) = (IoErrors::default(), IoErrors::default());
+        let read = self.options.reader.clone();
+        let reader = match input.into().source {
+            Source::Slice(bytes) => DicomReader::from_slice(bytes, read),
+            Source::File(file) => DicomReader::from_reader(
+                KeepErrors {
+                    inner: file,
+                    errors: in_errors.clone(),
+                },
+                read,
+            ),
+            Source::Reader(inner) => DicomReader::from_reader(
+                KeepErrors {
+                    inner,
+                    errors: in_errors.clone(),
+                },
+                read,
+            ),
+        };
+        let mut output = output.into();
+        let options = &self.options;
+        let converted = match &mut output.sink {
+            Sink::Memory(vec) => run(reader, &mut **vec, options, in_memory_writer),
+            Sink::Seekable(w) => {
+                let out = KeepErrors {
+                    inner: &mut **w,
+                    errors: out_errors.clone(),
+                };
+                run(reader, out, options, seekable_writer)
+            }
+            Sink::Stream(w) => {
+                let out = KeepErrors {
+                    inner: &mut **w,
+                    errors: out_errors.clone(),
+                };
+                run(reader, out, options, plain_writer)
+            }
+        };
+        converted.map_err(|e| e.public(&in_errors, &out_errors))
+    }
 }
 
 fn plain_writer<W: Write>(out: W, options: WriterOptions) -> std::io::Result<DicomWriter<W>> {
@@ -168,9 +173,9 @@ const MAX_HELD_META: usize = 1 << 20;
 fn run<W: Write>(
     mut reader: DicomReader<'_>,
     output: W,
-    options: &ConvertOptions,
+    options: &TranscodeOptions,
     make_writer: fn(W, WriterOptions) -> std::io::Result<DicomWriter<W>>,
-) -> Result<Report, ConvertError> {
+) -> Result<crate::Report, ConvertError> {
     let mut held = Vec::new();
     let mut held_bytes = 0usize;
     // Read the meta group; the first data set token tells us the source encoding.
@@ -245,11 +250,16 @@ fn run<W: Write>(
         }
     }
     writer.finish().map_err(ConvertError::Write)?;
-    Ok(Report {
-        source: Some(source),
-        target: Some(target),
-        warnings: reader.take_warnings(),
+    Ok(crate::Report {
+        transfer_syntax: Some(target),
+        source_transfer_syntax: Some(source),
+        warnings: reader
+            .take_warnings()
+            .into_iter()
+            .map(crate::Warning::from_dicom)
+            .collect(),
         warnings_dropped: reader.warnings_dropped(),
+        written: 0,
     })
 }
 

@@ -1,45 +1,53 @@
 //! dcmflow: streaming DICOM transcoding without a tree.
 //!
-//! - [`dicom_to_json`]: DICOM → DICOM JSON (PS3.18 Annex F), streamed.
-//! - [`convert`]: re-encodes DICOM between the uncompressed transfer syntaxes (encapsulated files are
-//!   carried as they are).
+//! One type per direction; each picks its strategy (a slice read in place, a file, a stream; a
+//! seekable output patched or a stream measured ahead; one thread or two) from what its [`Input`] and
+//! [`Output`] can do:
 //!
-//! - [`json_to_dicom`]: DICOM JSON → DICOM, streamed from the JSON pull reader.
+//! - [`DicomToJson`]: DICOM → DICOM JSON (PS3.18 Annex F); [`DicomToJson::push`] for input pushed in
+//!   `bytes::Bytes` chunks (sans-IO).
+//! - [`JsonToDicom`]: DICOM JSON → DICOM; [`JsonToDicom::data_sets`] for each data set of an array.
+//! - [`Transcode`]: DICOM → DICOM between the uncompressed transfer syntaxes.
+//! - [`dicom_to_json`] and [`json_to_dicom`]: the common case in one line.
+//!
+//! Every conversion returns a [`Report`] (with [`Warning`]s) or an [`Error`] (with a [`Category`] and
+//! a [`Position`]).
 //!
 //! ```
-//! use dcmflow::{convert, ConvertOptions};
-//! use dcmflow_core::TransferSyntax;
-//! # let bare_dataset = [0x10u8, 0x00, 0x10, 0x00, b'P', b'N', 4, 0, b'D', b'o', b'e', b' '];
-//! let mut out = Vec::new();
-//! let options = ConvertOptions { transfer_syntax: Some(TransferSyntax::EXPLICIT_VR_BE), ..Default::default() };
-//! let report = convert(&bare_dataset[..], &mut out, &options).unwrap();
-//! assert_eq!(&out[128..132], b"DICM");
-//! assert!(report.warnings.is_empty());
+//! use dcmflow::{DicomToJson, JsonToDicom, ToDicomOptions, ToJsonOptions};
+//! let json = br#"{"00100010":{"vr":"PN","Value":[{"Alphabetic":"Doe^John"}]}}"#;
+//! let mut dicom = Vec::new();
+//! JsonToDicom::new(ToDicomOptions::default()).convert(&json[..], &mut dicom)?;
+//! let mut back = Vec::new();
+//! let report = DicomToJson::new(ToJsonOptions::default()).convert(&dicom, &mut back)?;
+//! assert!(back.ends_with(br#""00100010":{"vr":"PN","Value":[{"Alphabetic":"Doe^John"}]}}"#));
+//! for warning in &report.warnings {
+//!     eprintln!("{warning}"); // the file meta lacks a SOP Class UID: this JSON had none
+//! }
+//! # Ok::<(), dcmflow::Error>(())
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod convert;
+mod error;
+mod io;
 mod pipeline;
 mod push;
+mod threads;
 mod to_dicom;
 mod to_json;
 
-pub use convert::{
-    convert, convert_reader, convert_reader_seekable, convert_to_vec, ConvertError, ConvertOptions,
-    Report,
-};
+pub use convert::{Transcode, TranscodeOptions};
 pub use dcmflow_core as core;
 pub use dcmflow_dicom as dicom;
+pub use dcmflow_engine::Position;
 pub use dcmflow_json as json;
+pub use error::{Category, Error, Report, Warning, WarningCode};
+pub use io::{Input, Output, SeekWrite};
 #[cfg(feature = "tokio")]
 pub use push::DicomToJsonDecoder;
 pub use push::PushDicomToJson;
-pub use to_dicom::{
-    json_to_dicom, json_to_dicom_next, json_to_dicom_next_pipelined, json_to_dicom_seekable,
-    json_to_dicom_seekable_pipelined, new_uid, DicomReport, ToDicomError, ToDicomOptions,
-};
-pub use to_json::{
-    dicom_to_json, dicom_to_json_pipelined, dicom_to_json_reader, dicom_to_json_with, JsonReport,
-    ToJsonError, ToJsonOptions, ValueRendering,
-};
+pub use threads::Threads;
+pub use to_dicom::{json_to_dicom, new_uid, DataSets, JsonToDicom, ToDicomOptions};
+pub use to_json::{dicom_to_json, DicomToJson, ToJsonOptions, ValueRendering};

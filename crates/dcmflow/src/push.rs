@@ -1,6 +1,6 @@
 //! DICOM → DICOM JSON from input the caller pushes in chunks (sans-IO): a server hands over a request
 //! body's `Bytes` as they arrive and takes JSON out as it is written, with no thread and no `io::Read`
-//! adapter. The JSON is the same as [`crate::dicom_to_json`] writes for the same bytes, whatever the
+//! adapter. The JSON is the same as [`crate::DicomToJson::convert`] writes for the same bytes, whatever the
 //! chunks; memory stays bounded by the writer's buffer and the reader's carry buffer (one element
 //! header), since values are handed from the pushed chunks to the writer without a copy.
 
@@ -11,15 +11,16 @@ use dcmflow_core::{Encoding, ErrorKind, Token};
 use dcmflow_dicom::DicomReader;
 use dcmflow_json::{Compact, Formatter, Pretty};
 
-use crate::to_json::{Feed, ReaderEnd};
-use crate::{JsonReport, ToJsonError, ToJsonOptions};
+use crate::io::{IoErrors, KeepErrors};
+use crate::to_json::{Feed, ReaderEnd, ToJsonError};
+use crate::{Report, ToJsonOptions};
 
 /// A DICOM → DICOM JSON conversion fed by [`PushDicomToJson::push`].
 ///
 /// ```
-/// use dcmflow::{PushDicomToJson, ToJsonOptions};
+/// use dcmflow::{DicomToJson, ToJsonOptions};
 /// # let dicom = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../corpus/synthetic/every_vr_explicit.dcm")).unwrap();
-/// let mut conversion = PushDicomToJson::new(Vec::new(), &ToJsonOptions::default());
+/// let mut conversion = DicomToJson::new(ToJsonOptions::default()).push(Vec::new());
 /// let mut json = Vec::new();
 /// for chunk in dicom.chunks(1000) {
 ///     conversion.push(bytes::Bytes::copy_from_slice(chunk))?;   // as a network stack delivers them
@@ -28,12 +29,14 @@ use crate::{JsonReport, ToJsonError, ToJsonOptions};
 /// let (rest, report) = conversion.finish()?;
 /// json.extend(rest);
 /// assert!(json.starts_with(b"{\"00080005\""));
-/// # Ok::<(), dcmflow::ToJsonError>(())
+/// # Ok::<(), dcmflow::Error>(())
 /// ```
 pub struct PushDicomToJson<W: Write> {
     reader: DicomReader<'static>,
     feed: AnyFeed<W>,
     ended: bool,
+    /// The output's I/O errors, kept whole.
+    errors: IoErrors,
 }
 
 /// A [`PushDicomToJson`] as a `tokio_util::codec::Decoder` (feature `tokio`): each call converts the
@@ -43,7 +46,7 @@ pub struct PushDicomToJson<W: Write> {
 #[derive(Debug)]
 pub struct DicomToJsonDecoder {
     conversion: Option<PushDicomToJson<Vec<u8>>>,
-    report: Option<JsonReport>,
+    report: Option<Report>,
 }
 
 #[cfg(feature = "tokio")]
@@ -57,13 +60,13 @@ impl DicomToJsonDecoder {
     }
 
     /// The conversion's report, once the stream has ended.
-    pub fn report(&self) -> Option<&JsonReport> {
+    pub fn report(&self) -> Option<&Report> {
         self.report.as_ref()
     }
 }
 
 #[cfg(feature = "tokio")]
-fn decode_error(e: ToJsonError) -> std::io::Error {
+fn decode_error(e: crate::Error) -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidData, e)
 }
 
@@ -100,8 +103,8 @@ impl tokio_util::codec::Decoder for DicomToJsonDecoder {
 }
 
 enum AnyFeed<W: Write> {
-    Compact(Feed<'static, W, Compact>),
-    Pretty(Feed<'static, W, Pretty>),
+    Compact(Feed<'static, KeepErrors<W>, Compact>),
+    Pretty(Feed<'static, KeepErrors<W>, Pretty>),
 }
 
 impl<W: Write> std::fmt::Debug for PushDicomToJson<W> {
@@ -114,9 +117,15 @@ impl<W: Write> std::fmt::Debug for PushDicomToJson<W> {
 }
 
 impl<W: Write> PushDicomToJson<W> {
-    /// A conversion writing JSON into `output` as the pushed DICOM allows.
-    pub fn new(output: W, options: &ToJsonOptions) -> Self {
+    /// A conversion writing JSON into `output` as the pushed DICOM allows (made by
+    /// [`DicomToJson::push`](crate::DicomToJson::push)).
+    pub(crate) fn new(output: W, options: &ToJsonOptions) -> Self {
         let reader = DicomReader::pushed(options.reader.clone());
+        let errors = IoErrors::default();
+        let output = KeepErrors {
+            inner: output,
+            errors: errors.clone(),
+        };
         let feed = if options.pretty {
             AnyFeed::Pretty(Feed::new(output, Pretty::default(), options, None))
         } else {
@@ -126,12 +135,15 @@ impl<W: Write> PushDicomToJson<W> {
             reader,
             feed,
             ended: false,
+            errors,
         }
     }
 
-    /// Hands over the next chunk of DICOM and converts as far as the input now goes.
-    pub fn push(&mut self, chunk: Bytes) -> Result<(), ToJsonError> {
-        self.reader.push(chunk);
+    /// Hands over the next chunk of DICOM and converts as far as the input now goes. The chunk is kept
+    /// (not copied) while values still refer to it; a `Vec<u8>` or `&'static [u8]` converts without a
+    /// copy too.
+    pub fn push(&mut self, chunk: impl Into<Bytes>) -> Result<(), crate::Error> {
+        self.reader.push(chunk.into());
         self.convert()
     }
 
@@ -139,34 +151,38 @@ impl<W: Write> PushDicomToJson<W> {
     /// writes them out).
     pub fn output(&mut self) -> &mut W {
         match &mut self.feed {
-            AnyFeed::Compact(f) => f.output(),
-            AnyFeed::Pretty(f) => f.output(),
+            AnyFeed::Compact(f) => &mut f.output().inner,
+            AnyFeed::Pretty(f) => &mut f.output().inner,
         }
     }
 
     /// The input is complete: converts the rest and returns the output and the report.
-    pub fn finish(mut self) -> Result<(W, JsonReport), ToJsonError> {
+    pub fn finish(mut self) -> Result<(W, Report), crate::Error> {
         self.reader.end_input();
         self.convert()?;
         let end = ReaderEnd::of(&mut self.reader);
-        match self.feed {
+        let finished = match self.feed {
             AnyFeed::Compact(f) => f.finish_with_output(end),
             AnyFeed::Pretty(f) => f.finish_with_output(end),
-        }
+        };
+        finished
+            .map(|(output, report)| (output.inner, report))
+            .map_err(|e| e.public(&IoErrors::default(), &self.errors))
     }
 
-    fn convert(&mut self) -> Result<(), ToJsonError> {
-        match &mut self.feed {
+    fn convert(&mut self) -> Result<(), crate::Error> {
+        let converted = match &mut self.feed {
             AnyFeed::Compact(f) => run(&mut self.reader, f, &mut self.ended),
             AnyFeed::Pretty(f) => run(&mut self.reader, f, &mut self.ended),
-        }
+        };
+        converted.map_err(|e| e.public(&IoErrors::default(), &self.errors))
     }
 }
 
 /// Tokens from the reader into the writer until the pushed input runs out or the data set ends.
 fn run<W: Write, F: Formatter>(
     reader: &mut DicomReader<'static>,
-    feed: &mut Feed<'static, W, F>,
+    feed: &mut Feed<'static, KeepErrors<W>, F>,
     ended: &mut bool,
 ) -> Result<(), ToJsonError> {
     while !*ended {

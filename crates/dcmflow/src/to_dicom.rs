@@ -4,33 +4,50 @@
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
-use std::io::{Seek, Write};
+use std::io::Write;
 
 use dcmflow_core::{Header, Tag, Token, TransferSyntax, Vr};
 use dcmflow_dicom::{DicomWriter, LengthMode, WriterOptions};
-use dcmflow_json::read::{JsonReader, ReadError, ReadWarning};
+use dcmflow_engine::Position;
+use dcmflow_json::read::{
+    ArrayMode, BulkResolver, JsonReader, ReadError, ReadOptions, ReadWarning, ReadWarningKind,
+};
 
+use crate::io::{Input, IoErrors, KeepErrors, Output, Sink, Source};
 use crate::pipeline::{self, Replay, Tokens};
+use crate::{Report, Threads};
 
-/// How the DICOM is written.
+/// How DICOM JSON is read and the DICOM written.
+///
+/// ```
+/// use dcmflow::core::TransferSyntax;
+/// let mut options = dcmflow::ToDicomOptions::default();
+/// options.transfer_syntax = Some(TransferSyntax::IMPLICIT_VR_LE);
+/// options.reader.lenient = true; // accept what RFC 8259 or PS3.18 F.2 refuse, with a warning
+/// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ToDicomOptions {
-    /// Output transfer syntax (DCMTK `+t…`); `None`: the JSON's (0002,0010) if present, else Explicit VR
-    /// Little Endian.
+    /// Output transfer syntax; `None`: the JSON's (0002,0010) if present, else Explicit VR Little
+    /// Endian.
     pub transfer_syntax: Option<TransferSyntax>,
-    /// PS3.10 file with preamble and meta (DCMTK `+F`, the default) or a bare data set (`-F`).
+    /// PS3.10 file with preamble and meta (the default) or a bare data set.
     pub part10: bool,
-    /// Group 0002 keys of the JSON feed the file meta (DCMTK `+f`, the default); otherwise they are dropped.
+    /// Group 0002 keys of the JSON feed the file meta (the default); otherwise they are dropped.
     pub meta_from_json: bool,
-    /// Sequence and item lengths: computed (`+e`, the default) or undefined (`-e`).
+    /// Sequence and item lengths: computed (the default) or undefined.
     pub lengths: LengthMode,
     /// Compression level 0–9 of a Deflated output syntax.
     pub deflate_level: u32,
-    /// New Study, Series and SOP Instance UIDs (DCMTK `+Ug`), in the 2.25 (UUID) form of PS3.5 B.2.
+    /// New Study, Series and SOP Instance UIDs, in the 2.25 (UUID) form of PS3.5 B.2.
     pub new_uids: bool,
     /// Every data set of a top-level array becomes one item of the private sequence (0009,1000), creator
-    /// `JSON2DCM_LIST_OF_DATASETS` (DCMTK json2dcm `+ar`). The reader must use `ArrayMode::Each`.
+    /// `JSON2DCM_LIST_OF_DATASETS` (as DCMTK's json2dcm writes arrays).
     pub array_sequence: bool,
+    /// How the JSON is read: strict or lenient, limits, which data set of a top-level array.
+    pub reader: ReadOptions,
+    /// One thread or two.
+    pub threads: Threads,
 }
 
 impl Default for ToDicomOptions {
@@ -43,13 +60,15 @@ impl Default for ToDicomOptions {
             deflate_level: 6,
             new_uids: false,
             array_sequence: false,
+            reader: ReadOptions::default(),
+            threads: Threads::default(),
         }
     }
 }
 
-/// Why the DICOM could not be written.
+/// Why the DICOM could not be written, inside this crate.
 #[derive(Debug)]
-pub enum ToDicomError {
+pub(crate) enum ToDicomError {
     /// The JSON is not valid DICOM JSON, or a value cannot be written (line, column, path inside).
     Read(ReadError),
     /// The DICOM writer failed (the output, or a value its transfer syntax cannot hold).
@@ -58,109 +77,283 @@ pub enum ToDicomError {
     TransferSyntax(String),
 }
 
-impl std::fmt::Display for ToDicomError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ToDicomError {
+    /// The public error, with the I/O error the input or output really returned.
+    pub(crate) fn public(self, input: &IoErrors, output: &IoErrors) -> crate::Error {
         match self {
-            ToDicomError::Read(e) => write!(f, "{e}"),
-            ToDicomError::Write(e) => write!(f, "writing DICOM: {} at output byte {}", e.kind, e.offset),
-            ToDicomError::TransferSyntax(uid) => write!(
-                f,
-                "transfer syntax '{uid}' in (0002,0010) is not one this writer knows (choose one with +t…)"
+            ToDicomError::Read(e) => crate::Error::from_json_reader(e).with_source(input.take()),
+            ToDicomError::Write(e) => crate::Error::from_dicom(e, false).with_source(output.take()),
+            ToDicomError::TransferSyntax(uid) => crate::Error::new(
+                crate::Category::Unsupported,
+                format!(
+                    "transfer syntax '{uid}' in (0002,0010) is not one this writer knows (choose one \
+                     with option `transfer_syntax`)"
+                ),
+                Position::default().with_path("00020010"),
             ),
         }
     }
 }
 
-impl std::error::Error for ToDicomError {}
-
-/// What the conversion did.
+/// What one data set's conversion adds to the report: the output's syntax and the conversion's own
+/// warnings (the reader keeps its own).
 #[derive(Debug, Default)]
-pub struct DicomReport {
-    /// The output's transfer syntax.
-    pub transfer_syntax: Option<TransferSyntax>,
-    /// What the JSON reader tolerated or noticed, each with line:column and element path.
-    pub warnings: Vec<ReadWarning>,
-    /// Warnings beyond the reader's limit, counted only.
-    pub warnings_dropped: usize,
+pub(crate) struct DicomReport {
+    transfer_syntax: Option<TransferSyntax>,
+    warnings: Vec<ReadWarning>,
 }
 
-/// Converts the next data set of `reader` to DICOM on `out`.
+/// DICOM JSON (PS3.18 Annex F) → DICOM, streamed: the JSON reader's tokens go straight into the DICOM
+/// writer. Long InlineBinary values are decoded in windows, never held whole.
 ///
 /// ```
-/// use dcmflow::{json_to_dicom, ToDicomOptions};
-/// use dcmflow::json::read::{JsonReader, ReadOptions};
+/// use dcmflow::{JsonToDicom, ToDicomOptions};
 ///
 /// let json = br#"{"00100010":{"vr":"PN","Value":[{"Alphabetic":"Doe^John"}]}}"#;
-/// let reader = JsonReader::from_slice(json, ReadOptions::default());
-/// let options = ToDicomOptions { part10: false, ..Default::default() };
-/// let (dicom, _report) = json_to_dicom(reader, Vec::new(), &options).unwrap();
+/// let mut options = ToDicomOptions::default();
+/// options.part10 = false; // a bare data set, no file meta
+/// let mut dicom = Vec::new();
+/// JsonToDicom::new(options).convert(&json[..], &mut dicom)?;
 /// assert_eq!(dicom, b"\x10\x00\x10\x00PN\x08\x00Doe^John");
+/// # Ok::<(), dcmflow::Error>(())
 /// ```
-pub fn json_to_dicom<W: Write>(
-    mut reader: JsonReader<'_>,
-    out: W,
-    options: &ToDicomOptions,
-) -> Result<(W, DicomReport), ToDicomError> {
-    let (out, mut report) = json_to_dicom_next(&mut reader, out, options)?;
-    let (warnings, dropped) = reader.warnings();
-    let mut all = warnings.to_vec();
-    all.append(&mut report.warnings);
-    report.warnings = all;
-    report.warnings_dropped = dropped;
-    Ok((out, report))
+///
+/// BulkDataURIs are read through a resolver, as pydicom's `bulk_data_uri_handler` does (here, one that
+/// serves every URI from memory):
+///
+/// ```
+/// use dcmflow::json::read::{BulkRequest, BulkResolver, BulkSource};
+/// use dcmflow::{JsonToDicom, ToDicomOptions};
+///
+/// struct FromMemory(Vec<u8>);
+/// impl BulkResolver for FromMemory {
+///     fn resolve(&mut self, request: &BulkRequest<'_>) -> Result<Option<BulkSource<'static>>, String> {
+///         assert_eq!(request.uri, "https://pacs.example/bulk/7FE00010");
+///         let bytes = self.0.clone();
+///         Ok(Some(BulkSource { length: bytes.len() as u64, reader: Box::new(std::io::Cursor::new(bytes)) }))
+///     }
+/// }
+/// let json = br#"{"7FE00010":{"vr":"OW","BulkDataURI":"https://pacs.example/bulk/7FE00010"}}"#;
+/// let mut options = ToDicomOptions::default();
+/// options.part10 = false;
+/// let mut dicom = Vec::new();
+/// JsonToDicom::new(options)
+///     .bulk_resolver(FromMemory(vec![1, 2, 3, 4]))
+///     .convert(&json[..], &mut dicom)?;
+/// assert_eq!(dicom, [0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 4, 0, 0, 0, 1, 2, 3, 4]);
+/// # Ok::<(), dcmflow::Error>(())
+/// ```
+pub struct JsonToDicom {
+    options: ToDicomOptions,
+    resolver: Option<Box<dyn BulkResolver>>,
 }
 
-/// Like [`json_to_dicom`], leaving the reader usable for the next data set of an array
-/// (`ArrayMode::Each`). Warnings stay in the reader.
-pub fn json_to_dicom_next<W: Write>(
-    reader: &mut JsonReader<'_>,
-    out: W,
-    options: &ToDicomOptions,
-) -> Result<(W, DicomReport), ToDicomError> {
-    convert_next(reader, out, options, Seekable::No, write_data_set)
+impl JsonToDicom {
+    /// A conversion with `options`.
+    pub fn new(options: ToDicomOptions) -> JsonToDicom {
+        JsonToDicom {
+            options,
+            resolver: None,
+        }
+    }
+
+    /// BulkDataURIs are resolved by `resolver` (without one, a BulkDataURI is an error; see
+    /// `dcmflow::json::read::FileResolver` for files below allowed directories).
+    pub fn bulk_resolver(mut self, resolver: impl BulkResolver + 'static) -> JsonToDicom {
+        self.resolver = Some(Box::new(resolver));
+        self
+    }
+
+    /// The options this conversion uses.
+    pub fn options(&self) -> &ToDicomOptions {
+        &self.options
+    }
+
+    /// Converts the data set of `input` (of a top-level array: the one `options.reader.array` selects,
+    /// or all of them into one sequence under `array_sequence`) to `output`.
+    pub fn convert<'i, 'o>(
+        &mut self,
+        input: impl Into<Input<'i>>,
+        output: impl Into<Output<'o>>,
+    ) -> Result<Report, crate::Error> {
+        let input: Input<'_> = input.into();
+        let array = self.options.reader.array;
+        let mut data_sets = self.reader_of(input, array);
+        let report = data_sets.convert_next(output)?;
+        Ok(report.unwrap_or_default())
+    }
+
+    /// The data sets of `input` one by one, each into an output of its own: every element of a
+    /// top-level array (or the one data set of an object).
+    ///
+    /// ```
+    /// use dcmflow::{JsonToDicom, ToDicomOptions};
+    /// let json = br#"[{"00100020":{"vr":"LO","Value":["A1"]}}, {"00100020":{"vr":"LO","Value":["B2"]}}]"#;
+    /// let mut options = ToDicomOptions::default();
+    /// options.part10 = false;
+    /// let mut conversion = JsonToDicom::new(options);
+    /// let mut data_sets = conversion.data_sets(&json[..]);
+    /// let mut files = Vec::new();
+    /// let mut file = Vec::new();
+    /// while data_sets.convert_next(&mut file)?.is_some() {
+    ///     files.push(std::mem::take(&mut file));
+    /// }
+    /// assert_eq!(files.len(), 2);
+    /// assert!(files[1].ends_with(b"B2"));
+    /// # Ok::<(), dcmflow::Error>(())
+    /// ```
+    ///
+    /// `options.reader.array` = `ArrayMode::Select(n)` still picks the one data set `n`.
+    pub fn data_sets<'a>(&'a mut self, input: impl Into<Input<'a>>) -> DataSets<'a> {
+        let array = match self.options.reader.array {
+            ArrayMode::Select(n) => ArrayMode::Select(n),
+            _ => ArrayMode::Each,
+        };
+        self.reader_of(input.into(), array)
+    }
+
+    fn reader_of<'a>(&'a mut self, input: Input<'a>, array: ArrayMode) -> DataSets<'a> {
+        let mut read = self.options.reader.clone();
+        read.array = if self.options.array_sequence {
+            ArrayMode::Each
+        } else {
+            array
+        };
+        let in_errors = IoErrors::default();
+        let size = input.size();
+        let mut reader = match input.source {
+            Source::Slice(bytes) => JsonReader::from_slice(bytes, read),
+            Source::File(file) => JsonReader::from_file(file, read),
+            Source::Reader(inner) => JsonReader::from_reader(
+                KeepErrors {
+                    inner,
+                    errors: in_errors.clone(),
+                },
+                read,
+            ),
+        };
+        if let Some(resolver) = self.resolver.as_deref_mut() {
+            reader.set_bulk_resolver(Box::new(resolver));
+        }
+        DataSets {
+            reader,
+            options: self.options.clone(),
+            two_threads: self.options.threads.two(size),
+            in_errors,
+            started: false,
+            warnings_reported: 0,
+        }
+    }
 }
 
-/// Like [`json_to_dicom_next`], writing the DICOM on a second thread while this one reads the JSON (the
-/// two overlap: faster on a machine with a core to spare; the tokens, and so the output, are the same).
-/// Memory stays bounded: a few batches of at most 256 KiB of value bytes each.
-pub fn json_to_dicom_next_pipelined<W: Write + Send>(
-    reader: &mut JsonReader<'_>,
-    out: W,
-    options: &ToDicomOptions,
-) -> Result<(W, DicomReport), ToDicomError> {
-    convert_next(reader, out, options, Seekable::No, write_data_set_pipelined)
+impl std::fmt::Debug for JsonToDicom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonToDicom")
+            .field("options", &self.options)
+            .field("bulk_resolver", &self.resolver.is_some())
+            .finish()
+    }
 }
 
-/// Like [`json_to_dicom_next`] for a seekable output (a file): a long top-level InlineBinary is decoded in
-/// one pass and its length patched into the header afterwards, instead of reading the text twice (measure,
-/// then decode) or spooling it from a pipe. Deflated output and `+ar` keep the measured path.
-pub fn json_to_dicom_seekable<W: Write + Seek>(
-    reader: &mut JsonReader<'_>,
-    out: W,
-    options: &ToDicomOptions,
-) -> Result<(W, DicomReport), ToDicomError> {
-    convert_next(
-        reader,
-        out,
-        options,
-        Seekable::Yes(DicomWriter::new_seekable),
-        write_data_set,
-    )
+/// The data sets of one JSON input, converted one by one (see [`JsonToDicom::data_sets`]).
+#[derive(Debug)]
+pub struct DataSets<'i> {
+    reader: JsonReader<'i>,
+    options: ToDicomOptions,
+    two_threads: bool,
+    in_errors: IoErrors,
+    started: bool,
+    /// Reader warnings already handed out in a report.
+    warnings_reported: usize,
 }
 
-/// [`json_to_dicom_seekable`] with the writing on a second thread (see [`json_to_dicom_next_pipelined`]).
-pub fn json_to_dicom_seekable_pipelined<W: Write + Seek + Send>(
-    reader: &mut JsonReader<'_>,
-    out: W,
-    options: &ToDicomOptions,
-) -> Result<(W, DicomReport), ToDicomError> {
-    convert_next(
-        reader,
-        out,
-        options,
-        Seekable::Yes(DicomWriter::new_seekable),
-        write_data_set_pipelined,
-    )
+impl DataSets<'_> {
+    /// Converts the next data set to `output`; `Ok(None)` when there is none left (nothing is written
+    /// then).
+    pub fn convert_next<'o>(
+        &mut self,
+        output: impl Into<Output<'o>>,
+    ) -> Result<Option<Report>, crate::Error> {
+        if self.started && !self.next_exists()? {
+            return Ok(None);
+        }
+        self.started = true;
+        let out_errors = IoErrors::default();
+        let mut output = output.into();
+        let options = &self.options;
+        let reader = &mut self.reader;
+        let converted = match (&mut output.sink, self.two_threads) {
+            (Sink::Seekable(w), two) => {
+                let out = KeepErrors {
+                    inner: &mut **w,
+                    errors: out_errors.clone(),
+                };
+                let seekable = Seekable::Yes(DicomWriter::new_seekable);
+                if two {
+                    convert_next(reader, out, options, seekable, write_data_set_pipelined)
+                } else {
+                    convert_next(reader, out, options, seekable, write_data_set)
+                }
+                .map(|(_, report)| report)
+            }
+            (sink, two) => {
+                let out = KeepErrors {
+                    inner: sink.as_write(),
+                    errors: out_errors.clone(),
+                };
+                if two {
+                    convert_next(reader, out, options, Seekable::No, write_data_set_pipelined)
+                } else {
+                    convert_next(reader, out, options, Seekable::No, write_data_set)
+                }
+                .map(|(_, report)| report)
+            }
+        };
+        let report = converted.map_err(|e| e.public(&self.in_errors, &out_errors))?;
+        Ok(Some(self.report(report)))
+    }
+
+    /// Whether another data set follows the one converted (moving the reader to it).
+    fn next_exists(&mut self) -> Result<bool, crate::Error> {
+        if self.options.array_sequence {
+            return Ok(false); // one output holds them all
+        }
+        self.reader
+            .next_data_set()
+            .map_err(|e| ToDicomError::Read(e).public(&self.in_errors, &IoErrors::default()))
+    }
+
+    /// The reader's new warnings, then the conversion's own.
+    fn report(&mut self, own: DicomReport) -> Report {
+        let (all, dropped) = self.reader.warnings();
+        let new = all[self.warnings_reported.min(all.len())..].iter().cloned();
+        self.warnings_reported = all.len();
+        let warnings = new
+            .chain(own.warnings)
+            .map(crate::Warning::from_json_reader)
+            .collect();
+        Report {
+            transfer_syntax: own.transfer_syntax,
+            warnings,
+            warnings_dropped: dropped as u64,
+            ..Report::default()
+        }
+    }
+}
+
+/// DICOM JSON → DICOM of bytes in memory, with the default options (a PS3.10 file): the common case in
+/// one line.
+///
+/// ```
+/// let json = br#"{"00100010":{"vr":"PN","Value":[{"Alphabetic":"Doe^John"}]}}"#;
+/// let dicom = dcmflow::json_to_dicom(json)?;
+/// assert_eq!(&dicom[128..132], b"DICM");
+/// # Ok::<(), dcmflow::Error>(())
+/// ```
+pub fn json_to_dicom(json: &[u8]) -> Result<Vec<u8>, crate::Error> {
+    let mut dicom = Vec::new();
+    JsonToDicom::new(ToDicomOptions::default()).convert(json, &mut dicom)?;
+    Ok(dicom)
 }
 
 /// Writes the data set from its first token after the meta to the end, and completes the output.
@@ -544,9 +737,10 @@ fn data_sets_as_private_sequence<W: Write>(
         }
         if dropped_meta > 0 {
             report.warnings.push(ReadWarning {
+                kind: ReadWarningKind::MetaInItem,
                 message: format!(
                     "data set {}: {dropped_meta} file meta (group 0002) element(s) dropped: an item \
-                     of (0009,1000) has no file meta (+ar)",
+                     of (0009,1000) has no file meta",
                     reader.data_set_index().max(1)
                 ),
                 line: 0,

@@ -1,32 +1,43 @@
 //! DICOM → DICOM JSON: the reader's tokens straight into the JSON writer.
 
-use std::io::{Read, Write};
+use std::io::Write;
 
-use dcmflow_core::{Encoding, Error, Header, Token, TransferSyntax, Warning};
+use dcmflow_core::{Encoding, Header, Token, TransferSyntax, Warning};
 use dcmflow_dicom::{DicomReader, ReaderOptions};
 use dcmflow_json::{
-    BulkHandler, Compact, Formatter, JsonError, JsonOptions, JsonWarning, JsonWriter, Pretty,
-    ValueRenderer,
+    BulkHandler, Compact, Formatter, JsonError, JsonOptions, JsonWriter, Pretty, ValueRenderer,
 };
 
+use crate::io::{Input, IoErrors, KeepErrors, Output, Source};
 use crate::pipeline::{self, Replay, Tokens};
+use crate::{Report, Threads};
 
-/// How DICOM is converted to DICOM JSON: the JSON writer's rules, layout and reading options.
+/// How DICOM is converted to DICOM JSON: the JSON writer's rules, layout, reading options and threads.
+///
+/// ```
+/// let mut options = dcmflow::ToJsonOptions::default();
+/// options.pretty = true;
+/// options.json.write_meta = true; // the file meta group too (not conformant to PS3.18 F.2)
+/// ```
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct ToJsonOptions {
     /// The JSON writer's rules (IS/DS policy, bulk data thresholds, character set handling, …).
     pub json: JsonOptions,
-    /// Indented output (DCMTK `+fc`); compact by default.
+    /// Indented output; compact by default.
     pub pretty: bool,
     /// How the DICOM input is read.
     pub reader: ReaderOptions,
-    /// Which thread of [`dicom_to_json_pipelined`] renders the values that render alone (numbers and
+    /// One thread or two.
+    pub threads: Threads,
+    /// With two threads, which one renders the values that render alone (numbers and
     /// default-repertoire text). The output is the same whatever it says.
     pub value_rendering: ValueRendering,
 }
 
 /// See [`ToJsonOptions::value_rendering`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ValueRendering {
     /// The reading thread renders them while the writing thread lags behind, so the two share the work
     /// whichever side a file makes the heavier (metadata-heavy files load the writer).
@@ -38,102 +49,170 @@ pub enum ValueRendering {
     Writer,
 }
 
-/// Which side failed, so callers can map it to an exit code.
+/// Which side failed, inside this crate: the reader (input) or the JSON writer (output, bulk data).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ToJsonError {
+pub(crate) enum ToJsonError {
     /// The input is not readable DICOM (with its byte offset).
-    Read(Error),
-    /// The JSON could not be written (output failure, bulk sink failure, `-in` on an invalid number).
+    Read(dcmflow_core::Error),
+    /// The JSON could not be written (output failure, bulk sink failure, an invalid number refused).
     Json(JsonError),
 }
 
-impl std::fmt::Display for ToJsonError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ToJsonError {
+    /// The public error, with the I/O error the input or output really returned.
+    pub(crate) fn public(self, input: &IoErrors, output: &IoErrors) -> crate::Error {
         match self {
-            ToJsonError::Read(e) => write!(f, "reading DICOM: {e}"),
-            ToJsonError::Json(e) => e.fmt(f),
+            ToJsonError::Read(e) => crate::Error::from_dicom(e, true).with_source(input.take()),
+            ToJsonError::Json(e @ JsonError::Write { .. }) => {
+                crate::Error::from_json_writer(e).with_source(output.take())
+            }
+            ToJsonError::Json(e) => crate::Error::from_json_writer(e),
         }
     }
 }
 
-impl std::error::Error for ToJsonError {}
-
-/// What the conversion noticed.
-#[derive(Debug, Default)]
-pub struct JsonReport {
-    /// The input's transfer syntax, once known.
-    pub transfer_syntax: Option<TransferSyntax>,
-    /// Tolerances of the DICOM reader (broken input it read anyway).
-    pub read_warnings: Vec<Warning>,
-    /// Reader warnings beyond its limit, counted only.
-    pub read_warnings_dropped: u64,
-    /// What the JSON writer had to do about values (invalid numbers, undecodable text, …).
-    pub json_warnings: Vec<JsonWarning>,
-    /// Writer warnings beyond its limit, counted only.
-    pub json_warnings_dropped: u64,
-    /// Bytes of JSON written.
-    pub written: u64,
-}
-
-/// Converts DICOM held in memory (values are borrowed, never copied).
+/// DICOM → DICOM JSON (PS3.18 Annex F), streamed: the reader's tokens go straight into the JSON
+/// writer, in memory bounded by the reader's chunk size whatever the input's size.
 ///
 /// ```
-/// use dcmflow::{dicom_to_json, ToJsonOptions};
+/// use dcmflow::{DicomToJson, ToJsonOptions};
 /// // A bare data set, Explicit VR Little Endian: (0010,0010) PN "Doe^John".
 /// let dicom = [0x10, 0x00, 0x10, 0x00, b'P', b'N', 8, 0, b'D', b'o', b'e', b'^', b'J', b'o', b'h', b'n'];
 /// let mut json = Vec::new();
-/// dicom_to_json(&dicom[..], &mut json, &ToJsonOptions::default()).unwrap();
+/// let report = DicomToJson::new(ToJsonOptions::default()).convert(&dicom[..], &mut json)?;
 /// assert_eq!(json, br#"{"00100010":{"vr":"PN","Value":[{"Alphabetic":"Doe^John"}]}}"#);
+/// assert!(report.warnings.is_empty());
+/// # Ok::<(), dcmflow::Error>(())
 /// ```
-pub fn dicom_to_json<W: Write>(
-    input: &[u8],
-    output: W,
-    options: &ToJsonOptions,
-) -> Result<JsonReport, ToJsonError> {
-    let reader = DicomReader::from_slice(input, options.reader.clone());
-    dicom_to_json_with(reader, output, options, None)
+///
+/// Bulk data, as pydicom's `bulk_data_threshold` and `bulk_data_element_handler` do it: values above a
+/// size become a BulkDataURI that a handler chooses (here, files beside the JSON are not written; the
+/// handler only names a URI).
+///
+/// ```
+/// use dcmflow::json::bulk::{BulkDecision, BulkElement, BulkHandler};
+/// use dcmflow::{DicomToJson, ToJsonOptions};
+///
+/// struct ByTag;
+/// impl BulkHandler for ByTag {
+///     fn decide(&mut self, element: &BulkElement<'_>) -> std::io::Result<BulkDecision> {
+///         Ok(if element.length.is_some_and(|n| n > 4) {
+///             BulkDecision::Uri(format!("https://pacs.example/bulk/{:08X}", element.tag.0))
+///         } else {
+///             BulkDecision::Inline
+///         })
+///     }
+/// }
+/// // (7FE0,0010) OW, 8 bytes.
+/// let dicom = [0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 8, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8];
+/// let mut json = Vec::new();
+/// let mut handler = ByTag;
+/// DicomToJson::new(ToJsonOptions::default())
+///     .bulk_handler(&mut handler)
+///     .convert(&dicom[..], &mut json)?;
+/// assert_eq!(json, br#"{"7FE00010":{"vr":"OW","BulkDataURI":"https://pacs.example/bulk/7FE00010"}}"#);
+/// # Ok::<(), dcmflow::Error>(())
+/// ```
+pub struct DicomToJson<'h> {
+    options: ToJsonOptions,
+    bulk: Option<&'h mut dyn BulkHandler>,
 }
 
-/// Converts DICOM from a stream, in memory bounded by the reader's chunk size.
-pub fn dicom_to_json_reader<R: Read + Send, W: Write>(
-    input: R,
-    output: W,
-    options: &ToJsonOptions,
-) -> Result<JsonReport, ToJsonError> {
-    let reader = DicomReader::from_reader(input, options.reader.clone());
-    dicom_to_json_with(reader, output, options, None)
-}
+impl<'h> DicomToJson<'h> {
+    /// A conversion with `options`.
+    pub fn new(options: ToJsonOptions) -> DicomToJson<'h> {
+        DicomToJson {
+            options,
+            bulk: None,
+        }
+    }
 
-/// Like [`dicom_to_json_reader`] with an optional bulk data handler, reading on a second thread while
-/// this one writes (the two overlap: faster on a machine with a core to spare; the tokens, and so the
-/// output, are the same). Memory stays bounded: a few batches of at most 256 KiB of value bytes each.
-pub fn dicom_to_json_pipelined<R: Read + Send, W: Write>(
-    input: R,
-    output: W,
-    options: &ToJsonOptions,
-    bulk: Option<&mut dyn BulkHandler>,
-) -> Result<JsonReport, ToJsonError> {
-    let reader_options = options.reader.clone();
-    let make_reader = move || DicomReader::from_reader(input, reader_options);
-    if options.pretty {
-        run_pipelined(make_reader, output, Pretty::default(), options, bulk)
-    } else {
-        run_pipelined(make_reader, output, Compact, options, bulk)
+    /// Values are offered to `handler`, which keeps them inline or names a BulkDataURI for them (and
+    /// may write them somewhere: see `dcmflow::json::bulk::SideFiles`).
+    pub fn bulk_handler(mut self, handler: &'h mut dyn BulkHandler) -> DicomToJson<'h> {
+        self.bulk = Some(handler);
+        self
+    }
+
+    /// The options this conversion uses.
+    pub fn options(&self) -> &ToJsonOptions {
+        &self.options
+    }
+
+    /// Converts `input` to `output`, on one thread or two as [`ToJsonOptions::threads`] says.
+    pub fn convert<'i, 'o>(
+        &mut self,
+        input: impl Into<Input<'i>>,
+        output: impl Into<Output<'o>>,
+    ) -> Result<Report, crate::Error> {
+        let input = input.into();
+        let (in_errors, out_errors) = (IoErrors::default(), IoErrors::default());
+        let two = self.options.threads.two(input.size());
+        let reader_options = self.options.reader.clone();
+        let errors = in_errors.clone();
+        let make_reader = move || match input.source {
+            Source::Slice(bytes) => DicomReader::from_slice(bytes, reader_options),
+            Source::File(file) => DicomReader::from_reader(
+                KeepErrors {
+                    inner: file,
+                    errors,
+                },
+                reader_options,
+            ),
+            Source::Reader(reader) => DicomReader::from_reader(
+                KeepErrors {
+                    inner: reader,
+                    errors,
+                },
+                reader_options,
+            ),
+        };
+        let mut output = output.into();
+        let mut sink = KeepErrors {
+            inner: output.sink.as_write(),
+            errors: out_errors.clone(),
+        };
+        let bulk: Option<&mut dyn BulkHandler> = match &mut self.bulk {
+            Some(handler) => Some(&mut **handler),
+            None => None,
+        };
+        let options = &self.options;
+        let result = match (two, options.pretty) {
+            (true, true) => run_pipelined(make_reader, &mut sink, Pretty::default(), options, bulk),
+            (true, false) => run_pipelined(make_reader, &mut sink, Compact, options, bulk),
+            (false, true) => run(make_reader(), &mut sink, Pretty::default(), options, bulk),
+            (false, false) => run(make_reader(), &mut sink, Compact, options, bulk),
+        };
+        result.map_err(|e| e.public(&in_errors, &out_errors))
+    }
+
+    /// A conversion of input pushed in chunks (see [`PushDicomToJson`](crate::PushDicomToJson)), its
+    /// JSON written to `output`. A bulk handler is not used there.
+    pub fn push<W: Write>(self, output: W) -> crate::PushDicomToJson<W> {
+        crate::PushDicomToJson::new(output, &self.options)
     }
 }
 
-/// The general form: any reader, and an optional bulk data handler (see `dcmflow_json::bulk`).
-pub fn dicom_to_json_with<W: Write>(
-    reader: DicomReader<'_>,
-    output: W,
-    options: &ToJsonOptions,
-    bulk: Option<&mut dyn BulkHandler>,
-) -> Result<JsonReport, ToJsonError> {
-    if options.pretty {
-        run(reader, output, Pretty::default(), options, bulk)
-    } else {
-        run(reader, output, Compact, options, bulk)
+impl std::fmt::Debug for DicomToJson<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DicomToJson")
+            .field("options", &self.options)
+            .field("bulk_handler", &self.bulk.is_some())
+            .finish()
     }
+}
+
+/// DICOM → DICOM JSON of bytes in memory, with the default options: the common case in one line.
+///
+/// ```
+/// let dicom = [0x10, 0x00, 0x10, 0x00, b'P', b'N', 4, 0, b'D', b'o', b'e', b' '];
+/// assert_eq!(dcmflow::dicom_to_json(&dicom)?, br#"{"00100010":{"vr":"PN","Value":[{"Alphabetic":"Doe"}]}}"#);
+/// # Ok::<(), dcmflow::Error>(())
+/// ```
+pub fn dicom_to_json(dicom: &[u8]) -> Result<Vec<u8>, crate::Error> {
+    let mut json = Vec::new();
+    DicomToJson::new(ToJsonOptions::default()).convert(dicom, &mut json)?;
+    Ok(json)
 }
 
 /// One thread: the reader's tokens straight into the writer.
@@ -143,7 +222,7 @@ fn run<W: Write, F: Formatter>(
     fmt: F,
     options: &ToJsonOptions,
     bulk: Option<&mut dyn BulkHandler>,
-) -> Result<JsonReport, ToJsonError> {
+) -> Result<Report, ToJsonError> {
     let mut feed = Feed::new(output, fmt, options, bulk);
     loop {
         // A value chunk starts where the reader stands; other tokens report their own offset.
@@ -172,7 +251,7 @@ fn run_pipelined<'r, W: Write, F: Formatter>(
     fmt: F,
     options: &ToJsonOptions,
     bulk: Option<&mut dyn BulkHandler>,
-) -> Result<JsonReport, ToJsonError> {
+) -> Result<Report, ToJsonError> {
     // With a bulk handler, the reading thread renders only the VRs it never decides on (see
     // `ValueRenderer::takes`).
     let with_bulk = bulk.is_some();
@@ -357,24 +436,33 @@ impl<'h, W: Write, F: Formatter> Feed<'h, W, F> {
         self.writer.get_mut()
     }
 
-    fn finish(self, end: ReaderEnd) -> Result<JsonReport, ToJsonError> {
+    fn finish(self, end: ReaderEnd) -> Result<Report, ToJsonError> {
         self.finish_with_output(end).map(|(_, report)| report)
     }
 
-    pub(crate) fn finish_with_output(self, end: ReaderEnd) -> Result<(W, JsonReport), ToJsonError> {
-        let json_warnings = self.writer.warnings().to_vec();
-        let json_warnings_dropped = self.writer.warnings_dropped();
+    pub(crate) fn finish_with_output(self, end: ReaderEnd) -> Result<(W, Report), ToJsonError> {
+        let mut warnings: Vec<crate::Warning> = end
+            .warnings
+            .into_iter()
+            .map(crate::Warning::from_dicom)
+            .collect();
+        warnings.extend(
+            self.writer
+                .warnings()
+                .iter()
+                .map(crate::Warning::from_json_writer),
+        );
+        let warnings_dropped = end.warnings_dropped + self.writer.warnings_dropped();
         let written = self.writer.written();
         let output = self.writer.finish().map_err(ToJsonError::Json)?;
         Ok((
             output,
-            JsonReport {
+            Report {
                 transfer_syntax: end.transfer_syntax,
-                read_warnings: end.warnings,
-                read_warnings_dropped: end.warnings_dropped,
-                json_warnings,
-                json_warnings_dropped,
+                warnings,
+                warnings_dropped,
                 written,
+                ..Report::default()
             },
         ))
     }

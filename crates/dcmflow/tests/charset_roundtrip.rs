@@ -4,9 +4,11 @@
 
 use std::path::PathBuf;
 
-use dcmflow::json::read::{JsonReader, ReadOptions};
+mod common;
+
+use common::{dcm2json, json2dcm};
 use dcmflow::json::JsonOptions;
-use dcmflow::{ConvertOptions, ToDicomOptions, ToJsonOptions};
+use dcmflow::{ToDicomOptions, ToJsonOptions, TranscodeOptions, WarningCode};
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -17,38 +19,44 @@ fn fixture(name: &str) -> Vec<u8> {
 
 /// The data set of a PS3.10 file, without its file meta.
 fn data_set(file: &[u8]) -> Vec<u8> {
-    let options = ConvertOptions {
-        part10: false,
-        ..ConvertOptions::default()
+    let options = {
+        let mut o = TranscodeOptions::default();
+        o.part10 = false;
+        o
     };
     let mut out = Vec::new();
-    dcmflow::convert(file, &mut out, &options).unwrap();
+    dcmflow::Transcode::new(options)
+        .convert(file, &mut out)
+        .unwrap();
     out
 }
 
 /// DICOM → JSON → DICOM with default options: the JSON, the DICOM, and the warnings of each side.
 fn round_trip(file: &[u8]) -> (String, Vec<u8>, usize, Vec<String>) {
-    let mut json = Vec::new();
-    let options = ToJsonOptions {
-        json: JsonOptions {
+    let options = {
+        let mut o = ToJsonOptions::default();
+        o.json = JsonOptions {
             write_meta: true,
             ..JsonOptions::default()
-        },
-        ..ToJsonOptions::default()
+        };
+        o
     };
-    let report = dcmflow::dicom_to_json(file, &mut json, &options).unwrap();
-    let reader = JsonReader::from_slice(&json, ReadOptions::default());
-    let bare = ToDicomOptions {
-        part10: false,
-        ..ToDicomOptions::default()
+    let (json, report) = dcm2json(file, &options).unwrap();
+    let bare = {
+        let mut o = ToDicomOptions::default();
+        o.part10 = false;
+        o
     };
-    let (dicom, back) = dcmflow::json_to_dicom(reader, Vec::new(), &bare)
-        .unwrap_or_else(|e| panic!("json2dcm refused: {e}"));
+    let (dicom, back) = json2dcm(&json, &bare).unwrap_or_else(|e| panic!("json2dcm refused: {e}"));
     let warnings = back.warnings.iter().map(|w| w.to_string()).collect();
     (
         String::from_utf8(json).unwrap(),
         dicom,
-        report.json_warnings.len(),
+        report
+            .warnings
+            .iter()
+            .filter(|w| matches!(w.code(), WarningCode::JsonOutput(_)))
+            .count(),
         warnings,
     )
 }
@@ -95,14 +103,13 @@ fn every_reading_rule_is_inverted_byte_for_byte() {
 fn a_character_no_rule_reads_is_still_refused_with_advice() {
     // 'Д' in a data set without (0008,0005): no byte decodes to it there.
     let json = r#"{"00100010":{"vr":"PN","Value":[{"Alphabetic":"Д"}]}}"#;
-    let reader = JsonReader::from_slice(json.as_bytes(), ReadOptions::default());
-    let e = dcmflow::json_to_dicom(reader, Vec::new(), &ToDicomOptions::default()).unwrap_err();
+    let e = json2dcm(json.as_bytes(), &ToDicomOptions::default()).unwrap_err();
     let message = e.to_string();
-    assert!(message.contains("--charset-utf8"), "{message}");
+    assert!(message.contains("option `charset_utf8`"), "{message}");
+    assert_eq!(e.classify(), dcmflow::Category::CharacterSet);
     // ISO_IR 100 holds no Cyrillic either.
     let json = r#"{"00080005":{"vr":"CS","Value":["ISO_IR 100"]},"00100010":{"vr":"PN","Value":[{"Alphabetic":"Д"}]}}"#;
-    let reader = JsonReader::from_slice(json.as_bytes(), ReadOptions::default());
-    assert!(dcmflow::json_to_dicom(reader, Vec::new(), &ToDicomOptions::default()).is_err());
+    assert!(json2dcm(json.as_bytes(), &ToDicomOptions::default()).is_err());
 }
 
 #[test]
@@ -110,14 +117,13 @@ fn a_replacement_character_goes_back_as_a_question_mark_with_a_warning() {
     // U+FFFD is what dcm2json wrote for bytes that did not decode (with a warning); a set without it
     // (JIS X 0208 here) takes '?' rather than refusing our own JSON (json_roundtrip fuzz find).
     let json = r#"{"00080005":{"vr":"CS","Value":["ISO 2022 IR 13","ISO 2022 IR 87"]},"00100010":{"vr":"PN","Value":[{"Alphabetic":"山田\uFFFD"}]}}"#;
-    let reader = JsonReader::from_slice(json.as_bytes(), ReadOptions::default());
-    let bare = ToDicomOptions {
-        part10: false,
-        ..ToDicomOptions::default()
+    let bare = {
+        let mut o = ToDicomOptions::default();
+        o.part10 = false;
+        o
     };
-    let (dicom, report) = dcmflow::json_to_dicom(reader, Vec::new(), &bare).unwrap();
-    let mut again = Vec::new();
-    dcmflow::dicom_to_json(&dicom[..], &mut again, &ToJsonOptions::default()).unwrap();
+    let (dicom, report) = json2dcm(json.as_bytes(), &bare).unwrap();
+    let (again, _) = dcm2json(&dicom, &ToJsonOptions::default()).unwrap();
     let again = String::from_utf8(again).unwrap();
     assert!(again.contains("山田?"), "{again}");
     assert!(

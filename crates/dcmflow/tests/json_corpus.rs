@@ -16,10 +16,24 @@ use std::path::{Path, PathBuf};
 use dcmflow::dicom::{DicomReader, ReaderOptions};
 use dcmflow::json::bulk::{BulkSelection, SourceReference};
 use dcmflow::json::BulkHandler;
-use dcmflow::{
-    dicom_to_json, dicom_to_json_pipelined, dicom_to_json_reader, dicom_to_json_with,
-    ToJsonOptions, ValueRendering,
-};
+use dcmflow::{DicomToJson, Input, Output, Report, Threads, ToJsonOptions, ValueRendering};
+
+/// DICOM → JSON on `threads`, with an optional bulk handler.
+fn convert<'i, 'o>(
+    input: impl Into<Input<'i>>,
+    output: impl Into<Output<'o>>,
+    options: &ToJsonOptions,
+    threads: Threads,
+    bulk: Option<&mut dyn BulkHandler>,
+) -> Result<Report, dcmflow::Error> {
+    let mut options = options.clone();
+    options.threads = threads;
+    let mut conversion = DicomToJson::new(options);
+    if let Some(handler) = bulk {
+        conversion = conversion.bulk_handler(handler);
+    }
+    conversion.convert(input, output)
+}
 use dcmflow_core::{Tag, Token, Vr};
 
 use dcmflow_testkit::shared_dir;
@@ -55,7 +69,14 @@ impl Read for Trickle<'_> {
 
 fn to_json(data: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
-    dicom_to_json(data, &mut out, &ToJsonOptions::default()).map_err(|e| e.to_string())?;
+    convert(
+        data,
+        &mut out,
+        &ToJsonOptions::default(),
+        Threads::One,
+        None,
+    )
+    .map_err(|e| e.to_string())?;
     Ok(out)
 }
 
@@ -71,15 +92,17 @@ fn check_file(path: &Path) -> bool {
         &[7, 64, 4096]
     };
     for &step in steps {
-        let options = ToJsonOptions {
-            reader: ReaderOptions {
+        let options = {
+            let mut o = ToJsonOptions::default();
+            o.reader = ReaderOptions {
                 chunk_size: step,
                 ..ReaderOptions::default()
-            },
-            ..ToJsonOptions::default()
+            };
+            o
         };
         let mut streamed = Vec::new();
-        let result = dicom_to_json_reader(Trickle { data: &data, step }, &mut streamed, &options);
+        let trickle = Input::reader(Trickle { data: &data, step });
+        let result = convert(trickle, &mut streamed, &options, Threads::One, None);
         match (&slice, result) {
             (Ok(json), Ok(_)) => assert!(
                 *json == streamed,
@@ -91,32 +114,28 @@ fn check_file(path: &Path) -> bool {
         if step == 7 || step == 4096 {
             // Reading on a second thread replays the same tokens: the same JSON, or the same error,
             // whichever thread renders the values that render alone.
-            let sequential =
-                dicom_to_json_reader(Trickle { data: &data, step }, Vec::new(), &options);
+            let trickle = Input::reader(Trickle { data: &data, step });
+            let sequential = convert(trickle, &mut Vec::new(), &options, Threads::One, None);
             for value_rendering in [
                 ValueRendering::Balanced,
                 ValueRendering::Reader,
                 ValueRendering::Writer,
             ] {
-                let options = ToJsonOptions {
-                    value_rendering,
-                    ..options.clone()
+                let options = {
+                    let mut o = options.clone();
+                    o.value_rendering = value_rendering;
+                    o
                 };
                 let mut pipelined = Vec::new();
-                let result = dicom_to_json_pipelined(
-                    Trickle { data: &data, step },
-                    &mut pipelined,
-                    &options,
-                    None,
-                );
+                let trickle = Input::reader(Trickle { data: &data, step });
+                let result = convert(trickle, &mut pipelined, &options, Threads::Two, None);
                 match (&sequential, result) {
                     (Ok(s), Ok(p)) => {
                         assert!(
                             pipelined == streamed,
                             "{name}: pipelined at step {step} differs ({value_rendering:?})"
                         );
-                        assert_eq!(s.read_warnings, p.read_warnings, "{name}");
-                        assert_eq!(s.json_warnings, p.json_warnings, "{name}");
+                        assert_eq!(s.warnings, p.warnings, "{name}");
                     }
                     (Err(s), Err(p)) => assert_eq!(*s, p, "{name}: step {step}"),
                     (s, p) => {
@@ -143,30 +162,33 @@ fn check_file(path: &Path) -> bool {
         source_uri: "file:///x.dcm".into(),
     };
     for (bulk, pretty) in [(true, false), (false, true), (true, true)] {
-        let reader_renders = ToJsonOptions {
-            value_rendering: ValueRendering::Reader,
-            pretty,
-            ..ToJsonOptions::default()
+        let reader_renders = {
+            let mut o = ToJsonOptions::default();
+            o.value_rendering = ValueRendering::Reader;
+            o.pretty = pretty;
+            o
         };
         let (mut one, mut two) = (Vec::new(), Vec::new());
         let (mut handler_one, mut handler_two) = (handler(), handler());
-        let sequential = dicom_to_json_with(
-            DicomReader::from_reader(&data[..], ReaderOptions::default()),
+        let sequential = convert(
+            Input::reader(&data[..]),
             &mut one,
             &reader_renders,
+            Threads::One,
             bulk.then_some(&mut handler_one as &mut dyn BulkHandler),
         );
-        let pipelined = dicom_to_json_pipelined(
-            &data[..],
+        let pipelined = convert(
+            Input::reader(&data[..]),
             &mut two,
             &reader_renders,
+            Threads::Two,
             bulk.then_some(&mut handler_two as &mut dyn BulkHandler),
         );
         let what = format!("{name}: bulk {bulk}, pretty {pretty}");
         match (sequential, pipelined) {
             (Ok(s), Ok(p)) => {
                 assert!(one == two, "{what}: two threads differ");
-                assert_eq!(s.json_warnings, p.json_warnings, "{what}");
+                assert_eq!(s.warnings, p.warnings, "{what}");
             }
             (Err(s), Err(p)) => assert_eq!(s, p, "{what}"),
             (s, p) => panic!("{what}: one thread {s:?}, two {p:?}"),
@@ -312,10 +334,11 @@ fn bulk_reference_points_at_the_value_bytes_in_the_source() {
         source_uri: "file:///bulk.dcm".into(),
     };
     let mut out = Vec::new();
-    dicom_to_json_with(
-        DicomReader::from_slice(&data, ReaderOptions::default()),
+    convert(
+        &data,
         &mut out,
         &ToJsonOptions::default(),
+        Threads::One,
         Some(&mut handler),
     )
     .unwrap();
@@ -421,17 +444,27 @@ fn pipelined_conversion_stops_when_the_output_fails() {
         }
     }
     let options = ToJsonOptions::default();
-    let result =
-        dicom_to_json_pipelined(&data[..], FailingOutput { room: 100_000 }, &options, None);
+    let mut failing = FailingOutput { room: 100_000 };
+    let result = convert(
+        &data[..],
+        Output::stream(&mut failing),
+        &options,
+        Threads::Two,
+        None,
+    );
     match result {
-        Err(dcmflow::ToJsonError::Json(dcmflow::json::JsonError::Write { offset, .. })) => {
-            assert!(offset <= 100_000, "{offset}")
+        Err(e) if e.classify() == dcmflow::Category::OutputIo => {
+            let offset = e.position().offset.expect("an output offset");
+            assert!(offset <= 100_000, "{offset}");
+            // The output's own error, kept whole.
+            let source = std::error::Error::source(&e).expect("the io::Error");
+            assert_eq!(source.to_string(), "disk full");
         }
         other => panic!("expected the output's error, got {other:?}"),
     }
     // The same input into a working output converts, so the failure above was the output's.
     let mut json = Vec::new();
-    dicom_to_json_pipelined(&data[..], &mut json, &options, None).unwrap();
+    convert(&data[..], &mut json, &options, Threads::Two, None).unwrap();
     assert!(json.len() > 1_000_000);
 }
 
@@ -441,8 +474,22 @@ fn pipelined_conversion_reports_the_read_error_after_what_was_read() {
     let mut data = b"\x10\x00\x10\x00PN\x04\x00Doe^".to_vec();
     data.extend_from_slice(b"\x10\x00\x20\x00LO\x10\x00short");
     let options = ToJsonOptions::default();
-    let sequential = dicom_to_json_reader(&data[..], Vec::new(), &options).unwrap_err();
-    let pipelined = dicom_to_json_pipelined(&data[..], Vec::new(), &options, None).unwrap_err();
-    assert!(matches!(sequential, dcmflow::ToJsonError::Read(_)));
+    let sequential = convert(
+        Input::reader(&data[..]),
+        &mut Vec::new(),
+        &options,
+        Threads::One,
+        None,
+    )
+    .unwrap_err();
+    let pipelined = convert(
+        Input::reader(&data[..]),
+        &mut Vec::new(),
+        &options,
+        Threads::Two,
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(sequential.classify(), dcmflow::Category::InvalidInput);
     assert_eq!(sequential, pipelined);
 }

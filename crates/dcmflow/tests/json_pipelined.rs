@@ -1,17 +1,12 @@
-//! JSON → DICOM with the writer on a second thread (`json_to_dicom_*_pipelined`) gives the same bytes as
+//! JSON → DICOM with the writer on a second thread (`Threads::Two`) gives the same bytes as
 //! on one thread, the same error when the JSON is bad, and the output's error when the output fails.
 
 mod common;
-use common::FailingOutput;
+use common::{json2dcm_to, FailingOutput, Sink};
 
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-use dcmflow::json::read::{JsonReader, ReadOptions};
-use dcmflow::{
-    dicom_to_json, json_to_dicom_next, json_to_dicom_next_pipelined, json_to_dicom_seekable,
-    json_to_dicom_seekable_pipelined, ToDicomError, ToDicomOptions, ToJsonOptions,
-};
+use dcmflow::{Input, JsonToDicom, Output, Threads, ToDicomOptions, ToJsonOptions};
 
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -27,27 +22,20 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn reader(json: &[u8]) -> JsonReader<'_> {
-    JsonReader::from_slice(json, ReadOptions::default())
-}
-
-/// The four ways in, as bytes or the error's text.
+/// The four ways in (one thread or two, a stream or a seekable output), as bytes or the error's text.
 fn all_four(json: &[u8]) -> [Result<Vec<u8>, String>; 4] {
-    let options = ToDicomOptions::default();
-    let text = |e: ToDicomError| e.to_string();
+    let way = |threads: Threads, sink: Sink| {
+        let mut options = ToDicomOptions::default();
+        options.threads = threads;
+        json2dcm_to(Input::from(json), &options, sink)
+            .map(|(out, _)| out)
+            .map_err(|e| e.to_string())
+    };
     [
-        json_to_dicom_next(&mut reader(json), Vec::new(), &options)
-            .map(|(out, _)| out)
-            .map_err(text),
-        json_to_dicom_next_pipelined(&mut reader(json), Vec::new(), &options)
-            .map(|(out, _)| out)
-            .map_err(text),
-        json_to_dicom_seekable(&mut reader(json), Cursor::new(Vec::new()), &options)
-            .map(|(out, _)| out.into_inner())
-            .map_err(text),
-        json_to_dicom_seekable_pipelined(&mut reader(json), Cursor::new(Vec::new()), &options)
-            .map(|(out, _)| out.into_inner())
-            .map_err(text),
+        way(Threads::One, Sink::Stream),
+        way(Threads::Two, Sink::Stream),
+        way(Threads::One, Sink::Seekable),
+        way(Threads::Two, Sink::Seekable),
     ]
 }
 
@@ -72,10 +60,9 @@ fn pipelined_output_equals_single_threaded_output() {
     let mut converted = 0;
     for path in &files {
         let data = std::fs::read(path).unwrap();
-        let mut json = Vec::new();
-        if dicom_to_json(&data, &mut json, &ToJsonOptions::default()).is_err() {
+        let Ok((json, _)) = common::dcm2json(&data, &ToJsonOptions::default()) else {
             continue;
-        }
+        };
         converted += usize::from(assert_same(&json, &path.display().to_string()));
     }
     assert!(converted >= 20, "{converted}");
@@ -116,21 +103,23 @@ fn pipelined_stops_reading_when_the_output_fails() {
         json.extend_from_slice(format!(r#""{tag}":{{"vr":"LO","Value":["ABCDEFGH"]}}"#).as_bytes());
     }
     json.push(b'}');
-    let options = ToDicomOptions {
-        part10: false,
-        ..Default::default()
+    let options = {
+        let mut o = ToDicomOptions::default();
+        o.part10 = false;
+        o.threads = Threads::Two;
+        o
     };
-    let result = json_to_dicom_next_pipelined(
-        &mut reader(&json),
-        FailingOutput { room: 100_000 },
-        &options,
-    );
+    let mut failing = FailingOutput { room: 100_000 };
+    let result = JsonToDicom::new(options.clone()).convert(&json, Output::stream(&mut failing));
     match result {
-        Err(ToDicomError::Write(e)) => assert!(e.offset <= 100_000, "{e:?}"),
+        Err(e) if e.classify() == dcmflow::Category::OutputIo => {
+            assert!(e.position().offset.is_some_and(|o| o <= 100_000), "{e:?}");
+            let source = std::error::Error::source(&e).expect("the io::Error");
+            assert_eq!(source.to_string(), "disk full");
+        }
         other => panic!("expected the output's error, got {:?}", other.map(|_| ())),
     }
-    let (dicom, _) =
-        json_to_dicom_next_pipelined(&mut reader(&json), Vec::new(), &options).unwrap();
+    let (dicom, _) = common::json2dcm(&json, &options).unwrap();
     assert!(dicom.len() > 500_000);
 }
 

@@ -1,29 +1,59 @@
 //! JSON → DICOM: one test per reading rule (docs/design.md, Decisions and JSON rules), the seed examples of the issue, streaming
 //! equivalence and JSON → DICOM → JSON identity over the synthetic corpus.
 
+mod common;
+
+use common::{bare, json2dcm, json2dcm_to, messages, reading, Sink};
 use dcmflow::dicom::LengthMode;
 use dcmflow::json::read::{ArrayMode, JsonReader, ReadErrorKind, ReadOptions};
-use dcmflow::{json_to_dicom, ToDicomOptions, ToJsonOptions};
+use dcmflow::{Input, Threads, ToDicomOptions, ToJsonOptions};
+
+/// A JSON input and the options it is read with.
+type Json<'a> = (Input<'a>, ReadOptions);
+
+fn input_from_slice(json: &[u8], read: ReadOptions) -> Json<'_> {
+    (Input::from(json), read)
+}
+
+fn input_from_reader<'a>(json: impl std::io::Read + Send + 'a, read: ReadOptions) -> Json<'a> {
+    (Input::reader(json), read)
+}
+
+/// JSON → DICOM into a stream, on one thread.
+fn j2d(
+    json: Json<'_>,
+    options: &ToDicomOptions,
+) -> Result<(Vec<u8>, dcmflow::Report), dcmflow::Error> {
+    j2d_to(json, options, Sink::Stream)
+}
+
+/// JSON → DICOM into a seekable output, on one thread.
+fn j2d_seekable(
+    json: Json<'_>,
+    options: &ToDicomOptions,
+) -> Result<(Vec<u8>, dcmflow::Report), dcmflow::Error> {
+    j2d_to(json, options, Sink::Seekable)
+}
+
+fn j2d_to(
+    (input, read): Json<'_>,
+    options: &ToDicomOptions,
+    sink: Sink,
+) -> Result<(Vec<u8>, dcmflow::Report), dcmflow::Error> {
+    json2dcm_to(input, &reading(options, read, Threads::One), sink)
+}
 
 fn to_json(dicom: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    dcmflow::dicom_to_json(dicom, &mut out, &ToJsonOptions::default()).unwrap();
-    out
+    common::dcm2json(dicom, &ToJsonOptions::default())
+        .unwrap()
+        .0
 }
 
-fn bare() -> ToDicomOptions {
-    ToDicomOptions {
-        part10: false,
-        ..Default::default()
-    }
+fn convert_with(json: &str, read: ReadOptions) -> Result<Vec<u8>, dcmflow::Error> {
+    json2dcm(json.as_bytes(), &reading(&bare(), read, Threads::One)).map(|(out, _)| out)
 }
 
-fn convert_with(json: &str, read: ReadOptions) -> Result<Vec<u8>, dcmflow::ToDicomError> {
-    let reader = JsonReader::from_slice(json.as_bytes(), read);
-    json_to_dicom(reader, Vec::new(), &bare()).map(|(out, _)| out)
-}
-
-fn convert(json: &str) -> Result<Vec<u8>, dcmflow::ToDicomError> {
+fn convert(json: &str) -> Result<Vec<u8>, dcmflow::Error> {
     convert_with(json, ReadOptions::default())
 }
 
@@ -34,10 +64,21 @@ fn lenient() -> ReadOptions {
     }
 }
 
+/// The JSON reader's error for `json` (the conversion refuses it too, with the same place).
 fn read_error(json: &str) -> dcmflow::json::read::ReadError {
-    match convert(json) {
-        Err(dcmflow::ToDicomError::Read(e)) => e,
-        other => panic!("expected a read error for {json}, got {other:?}"),
+    let converted = convert(json).expect_err("the conversion refuses it");
+    let mut reader = JsonReader::from_slice(json.as_bytes(), ReadOptions::default());
+    loop {
+        match reader.read_token() {
+            Ok(dcmflow_core::Token::Eof) => panic!("expected a read error for {json}"),
+            Ok(_) => {}
+            Err(e) => {
+                let place = converted.position();
+                assert_eq!((place.line, place.column), (Some(e.line), Some(e.column)));
+                assert_eq!(converted.message(), e.message);
+                return e;
+            }
+        }
     }
 }
 
@@ -215,17 +256,12 @@ fn arrays_unwrap_one_reject_more_select_or_iterate() {
         convert_with(two, select).unwrap(),
         el(0x0010_0020, "LO", b"BB")
     );
-    let mut reader = JsonReader::from_slice(
-        two.as_bytes(),
-        ReadOptions {
-            array: ArrayMode::Each,
-            ..Default::default()
-        },
-    );
-    let (a, _) = dcmflow::json_to_dicom_next(&mut reader, Vec::new(), &bare()).unwrap();
-    assert!(reader.next_data_set().unwrap());
-    let (b, _) = dcmflow::json_to_dicom_next(&mut reader, Vec::new(), &bare()).unwrap();
-    assert!(!reader.next_data_set().unwrap());
+    let mut conversion = dcmflow::JsonToDicom::new(bare());
+    let mut data_sets = conversion.data_sets(two.as_bytes());
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    assert!(data_sets.convert_next(&mut a).unwrap().is_some());
+    assert!(data_sets.convert_next(&mut b).unwrap().is_some());
+    assert!(data_sets.convert_next(&mut Vec::new()).unwrap().is_none());
     assert_eq!(
         (a, b),
         (el(0x0010_0020, "LO", b"A "), el(0x0010_0020, "LO", b"BB"))
@@ -253,8 +289,9 @@ fn inline_binary_streams_identically_from_a_slice_and_a_reader() {
                 max_string,
                 ..Default::default()
             };
-            let reader = JsonReader::from_reader(Chunked(json.as_bytes(), chunk), options);
-            let (out, _) = json_to_dicom(reader, Vec::new(), &bare()).unwrap();
+            let input = Input::reader(Chunked(json.as_bytes(), chunk));
+            let options = reading(&bare(), options, Threads::One);
+            let (out, _) = json2dcm_to(input, &options, Sink::Stream).unwrap();
             assert!(out == from_slice, "chunk {chunk} max_string {max_string}");
         }
     }
@@ -269,8 +306,7 @@ fn synthetic_corpus_json() -> Vec<(std::path::PathBuf, Vec<u8>)> {
         let Ok(dicom) = std::fs::read(&path) else {
             continue;
         };
-        let mut json = Vec::new();
-        if dcmflow::dicom_to_json(&dicom, &mut json, &ToJsonOptions::default()).is_ok() {
+        if let Ok((json, _)) = common::dcm2json(&dicom, &ToJsonOptions::default()) {
             files.push((path, json));
         }
     }
@@ -282,14 +318,7 @@ fn synthetic_corpus_json_to_dicom_to_json_is_identical() {
     let mut checked = 0;
     let mut odd = Vec::new();
     for (path, json) in synthetic_corpus_json() {
-        let reader = JsonReader::from_slice(
-            &json,
-            ReadOptions {
-                strict_vr_rules: false,
-                ..Default::default()
-            },
-        );
-        let (again, _) = json_to_dicom(reader, Vec::new(), &ToDicomOptions::default())
+        let (again, _) = json2dcm(&json, &ToDicomOptions::default())
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let json2 = to_json(&again);
         if json != json2 {
@@ -302,8 +331,7 @@ fn synthetic_corpus_json_to_dicom_to_json_is_identical() {
                 path.display()
             );
             odd.push(path.file_name().unwrap().to_string_lossy().into_owned());
-            let reader = JsonReader::from_slice(&json2, ReadOptions::default());
-            let (third, _) = json_to_dicom(reader, Vec::new(), &ToDicomOptions::default()).unwrap();
+            let (third, _) = json2dcm(&json2, &ToDicomOptions::default()).unwrap();
             assert_eq!(
                 String::from_utf8_lossy(&json2),
                 String::from_utf8_lossy(&to_json(&third)),
@@ -407,23 +435,24 @@ fn r1_unsorted_keys_are_written_in_tag_order_at_every_level() {
         let mut reversed = String::new();
         write_reversed(&value, &mut reversed);
         for lengths in [LengthMode::Explicit, LengthMode::Undefined] {
-            let to_dicom = ToDicomOptions {
-                lengths,
-                ..Default::default()
+            let to_dicom = {
+                let mut o = ToDicomOptions::default();
+                o.lengths = lengths;
+                o
             };
-            let sorted_reader = JsonReader::from_slice(sorted.as_bytes(), options.clone());
-            let (want, report) = json_to_dicom(sorted_reader, Vec::new(), &to_dicom)
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let sorted_reader = input_from_slice(sorted.as_bytes(), options.clone());
+            let (want, report) =
+                j2d(sorted_reader, &to_dicom).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             assert!(
                 report
                     .warnings
                     .iter()
-                    .all(|w| !w.message.contains("not ascending")),
+                    .all(|w| !w.message().contains("not ascending")),
                 "{}",
                 path.display()
             );
-            let reader = JsonReader::from_slice(reversed.as_bytes(), options.clone());
-            let (got, report) = json_to_dicom(reader, Vec::new(), &to_dicom)
+            let reader = input_from_slice(reversed.as_bytes(), options.clone());
+            let (got, report) = j2d(reader, &to_dicom)
                 .unwrap_or_else(|e| panic!("{} reversed: {e}", path.display()));
             assert!(
                 want == got,
@@ -434,7 +463,7 @@ fn r1_unsorted_keys_are_written_in_tag_order_at_every_level() {
                 report
                     .warnings
                     .iter()
-                    .any(|w| w.message.contains("not ascending")),
+                    .any(|w| w.message().contains("not ascending")),
                 reversed_somewhere(&value),
                 "{}: a warning exactly when some data set had its keys reversed",
                 path.display()
@@ -491,17 +520,13 @@ fn array_sequence_wraps_every_data_set_in_the_private_sequence() {
         array: ArrayMode::Each,
         ..Default::default()
     };
-    let options = ToDicomOptions {
-        array_sequence: true,
-        lengths: LengthMode::Undefined,
-        ..bare()
+    let options = {
+        let mut o = bare();
+        o.array_sequence = true;
+        o.lengths = LengthMode::Undefined;
+        o
     };
-    let (out, report) = json_to_dicom(
-        JsonReader::from_slice(json.as_bytes(), read),
-        Vec::new(),
-        &options,
-    )
-    .unwrap();
+    let (out, report) = j2d(input_from_slice(json.as_bytes(), read), &options).unwrap();
     let mut want = el(0x0009_0010, "LO", b"JSON2DCM_LIST_OF_DATASETS ");
     want.extend_from_slice(b"\x09\x00\x00\x10SQ\x00\x00\xFF\xFF\xFF\xFF");
     let item = |content: Vec<u8>| {
@@ -517,7 +542,7 @@ fn array_sequence_wraps_every_data_set_in_the_private_sequence() {
     want.extend(item(second));
     want.extend_from_slice(b"\xFE\xFF\xDD\xE0\x00\x00\x00\x00");
     assert_eq!(out, want);
-    let messages: Vec<&str> = report.warnings.iter().map(|w| w.message.as_str()).collect();
+    let messages: Vec<&str> = report.warnings.iter().map(|w| w.message()).collect();
     assert!(
         messages
             .iter()
@@ -536,8 +561,6 @@ fn array_sequence_wraps_every_data_set_in_the_private_sequence() {
 #[test]
 fn seekable_output_patches_lengths_to_the_same_dicom() {
     use dcmflow::core::TransferSyntax;
-    use dcmflow::json_to_dicom_seekable;
-    use std::io::Cursor;
 
     let odd: Vec<u8> = (0..70_001u32).map(|i| (i * 13 % 256) as u8).collect();
     let even = &odd[..70_000];
@@ -572,10 +595,11 @@ fn seekable_output_patches_lengths_to_the_same_dicom() {
     for (i, json) in cases.iter().enumerate() {
         for ts in syntaxes {
             for part10 in [true, false] {
-                let options = ToDicomOptions {
-                    transfer_syntax: Some(ts),
-                    part10,
-                    ..Default::default()
+                let options = {
+                    let mut o = ToDicomOptions::default();
+                    o.transfer_syntax = Some(ts);
+                    o.part10 = part10;
+                    o
                 };
                 // Small reads and a 4 KiB hold: the values do not fit the buffer, so they are unmeasured.
                 let read = || ReadOptions {
@@ -583,23 +607,17 @@ fn seekable_output_patches_lengths_to_the_same_dicom() {
                     chunk_size: 1000,
                     ..Default::default()
                 };
-                let mut reader = JsonReader::from_reader(Chunked(json.as_bytes(), 777), read());
-                let (want, _) = dcmflow::json_to_dicom_next(&mut reader, Vec::new(), &options)
-                    .unwrap_or_else(|e| panic!("case {i} {ts:?}: {e}"));
-                let mut reader = JsonReader::from_reader(Chunked(json.as_bytes(), 777), read());
-                let (got, _) =
-                    json_to_dicom_seekable(&mut reader, Cursor::new(Vec::new()), &options)
-                        .unwrap_or_else(|e| panic!("case {i} {ts:?} seekable: {e}"));
+                let reader = input_from_reader(Chunked(json.as_bytes(), 777), read());
+                let (want, _) =
+                    j2d(reader, &options).unwrap_or_else(|e| panic!("case {i} {ts:?}: {e}"));
+                let reader = input_from_reader(Chunked(json.as_bytes(), 777), read());
+                let (got, report) = j2d_seekable(reader, &options)
+                    .unwrap_or_else(|e| panic!("case {i} {ts:?} seekable: {e}"));
                 assert!(
-                    got.into_inner() == want,
+                    got == want,
                     "case {i} {ts:?} part10 {part10}: seekable output differs"
                 );
-                let warnings: Vec<String> = reader
-                    .warnings()
-                    .0
-                    .iter()
-                    .map(|w| w.message.clone())
-                    .collect();
+                let warnings = messages(&report);
                 assert_eq!(
                     warnings.iter().any(|w| w.contains("odd length 70001")),
                     i == 0,
@@ -612,7 +630,6 @@ fn seekable_output_patches_lengths_to_the_same_dicom() {
 
 #[test]
 fn seekable_output_keeps_a_broken_inline_binary_an_error() {
-    use dcmflow::json_to_dicom_seekable;
     let mut text = base64_of(&[7u8; 9000]);
     text.insert(6000, '*');
     let json = format!(r#"{{"00420011":{{"vr":"OB","InlineBinary":"{text}"}}}}"#);
@@ -620,9 +637,8 @@ fn seekable_output_keeps_a_broken_inline_binary_an_error() {
         hold_binary: 4096,
         ..Default::default()
     };
-    let mut reader = JsonReader::from_reader(Chunked(json.as_bytes(), 500), read);
-    let err =
-        json_to_dicom_seekable(&mut reader, std::io::Cursor::new(Vec::new()), &bare()).unwrap_err();
+    let reader = input_from_reader(Chunked(json.as_bytes(), 500), read);
+    let err = j2d_seekable(reader, &bare()).unwrap_err();
     assert!(err.to_string().contains("base64"), "{err}");
 }
 
@@ -645,17 +661,13 @@ fn new_uids_apply_to_every_data_set_of_an_array_sequence() {
         array: ArrayMode::Each,
         ..Default::default()
     };
-    let options = ToDicomOptions {
-        array_sequence: true,
-        new_uids: true,
-        ..bare()
+    let options = {
+        let mut o = bare();
+        o.array_sequence = true;
+        o.new_uids = true;
+        o
     };
-    let (dicom, _) = json_to_dicom(
-        JsonReader::from_slice(json.as_bytes(), read),
-        Vec::new(),
-        &options,
-    )
-    .unwrap();
+    let (dicom, _) = j2d(input_from_slice(json.as_bytes(), read), &options).unwrap();
     let back: serde_json::Value = serde_json::from_slice(&to_json(&dicom)).unwrap();
     let items = back["00091000"]["Value"].as_array().unwrap();
     assert_eq!(items.len(), 3);
@@ -684,9 +696,6 @@ fn new_uids_apply_to_every_data_set_of_an_array_sequence() {
 /// DICOM is the same on every path, and an error after it still names the right line and column.
 #[test]
 fn long_inline_binary_keeps_lines_and_output() {
-    use dcmflow::json_to_dicom_seekable;
-    use std::io::Cursor;
-
     let data: Vec<u8> = (0..600_001u32).map(|i| (i * 7 % 251) as u8).collect();
     let plain = base64_of(&data);
     // Some writers escape '/': the decoder refuses the window, the careful path takes it.
@@ -708,17 +717,15 @@ fn long_inline_binary_keeps_lines_and_output() {
         // pieces of that size, with a 4 KiB hold: measured ahead, or on a seekable output unmeasured,
         // decoded before its quote is looked for.
         let reader = |json: &'static str, piece: usize| match piece {
-            0 => JsonReader::from_slice(json.as_bytes(), hold(8 << 20)),
-            1 => JsonReader::from_slice(json.as_bytes(), hold(4096)),
-            _ => JsonReader::from_reader(Chunked(json.as_bytes(), piece), hold(4096)),
+            0 => input_from_slice(json.as_bytes(), hold(8 << 20)),
+            1 => input_from_slice(json.as_bytes(), hold(4096)),
+            _ => input_from_reader(Chunked(json.as_bytes(), piece), hold(4096)),
         };
         let next = |json: &'static str, piece: usize| {
-            dcmflow::json_to_dicom_next(&mut reader(json, piece), Vec::new(), &options)
-                .map(|(out, _)| out)
+            j2d(reader(json, piece), &options).map(|(out, _)| out)
         };
         let seekable = |json: &'static str, piece: usize| {
-            json_to_dicom_seekable(&mut reader(json, piece), Cursor::new(Vec::new()), &options)
-                .map(|(out, _)| out.into_inner())
+            j2d_seekable(reader(json, piece), &options).map(|(out, _)| out)
         };
         let want = next(good, 0).unwrap();
         let after = bad.find(",]").unwrap() + 1;
@@ -732,8 +739,13 @@ fn long_inline_binary_keeps_lines_and_output() {
             );
             for result in [next(bad, piece), seekable(bad, piece)] {
                 match result {
-                    Err(dcmflow::ToDicomError::Read(e)) => {
-                        assert_eq!((e.line, e.column), (line, column), "reads of {piece}: {e}")
+                    Err(e) => {
+                        let place = e.position();
+                        assert_eq!(
+                            (place.line, place.column),
+                            (Some(line), Some(column)),
+                            "reads of {piece}: {e}"
+                        )
                     }
                     other => panic!("expected a read error, got {other:?}"),
                 }
@@ -746,9 +758,6 @@ fn long_inline_binary_keeps_lines_and_output() {
 /// where the padding falls exactly at the end of a piece the reader decodes on its own.
 #[test]
 fn padding_inside_inline_binary_is_an_error_on_every_path() {
-    use dcmflow::json_to_dicom_seekable;
-    use std::io::Cursor;
-
     let first = base64_of(&[7u8; 6001]); // ends in "=="
     assert!(first.ends_with("=="));
     let prefix =
@@ -766,29 +775,26 @@ fn padding_inside_inline_binary_is_an_error_on_every_path() {
         ..ReadOptions::default()
     };
     let results = [
-        dcmflow::json_to_dicom_next(
-            &mut JsonReader::from_slice(json.as_bytes(), ReadOptions::default()),
-            Vec::new(),
+        j2d(
+            input_from_slice(json.as_bytes(), ReadOptions::default()),
             &options,
         )
         .map(|_| ()),
-        dcmflow::json_to_dicom_next(
-            &mut JsonReader::from_reader(Chunked(json.as_bytes(), read), hold.clone()),
-            Vec::new(),
+        j2d(
+            input_from_reader(Chunked(json.as_bytes(), read), hold.clone()),
             &options,
         )
         .map(|_| ()),
-        json_to_dicom_seekable(
-            &mut JsonReader::from_reader(Chunked(json.as_bytes(), read), hold),
-            Cursor::new(Vec::new()),
+        j2d_seekable(
+            input_from_reader(Chunked(json.as_bytes(), read), hold),
             &options,
         )
         .map(|_| ()),
     ];
     for (i, result) in results.into_iter().enumerate() {
         match result {
-            Err(dcmflow::ToDicomError::Read(e)) => {
-                assert!(e.message.contains("base64"), "path {i}: {e}")
+            Err(e) => {
+                assert!(e.message().contains("base64"), "path {i}: {e}")
             }
             other => panic!("path {i}: expected a read error, got {other:?}"),
         }
@@ -807,8 +813,8 @@ fn vr_after_value_is_found_whatever_the_chunking_and_hold() {
                 hold_binary: hold,
                 ..ReadOptions::default()
             };
-            let reader = JsonReader::from_reader(Chunked(json.as_bytes(), chunk), options);
-            let got = json_to_dicom(reader, Vec::new(), &bare()).map(|(out, _)| out);
+            let reader = input_from_reader(Chunked(json.as_bytes(), chunk), options);
+            let got = j2d(reader, &bare()).map(|(out, _)| out);
             assert_eq!(
                 got.ok(),
                 Some(want.clone()),
@@ -847,9 +853,13 @@ fn a_sequence_in_the_file_meta_group_is_refused() {
 #[test]
 fn encapsulated_pixel_data_into_a_native_syntax_is_told() {
     let messages = |json: &str| -> Vec<String> {
-        let reader = JsonReader::from_slice(json.as_bytes(), ReadOptions::default());
-        let (_, report) = json_to_dicom(reader, Vec::new(), &bare()).expect("converts");
-        report.warnings.into_iter().map(|w| w.message).collect()
+        let reader = input_from_slice(json.as_bytes(), ReadOptions::default());
+        let (_, report) = j2d(reader, &bare()).expect("converts");
+        report
+            .warnings
+            .into_iter()
+            .map(|w| w.message().to_string())
+            .collect()
     };
     // An empty offset table and one 4-byte fragment: FE FF 00 E0 00 00 00 00 FE FF 00 E0 04 00 00 00 ...
     let encapsulated = r#"{"7FE00010":{"vr":"OB","InlineBinary":"/v8A4AAAAAD+/wDgBAAAAAECAwQ="}}"#;
@@ -881,9 +891,10 @@ fn pixel_data_inside_items_of_an_encapsulated_syntax_keeps_its_form() {
                 "7FE00010":{{"vr":"OB","InlineBinary":"{item_stream}"}}}}"#
         )
     };
-    let options = ToDicomOptions {
-        transfer_syntax: Some(TransferSyntax::from_uid("1.2.840.10008.1.2.4.50").unwrap()),
-        ..Default::default()
+    let options = {
+        let mut o = ToDicomOptions::default();
+        o.transfer_syntax = Some(TransferSyntax::from_uid("1.2.840.10008.1.2.4.50").unwrap());
+        o
     };
     let pixel_sequences = |dicom: &[u8]| {
         let mut reader = DicomReader::from_slice(dicom, ReaderOptions::default());
@@ -900,11 +911,9 @@ fn pixel_data_inside_items_of_an_encapsulated_syntax_keeps_its_form() {
         let text = json(&icon);
         let mut outputs = Vec::new();
         for read_size in [3, 7, 4096] {
-            let reader = JsonReader::from_reader(
-                Chunked(text.as_bytes(), read_size),
-                ReadOptions::default(),
-            );
-            let (dicom, report) = json_to_dicom(reader, Vec::new(), &options).expect("converts");
+            let reader =
+                input_from_reader(Chunked(text.as_bytes(), read_size), ReadOptions::default());
+            let (dicom, report) = j2d(reader, &options).expect("converts");
             assert!(report.warnings.is_empty(), "{:?}", report.warnings);
             outputs.push(dicom);
         }

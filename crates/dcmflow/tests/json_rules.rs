@@ -3,9 +3,9 @@
 
 use dcmflow::json::bulk::{BulkDecision, BulkElement, BulkSelection, SourceReference};
 use dcmflow::json::{BulkHandler, JsonOptions, JsonWarningKind, NumberPolicy};
-use dcmflow::{dicom_to_json, dicom_to_json_with, JsonReport, ToJsonError, ToJsonOptions};
+use dcmflow::{DicomToJson, Input, Output, Report, ToJsonOptions, WarningCode};
 use dcmflow_core::{TransferSyntax, Vr};
-use dcmflow_dicom::{CharacterSet, DicomReader, ReaderOptions};
+use dcmflow_dicom::{CharacterSet, ReaderOptions};
 
 /// An Explicit VR Little Endian element (PS3.5 7.1.2).
 fn el(group: u16, element: u16, vr: &str, value: &[u8]) -> Vec<u8> {
@@ -42,7 +42,16 @@ fn sq(group: u16, element: u16, items: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-fn json_with(dataset: &[u8], options: &ToJsonOptions) -> (String, JsonReport) {
+/// DICOM → JSON of `input` into `output`.
+fn dicom_to_json<'i, 'o>(
+    input: impl Into<Input<'i>>,
+    output: impl Into<Output<'o>>,
+    options: &ToJsonOptions,
+) -> Result<Report, dcmflow::Error> {
+    DicomToJson::new(options.clone()).convert(input, output)
+}
+
+fn json_with(dataset: &[u8], options: &ToJsonOptions) -> (String, Report) {
     let mut out = Vec::new();
     let report = dicom_to_json(dataset, &mut out, options).expect("converts");
     (String::from_utf8(out).expect("UTF-8"), report)
@@ -51,13 +60,10 @@ fn json_with(dataset: &[u8], options: &ToJsonOptions) -> (String, JsonReport) {
 /// The JSON of `dataset` with every bulk decision left to `handler`.
 fn json_with_bulk(dataset: &[u8], handler: &mut dyn BulkHandler) -> String {
     let mut out = Vec::new();
-    dicom_to_json_with(
-        DicomReader::from_slice(dataset, ReaderOptions::default()),
-        &mut out,
-        &ToJsonOptions::default(),
-        Some(handler),
-    )
-    .expect("converts");
+    DicomToJson::new(ToJsonOptions::default())
+        .bulk_handler(handler)
+        .convert(dataset, &mut out)
+        .expect("converts");
     String::from_utf8(out).expect("UTF-8")
 }
 
@@ -69,8 +75,11 @@ fn cat(parts: &[Vec<u8>]) -> Vec<u8> {
     parts.concat()
 }
 
-fn warned(report: &JsonReport, kind: JsonWarningKind) -> bool {
-    report.json_warnings.iter().any(|w| w.kind == kind)
+fn warned(report: &Report, kind: JsonWarningKind) -> bool {
+    report
+        .warnings
+        .iter()
+        .any(|w| w.code() == WarningCode::JsonOutput(kind))
 }
 
 #[test]
@@ -196,30 +205,29 @@ fn r9_is_ds_numbers_or_strings_by_policy() {
     );
     assert!(warned(&report, JsonWarningKind::InvalidNumber));
 
-    let strings = ToJsonOptions {
-        json: JsonOptions {
+    let strings = {
+        let mut o = ToJsonOptions::default();
+        o.json = JsonOptions {
             numbers: NumberPolicy::String,
             ..JsonOptions::default()
-        },
-        ..ToJsonOptions::default()
+        };
+        o
     };
     assert_eq!(
         json_with(&ds, &strings).0,
         r#"{"00180050":{"vr":"DS","Value":["+5","1,5"]},"00200013":{"vr":"IS","Value":["007"]}}"#
     );
 
-    let numbers = ToJsonOptions {
-        json: JsonOptions {
+    let numbers = {
+        let mut o = ToJsonOptions::default();
+        o.json = JsonOptions {
             numbers: NumberPolicy::Number,
             ..JsonOptions::default()
-        },
-        ..ToJsonOptions::default()
+        };
+        o
     };
-    let err = dicom_to_json(&ds[..], Vec::new(), &numbers).unwrap_err();
-    assert!(matches!(
-        err,
-        ToJsonError::Json(dcmflow::json::JsonError::InvalidNumber { .. })
-    ));
+    let err = dicom_to_json(&ds[..], &mut Vec::new(), &numbers).unwrap_err();
+    assert_eq!(err.classify(), dcmflow::Category::InvalidValue, "{err}");
 }
 
 #[test]
@@ -230,12 +238,15 @@ fn r10_ds_beyond_binary64_is_a_string_that_parsers_read_and_json2dcm_keeps() {
     assert_eq!(out, r#"{"00180050":{"vr":"DS","Value":["-2.5E+530"]}}"#);
     assert!(warned(&report, JsonWarningKind::NumberOutOfRange));
     serde_json::from_str::<serde_json::Value>(&out).expect("valid for a binary64 parser");
-    let reader = dcmflow::json::read::JsonReader::from_slice(out.as_bytes(), Default::default());
-    let bare = dcmflow::ToDicomOptions {
-        part10: false,
-        ..Default::default()
+    let bare = {
+        let mut o = dcmflow::ToDicomOptions::default();
+        o.part10 = false;
+        o
     };
-    let (back, _) = dcmflow::json_to_dicom(reader, Vec::new(), &bare).unwrap();
+    let mut back = Vec::new();
+    dcmflow::JsonToDicom::new(bare)
+        .convert(out.as_bytes(), &mut back)
+        .unwrap();
     assert_eq!(back, el(0x0018, 0x0050, "DS", b"-2.5E+530 "));
 }
 
@@ -293,12 +304,13 @@ fn r13_inline_binary_is_one_little_endian_base64_string() {
     let mut be = Vec::new();
     be.extend_from_slice(&[0x00, 0x28, 0x12, 0x01, b'O', b'W', 0, 0, 0, 0, 0, 6]);
     be.extend_from_slice(&[1, 2, 3, 4, 5, 6]);
-    let options = ToJsonOptions {
-        reader: ReaderOptions {
+    let options = {
+        let mut o = ToJsonOptions::default();
+        o.reader = ReaderOptions {
             transfer_syntax: Some(TransferSyntax::EXPLICIT_VR_BE),
             ..ReaderOptions::default()
-        },
-        ..ToJsonOptions::default()
+        };
+        o
     };
     assert_eq!(
         json_with(&be, &options).0,
@@ -388,12 +400,13 @@ fn r17_character_sets_decode_and_0008_0005_is_kept_unless_replaced() {
         json(&ds),
         r#"{"00080005":{"vr":"CS","Value":["ISO_IR 100"]},"00100010":{"vr":"PN","Value":[{"Alphabetic":"Müller^Jürgen"}]}}"#
     );
-    let replace = ToJsonOptions {
-        json: JsonOptions {
+    let replace = {
+        let mut o = ToJsonOptions::default();
+        o.json = JsonOptions {
             charset_replace: true,
             ..JsonOptions::default()
-        },
-        ..ToJsonOptions::default()
+        };
+        o
     };
     assert!(json_with(&ds, &replace)
         .0
@@ -427,12 +440,13 @@ fn r17_character_sets_decode_and_0008_0005_is_kept_unless_replaced() {
     let (out, report) = json_with(&undeclared, &ToJsonOptions::default());
     assert!(out.contains("Äéï"));
     assert!(warned(&report, JsonWarningKind::UndeclaredCharacterSet));
-    let greek = ToJsonOptions {
-        json: JsonOptions {
+    let greek = {
+        let mut o = ToJsonOptions::default();
+        o.json = JsonOptions {
             charset_assume: Some(CharacterSet::parse(b"ISO_IR 126").charset),
             ..JsonOptions::default()
-        },
-        ..ToJsonOptions::default()
+        };
+        o
     };
     assert!(json_with(&undeclared, &greek).0.contains("Διο"));
 }
@@ -482,13 +496,16 @@ fn r21_group_0002_inside_an_item_is_data_and_kept() {
         r#"{"00080060":{"vr":"CS","Value":["CT"]},"00091010":{"vr":"SQ","Value":[{"00020010":{"vr":"UI","Value":["1.2.840.10008.1.2"]}}]}}"#
     );
     // And back: the nested element is written into the item, not taken for the meta.
-    let reader = dcmflow::json::read::JsonReader::from_slice(out.as_bytes(), Default::default());
-    let bare = dcmflow::ToDicomOptions {
-        part10: false,
-        lengths: dcmflow::dicom::LengthMode::Undefined,
-        ..Default::default()
+    let bare = {
+        let mut o = dcmflow::ToDicomOptions::default();
+        o.part10 = false;
+        o.lengths = dcmflow::dicom::LengthMode::Undefined;
+        o
     };
-    let (back, _) = dcmflow::json_to_dicom(reader, Vec::new(), &bare).unwrap();
+    let mut back = Vec::new();
+    dcmflow::JsonToDicom::new(bare)
+        .convert(out.as_bytes(), &mut back)
+        .unwrap();
     assert_eq!(json(&back), out);
 }
 
@@ -512,12 +529,13 @@ fn r21_file_meta_only_on_request() {
     file.extend(meta_body);
     file.extend(el(0x0008, 0x0060, "CS", b"CT"));
     assert_eq!(json(&file), r#"{"00080060":{"vr":"CS","Value":["CT"]}}"#);
-    let meta = ToJsonOptions {
-        json: JsonOptions {
+    let meta = {
+        let mut o = ToJsonOptions::default();
+        o.json = JsonOptions {
             write_meta: true,
             ..JsonOptions::default()
-        },
-        ..ToJsonOptions::default()
+        };
+        o
     };
     assert_eq!(
         json_with(&file, &meta).0,
@@ -547,9 +565,10 @@ fn pretty_output_is_the_same_json_indented() {
         el(0x0008, 0x0060, "CS", b"CT"),
         sq(0x0008, 0x1140, &[Vec::new()]),
     ]);
-    let pretty = ToJsonOptions {
-        pretty: true,
-        ..ToJsonOptions::default()
+    let pretty = {
+        let mut o = ToJsonOptions::default();
+        o.pretty = true;
+        o
     };
     assert_eq!(
         json_with(&ds, &pretty).0,
@@ -565,12 +584,13 @@ fn convert_un_resolves_public_and_private_tags() {
         el(0x0045, 0x1001, "UN", &24u16.to_le_bytes()),
     ]);
     assert!(json(&ds).starts_with(r#"{"00080060":{"vr":"UN","InlineBinary":"Q1Q="}"#));
-    let convert = ToJsonOptions {
-        json: JsonOptions {
+    let convert = {
+        let mut o = ToJsonOptions::default();
+        o.json = JsonOptions {
             convert_un: true,
             ..JsonOptions::default()
-        },
-        ..ToJsonOptions::default()
+        };
+        o
     };
     let (out, report) = json_with(&ds, &convert);
     assert_eq!(
@@ -579,9 +599,12 @@ fn convert_un_resolves_public_and_private_tags() {
     );
     assert_eq!(
         report
-            .json_warnings
+            .warnings
             .iter()
-            .filter(|w| matches!(w.kind, JsonWarningKind::UnConverted(_)))
+            .filter(|w| matches!(
+                w.code(),
+                WarningCode::JsonOutput(JsonWarningKind::UnConverted(_))
+            ))
             .count(),
         2
     );
@@ -592,12 +615,13 @@ fn convert_un_resolves_public_and_private_tags() {
 /// delimiter some writers keep in it; a value that is not items stays UN, with a warning.
 #[test]
 fn convert_un_parses_private_sequences_of_defined_length() {
-    let convert = ToJsonOptions {
-        json: JsonOptions {
+    let convert = {
+        let mut o = ToJsonOptions::default();
+        o.json = JsonOptions {
             convert_un: true,
             ..JsonOptions::default()
-        },
-        ..ToJsonOptions::default()
+        };
+        o
     };
     // One item: its own creator and (2001,1032) FL 7.5 (Philips' dictionary), Implicit VR LE.
     let mut item_content = Vec::new();
@@ -659,7 +683,7 @@ fn large_values_from_a_slice_are_written_in_bounded_pieces() {
     for vr in ["OB", "OW", "OF", "SV"] {
         let ds = el(0x7FE0, 0x0010, vr, &value);
         let mut sink = LargestWrite::default();
-        dicom_to_json(&ds, &mut sink, &ToJsonOptions::default()).unwrap();
+        dicom_to_json(&ds, Output::stream(&mut sink), &ToJsonOptions::default()).unwrap();
         assert!(sink.total > value.len(), "{vr}: output too small");
         assert!(
             sink.largest <= 2 << 20,
@@ -711,16 +735,16 @@ fn long_single_valued_text_streams_with_the_gathered_result() {
     };
     check(&json(&utf8));
     for chunk in [1usize, 7, 4096, 65_536] {
-        let options = ToJsonOptions {
-            reader: ReaderOptions {
+        let options = {
+            let mut o = ToJsonOptions::default();
+            o.reader = ReaderOptions {
                 chunk_size: chunk,
                 ..ReaderOptions::default()
-            },
-            ..ToJsonOptions::default()
+            };
+            o
         };
         let mut out = Vec::new();
-        let reader = DicomReader::from_reader(&utf8[..], options.reader.clone());
-        dicom_to_json_with(reader, &mut out, &options, None).unwrap();
+        dicom_to_json(Input::reader(&utf8[..]), &mut out, &options).unwrap();
         check(std::str::from_utf8(&out).unwrap());
     }
     // Only padding: no Value, as for a short value.

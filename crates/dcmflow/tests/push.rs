@@ -3,7 +3,7 @@
 //! cuts), compact and indented, over the synthetic and the real corpus.
 
 use bytes::Bytes;
-use dcmflow::{dicom_to_json_reader, JsonReport, PushDicomToJson, ToJsonError, ToJsonOptions};
+use dcmflow::{DicomToJson, Input, Report, Threads, ToJsonOptions};
 use dcmflow_testkit::{corpus_files, dicom_files_under, even_cuts, random_cuts, shared_dir};
 
 /// The JSON, the warnings and the error of one conversion.
@@ -14,15 +14,10 @@ struct Outcome {
     error: Option<String>,
 }
 
-fn outcome(json: Vec<u8>, result: Result<JsonReport, ToJsonError>) -> Outcome {
+fn outcome(json: Vec<u8>, result: Result<Report, dcmflow::Error>) -> Outcome {
     let (warnings, error) = match result {
         Ok(report) => (
-            report
-                .read_warnings
-                .iter()
-                .map(|w| format!("{w:?}"))
-                .chain(report.json_warnings.iter().map(|w| format!("{w:?}")))
-                .collect(),
+            report.warnings.iter().map(|w| format!("{w:?}")).collect(),
             None,
         ),
         Err(e) => (Vec::new(), Some(format!("{e:?}"))),
@@ -36,14 +31,16 @@ fn outcome(json: Vec<u8>, result: Result<JsonReport, ToJsonError>) -> Outcome {
 
 fn pulled(data: &[u8], options: &ToJsonOptions) -> Outcome {
     let mut json = Vec::new();
-    let result = dicom_to_json_reader(data, &mut json, options);
+    let mut options = options.clone();
+    options.threads = Threads::One;
+    let result = DicomToJson::new(options).convert(Input::reader(data), &mut json);
     outcome(json, result)
 }
 
 /// Pushes `data` in pieces ending at `cuts`, taking the output as it comes.
 fn pushed(data: &[u8], cuts: &[usize], options: &ToJsonOptions) -> Outcome {
     let all = Bytes::copy_from_slice(data);
-    let mut conversion = PushDicomToJson::new(Vec::new(), options);
+    let mut conversion = DicomToJson::new(options.clone()).push(Vec::new());
     let mut json = Vec::new();
     let mut at = 0;
     for &cut in cuts.iter().chain(std::iter::once(&data.len())) {
@@ -68,9 +65,10 @@ fn pushed(data: &[u8], cuts: &[usize], options: &ToJsonOptions) -> Outcome {
 
 fn assert_push_equivalent(name: &str, data: &[u8], sizes: &[usize]) {
     for pretty in [false, true] {
-        let options = ToJsonOptions {
-            pretty,
-            ..Default::default()
+        let options = {
+            let mut o = ToJsonOptions::default();
+            o.pretty = pretty;
+            o
         };
         let expected = pulled(data, &options);
         let mut cuttings: Vec<(String, Vec<usize>)> = sizes
@@ -169,7 +167,9 @@ fn the_tokio_decoder_gives_the_same_json() {
 #[test]
 fn push_conversions_are_send() {
     fn send<T: Send>() {}
-    send::<PushDicomToJson<Vec<u8>>>();
+    send::<dcmflow::PushDicomToJson<Vec<u8>>>();
+    send::<dcmflow::DataSets<'static>>();
+    send::<dcmflow::JsonToDicom>();
     send::<dcmflow::dicom::DicomReader<'static>>();
     send::<dcmflow::json::read::JsonReader<'static>>();
     #[cfg(feature = "tokio")]

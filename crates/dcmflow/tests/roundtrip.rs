@@ -4,7 +4,16 @@
 use std::path::{Path, PathBuf};
 
 use dcmflow::dicom::{DicomReader, LengthMode, ReaderOptions};
-use dcmflow::{convert, ConvertOptions};
+use dcmflow::{Output, Transcode, TranscodeOptions};
+
+/// DICOM → DICOM of `data` into `output`.
+fn convert<'o>(
+    data: &[u8],
+    output: impl Into<Output<'o>>,
+    options: &TranscodeOptions,
+) -> Result<dcmflow::Report, dcmflow::Error> {
+    Transcode::new(options.clone()).convert(data, output)
+}
 use dcmflow_core::{Token, TransferSyntax};
 
 /// One element as (path, tag, value bytes in little-endian order); sequences/items as markers without
@@ -87,7 +96,7 @@ const UNCOMPRESSED: [TransferSyntax; 4] = [
 
 fn check_file(path: &Path, data: &[u8]) -> Result<Option<bool>, String> {
     let mut same = Vec::new();
-    let report = match convert(data, &mut same, &ConvertOptions::default()) {
+    let report = match convert(data, &mut same, &TranscodeOptions::default()) {
         Ok(r) => r,
         Err(e) => {
             return Err(format!(
@@ -99,14 +108,14 @@ fn check_file(path: &Path, data: &[u8]) -> Result<Option<bool>, String> {
     let is_part10 = data.len() > 132 && &data[128..132] == b"DICM";
     let byte_identical = same == data;
     // A deflated file re-deflates to other (equally valid) bytes: its inflated content is compared below.
-    let deflated = report.source.is_some_and(|s| s.deflated);
+    let deflated = report.source_transfer_syntax.is_some_and(|s| s.deflated);
     if is_part10 && report.warnings.is_empty() && !byte_identical && !deflated {
         return Err(format!(
             "{}: same-syntax output differs from input",
             path.display()
         ));
     }
-    let source = report.source.unwrap();
+    let source = report.source_transfer_syntax.unwrap();
     if !source.is_uncompressed() {
         return Ok(Some(byte_identical));
     }
@@ -118,18 +127,20 @@ fn check_file(path: &Path, data: &[u8]) -> Result<Option<bool>, String> {
             LengthMode::Explicit,
         ] {
             let mut there = Vec::new();
-            let to = ConvertOptions {
-                transfer_syntax: Some(target),
-                lengths,
-                ..Default::default()
+            let to = {
+                let mut o = TranscodeOptions::default();
+                o.transfer_syntax = Some(target);
+                o.lengths = lengths;
+                o
             };
             convert(data, &mut there, &to)
                 .map_err(|e| format!("{}: to {}: {e}", path.display(), target.name))?;
             let mut back = Vec::new();
-            let from = ConvertOptions {
-                transfer_syntax: Some(source),
-                lengths,
-                ..Default::default()
+            let from = {
+                let mut o = TranscodeOptions::default();
+                o.transfer_syntax = Some(source);
+                o.lengths = lengths;
+                o
             };
             convert(&there[..], &mut back, &from)
                 .map_err(|e| format!("{}: back from {}: {e}", path.display(), target.name))?;
@@ -223,13 +234,16 @@ const SH_CODE: [u8; 14] = [
 /// checks the output reads back without a warning to the same elements, the same either way.
 fn kept_lengths_read_back(data: &[u8], also_in_memory: bool) {
     use std::io::{Read, Seek, SeekFrom};
-    let options = ConvertOptions {
-        transfer_syntax: Some(TransferSyntax::EXPLICIT_VR_LE),
-        lengths: LengthMode::Keep,
-        ..Default::default()
+    let options = {
+        let mut o = TranscodeOptions::default();
+        o.transfer_syntax = Some(TransferSyntax::EXPLICIT_VR_LE);
+        o.lengths = LengthMode::Keep;
+        o
     };
     let mut file = tempfile::tempfile().unwrap();
-    let report = dcmflow::convert_reader_seekable(data, &file, &options).expect("converts");
+    let report = Transcode::new(options.clone())
+        .convert(dcmflow::Input::reader(data), &mut file)
+        .expect("converts");
     assert!(
         !report.warnings.is_empty(),
         "the reader reports its recovery"
@@ -259,9 +273,10 @@ fn a_defined_length_the_input_does_not_fill_is_corrected() {
     let find = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../corpus/regressions/roundtrip_truncated_defined_item.dcm");
     let data = std::fs::read(find).unwrap();
-    let options = ConvertOptions {
-        transfer_syntax: Some(TransferSyntax::EXPLICIT_VR_LE),
-        ..Default::default()
+    let options = {
+        let mut o = TranscodeOptions::default();
+        o.transfer_syntax = Some(TransferSyntax::EXPLICIT_VR_LE);
+        o
     };
     let mut once = Vec::new();
     convert(&data[..], &mut once, &options).expect("converts");
@@ -286,12 +301,13 @@ fn a_length_already_streamed_out_is_an_error_not_a_broken_file() {
     content.extend_from_slice(&(300u32 * 1024).to_le_bytes());
     content.resize(content.len() + 300 * 1024, 0xAB);
     let data = defined_length_sequence(1 << 20, (1 << 20) - 8, &content);
-    let options = ConvertOptions {
-        transfer_syntax: Some(TransferSyntax::EXPLICIT_VR_LE),
-        ..Default::default()
+    let options = {
+        let mut o = TranscodeOptions::default();
+        o.transfer_syntax = Some(TransferSyntax::EXPLICIT_VR_LE);
+        o
     };
     let mut sink = Vec::new();
-    let err = convert(&data[..], std::io::Write::by_ref(&mut sink), &options)
+    let err = convert(&data[..], Output::stream(&mut sink), &options)
         .expect_err("a length that no longer holds cannot be left in the output");
     assert!(
         err.to_string()
@@ -309,20 +325,22 @@ fn a_group_0002_sequence_first_in_the_data_set_is_refused_not_written_as_file_me
     let find = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../corpus/regressions/roundtrip_group2_sequence_first.dcm");
     let data = std::fs::read(find).unwrap();
-    let options = ConvertOptions {
-        transfer_syntax: Some(TransferSyntax::EXPLICIT_VR_LE),
-        ..Default::default()
+    let options = {
+        let mut o = TranscodeOptions::default();
+        o.transfer_syntax = Some(TransferSyntax::EXPLICIT_VR_LE);
+        o
     };
-    let err = convert(&data[..], Vec::new(), &options).expect_err("cannot be PS3.10");
+    let err = convert(&data[..], &mut Vec::new(), &options).expect_err("cannot be PS3.10");
     assert!(
         err.to_string().contains("(0002,0000) is a sequence"),
         "{err}"
     );
     // As a bare data set it is written, and reads back.
-    let bare = ConvertOptions {
-        part10: false,
-        ..options
+    let bare = {
+        let mut o = options;
+        o.part10 = false;
+        o
     };
     // Nor as a bare data set: its first header spells a VR, so readers take it for file meta too.
-    convert(&data[..], Vec::new(), &bare).expect_err("not as a bare data set either");
+    convert(&data[..], &mut Vec::new(), &bare).expect_err("not as a bare data set either");
 }

@@ -74,7 +74,7 @@ impl std::fmt::Display for Fallback {
         f.write_str(match self {
             Fallback::Latin1Undeclared => {
                 "no Specific Character Set covers it: written as ISO 8859-1, as 8-bit bytes without \
-                 (0008,0005) are read (declare the set, or --charset-utf8, for conformant output)"
+                 (0008,0005) are read (declare the set, or option `charset_utf8`, for conformant output)"
             }
             Fallback::ShiftJis => {
                 "beyond ISO_IR 13 (JIS X 0201): written as Shift_JIS, as such bytes are read \

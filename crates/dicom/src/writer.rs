@@ -156,12 +156,26 @@ type AsVecFn<W> = fn(&mut W) -> &mut Vec<u8>;
 impl<'v> DicomWriter<&'v mut Vec<u8>> {
     /// A writer appending to a `Vec` in memory. The same output as [`DicomWriter::new`]; byte-swapped
     /// values (a change of byte order) are swapped straight into the vector instead of passing through
-    /// the staging buffer: one pass over the value, as a copy would be.
+    /// the staging buffer: one pass over the value, as a copy would be. Like a seekable output, the
+    /// vector takes lengths patched in afterwards.
     pub fn new_in_memory(out: &'v mut Vec<u8>, options: WriterOptions) -> Self {
+        let origin = out.len() as u64;
         let mut writer = DicomWriter::new(out, options);
         writer.as_vec = Some(|out| &mut **out);
+        writer.origin = origin;
+        writer.patch = Some(patch_vec);
         writer
     }
+}
+
+/// Overwrites `bytes` at absolute position `at` of a `Vec` (always within what was written).
+fn patch_vec(out: &mut &mut Vec<u8>, at: u64, bytes: &[u8]) -> std::io::Result<()> {
+    let place = usize::try_from(at)
+        .ok()
+        .and_then(|at| out.get_mut(at..at.checked_add(bytes.len())?))
+        .ok_or_else(|| std::io::Error::other("patch outside the output"))?;
+    place.copy_from_slice(bytes);
+    Ok(())
 }
 
 /// Overwrites `bytes` at absolute position `at` and returns to where writing was.

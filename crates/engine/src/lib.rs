@@ -8,6 +8,7 @@
 //!   [`json::format::Formatter`] (compact or indented) and the number grammar (RFC 8259 §6).
 //! - [`pipeline`]: tokens packed into batches on a reading thread and replayed on a writing thread,
 //!   bounded in memory.
+//! - [`position`]: where a diagnostic points (byte offset, line and column, element path).
 //! - [`push`]: input the caller pushes in chunks (`bytes::Bytes`), read by a pull parser that is told
 //!   "need more input" and retries its step from a mark.
 //! - [`spill`]: output held back for a length that is not yet known, moved to an anonymous temporary file
@@ -17,5 +18,8 @@
 
 pub mod json;
 pub mod pipeline;
+pub mod position;
 pub mod push;
 pub mod spill;
+
+pub use position::Position;

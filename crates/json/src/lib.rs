@@ -79,7 +79,7 @@ impl fmt::Display for JsonError {
             JsonError::Bulk { kind, tag } => write!(f, "writing bulk data of {tag} failed: {kind}"),
             JsonError::InvalidNumber { tag, offset } => write!(
                 f,
-                "{tag} at byte offset {offset} is not a valid number (--is-ds-num)"
+                "{tag} at byte offset {offset} is not a valid number (option `numbers` = NumberPolicy::Number)"
             ),
             JsonError::TokenOrder => f.write_str("token out of order for the JSON writer"),
         }

@@ -48,6 +48,25 @@ pub trait BulkResolver: Send {
         -> Result<Option<BulkSource<'static>>, String>;
 }
 
+/// A resolver lent to a reader (a conversion keeps its resolver across the inputs it reads).
+impl<R: BulkResolver + ?Sized> BulkResolver for &mut R {
+    fn resolve(
+        &mut self,
+        request: &BulkRequest<'_>,
+    ) -> Result<Option<BulkSource<'static>>, String> {
+        (**self).resolve(request)
+    }
+}
+
+impl<R: BulkResolver + ?Sized> BulkResolver for Box<R> {
+    fn resolve(
+        &mut self,
+        request: &BulkRequest<'_>,
+    ) -> Result<Option<BulkSource<'static>>, String> {
+        (**self).resolve(request)
+    }
+}
+
 /// `file:` URIs under allowed directories; `ignore` writes every element empty instead (DCMTK `-Bu`).
 #[derive(Clone, Debug, Default)]
 pub struct FileResolver {
@@ -138,7 +157,7 @@ impl BulkResolver for FileResolver {
             .map_err(|e| format!("'{}': {e}", joined.display()))?;
         if !self.roots.iter().any(|root| real.starts_with(root)) {
             return Err(format!(
-                "'{}' is outside the directories allowed with +Bd (refused)",
+                "'{}' is outside the allowed directories (refused)",
                 real.display()
             ));
         }

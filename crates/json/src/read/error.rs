@@ -50,9 +50,42 @@ impl fmt::Display for ReadError {
 
 impl std::error::Error for ReadError {}
 
+/// What kind of thing a [`ReadWarning`] reports: input that was accepted, or a value written in another
+/// form than given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ReadWarningKind {
+    /// The keys of a data set are not ascending (PS3.18 F.2.1.1); the elements are written in tag order.
+    UnsortedKeys,
+    /// Option `lenient`: JSON that RFC 8259 refuses (a trailing comma) was accepted.
+    LenientSyntax,
+    /// Option `lenient`: DICOM JSON that PS3.18 F.2 refuses (a lower-case key, a bare value, a missing
+    /// `vr`, a member name in another case, an item tag as a key, …) was accepted.
+    LenientModel,
+    /// A value breaks a VR rule of PS3.5 6.2 (length, characters); written as it is.
+    VrRule,
+    /// A value was written in another form than given: an integer from a decimal, a number given as a
+    /// string, text the character set could not represent as given.
+    ValueConverted,
+    /// An element was dropped or replaced: a group length (R2), a BulkDataURI that is not read, the
+    /// character set replaced by ISO_IR 192.
+    ElementDropped,
+    /// A Specific Character Set term this reader does not know.
+    UnknownCharacterSet,
+    /// An odd-length binary value padded with a zero byte (PS3.5 7.1.1).
+    OddLengthPadded,
+    /// Encapsulated Pixel Data that readers may not decode as pixels (trailing zeros after its last item,
+    /// or an item stream under a native transfer syntax).
+    PixelData,
+    /// A file meta (group 0002) element inside an item, where none belongs (PS3.10 7.1): dropped.
+    MetaInItem,
+}
+
 /// A tolerated problem: what was accepted, and where.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReadWarning {
+    /// What kind of problem it is.
+    pub kind: ReadWarningKind,
     /// What was accepted, for people.
     pub message: String,
     /// 1-based line of the JSON text.

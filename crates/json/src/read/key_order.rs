@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use dcmflow_core::Tag;
 
-use super::error::Problem;
+use super::error::{Problem, ReadWarningKind};
 use super::{tag_key, JsonReader};
 
 impl JsonReader<'_> {
@@ -46,11 +46,14 @@ impl JsonReader<'_> {
                         return Err(duplicate());
                     }
                     level.unsorted = Some(seen);
-                    self.notes.push(format!(
+                    self.notes.push((
+                        ReadWarningKind::UnsortedKeys,
+                        format!(
                         "key \"{}\" after \"{}\": keys of this data set are not ascending (PS3.18 \
                          F.2.1.1); written in tag order",
                         tag_key(tag),
                         tag_key(prev)
+                    ),
                     ));
                 }
                 _ => {

@@ -204,7 +204,7 @@ impl<'a> Lexer<'a> {
                 return Err(Problem::new(
                     ReadErrorKind::Limit,
                     format!(
-                        "a single JSON token is longer than the {} MiB this reader holds (raise --max-string)",
+                        "a single JSON token is longer than the {} MiB this reader holds (raise option `max_string`)",
                         self.max_buffer >> 20
                     ),
                 ));
@@ -335,7 +335,7 @@ impl<'a> Lexer<'a> {
                 if self.peek()? == Some(b'}') {
                     if !self.lenient {
                         return Err(Problem::syntax(
-                            "trailing comma before '}' (RFC 8259; accepted with --lenient)",
+                            "trailing comma before '}' (RFC 8259; accepted with option `lenient`)",
                         ));
                     }
                     self.note("trailing comma before '}' ignored");
@@ -398,7 +398,7 @@ impl<'a> Lexer<'a> {
                 if self.peek()? == Some(b']') {
                     if !self.lenient {
                         return Err(Problem::syntax(
-                            "trailing comma before ']' (RFC 8259; accepted with --lenient)",
+                            "trailing comma before ']' (RFC 8259; accepted with option `lenient`)",
                         ));
                     }
                     self.note("trailing comma before ']' ignored");

@@ -52,7 +52,7 @@ use dcmflow_core::{Length, Tag, Token, TokenKind, Vr};
 use dcmflow_dicom::TextEncoder;
 
 pub use bulk_uri::{BulkRequest, BulkResolver, BulkSource, FileResolver, IgnoreBulk};
-pub use error::{ReadError, ReadErrorKind, ReadWarning};
+pub use error::{ReadError, ReadErrorKind, ReadWarning, ReadWarningKind};
 pub use lexer::ReadAt;
 
 use binary::BinaryValue;
@@ -446,10 +446,11 @@ impl<'a> JsonReader<'a> {
         let path = self.path_string();
         let lex_notes = std::mem::take(&mut self.lex.notes)
             .into_iter()
-            .map(|(m, _)| m);
-        for message in std::mem::take(&mut self.notes).into_iter().chain(lex_notes) {
+            .map(|(m, _)| (ReadWarningKind::LenientSyntax, m));
+        for (kind, message) in std::mem::take(&mut self.notes).into_iter().chain(lex_notes) {
             if self.warnings.len() < self.options.max_warnings {
                 self.warnings.push(ReadWarning {
+                    kind,
                     message,
                     line,
                     column,
@@ -550,17 +551,18 @@ impl<'a> JsonReader<'a> {
                     {
                         // PS3.5 A.4: an item tag first is the encapsulated form, which a native
                         // transfer syntax cannot carry; the JSON does not say which syntax it was.
-                        self.notes.push(
+                        self.notes.push((ReadWarningKind::PixelData,
                             "Pixel Data holds an encapsulated item stream (PS3.5 A.4) but the output \
                              transfer syntax is native: written as OB bytes that readers will not \
-                             decode as pixels; name the source's transfer syntax (+t=UID), or keep \
-                             the file meta in the JSON (dcm2json +m)"
+                             decode as pixels; name the source's transfer syntax (option \
+                             `transfer_syntax`), or keep the file meta in the JSON"
                                 .to_string(),
-                        );
+                        ));
                     }
                     if let Some(total) = bin.unmeasured_total().filter(|_| last && bin.pad) {
-                        self.notes.push(format!(
-                            "odd length {total}: padded with a zero byte (PS3.5 7.1.1)"
+                        self.notes.push((
+                            ReadWarningKind::OddLengthPadded,
+                            format!("odd length {total}: padded with a zero byte (PS3.5 7.1.1)"),
                         ));
                     }
                     if last {
@@ -655,8 +657,8 @@ impl<'a> JsonReader<'a> {
         match self.options.array {
             ArrayMode::Single if more => {
                 return Err(Problem::model(
-                    "the top-level array holds more than one data set: choose one with +as N, \
-                     or use +ar / --split (DCMTK json2dcm -ar)",
+                    "the top-level array holds more than one data set: choose one with option `array` = \
+                     ArrayMode::Select(n), or read each (ArrayMode::Each)",
                 ))
             }
             ArrayMode::Select(_) if more => {
@@ -710,8 +712,10 @@ impl<'a> JsonReader<'a> {
             // R3: 8 uppercase hexadecimal digits.
             Some(t) if key.bytes().all(|b| !b.is_ascii_lowercase()) => Tag(t),
             Some(t) if self.options.lenient => {
-                self.notes
-                    .push(format!("key \"{key}\" in lower case (accepted: --lenient)"));
+                self.notes.push((
+                    ReadWarningKind::LenientModel,
+                    format!("key \"{key}\" in lower case (accepted: option `lenient`)"),
+                ));
                 Tag(t)
             }
             _ => {
@@ -756,8 +760,10 @@ impl<'a> JsonReader<'a> {
             && self.level().saw_charset
         {
             // Unsorted keys: ISO_IR 192 was declared before the first element after (0008,0005).
-            self.notes
-                .push("\"00080005\" replaced by ISO_IR 192 (--charset-utf8)".into());
+            self.notes.push((
+                ReadWarningKind::ElementDropped,
+                "\"00080005\" replaced by ISO_IR 192 (option `charset_utf8`)".into(),
+            ));
             self.lex.skip_value(self.options.max_depth)?;
             return Ok(self.emit(Step::NOTHING));
         }
@@ -766,23 +772,25 @@ impl<'a> JsonReader<'a> {
             // no data elements, and one written as such would be read back as an item.
             if !self.options.lenient {
                 return Err(Problem::model(format!(
-                    "\"{}\" is an item or delimitation tag, not a data element (PS3.5 7.5; --lenient \
+                    "\"{}\" is an item or delimitation tag, not a data element (PS3.5 7.5; option `lenient` \
                      skips it)",
                     tag_key(tag)
                 )));
             }
-            self.notes.push(format!(
-                "\"{}\" is an item or delimitation tag, not a data element: skipped (--lenient)",
+            self.notes.push((ReadWarningKind::LenientModel, format!(
+                "\"{}\" is an item or delimitation tag, not a data element: skipped (option `lenient`)",
                 tag_key(tag)
-            ));
+            )));
             self.lex.skip_value(self.options.max_depth)?;
             return Ok(self.emit(Step::NOTHING));
         }
         if tag.is_group_length() {
             // R2: group lengths are not part of DICOM JSON (pydicom writes them); the DICOM writer
             // computes none, as they are retired (PS3.5 7.2).
-            self.notes
-                .push(format!("group length \"{}\" ignored (R2)", tag_key(tag)));
+            self.notes.push((
+                ReadWarningKind::ElementDropped,
+                format!("group length \"{}\" ignored (R2)", tag_key(tag)),
+            ));
             self.lex.skip_value(self.options.max_depth)?;
             return Ok(self.emit(Step::NOTHING));
         }
@@ -821,8 +829,9 @@ impl<'a> JsonReader<'a> {
                 _ => None,
             };
             if let Some(m) = folded {
-                self.notes.push(format!(
-                    "member \"{key}\" matched case-insensitively (--lenient)"
+                self.notes.push((
+                    ReadWarningKind::LenientModel,
+                    format!("member \"{key}\" matched case-insensitively (option `lenient`)"),
                 ));
                 return Ok(m);
             }
@@ -852,8 +861,9 @@ impl<'a> JsonReader<'a> {
             Some(vr) => vr,
             None if self.options.lenient => {
                 let vr = dcmflow_core::dict::implicit_vr(tag);
-                self.notes.push(format!(
-                    "no \"vr\": {vr} from the data dictionary (--lenient)"
+                self.notes.push((
+                    ReadWarningKind::LenientModel,
+                    format!("no \"vr\": {vr} from the data dictionary (option `lenient`)"),
                 ));
                 vr
             }
@@ -1012,11 +1022,13 @@ impl<'a> JsonReader<'a> {
         if self.lex.peek()? != Some(b'[') {
             if !self.options.lenient {
                 return Err(Problem::model(
-                    "\"Value\" must be an array (PS3.18 F.2.4; a bare value is accepted with --lenient)",
+                    "\"Value\" must be an array (PS3.18 F.2.4; a bare value is accepted with option `lenient`)",
                 ));
             }
-            self.notes
-                .push("a bare value instead of a one-element array (--lenient)".into());
+            self.notes.push((
+                ReadWarningKind::LenientModel,
+                "a bare value instead of a one-element array (option `lenient`)".into(),
+            ));
             self.one_value(vr, true)?;
         } else {
             self.lex.bump();
@@ -1059,11 +1071,14 @@ impl<'a> JsonReader<'a> {
         // An unknown term is read as the default repertoire (ISO 8859-1 for 8-bit bytes): so written.
         let encoder =
             TextEncoder::from_terms_or_undeclared(&terms).unwrap_or_else(|(encoder, u)| {
-                self.notes.push(format!(
+                self.notes.push((
+                    ReadWarningKind::UnknownCharacterSet,
+                    format!(
                 "unknown Specific Character Set term '{}' (PS3.3 C.12.1.1.2): text written as the \
                  default repertoire, other characters as ISO 8859-1, as such a data set is read",
                 u.0
-            ));
+            ),
+                ));
                 encoder
             });
         self.level().encoder = Arc::new(encoder);
@@ -1088,11 +1103,13 @@ impl<'a> JsonReader<'a> {
                 if !vr.is_text() {
                     if !lenient {
                         return Err(Problem::value(format!(
-                            "null in a {vr} value: a binary number cannot be empty (--lenient drops it)"
+                            "null in a {vr} value: a binary number cannot be empty (option `lenient` drops it)"
                         )));
                     }
-                    self.notes
-                        .push(format!("null in a {vr} value dropped (--lenient)"));
+                    self.notes.push((
+                        ReadWarningKind::LenientModel,
+                        format!("null in a {vr} value dropped (option `lenient`)"),
+                    ));
                 }
             }
             Some(b'"') => {
@@ -1110,22 +1127,28 @@ impl<'a> JsonReader<'a> {
                     Vr::SV | Vr::UV => values::push_binary_integer(vr, text, notes, out)?,
                     Vr::FL | Vr::FD => values::push_float(vr, text, true, lenient, notes, out)?,
                     Vr::US | Vr::SS | Vr::UL | Vr::SL if lenient => {
-                        notes.push(format!("{vr} given as a string (--lenient)"));
+                        notes.push((
+                            ReadWarningKind::LenientModel,
+                            format!("{vr} given as a string (option `lenient`)"),
+                        ));
                         values::push_binary_integer(vr, text, notes, out)?
                     }
                     Vr::PN if lenient => {
-                        notes.push("PN given as a plain string, taken as is (--lenient)".into());
+                        notes.push((
+                            ReadWarningKind::LenientModel,
+                            "PN given as a plain string, taken as is (option `lenient`)".into(),
+                        ));
                         values::encode_text(vr, text, &encoder, b"^=\\", notes, out)?
                     }
                     Vr::PN => return Err(Problem::value(
                         "PN values are objects {\"Alphabetic\": …} (PS3.18 F.2.2; a plain string \
-                             is accepted with --lenient)",
+                             is accepted with option `lenient`)",
                     )),
                     _ if vr.is_text() => values::push_text(vr, text, &encoder, &mut checks, out)?,
                     Vr::US | Vr::SS | Vr::UL | Vr::SL => {
                         return Err(Problem::value(format!(
                         "{vr} values are JSON numbers, not strings (PS3.18 F.2.3; numeric strings \
-                             are accepted with --lenient)"
+                             are accepted with option `lenient`)"
                     )))
                     }
                     _ => return Err(Problem::value(format!("{vr} does not take strings"))),
@@ -1269,15 +1292,18 @@ impl<'a> JsonReader<'a> {
         let resolved = match self.resolver.as_mut() {
             Some(r) => r.resolve(&request),
             None => Err(format!(
-                "BulkDataURI '{uri}' not read: no directory allowed (+Bd DIR), or -Bu to write it empty"
+                "BulkDataURI '{uri}' not read: no bulk data resolver allows it"
             )),
         }
         .map_err(|m| Problem::new(ReadErrorKind::BulkData, m))?;
         let value = match resolved {
             Some(source) => BinaryValue::from_reader(source.reader, source.length),
             None => {
-                self.notes.push(format!(
-                    "BulkDataURI '{uri}' ignored: element written empty (-Bu)"
+                self.notes.push((
+                    ReadWarningKind::ElementDropped,
+                    format!(
+                        "BulkDataURI '{uri}' ignored: element written empty (bulk data ignored)"
+                    ),
                 ));
                 BinaryValue::from_reader(Box::new(std::io::empty()), 0)
             }
@@ -1321,9 +1347,12 @@ impl<'a> JsonReader<'a> {
         let pad = self.binary.as_ref().is_some_and(|b| b.pad);
         if pad && !encapsulated {
             let remaining = self.binary.as_ref().map_or(0, |b| b.remaining);
-            self.notes.push(format!(
-                "odd length {}: padded with a zero byte (PS3.5 7.1.1)",
-                remaining - 1
+            self.notes.push((
+                ReadWarningKind::OddLengthPadded,
+                format!(
+                    "odd length {}: padded with a zero byte (PS3.5 7.1.1)",
+                    remaining - 1
+                ),
             ));
         }
         if encapsulated {

@@ -4,7 +4,7 @@
 
 use dcmflow_core::{Length, Tag};
 
-use super::error::Problem;
+use super::error::{Problem, ReadWarningKind};
 use super::{Emitted, JsonReader, Next, PixelState, Step, StepKind};
 
 impl JsonReader<'_> {
@@ -44,9 +44,10 @@ impl JsonReader<'_> {
                             "encapsulated Pixel Data ends inside an item header",
                         ));
                     }
-                    self.notes.push(
+                    self.notes.push((
+                        ReadWarningKind::PixelData,
                         "encapsulated Pixel Data ends in zero bytes after its last item".into(),
-                    );
+                    ));
                     return self.end_pixels();
                 }
                 let h = &self.value[self.pixel_pos..self.pixel_pos + 8];

@@ -7,11 +7,11 @@
 use dcmflow_core::Vr;
 use dcmflow_dicom::TextEncoder;
 
-use super::error::Problem;
+use super::error::{Problem, ReadWarningKind};
 use super::lexer::is_json_number;
 
 /// Notes about values written in a different form than given, and VR rules they break.
-pub(crate) type Notes = Vec<String>;
+pub(crate) type Notes = Vec<(ReadWarningKind, String)>;
 
 /// PS3.5 Table 6.2-1: the longest value of each string VR, in characters (`None`: up to 2^32−2 bytes).
 fn max_chars(vr: Vr) -> Option<usize> {
@@ -95,7 +95,10 @@ impl Checks<'_> {
                 "{message} (an error under strict VR rules; by default it is written as it is)"
             )))
         } else {
-            self.notes.push(format!("{message}; written as it is"));
+            self.notes.push((
+                ReadWarningKind::VrRule,
+                format!("{message}; written as it is"),
+            ));
             Ok(())
         }
     }
@@ -160,7 +163,7 @@ fn push_default_repertoire(
 fn charset_problem(vr: Vr, c: char) -> Problem {
     let hint = if uses_specific_charset(vr) {
         "not representable in the declared Specific Character Set (0008,0005), nor read from any byte \
-         under it: declare a set that holds it, or --charset-utf8 (ISO_IR 192)"
+         under it: declare a set that holds it, or option `charset_utf8` (ISO_IR 192)"
     } else {
         "not in the default repertoire (ASCII), the only one this VR allows"
     };
@@ -188,7 +191,10 @@ pub(crate) fn encode_text(
     match result {
         Ok(None) => Ok(()),
         Ok(Some(fallback)) => {
-            notes.push(format!("'{}' {fallback}", clip(s)));
+            notes.push((
+                ReadWarningKind::ValueConverted,
+                format!("'{}' {fallback}", clip(s)),
+            ));
             Ok(())
         }
         Err(c) => Err(charset_problem(vr, c)),
@@ -334,7 +340,10 @@ fn integer(text: &str, vr: Vr, notes: &mut Notes) -> Result<i128, Problem> {
     }
     match t.parse::<f64>() {
         Ok(v) if v.is_finite() && v.fract() == 0.0 && v.abs() < 2f64.powi(63) => {
-            notes.push(format!("{vr} '{t}' written as the integer {}", v as i128));
+            notes.push((
+                ReadWarningKind::ValueConverted,
+                format!("{vr} '{t}' written as the integer {}", v as i128),
+            ));
             Ok(v as i128)
         }
         Ok(v) if v.is_finite() => Err(Problem::value(format!(
@@ -392,8 +401,9 @@ pub(crate) fn push_float(
             .parse::<f64>()
             .map_err(|_| Problem::value("not a number"))?,
         (None, true) if lenient && is_json_number(text.trim().as_bytes()) => {
-            notes.push(format!(
-                "{vr} given as the string \"{text}\" (accepted: --lenient)"
+            notes.push((
+                ReadWarningKind::LenientModel,
+                format!("{vr} given as the string \"{text}\" (accepted: option `lenient`)"),
             ));
             text.trim()
                 .parse::<f64>()
