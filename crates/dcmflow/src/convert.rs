@@ -103,41 +103,33 @@ impl Transcode {
         let read = self.options.reader.clone();
         let reader = match input.into().source {
             Source::Slice(bytes) => DicomReader::from_slice(bytes, read),
-            Source::File(file) => DicomReader::from_reader(
-                KeepErrors {
-                    inner: file,
-                    errors: in_errors.clone(),
-                },
-                read,
-            ),
-            Source::Reader(inner) => DicomReader::from_reader(
-                KeepErrors {
-                    inner,
-                    errors: in_errors.clone(),
-                },
-                read,
-            ),
+            Source::File(file) => DicomReader::from_reader(KeepErrors::new(file, &in_errors), read),
+            Source::Reader(inner) => {
+                DicomReader::from_reader(KeepErrors::new(inner, &in_errors), read)
+            }
         };
         let mut output = output.into();
         let options = &self.options;
         let converted = match &mut output.sink {
-            Sink::Memory(vec) => run(reader, &mut **vec, options, in_memory_writer),
+            Sink::Memory(vec) => {
+                let start = vec.len() as u64;
+                run(reader, &mut **vec, options, in_memory_writer)
+                    .map(|(vec, report)| (vec.len() as u64 - start, report))
+            }
             Sink::Seekable(w) => {
-                let out = KeepErrors {
-                    inner: &mut **w,
-                    errors: out_errors.clone(),
-                };
+                let start = w.stream_position().ok();
+                let out = KeepErrors::new(&mut **w, &out_errors);
                 run(reader, out, options, seekable_writer)
+                    .map(|(mut out, report)| (out.written_since(start), report))
             }
             Sink::Stream(w) => {
-                let out = KeepErrors {
-                    inner: &mut **w,
-                    errors: out_errors.clone(),
-                };
-                run(reader, out, options, plain_writer)
+                let out = KeepErrors::new(&mut **w, &out_errors);
+                run(reader, out, options, plain_writer).map(|(out, report)| (out.count, report))
             }
         };
-        converted.map_err(|e| e.public(&in_errors, &out_errors))
+        let (written, mut report) = converted.map_err(|e| e.public(&in_errors, &out_errors))?;
+        report.written = written;
+        Ok(report)
     }
 }
 
@@ -175,7 +167,7 @@ fn run<W: Write>(
     output: W,
     options: &TranscodeOptions,
     make_writer: fn(W, WriterOptions) -> std::io::Result<DicomWriter<W>>,
-) -> Result<crate::Report, ConvertError> {
+) -> Result<(W, crate::Report), ConvertError> {
     let mut held = Vec::new();
     let mut held_bytes = 0usize;
     // Read the meta group; the first data set token tells us the source encoding.
@@ -249,8 +241,8 @@ fn run<W: Write>(
             }
         }
     }
-    writer.finish().map_err(ConvertError::Write)?;
-    Ok(crate::Report {
+    let output = writer.finish().map_err(ConvertError::Write)?;
+    let report = crate::Report {
         transfer_syntax: Some(target),
         source_transfer_syntax: Some(source),
         warnings: reader
@@ -260,7 +252,8 @@ fn run<W: Write>(
             .collect(),
         warnings_dropped: reader.warnings_dropped(),
         written: 0,
-    })
+    };
+    Ok((output, report))
 }
 
 /// A non-`Value` token as `'static` (see [`Token::to_static`]); a `Value` here breaks the token grammar.

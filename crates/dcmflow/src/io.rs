@@ -166,31 +166,64 @@ impl IoErrors {
     }
 }
 
-/// A reader whose I/O errors are kept in [`IoErrors`].
+/// A reader or writer whose I/O errors are kept in [`IoErrors`], counting the bytes that pass.
 pub(crate) struct KeepErrors<T> {
     pub(crate) inner: T,
     pub(crate) errors: IoErrors,
+    /// Bytes read or written.
+    pub(crate) count: u64,
+}
+
+impl<T> KeepErrors<T> {
+    pub(crate) fn new(inner: T, errors: &IoErrors) -> KeepErrors<T> {
+        KeepErrors {
+            inner,
+            errors: errors.clone(),
+            count: 0,
+        }
+    }
+}
+
+impl<S: Seek> KeepErrors<S> {
+    /// Bytes written since `start`, the position the output was at before (lengths patched into a
+    /// seekable output are written twice but count once).
+    pub(crate) fn written_since(&mut self, start: Option<u64>) -> u64 {
+        match (start, self.inner.stream_position()) {
+            (Some(start), Ok(end)) => end.saturating_sub(start),
+            _ => self.count,
+        }
+    }
 }
 
 impl<R: Read> Read for KeepErrors<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.read(buf).map_err(|e| match e.kind() {
-            io::ErrorKind::Interrupted => e,
-            _ => self.errors.keep(e),
-        })
+        match self.inner.read(buf) {
+            Ok(n) => {
+                self.count += n as u64;
+                Ok(n)
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
+            Err(e) => Err(self.errors.keep(e)),
+        }
     }
 }
 
 impl<W: Write> Write for KeepErrors<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.inner.write(buf).map_err(|e| match e.kind() {
-            io::ErrorKind::Interrupted => e,
-            _ => self.errors.keep(e),
-        })
+        match self.inner.write(buf) {
+            Ok(n) => {
+                self.count += n as u64;
+                Ok(n)
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
+            Err(e) => Err(self.errors.keep(e)),
+        }
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.inner.write_all(buf).map_err(|e| self.errors.keep(e))
+        self.inner.write_all(buf).map_err(|e| self.errors.keep(e))?;
+        self.count += buf.len() as u64;
+        Ok(())
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -122,10 +122,7 @@ impl<W: Write> PushDicomToJson<W> {
     pub(crate) fn new(output: W, options: &ToJsonOptions) -> Self {
         let reader = DicomReader::pushed(options.reader.clone());
         let errors = IoErrors::default();
-        let output = KeepErrors {
-            inner: output,
-            errors: errors.clone(),
-        };
+        let output = KeepErrors::new(output, &errors);
         let feed = if options.pretty {
             AnyFeed::Pretty(Feed::new(output, Pretty::default(), options, None))
         } else {

@@ -224,13 +224,9 @@ impl JsonToDicom {
         let mut reader = match input.source {
             Source::Slice(bytes) => JsonReader::from_slice(bytes, read),
             Source::File(file) => JsonReader::from_file(file, read),
-            Source::Reader(inner) => JsonReader::from_reader(
-                KeepErrors {
-                    inner,
-                    errors: in_errors.clone(),
-                },
-                read,
-            ),
+            Source::Reader(inner) => {
+                JsonReader::from_reader(KeepErrors::new(inner, &in_errors), read)
+            }
         };
         if let Some(resolver) = self.resolver.as_deref_mut() {
             reader.set_bulk_resolver(Box::new(resolver));
@@ -284,33 +280,30 @@ impl DataSets<'_> {
         let reader = &mut self.reader;
         let converted = match (&mut output.sink, self.two_threads) {
             (Sink::Seekable(w), two) => {
-                let out = KeepErrors {
-                    inner: &mut **w,
-                    errors: out_errors.clone(),
-                };
+                let start = w.stream_position().ok();
+                let out = KeepErrors::new(&mut **w, &out_errors);
                 let seekable = Seekable::Yes(DicomWriter::new_seekable);
                 if two {
                     convert_next(reader, out, options, seekable, write_data_set_pipelined)
                 } else {
                     convert_next(reader, out, options, seekable, write_data_set)
                 }
-                .map(|(_, report)| report)
+                .map(|(mut out, report)| (out.written_since(start), report))
             }
             (sink, two) => {
-                let out = KeepErrors {
-                    inner: sink.as_write(),
-                    errors: out_errors.clone(),
-                };
+                let out = KeepErrors::new(sink.as_write(), &out_errors);
                 if two {
                     convert_next(reader, out, options, Seekable::No, write_data_set_pipelined)
                 } else {
                     convert_next(reader, out, options, Seekable::No, write_data_set)
                 }
-                .map(|(_, report)| report)
+                .map(|(out, report)| (out.count, report))
             }
         };
-        let report = converted.map_err(|e| e.public(&self.in_errors, &out_errors))?;
-        Ok(Some(self.report(report)))
+        let (written, report) = converted.map_err(|e| e.public(&self.in_errors, &out_errors))?;
+        let mut report = self.report(report);
+        report.written = written;
+        Ok(Some(report))
     }
 
     /// Whether another data set follows the one converted (moving the reader to it).

@@ -152,26 +152,15 @@ impl<'h> DicomToJson<'h> {
         let errors = in_errors.clone();
         let make_reader = move || match input.source {
             Source::Slice(bytes) => DicomReader::from_slice(bytes, reader_options),
-            Source::File(file) => DicomReader::from_reader(
-                KeepErrors {
-                    inner: file,
-                    errors,
-                },
-                reader_options,
-            ),
-            Source::Reader(reader) => DicomReader::from_reader(
-                KeepErrors {
-                    inner: reader,
-                    errors,
-                },
-                reader_options,
-            ),
+            Source::File(file) => {
+                DicomReader::from_reader(KeepErrors::new(file, &errors), reader_options)
+            }
+            Source::Reader(reader) => {
+                DicomReader::from_reader(KeepErrors::new(reader, &errors), reader_options)
+            }
         };
         let mut output = output.into();
-        let mut sink = KeepErrors {
-            inner: output.sink.as_write(),
-            errors: out_errors.clone(),
-        };
+        let mut sink = KeepErrors::new(output.sink.as_write(), &out_errors);
         let bulk: Option<&mut dyn BulkHandler> = match &mut self.bulk {
             Some(handler) => Some(&mut **handler),
             None => None,
