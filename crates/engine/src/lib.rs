@@ -4,8 +4,10 @@
 //! schema. Codec crates (`dcmflow-dicom`, `dcmflow-json` for the DICOM JSON model) build on it; it depends
 //! on none of them.
 //!
-//! - [`json`]: the JSON text every codec writes and reads: string escaping (RFC 8259 §7), the layout
-//!   [`json::format::Formatter`] (compact or indented) and the number grammar (RFC 8259 §6).
+//! - [`json`]: the JSON text every codec writes and reads: the pull tokenizer [`json::lexer::Lexer`]
+//!   (line and column, long strings measured ahead and taken in pieces, look-ahead scans), string
+//!   escaping (RFC 8259 §7), the layout [`json::format::Formatter`] (compact or indented) and the number
+//!   grammar (RFC 8259 §6).
 //! - [`pipeline`]: tokens packed into batches on a reading thread and replayed on a writing thread,
 //!   bounded in memory.
 //! - [`position`]: where a diagnostic points (byte offset, line and column, element path).

@@ -2,4 +2,5 @@
 
 pub mod escape;
 pub mod format;
+pub mod lexer;
 pub mod number;

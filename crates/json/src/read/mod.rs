@@ -57,7 +57,7 @@ pub use lexer::ReadAt;
 
 use binary::BinaryValue;
 use error::Problem;
-use lexer::Lexer;
+use lexer::{DicomLexing, Lexer};
 use values::{Checks, Notes};
 
 /// What to do with a top-level array of data sets (DCMTK json2dcm `-ar`, `+as N`, and our `--split`).
@@ -390,7 +390,7 @@ impl<'a> JsonReader<'a> {
         if self.next != Next::Done || !self.in_array {
             return Ok(false);
         }
-        let more = self.lex.array_has_next().map_err(|p| self.fail(p))?;
+        let more = self.lex.array_has_next().map_err(|p| self.fail(p.into()))?;
         if more {
             self.begin_data_set().map_err(|p| self.fail(p))?;
             return Ok(true);

@@ -4,6 +4,8 @@
 
 use memchr::memchr2;
 
+use dcmflow_engine::json::lexer::AheadScan;
+
 use super::lexer::is_ws;
 
 /// Where the scanner is. `String::key` counts the bytes matched of a depth-0 string that may be the key
@@ -109,6 +111,13 @@ impl VrScan {
             i += 1;
         }
         None
+    }
+}
+
+impl AheadScan for VrScan {
+    type Found = [u8; 2];
+    fn feed(&mut self, bytes: &[u8]) -> Option<Option<[u8; 2]>> {
+        VrScan::feed(self, bytes)
     }
 }
 
