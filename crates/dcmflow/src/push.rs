@@ -12,7 +12,7 @@ use dcmflow_dicom::DicomReader;
 use dcmflow_json::{Compact, Formatter, Pretty};
 
 use crate::io::{IoErrors, KeepErrors};
-use crate::to_json::{Feed, ReaderEnd, ToJsonError};
+use crate::to_json::{BulkSlot, Feed, ReaderEnd, ToJsonError};
 use crate::{Report, ToJsonOptions};
 
 /// A DICOM → DICOM JSON conversion fed by [`PushDicomToJson::push`].
@@ -31,9 +31,9 @@ use crate::{Report, ToJsonOptions};
 /// assert!(json.starts_with(b"{\"00080005\""));
 /// # Ok::<(), dcmflow::Error>(())
 /// ```
-pub struct PushDicomToJson<W: Write> {
+pub struct PushDicomToJson<'h, W: Write> {
     reader: DicomReader<'static>,
-    feed: AnyFeed<W>,
+    feed: AnyFeed<'h, W>,
     ended: bool,
     /// The output's I/O errors, kept whole.
     errors: IoErrors,
@@ -45,7 +45,7 @@ pub struct PushDicomToJson<W: Write> {
 #[cfg(feature = "tokio")]
 #[derive(Debug)]
 pub struct DicomToJsonDecoder {
-    conversion: Option<PushDicomToJson<Vec<u8>>>,
+    conversion: Option<PushDicomToJson<'static, Vec<u8>>>,
     report: Option<Report>,
 }
 
@@ -54,7 +54,16 @@ impl DicomToJsonDecoder {
     /// A decoder converting with `options`.
     pub fn new(options: &ToJsonOptions) -> Self {
         DicomToJsonDecoder {
-            conversion: Some(PushDicomToJson::new(Vec::new(), options)),
+            conversion: Some(PushDicomToJson::new(Vec::new(), options, None)),
+            report: None,
+        }
+    }
+
+    /// A decoder for `conversion` (its options, and a bulk data handler it owns:
+    /// [`crate::DicomToJson::bulk_handler_owned`]).
+    pub fn from_conversion(conversion: crate::DicomToJson<'static>) -> Self {
+        DicomToJsonDecoder {
+            conversion: Some(conversion.push(Vec::new())),
             report: None,
         }
     }
@@ -102,12 +111,12 @@ impl tokio_util::codec::Decoder for DicomToJsonDecoder {
     }
 }
 
-enum AnyFeed<W: Write> {
-    Compact(Feed<'static, KeepErrors<W>, Compact>),
-    Pretty(Feed<'static, KeepErrors<W>, Pretty>),
+enum AnyFeed<'h, W: Write> {
+    Compact(Feed<'h, KeepErrors<W>, Compact>),
+    Pretty(Feed<'h, KeepErrors<W>, Pretty>),
 }
 
-impl<W: Write> std::fmt::Debug for PushDicomToJson<W> {
+impl<W: Write> std::fmt::Debug for PushDicomToJson<'_, W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PushDicomToJson")
             .field("reader", &self.reader)
@@ -116,17 +125,17 @@ impl<W: Write> std::fmt::Debug for PushDicomToJson<W> {
     }
 }
 
-impl<W: Write> PushDicomToJson<W> {
+impl<'h, W: Write> PushDicomToJson<'h, W> {
     /// A conversion writing JSON into `output` as the pushed DICOM allows (made by
     /// [`DicomToJson::push`](crate::DicomToJson::push)).
-    pub(crate) fn new(output: W, options: &ToJsonOptions) -> Self {
+    pub(crate) fn new(output: W, options: &ToJsonOptions, bulk: Option<BulkSlot<'h>>) -> Self {
         let reader = DicomReader::pushed(options.reader.clone());
         let errors = IoErrors::default();
         let output = KeepErrors::new(output, &errors);
         let feed = if options.pretty {
-            AnyFeed::Pretty(Feed::new(output, Pretty::default(), options, None))
+            AnyFeed::Pretty(Feed::new(output, Pretty::default(), options, bulk))
         } else {
-            AnyFeed::Compact(Feed::new(output, Compact, options, None))
+            AnyFeed::Compact(Feed::new(output, Compact, options, bulk))
         };
         PushDicomToJson {
             reader,
@@ -179,7 +188,7 @@ impl<W: Write> PushDicomToJson<W> {
 /// Tokens from the reader into the writer until the pushed input runs out or the data set ends.
 fn run<W: Write, F: Formatter>(
     reader: &mut DicomReader<'static>,
-    feed: &mut Feed<'static, KeepErrors<W>, F>,
+    feed: &mut Feed<'_, KeepErrors<W>, F>,
     ended: &mut bool,
 ) -> Result<(), ToJsonError> {
     while !*ended {

@@ -115,7 +115,22 @@ impl ToJsonError {
 /// ```
 pub struct DicomToJson<'h> {
     options: ToJsonOptions,
-    bulk: Option<&'h mut dyn BulkHandler>,
+    bulk: Option<BulkSlot<'h>>,
+}
+
+/// A bulk data handler lent by the caller or owned by the conversion.
+pub(crate) enum BulkSlot<'h> {
+    Borrowed(&'h mut dyn BulkHandler),
+    Owned(Box<dyn BulkHandler>),
+}
+
+impl BulkSlot<'_> {
+    fn lend(&mut self) -> BulkSlot<'_> {
+        match self {
+            BulkSlot::Borrowed(handler) => BulkSlot::Borrowed(&mut **handler),
+            BulkSlot::Owned(handler) => BulkSlot::Borrowed(handler.as_mut()),
+        }
+    }
 }
 
 impl<'h> DicomToJson<'h> {
@@ -130,7 +145,14 @@ impl<'h> DicomToJson<'h> {
     /// Values are offered to `handler`, which keeps them inline or names a BulkDataURI for them (and
     /// may write them somewhere: see `dcmflow::json::bulk::SideFiles`).
     pub fn bulk_handler(mut self, handler: &'h mut dyn BulkHandler) -> DicomToJson<'h> {
-        self.bulk = Some(handler);
+        self.bulk = Some(BulkSlot::Borrowed(handler));
+        self
+    }
+
+    /// Like [`DicomToJson::bulk_handler`], the conversion owning the handler: for a conversion that must
+    /// be `'static` (a push conversion kept across a server's tasks, [`crate::DicomToJsonDecoder`]).
+    pub fn bulk_handler_owned(mut self, handler: Box<dyn BulkHandler>) -> DicomToJson<'h> {
+        self.bulk = Some(BulkSlot::Owned(handler));
         self
     }
 
@@ -161,10 +183,7 @@ impl<'h> DicomToJson<'h> {
         };
         let mut output = output.into();
         let mut sink = KeepErrors::new(output.sink.as_write(), &out_errors);
-        let bulk: Option<&mut dyn BulkHandler> = match &mut self.bulk {
-            Some(handler) => Some(&mut **handler),
-            None => None,
-        };
+        let bulk = self.bulk.as_mut().map(BulkSlot::lend);
         let options = &self.options;
         let result = match (two, options.pretty) {
             (true, true) => run_pipelined(make_reader, &mut sink, Pretty::default(), options, bulk),
@@ -176,9 +195,9 @@ impl<'h> DicomToJson<'h> {
     }
 
     /// A conversion of input pushed in chunks (see [`PushDicomToJson`](crate::PushDicomToJson)), its
-    /// JSON written to `output`. A bulk handler is not used there.
-    pub fn push<W: Write>(self, output: W) -> crate::PushDicomToJson<W> {
-        crate::PushDicomToJson::new(output, &self.options)
+    /// JSON written to `output`, with this conversion's options and bulk data handler.
+    pub fn push<W: Write>(self, output: W) -> crate::PushDicomToJson<'h, W> {
+        crate::PushDicomToJson::new(output, &self.options, self.bulk)
     }
 }
 
@@ -210,7 +229,7 @@ fn run<W: Write, F: Formatter>(
     output: W,
     fmt: F,
     options: &ToJsonOptions,
-    bulk: Option<&mut dyn BulkHandler>,
+    bulk: Option<BulkSlot<'_>>,
 ) -> Result<Report, ToJsonError> {
     let mut feed = Feed::new(output, fmt, options, bulk);
     loop {
@@ -239,7 +258,7 @@ fn run_pipelined<'r, W: Write, F: Formatter>(
     output: W,
     fmt: F,
     options: &ToJsonOptions,
-    bulk: Option<&mut dyn BulkHandler>,
+    bulk: Option<BulkSlot<'_>>,
 ) -> Result<Report, ToJsonError> {
     // With a bulk handler, the reading thread renders only the VRs it never decides on (see
     // `ValueRenderer::takes`).
@@ -380,11 +399,13 @@ impl<'h, W: Write, F: Formatter> Feed<'h, W, F> {
         output: W,
         fmt: F,
         options: &ToJsonOptions,
-        bulk: Option<&'h mut dyn BulkHandler>,
+        bulk: Option<BulkSlot<'h>>,
     ) -> Self {
         let mut writer = JsonWriter::new(output, fmt, options.json.clone());
-        if let Some(handler) = bulk {
-            writer = writer.with_bulk_handler(handler);
+        match bulk {
+            Some(BulkSlot::Borrowed(handler)) => writer = writer.with_bulk_handler(handler),
+            Some(BulkSlot::Owned(handler)) => writer = writer.with_owned_bulk_handler(handler),
+            None => {}
         }
         Feed {
             writer,

@@ -133,6 +133,58 @@ fn shared_corpus_converts_identically_pushed() {
     }
 }
 
+/// With a bulk data handler (values above 8 bytes referenced into the source file), pushed chunks give
+/// the JSON of the io::Read conversion with the same handler: the offsets in the URIs included.
+#[test]
+fn a_bulk_handler_sees_the_same_elements_pushed() {
+    use dcmflow::json::bulk::{BulkSelection, SourceReference};
+    let handler = || SourceReference {
+        selection: BulkSelection::binary(8),
+        source_uri: "file:///x.dcm".into(),
+    };
+    let mut referenced = 0;
+    for dir in ["synthetic", "regressions"] {
+        for path in corpus_files(dir) {
+            let data = std::fs::read(&path).unwrap();
+            let mut options = ToJsonOptions::default();
+            options.threads = Threads::One;
+            let mut pulled_handler = handler();
+            let mut expected = Vec::new();
+            let pulled = DicomToJson::new(options.clone())
+                .bulk_handler(&mut pulled_handler)
+                .convert(Input::reader(&data[..]), &mut expected)
+                .map_err(|e| e.to_string());
+            for size in [1, 7, 4096] {
+                let mut pushed_handler = handler();
+                let mut conversion = DicomToJson::new(options.clone())
+                    .bulk_handler(&mut pushed_handler)
+                    .push(Vec::new());
+                let mut result = Ok(());
+                for chunk in data.chunks(size) {
+                    result = conversion.push(Bytes::copy_from_slice(chunk));
+                    if result.is_err() {
+                        break;
+                    }
+                }
+                let got = result
+                    .and_then(|()| conversion.finish().map(|(json, _)| json))
+                    .map_err(|e| e.to_string());
+                match (&pulled, &got) {
+                    (Ok(_), Ok(json)) => assert!(
+                        *json == expected,
+                        "{} (chunks of {size}): pushed JSON differs",
+                        path.display()
+                    ),
+                    (Err(a), Err(b)) => assert_eq!(a, b, "{}", path.display()),
+                    (a, b) => panic!("{}: pulled {a:?}, pushed {b:?}", path.display()),
+                }
+            }
+            referenced += usize::from(String::from_utf8_lossy(&expected).contains("BulkDataURI"));
+        }
+    }
+    assert!(referenced >= 5, "only {referenced} files had bulk data");
+}
+
 /// The tokio codec: bytes buffered in any amounts give the JSON of the io::Read conversion.
 #[cfg(feature = "tokio")]
 #[test]
@@ -167,7 +219,7 @@ fn the_tokio_decoder_gives_the_same_json() {
 #[test]
 fn push_conversions_are_send() {
     fn send<T: Send>() {}
-    send::<dcmflow::PushDicomToJson<Vec<u8>>>();
+    send::<dcmflow::PushDicomToJson<'static, Vec<u8>>>();
     send::<dcmflow::DataSets<'static>>();
     send::<dcmflow::JsonToDicom>();
     send::<dcmflow::dicom::DicomReader<'static>>();

@@ -68,12 +68,27 @@ const PIECE: usize = 192 << 10;
 /// still move members written just before it (see crate::order).
 const KEEP_TAIL: usize = 64 << 10;
 
+/// The bulk data handler, lent by the caller or owned by the writer.
+enum Handler<'h> {
+    Borrowed(&'h mut dyn BulkHandler),
+    Owned(Box<dyn BulkHandler>),
+}
+
+impl Handler<'_> {
+    fn get(&mut self) -> &mut dyn BulkHandler {
+        match self {
+            Handler::Borrowed(handler) => &mut **handler,
+            Handler::Owned(handler) => handler.as_mut(),
+        }
+    }
+}
+
 /// The DICOM JSON writer. Feed it every token of one data set, in order, then [`JsonWriter::finish`].
 pub struct JsonWriter<'h, W: Write, F: Formatter> {
     out: W,
     fmt: F,
     options: JsonOptions,
-    bulk: Option<&'h mut dyn BulkHandler>,
+    bulk: Option<Handler<'h>>,
     buf: Vec<u8>,
     /// Bytes already handed to `out`: the absolute offset of `buf[0]`.
     flushed: u64,
@@ -265,7 +280,14 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
 
     /// Sends eligible elements (R14) to `handler` for a decision between inline and BulkDataURI.
     pub fn with_bulk_handler(mut self, handler: &'h mut dyn BulkHandler) -> Self {
-        self.bulk = Some(handler);
+        self.bulk = Some(Handler::Borrowed(handler));
+        self
+    }
+
+    /// Like [`JsonWriter::with_bulk_handler`], the writer owning the handler (a conversion that lives
+    /// across calls, such as one fed pushed input).
+    pub fn with_owned_bulk_handler(mut self, handler: Box<dyn BulkHandler>) -> Self {
+        self.bulk = Some(Handler::Owned(handler));
         self
     }
 
@@ -853,7 +875,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
         } else {
             1
         };
-        if let Some(handler) = self.bulk.as_deref_mut() {
+        if let Some(handler) = self.bulk.as_mut().map(Handler::get) {
             if is_bulk_eligible(vr) {
                 let element = BulkElement {
                     path: &self.path,
@@ -1220,7 +1242,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             return Ok(());
         };
         let tag = pixels.tag;
-        let decision = match self.bulk.as_deref_mut() {
+        let decision = match self.bulk.as_mut().map(Handler::get) {
             Some(handler) => handler
                 .decide(&BulkElement {
                     path: &self.path,
