@@ -438,9 +438,10 @@ impl<W: Write> DicomWriter<W> {
     /// PS3.5 7.1.1–7.1.3: explicit VR with a 2- or 4-byte length, or implicit VR with a 4-byte length.
     /// Returns where the length field starts.
     fn put_header(&mut self, tag: Tag, vr: Vr, len: u32, enc: Encoding) -> Result<u64> {
+        let base = self.staging_base();
         if let Some(reorder) = self.reorder.as_mut() {
             reorder
-                .before_member(tag, &mut self.staging)
+                .before_member(tag, &mut self.staging, base)
                 .map_err(|kind| Error::new(kind, self.written + self.held()))?;
         }
         self.put_tag(tag, enc);
@@ -831,8 +832,9 @@ impl<W: Write> DicomWriter<W> {
             .last()
             .is_some_and(|p| p.kind == FrameKind::Pixels);
         if kind == FrameKind::Item && !in_pixels {
+            let base = self.staging_base();
             if let Some(reorder) = self.reorder.as_mut() {
-                reorder.close_level(&mut self.staging);
+                reorder.close_level(&mut self.staging, base);
             }
         }
         if frame.undefined && !(kind == FrameKind::Item && in_pixels) {
@@ -906,6 +908,10 @@ impl<W: Write> DicomWriter<W> {
         );
         raw.write_all(&head).map_err(|e| Error::io(&e, 0))?;
         self.written = head.len() as u64;
+        // Members staged before the meta existed move behind it.
+        if let Some(reorder) = self.reorder.as_mut() {
+            reorder.shift(self.written);
+        }
         // Lengths to patch were located before the meta existed: they move behind it.
         for frame in &mut self.frames {
             if let Some(at) = frame.patch_at.as_mut() {
@@ -949,9 +955,7 @@ impl<W: Write> DicomWriter<W> {
             .append(&self.staging)
             .map_err(|e| Error::io(&e, self.written))?;
         self.staging.clear();
-        if let Some(reorder) = self.reorder.as_mut() {
-            reorder.flushed();
-        }
+        self.staging_left();
         Ok(())
     }
 
@@ -986,18 +990,30 @@ impl<W: Write> DicomWriter<W> {
             .map_err(|e| Error::io(&e, self.written))?;
         self.written += self.staging.len() as u64;
         self.staging.clear();
-        if let Some(reorder) = self.reorder.as_mut() {
-            reorder.flushed();
-        }
+        self.staging_left();
         Ok(())
+    }
+
+    /// Staging was emptied into the spill file or the output: the members in it can no longer move.
+    fn staging_left(&mut self) {
+        let left = self.staging_base();
+        if let Some(reorder) = self.reorder.as_mut() {
+            reorder.flushed_to(left);
+        }
+    }
+
+    /// Where `staging[0]` stands in the output stream (for the reorder's absolute positions).
+    fn staging_base(&self) -> u64 {
+        self.written + self.spill.len()
     }
 
     fn complete(&mut self) -> Result<()> {
         if self.value.is_some() || !self.frames.is_empty() {
             return Err(self.error(ErrorKind::TokenOrder));
         }
+        let base = self.staging_base();
         if let Some(reorder) = self.reorder.as_mut() {
-            reorder.close_level(&mut self.staging);
+            reorder.close_level(&mut self.staging, base);
         }
         self.capture.finish();
         if self.meta.is_some() {

@@ -13,6 +13,7 @@
 //! - [`position`]: where a diagnostic points (byte offset, line and column, element path).
 //! - [`push`]: input the caller pushes in chunks (`bytes::Bytes`), read by a pull parser that is told
 //!   "need more input" and retries its step from a mark.
+//! - [`staged_sort`]: members of a level put in key order while still in the writer's staging buffer.
 //! - [`spill`]: output held back for a length that is not yet known, moved to an anonymous temporary file
 //!   past a threshold, with lengths patched in place.
 #![forbid(unsafe_code)]
@@ -23,5 +24,6 @@ pub mod pipeline;
 pub mod position;
 pub mod push;
 pub mod spill;
+pub mod staged_sort;
 
 pub use position::Position;

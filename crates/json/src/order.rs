@@ -1,56 +1,21 @@
-//! Ascending keys for unsorted input (PS3.18 F.2.2, R1) without holding more than one data set level.
-//!
-//! Members are written in arrival order into the writer's staging buffer; each level remembers where its
-//! members start. When a member arrives with a tag below the last one, the members above it are cut out
-//! of the staging buffer into the level's `deferred` stack and re-inserted, in order, once the keys
-//! catch up (or when the level closes). This is a merge of two sorted runs, so its cost is linear in the
-//! bytes moved, and only out-of-order input pays it.
-//!
-//! ```text
-//!  staging:  … ,"00080020":{…} ,"00100010":{…} ,"00200010":{…}      ← (0010,0020) arrives
-//!  cut:      … ,"00080020":{…} ,"00100010":{…}    deferred: ["00200010"]
-//!  write:    … ,"00080020":{…} ,"00100010":{…} ,"00100020":{…}
-//!  next tag (0028,0010) > 0020,0010: the deferred member is re-emitted first.
-//! ```
+//! Ascending keys for unsorted input (PS3.18 F.2.2, R1) without holding more than one data set level:
+//! each level's members go through the engine's staged sorter (`dcmflow_engine::staged_sort`), with the
+//! formatter's separator between members.
 //!
 //! Members already handed to the output (older than the staging window) cannot move: an element that
-//! belongs before them is written where it arrives, with a warning.
+//! belongs before them is written where it arrives, with a warning; from then on nothing more moves at
+//! that level.
 
 use dcmflow_core::Tag;
 use dcmflow_dicom::CharacterSet;
+use dcmflow_engine::staged_sort::{Placement, SortLevel};
 
 use crate::format::Formatter;
-
-/// A member whose bytes are still in the staging buffer (absolute output offsets).
-#[derive(Clone, Copy, Debug)]
-struct Span {
-    tag: Tag,
-    separator_start: u64,
-    body_start: u64,
-}
-
-#[derive(Debug)]
-struct Deferred {
-    tag: Tag,
-    body: Vec<u8>,
-}
 
 /// One open JSON object: the data set, or one sequence item.
 #[derive(Debug)]
 pub struct Level {
-    spans: Vec<Span>,
-    /// Members written so far at this level (decides the comma before the next one).
-    members: usize,
-    /// The greatest tag written in place at this level.
-    last_tag: Option<Tag>,
-    /// The greatest tag among members already flushed to the output (they cannot move any more).
-    flushed_max: Option<Tag>,
-    /// Members cut out after an out-of-order arrival: greatest first, so the next one to re-emit is last.
-    deferred: Vec<Deferred>,
-    deferred_bytes: usize,
-    /// A member was written out of order (it could not be moved): from then on `spans` are no longer
-    /// sorted, so nothing more is moved at this level.
-    unsorted: bool,
+    members: SortLevel<Tag>,
     /// The character set in force (0008,0005), inherited by items (PS3.5 6.1.2.5.1).
     pub charset: CharacterSet,
     /// Private creators of this level: (group, block, creator), for resolving private UN elements.
@@ -74,16 +39,15 @@ pub enum Admission {
 /// writer stops restoring order (and warns).
 const MAX_DEFERRED_BYTES: usize = 16 << 20;
 
+/// The member separator of `fmt` (a comma after the first member, and the indentation).
+fn separator<F: Formatter>(fmt: &mut F) -> impl FnMut(&mut Vec<u8>, bool) + '_ {
+    move |buf, first| fmt.begin_member(buf, first)
+}
+
 impl Level {
     pub fn new(charset: CharacterSet) -> Level {
         Level {
-            spans: Vec::new(),
-            members: 0,
-            last_tag: None,
-            flushed_max: None,
-            deferred: Vec::new(),
-            deferred_bytes: 0,
-            unsorted: false,
+            members: SortLevel::new(MAX_DEFERRED_BYTES),
             charset,
             creators: Vec::new(),
         }
@@ -91,18 +55,13 @@ impl Level {
 
     /// Empties the level for reuse (keeping its allocations).
     pub fn reset(&mut self, charset: CharacterSet) {
-        self.spans.clear();
-        self.members = 0;
-        self.last_tag = None;
-        self.flushed_max = None;
-        self.deferred.clear();
-        self.deferred_bytes = 0;
-        self.unsorted = false;
+        self.members.reset();
         self.charset = charset;
         self.creators.clear();
     }
 
     /// Makes room for a member `tag` and writes its separator. `base` is the absolute offset of `buf[0]`.
+    #[inline]
     pub fn admit<F: Formatter>(
         &mut self,
         tag: Tag,
@@ -110,115 +69,26 @@ impl Level {
         base: u64,
         fmt: &mut F,
     ) -> Admission {
-        if !self.deferred.is_empty() {
-            self.emit_deferred_below(Some(tag), buf, base, fmt);
-        }
-        if self.last_tag.is_none_or(|last| tag > last) {
-            // The common case, in order: no member can have this tag (of the deferred ones, all above
-            // the last tag, only the next one might equal it).
-            if self.deferred.last().is_some_and(|d| d.tag == tag) {
-                return Admission::Duplicate;
+        let mut separator = separator(fmt);
+        match self.members.admit(tag, buf, base, &mut separator) {
+            Placement::InOrder => Admission::InOrder,
+            Placement::Restored => Admission::Restored,
+            Placement::Duplicate => Admission::Duplicate,
+            Placement::Unsortable(_) => {
+                self.members.place_unsorted(tag, buf, base, &mut separator);
+                Admission::Unsorted
             }
-            self.open_member(tag, buf, base, fmt);
-            return Admission::InOrder;
-        }
-        // Duplicates among members already flushed are caught only for the greatest of them.
-        let duplicate = self.last_tag == Some(tag)
-            || self.flushed_max == Some(tag)
-            || self.deferred.last().is_some_and(|d| d.tag == tag)
-            || if self.unsorted {
-                self.spans.iter().any(|s| s.tag == tag)
-            } else {
-                self.spans.binary_search_by_key(&tag, |s| s.tag).is_ok()
-            };
-        if duplicate {
-            return Admission::Duplicate;
-        }
-        let movable = !self.unsorted && self.flushed_max.is_none_or(|m| m < tag);
-        let admission = if movable && self.cut_above(tag, buf, base) {
-            Admission::Restored
-        } else {
-            self.unsorted = true;
-            Admission::Unsorted
-        };
-        self.open_member(tag, buf, base, fmt);
-        admission
-    }
-
-    fn open_member<F: Formatter>(&mut self, tag: Tag, buf: &mut Vec<u8>, base: u64, fmt: &mut F) {
-        let separator_start = base + buf.len() as u64;
-        fmt.begin_member(buf, self.members == 0);
-        self.spans.push(Span {
-            tag,
-            separator_start,
-            body_start: base + buf.len() as u64,
-        });
-        self.members += 1;
-        if self.last_tag.is_none_or(|last| tag > last) {
-            self.last_tag = Some(tag);
-        }
-    }
-
-    /// Moves the members with tags above `tag` from the staging buffer to `deferred`.
-    fn cut_above(&mut self, tag: Tag, buf: &mut Vec<u8>, base: u64) -> bool {
-        let k = self.spans.partition_point(|s| s.tag < tag);
-        let cut_bytes = (base + buf.len() as u64 - self.spans[k].separator_start) as usize;
-        if self.deferred_bytes + cut_bytes > MAX_DEFERRED_BYTES {
-            return false;
-        }
-        let end = buf.len();
-        for j in (k..self.spans.len()).rev() {
-            let body_start = (self.spans[j].body_start - base) as usize;
-            let body_end = self
-                .spans
-                .get(j + 1)
-                .map_or(end, |s| (s.separator_start - base) as usize);
-            self.deferred.push(Deferred {
-                tag: self.spans[j].tag,
-                body: buf[body_start..body_end].to_vec(),
-            });
-        }
-        self.deferred_bytes += cut_bytes;
-        buf.truncate((self.spans[k].separator_start - base) as usize);
-        self.members -= self.spans.len() - k;
-        self.spans.truncate(k);
-        self.last_tag = self.spans.last().map(|s| s.tag).max(self.flushed_max);
-        true
-    }
-
-    /// Re-emits deferred members below `limit` (all of them for `None`), in ascending order.
-    fn emit_deferred_below<F: Formatter>(
-        &mut self,
-        limit: Option<Tag>,
-        buf: &mut Vec<u8>,
-        base: u64,
-        fmt: &mut F,
-    ) {
-        while let Some(next) = self.deferred.last() {
-            if limit.is_some_and(|l| next.tag >= l) {
-                break;
-            }
-            let member = self.deferred.pop().expect("checked above");
-            self.deferred_bytes -= member.body.len();
-            self.open_member(member.tag, buf, base, fmt);
-            buf.extend_from_slice(&member.body);
         }
     }
 
     /// Before the level's closing brace: every deferred member goes out. Returns whether the level is empty.
     pub fn close<F: Formatter>(&mut self, buf: &mut Vec<u8>, base: u64, fmt: &mut F) -> bool {
-        self.emit_deferred_below(None, buf, base, fmt);
-        self.members == 0
+        self.members.close(buf, base, &mut separator(fmt))
     }
 
     /// The staging buffer was flushed up to absolute offset `flushed`: members starting before it are fixed.
     pub fn flushed_to(&mut self, flushed: u64) {
-        let fixed = self.spans.partition_point(|s| s.separator_start < flushed);
-        if fixed > 0 {
-            let max = self.spans[..fixed].iter().map(|s| s.tag).max();
-            self.flushed_max = self.flushed_max.max(max);
-            self.spans.drain(..fixed);
-        }
+        self.members.flushed_to(flushed);
     }
 }
 

@@ -80,6 +80,25 @@ pub fn even_cuts(len: usize, size: usize) -> Vec<usize> {
     (size.max(1)..len).step_by(size.max(1)).collect()
 }
 
+/// Calls `check` with every permutation of `items` (Heap's algorithm), the identity first.
+pub fn for_each_permutation<T: Clone>(items: &[T], mut check: impl FnMut(&[T])) {
+    let mut perm = items.to_vec();
+    let mut c = vec![0usize; perm.len()];
+    check(&perm);
+    let mut i = 0;
+    while i < perm.len() {
+        if c[i] < i {
+            perm.swap(if i % 2 == 0 { 0 } else { c[i] }, i);
+            check(&perm);
+            c[i] += 1;
+            i = 0;
+        } else {
+            c[i] = 0;
+            i += 1;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
