@@ -924,3 +924,33 @@ fn pixel_data_inside_items_of_an_encapsulated_syntax_keeps_its_form() {
         assert_eq!(pixel_sequences(&outputs[0]), expected, "icon {icon}");
     }
 }
+
+/// An element below (0008,0005) comes before the declaration in the DICOM written (tag order), so a reader
+/// decoding in order takes it under the enclosing level's set: json2dcm encodes it under that set too,
+/// whatever the order of the JSON's keys, and the round trip is stable (json_roundtrip fuzz find: a PN in
+/// the illegal group 0005 of an item that declared its own set).
+#[test]
+fn text_below_the_character_set_declaration_uses_the_enclosing_set() {
+    let item = |order: &str| {
+        let declaration = r#""00080005":{"vr":"CS","Value":["ISO_IR 192"]}"#;
+        let text = r#""00050010":{"vr":"LO","Value":["Müller"]}"#;
+        let members = if order == "declaration first" {
+            format!("{declaration},{text}")
+        } else {
+            format!("{text},{declaration}")
+        };
+        format!(r#"{{"00081115":{{"vr":"SQ","Value":[{{{members}}}]}}}}"#)
+    };
+    let mut outputs = Vec::new();
+    for order in ["declaration first", "tag order"] {
+        let json = item(order);
+        let (dicom, _) =
+            json2dcm(json.as_bytes(), &bare()).unwrap_or_else(|e| panic!("{order}: {e}"));
+        // Not UTF-8 (the item's set): ISO 8859-1, as an undeclared enclosing level reads 8-bit text.
+        assert!(dicom.windows(6).any(|w| w == b"M\xFCller"), "{order}");
+        let back = to_json(&dicom);
+        assert!(String::from_utf8_lossy(&back).contains("Müller"), "{order}");
+        outputs.push(dicom);
+    }
+    assert_eq!(outputs[0], outputs[1]);
+}

@@ -122,6 +122,9 @@ impl Default for ReadOptions {
 struct Level {
     last_tag: Option<Tag>,
     encoder: Arc<TextEncoder>,
+    /// The encoder in force when the level opened (the enclosing level's), for elements below
+    /// (0008,0005).
+    inherited: Arc<TextEncoder>,
     first: bool,
     saw_charset: bool,
     /// Where this level's keys start in `JsonReader::keys` (they are kept while the level is in order).
@@ -136,6 +139,7 @@ impl Level {
     fn new(encoder: Arc<TextEncoder>, keys_start: usize) -> Level {
         Level {
             last_tag: None,
+            inherited: Arc::clone(&encoder),
             encoder,
             first: true,
             saw_charset: false,
@@ -148,6 +152,7 @@ impl Level {
     /// Makes this level a new one, field by field.
     fn reset(&mut self, encoder: Arc<TextEncoder>, keys_start: usize) {
         self.last_tag = None;
+        self.inherited = Arc::clone(&encoder);
         self.encoder = encoder;
         self.first = true;
         self.saw_charset = false;
@@ -881,11 +886,13 @@ impl<'a> JsonReader<'a> {
                 tag_key(tag)
             )));
         }
-        // PS3.5 6.1.2.3: these VRs (and items, which inherit the set) are encoded per (0008,0005).
+        // PS3.5 6.1.2.3: these VRs (and items, which inherit the set) are encoded per (0008,0005); those
+        // below it in tag order per the enclosing level's set (see `encoder`).
         if matches!(
             vr,
             Vr::SH | Vr::LO | Vr::ST | Vr::LT | Vr::PN | Vr::UC | Vr::UT | Vr::SQ
-        ) {
+        ) && tag > Tag::SPECIFIC_CHARACTER_SET
+        {
             self.level().charset_text_seen = true;
         }
         let Some(member) = value_member else {
@@ -1086,8 +1093,21 @@ impl<'a> JsonReader<'a> {
         Ok(())
     }
 
+    /// The encoder for the current element's text. PS3.5 7.1: the DICOM written is in tag order, so an
+    /// element below (0008,0005) comes before the level's own declaration, and a reader decoding in
+    /// order (dcm2json does) reads it under the enclosing level's set: it is encoded under that set too,
+    /// whatever the order of the JSON's keys.
     fn encoder(&self) -> Arc<TextEncoder> {
-        Arc::clone(&self.levels.last().expect("in a data set").encoder)
+        let level = self.levels.last().expect("in a data set");
+        let before_declaration = self
+            .path
+            .last()
+            .is_some_and(|step| step.tag < Tag::SPECIFIC_CHARACTER_SET);
+        if before_declaration {
+            Arc::clone(&level.inherited)
+        } else {
+            Arc::clone(&level.encoder)
+        }
     }
 
     /// One element of a `Value` array, appended to `value`.
