@@ -969,7 +969,8 @@ fn convert_one(
         conversion = conversion.bulk_handler(handler);
     }
     let result = conversion.convert(
-        dcmflow::Input::reader(source),
+        // The file's size keeps a small file on one thread (`Threads::Auto`).
+        dcmflow::Input::reader(source).with_size(size),
         dcmflow::Output::stream(&mut *sink),
     );
     if let Some(s) = side_files {

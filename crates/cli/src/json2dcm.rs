@@ -345,7 +345,7 @@ fn run_inner(args: &Json2DcmArgs) -> Result<(), Failure> {
     let input = match &file {
         Some(f) => match &progress {
             // With a progress bar the bytes go through it; long InlineBinary is still measured ahead.
-            Some(bar) => dcmflow::Input::reader(bar.wrap_read(f)),
+            Some(bar) => dcmflow::Input::reader(bar.wrap_read(f)).with_size(size),
             None => dcmflow::Input::from(f),
         },
         None => dcmflow::Input::reader(io::stdin()),

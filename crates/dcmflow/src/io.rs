@@ -16,6 +16,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 /// assert_eq!(in_memory.size(), Some(2));
 /// let stream = Input::reader(std::io::stdin());
 /// assert_eq!(stream.size(), None);
+/// let body = Input::reader(&b"{}"[..]).with_size(Some(2));
+/// assert_eq!(body.size(), Some(2));
 /// ```
 pub struct Input<'a> {
     pub(crate) source: Source<'a>,
@@ -44,6 +46,13 @@ impl<'a> Input<'a> {
     /// The input's size in bytes, when known (it decides [`crate::Threads::Auto`]).
     pub fn size(&self) -> Option<u64> {
         self.size
+    }
+
+    /// Tells the conversion the size of a reader's input (a file read through a progress bar, a body
+    /// with a known length), so that [`crate::Threads::Auto`] can keep a small input on one thread.
+    pub fn with_size(mut self, size: Option<u64>) -> Input<'a> {
+        self.size = size.or(self.size);
+        self
     }
 }
 
