@@ -6,7 +6,8 @@
 //!
 //! - [`DicomToJson`]: DICOM → DICOM JSON (PS3.18 Annex F); [`DicomToJson::push`] for input pushed in
 //!   `bytes::Bytes` chunks (sans-IO).
-//! - [`JsonToDicom`]: DICOM JSON → DICOM; [`JsonToDicom::data_sets`] for each data set of an array.
+//! - [`JsonToDicom`]: DICOM JSON → DICOM; [`JsonToDicom::data_sets`] for each data set of an array;
+//!   [`JsonToDicom::push`] for input pushed in chunks.
 //! - [`Transcode`]: DICOM → DICOM between the uncompressed transfer syntaxes.
 //! - [`dicom_to_json`] and [`json_to_dicom`]: the common case in one line.
 //!
@@ -29,15 +30,20 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "tokio")]
+mod codec;
 mod convert;
 mod error;
 mod io;
 mod pipeline;
-mod push;
+mod push_to_dicom;
+mod push_to_json;
 mod threads;
 mod to_dicom;
 mod to_json;
 
+#[cfg(feature = "tokio")]
+pub use codec::{DicomToJsonDecoder, JsonToDicomDecoder, PushDecoder};
 pub use convert::{Transcode, TranscodeOptions};
 pub use dcmflow_core as core;
 pub use dcmflow_dicom as dicom;
@@ -45,9 +51,8 @@ pub use dcmflow_engine::Position;
 pub use dcmflow_json as json;
 pub use error::{Category, Error, Report, Warning, WarningCode};
 pub use io::{Input, Output, SeekWrite};
-#[cfg(feature = "tokio")]
-pub use push::DicomToJsonDecoder;
-pub use push::PushDicomToJson;
+pub use push_to_dicom::PushJsonToDicom;
+pub use push_to_json::PushDicomToJson;
 pub use threads::Threads;
 pub use to_dicom::{json_to_dicom, new_uid, DataSets, JsonToDicom, ToDicomOptions};
 pub use to_json::{dicom_to_json, DicomToJson, ToJsonOptions, ValueRendering};

@@ -99,8 +99,8 @@ impl ToDicomError {
 /// warnings (the reader keeps its own).
 #[derive(Debug, Default)]
 pub(crate) struct DicomReport {
-    transfer_syntax: Option<TransferSyntax>,
-    warnings: Vec<ReadWarning>,
+    pub(crate) transfer_syntax: Option<TransferSyntax>,
+    pub(crate) warnings: Vec<ReadWarning>,
 }
 
 /// DICOM JSON (PS3.18 Annex F) → DICOM, streamed: the JSON reader's tokens go straight into the DICOM
@@ -167,6 +167,13 @@ impl JsonToDicom {
     /// The options this conversion uses.
     pub fn options(&self) -> &ToDicomOptions {
         &self.options
+    }
+
+    /// A conversion of JSON pushed in chunks (see [`PushJsonToDicom`](crate::PushJsonToDicom)), its
+    /// DICOM written to `output` as a stream, with this conversion's options and bulk data resolver.
+    /// The data set is the one `options.reader.array` selects; `array_sequence` is not available.
+    pub fn push<W: Write>(self, output: W) -> crate::PushJsonToDicom<W> {
+        crate::PushJsonToDicom::new(output, self.options, self.resolver)
     }
 
     /// Converts the data set of `input` (of a top-level array: the one `options.reader.array` selects,
@@ -318,19 +325,25 @@ impl DataSets<'_> {
 
     /// The reader's new warnings, then the conversion's own.
     fn report(&mut self, own: DicomReport) -> Report {
-        let (all, dropped) = self.reader.warnings();
-        let new = all[self.warnings_reported.min(all.len())..].iter().cloned();
-        self.warnings_reported = all.len();
-        let warnings = new
-            .chain(own.warnings)
-            .map(crate::Warning::from_json_reader)
-            .collect();
-        Report {
-            transfer_syntax: own.transfer_syntax,
-            warnings,
-            warnings_dropped: dropped as u64,
-            ..Report::default()
-        }
+        report(&self.reader, &mut self.warnings_reported, own)
+    }
+}
+
+/// The report of one data set: the reader's warnings after the `reported` first, then the conversion's
+/// own.
+pub(crate) fn report(reader: &JsonReader<'_>, reported: &mut usize, own: DicomReport) -> Report {
+    let (all, dropped) = reader.warnings();
+    let new = all[(*reported).min(all.len())..].iter().cloned();
+    *reported = all.len();
+    let warnings = new
+        .chain(own.warnings)
+        .map(crate::Warning::from_json_reader)
+        .collect();
+    Report {
+        transfer_syntax: own.transfer_syntax,
+        warnings,
+        warnings_dropped: dropped as u64,
+        ..Report::default()
     }
 }
 
@@ -354,7 +367,7 @@ type WriteDataSet<W> =
     fn(&mut JsonReader<'_>, DicomWriter<W>, Token<'static>, NewUids) -> Result<W, ToDicomError>;
 
 /// How the DICOM writer is made: plain, or over a seekable output (unknown lengths patched).
-enum Seekable<W: Write> {
+pub(crate) enum Seekable<W: Write> {
     No,
     Yes(fn(W, WriterOptions) -> std::io::Result<DicomWriter<W>>),
 }
@@ -408,6 +421,27 @@ fn convert_next<W: Write>(
                 }
             }
         };
+    let (writer, ts) = start_writer(reader, out, options, &meta, seekable)?;
+    let out = write_rest(reader, writer, first, NewUids::new(options.new_uids))?;
+    Ok((
+        out,
+        DicomReport {
+            transfer_syntax: Some(ts),
+            ..Default::default()
+        },
+    ))
+}
+
+/// The DICOM writer for a data set whose file meta elements (group 0002) the JSON gave as `meta`: the
+/// transfer syntax chosen (option, else the JSON's (0002,0010), else Explicit VR Little Endian) and the
+/// meta written.
+pub(crate) fn start_writer<W: Write>(
+    reader: &mut JsonReader<'_>,
+    out: W,
+    options: &ToDicomOptions,
+    meta: &[(Header, Vec<u8>)],
+    seekable: Seekable<W>,
+) -> Result<(DicomWriter<W>, TransferSyntax), ToDicomError> {
     let declared = meta
         .iter()
         .find(|(h, _)| h.tag == Tag::TRANSFER_SYNTAX_UID)
@@ -426,7 +460,7 @@ fn convert_next<W: Write>(
     let mut writer = seekable.writer(reader, out, writer_options(ts, options))?;
     let write_err = ToDicomError::Write;
     if options.part10 && options.meta_from_json {
-        for (h, value) in &meta {
+        for (h, value) in meta {
             // +Ug: the new SOP Instance UID goes into the meta from the data set, not the old one.
             if options.new_uids && h.tag == Tag(0x0002_0003) {
                 continue;
@@ -446,14 +480,7 @@ fn convert_next<W: Write>(
                 .map_err(write_err)?;
         }
     }
-    let out = write_rest(reader, writer, first, NewUids::new(options.new_uids))?;
-    Ok((
-        out,
-        DicomReport {
-            transfer_syntax: Some(ts),
-            ..Default::default()
-        },
-    ))
+    Ok((writer, ts))
 }
 
 /// Where [`feed_data_set`] sends a data set's tokens. Errors are the writer's small type, converted only
@@ -752,9 +779,11 @@ fn data_sets_as_private_sequence<W: Write>(
     Ok((out, report))
 }
 
+/// The most of an old UID's value kept for `+Ug` (a UID has at most 64 bytes; the rest is skipped).
+pub(crate) const LIMIT: usize = 1024;
+
 /// The value of the element just read, up to 1 KiB (a UID has at most 64 bytes; the rest is skipped).
 fn read_short_value(reader: &mut JsonReader<'_>) -> Result<Vec<u8>, ToDicomError> {
-    const LIMIT: usize = 1024;
     let mut value = Vec::new();
     loop {
         match reader.read_token().map_err(ToDicomError::Read)? {
@@ -794,7 +823,7 @@ fn skip_value(reader: &mut JsonReader<'_>) -> Result<(), ToDicomError> {
 /// `+Ug`: Study, Series and SOP Instance UIDs of the top level (of each data set under `+ar`) replaced by
 /// new ones. The same old UID gets the same new one, so data sets of one array that shared a study or a
 /// series still do.
-struct NewUids {
+pub(crate) struct NewUids {
     enabled: bool,
     depth: usize,
     issued: HashMap<Vec<u8>, Vec<u8>>,
@@ -805,7 +834,7 @@ struct NewUids {
 const MAX_REMEMBERED_UIDS: usize = 1 << 16;
 
 impl NewUids {
-    fn new(enabled: bool) -> NewUids {
+    pub(crate) fn new(enabled: bool) -> NewUids {
         NewUids {
             enabled,
             depth: 0,
@@ -814,13 +843,13 @@ impl NewUids {
     }
 
     /// Whether the element's value is replaced (the caller reads the old value and asks for the new one).
-    fn replaces(&self, tag: Tag) -> bool {
+    pub(crate) fn replaces(&self, tag: Tag) -> bool {
         let replaced = matches!(tag.0, 0x0020_000D | 0x0020_000E | 0x0008_0018);
         self.enabled && self.depth == 0 && replaced
     }
 
     /// The header and value that replace an element whose old value is `old`.
-    fn replacement(&mut self, tag: Tag, old: &[u8]) -> (Header, Vec<u8>) {
+    pub(crate) fn replacement(&mut self, tag: Tag, old: &[u8]) -> (Header, Vec<u8>) {
         let old = trim_uid_padding(old);
         let uid = match self.issued.get(old) {
             Some(uid) => uid.clone(),
@@ -843,7 +872,7 @@ impl NewUids {
         (header, uid)
     }
 
-    fn track(&mut self, token: &Token<'_>) {
+    pub(crate) fn track(&mut self, token: &Token<'_>) {
         match token {
             Token::SequenceStart { .. } | Token::PixelSequenceStart { .. } => self.depth += 1,
             Token::SequenceEnd => self.depth = self.depth.saturating_sub(1),

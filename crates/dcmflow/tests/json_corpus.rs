@@ -38,20 +38,6 @@ use dcmflow_core::{Tag, Token, Vr};
 
 use dcmflow_testkit::shared_dir;
 
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files_under(&path, out);
-        } else if path.extension().is_some_and(|e| e == "dcm") {
-            out.push(path);
-        }
-    }
-}
-
 /// An `io::Read` that returns at most `step` bytes per call, like a slow pipe.
 struct Trickle<'a> {
     data: &'a [u8],
@@ -208,7 +194,7 @@ fn check_file(path: &Path) -> bool {
 #[test]
 fn synthetic_corpus_gives_valid_streaming_equivalent_json() {
     let mut files = Vec::new();
-    files_under(
+    common::files_under(
         &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../corpus"),
         &mut files,
     );

@@ -8,20 +8,6 @@ use std::path::{Path, PathBuf};
 
 use dcmflow::{Input, JsonToDicom, Output, Threads, ToDicomOptions, ToJsonOptions};
 
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files_under(&path, out);
-        } else {
-            out.push(path);
-        }
-    }
-}
-
 /// The four ways in (one thread or two, a stream or a seekable output), as bytes or the error's text.
 fn all_four(json: &[u8]) -> [Result<Vec<u8>, String>; 4] {
     let way = |threads: Threads, sink: Sink| {
@@ -53,7 +39,7 @@ fn assert_same(json: &[u8], name: &str) -> bool {
 #[test]
 fn pipelined_output_equals_single_threaded_output() {
     let mut files = Vec::new();
-    files_under(
+    common::files_under(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus/synthetic"),
         &mut files,
     );
@@ -71,7 +57,7 @@ fn pipelined_output_equals_single_threaded_output() {
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
     let mut peer_files = Vec::new();
-    files_under(&shared.join("json"), &mut peer_files);
+    common::files_under(&shared.join("json"), &mut peer_files);
     peer_files.retain(|p| p.extension().is_some_and(|e| e == "json"));
     for path in &peer_files {
         assert_same(&std::fs::read(path).unwrap(), &path.display().to_string());

@@ -328,6 +328,17 @@ impl<W: Write> DicomWriter<W> {
         sink.finish().map_err(|e| Error::io(&e, self.written))
     }
 
+    /// The output, holding what has been written so far (staged bytes go out in pieces of a few hundred
+    /// KiB, or when the data set ends); a deflated output's compressed bytes.
+    pub fn output_mut(&mut self) -> &mut W {
+        match (self.raw.as_mut(), self.sink.as_mut()) {
+            (Some(raw), _) => raw,
+            (None, Some(Sink::Plain(w))) => w,
+            (None, Some(Sink::Deflate(d))) => d.get_mut(),
+            (None, None) => unreachable!("the output is the raw writer until the sink takes it"),
+        }
+    }
+
     fn error(&self, kind: ErrorKind) -> Error {
         Error::new(kind, self.written + self.held())
     }

@@ -94,3 +94,18 @@ pub fn messages(report: &Report) -> Vec<String> {
         .map(|w| w.message().to_string())
         .collect()
 }
+
+/// Every file below `dir` (none when it is missing), into `out`.
+pub fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files_under(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}

@@ -14,7 +14,10 @@
 //! ```
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::io::{self, Read};
+
+use bytes::{Buf, Bytes};
 
 use memchr::{memchr, memchr2};
 
@@ -29,6 +32,9 @@ pub enum LexErrorKind {
     Syntax,
     /// A token longer than the buffer may grow to.
     Limit,
+    /// Pushed input (see [`Lexer::pushed`]) ran out before the input's end: push more, then retry the
+    /// step from its [`Lexer::mark`].
+    NeedInput,
 }
 
 /// A lexing error; the reader above attaches its position and path.
@@ -183,6 +189,54 @@ pub struct Lexer<'a> {
     pub lenient: bool,
     /// Tolerated problems (lenient mode) with the offset where each was seen; drained by the reader.
     pub notes: Vec<(String, u64)>,
+    /// Chunks pushed by the caller instead of a `Read` (see [`Lexer::pushed`]).
+    pushed: Option<Box<Pushed>>,
+}
+
+/// Input pushed in chunks, and the mark a step that runs out of it rewinds to.
+#[derive(Debug, Default)]
+struct Pushed {
+    chunks: VecDeque<Bytes>,
+    /// Bytes in `chunks`.
+    queued: usize,
+    ended: bool,
+    mark: Mark,
+}
+
+impl Pushed {
+    /// Copies queued bytes into `buf[*end..]`: false at the end of input, `NeedInput` before it.
+    fn fill(&mut self, buf: &mut [u8], end: &mut usize, eof: &mut bool) -> Result<bool, LexError> {
+        while let Some(front) = self.chunks.front_mut() {
+            let n = front.len().min(buf.len() - *end);
+            buf[*end..*end + n].copy_from_slice(&front[..n]);
+            front.advance(n);
+            self.queued -= n;
+            *end += n;
+            if front.is_empty() {
+                self.chunks.pop_front();
+            }
+            if n > 0 {
+                return Ok(true);
+            }
+        }
+        if self.ended {
+            *eof = true;
+            return Ok(false);
+        }
+        Err(LexError::new(
+            LexErrorKind::NeedInput,
+            "the pushed input runs out here",
+        ))
+    }
+}
+
+/// Where a step of pushed input began: the position and the line bookkeeping there.
+#[derive(Debug, Default, Clone, Copy)]
+struct Mark {
+    offset: u64,
+    line: u64,
+    line_start: u64,
+    notes: usize,
 }
 
 impl std::fmt::Debug for Lexer<'_> {
@@ -223,7 +277,82 @@ impl<'a> Lexer<'a> {
             key: String::new(),
             lenient: false,
             notes: Vec::new(),
+            pushed: None,
         }
+    }
+
+    /// Over input the caller pushes in chunks ([`Lexer::push`], [`Lexer::end_input`]) instead of a
+    /// `Read`. A request that runs past the pushed bytes before the end of input fails with
+    /// [`LexErrorKind::NeedInput`]; the reader above then [rewinds](Lexer::rewind) to its last
+    /// [`Lexer::mark`] and tries the step again once more has been pushed. The bytes of the current step
+    /// stay in the buffer for that (up to `max_buffer`), so a step must fit in it.
+    pub fn pushed(max_buffer: usize) -> Self {
+        let mut lexer = Lexer::new(Box::new(io::empty()), None, max_buffer);
+        lexer.pushed = Some(Box::default());
+        lexer
+    }
+
+    /// Whether the input is pushed ([`Lexer::pushed`]).
+    pub fn is_pushed(&self) -> bool {
+        self.pushed.is_some()
+    }
+
+    /// Appends a pushed chunk (kept, not copied, until the lexer needs its bytes).
+    pub fn push(&mut self, chunk: Bytes) {
+        if let Some(p) = self.pushed.as_mut() {
+            debug_assert!(!p.ended, "push after the end of input");
+            p.queued += chunk.len();
+            p.chunks.push_back(chunk);
+        }
+    }
+
+    /// No more chunks will be pushed.
+    pub fn end_input(&mut self) {
+        if let Some(p) = self.pushed.as_mut() {
+            p.ended = true;
+        }
+    }
+
+    /// Whether the pushed input has ended.
+    pub fn input_ended(&self) -> bool {
+        self.pushed.as_ref().is_none_or(|p| p.ended)
+    }
+
+    /// A step of pushed input begins here: [`Lexer::rewind`] comes back to it, and the buffer keeps the
+    /// bytes from here on. Without pushed input, nothing to do.
+    #[inline]
+    pub fn mark(&mut self) {
+        if self.pushed.is_some() {
+            self.count_lines_to(self.pos);
+            let mark = Mark {
+                offset: self.offset(),
+                line: self.line,
+                line_start: self.line_start,
+                notes: self.notes.len(),
+            };
+            if let Some(p) = self.pushed.as_mut() {
+                p.mark = mark;
+            }
+        }
+    }
+
+    /// Back to the last [`Lexer::mark`]: the step that ran out of pushed input is undone here.
+    pub fn rewind(&mut self) {
+        if let Some(p) = self.pushed.as_ref() {
+            let mark = p.mark;
+            self.pos = (mark.offset - self.base) as usize;
+            self.line = mark.line;
+            self.line_start = mark.line_start;
+            self.counted = self.pos;
+            self.notes.truncate(mark.notes);
+        }
+    }
+
+    /// Pushed bytes after the current position, in the buffer or still queued.
+    pub fn pushed_ahead(&self) -> u64 {
+        self.pushed
+            .as_ref()
+            .map_or(0, |p| (self.end - self.pos + p.queued) as u64)
     }
 
     /// Over input that is all in memory: the buffer is the input, strings are measured in place, and no
@@ -272,26 +401,28 @@ impl<'a> Lexer<'a> {
         if self.eof {
             return Ok(false);
         }
-        if self.pos > 0 {
+        // Pushed input keeps the current step's bytes, for a rewind to its mark.
+        let keep = match self.pushed.as_ref() {
+            Some(p) => ((p.mark.offset - self.base) as usize).min(self.pos),
+            None => self.pos,
+        };
+        if keep > 0 {
             self.count_lines_to(self.pos);
-            self.buf.to_mut().copy_within(self.pos..self.end, 0);
-            self.base += self.pos as u64;
-            self.end -= self.pos;
-            self.counted -= self.pos;
-            self.pos = 0;
+            self.buf.to_mut().copy_within(keep..self.end, 0);
+            self.base += keep as u64;
+            self.end -= keep;
+            self.counted -= keep;
+            self.pos -= keep;
         }
         if self.end == self.buf.len() {
             if self.buf.len() >= self.max_buffer {
-                return Err(LexError::new(
-                    LexErrorKind::Limit,
-                    format!(
-                        "a single JSON token is longer than the {} MiB this reader holds (raise option `max_string`)",
-                        self.max_buffer >> 20
-                    ),
-                ));
+                return Err(self.too_long());
             }
             let grown = (self.buf.len() * 2).min(self.max_buffer);
             self.buf.to_mut().resize(grown, 0);
+        }
+        if let Some(p) = self.pushed.as_mut() {
+            return p.fill(self.buf.to_mut(), &mut self.end, &mut self.eof);
         }
         loop {
             match self.input.read(&mut self.buf.to_mut()[self.end..]) {
@@ -307,6 +438,22 @@ impl<'a> Lexer<'a> {
                 Err(e) => return Err(LexError::new(LexErrorKind::Io(e.kind()), e.to_string())),
             }
         }
+    }
+
+    #[cold]
+    fn too_long(&self) -> LexError {
+        let what = if self.pushed.is_some() {
+            "one step of pushed JSON (a token, or an element's text values, or the look-ahead for its \"vr\")"
+        } else {
+            "a single JSON token"
+        };
+        LexError::new(
+            LexErrorKind::Limit,
+            format!(
+                "{what} is longer than the {} MiB this reader holds (raise option `max_string`)",
+                self.max_buffer >> 20
+            ),
+        )
     }
 
     /// The next byte that is not whitespace, not consumed; `None` at the end of input.
@@ -741,7 +888,7 @@ impl<'a> Lexer<'a> {
                 return Ok(found);
             }
             scanned = self.end - self.pos;
-            if scanned >= hold {
+            if scanned >= hold && self.pushed.is_none() {
                 if self.ahead.is_none() {
                     self.spool_rest_of_input()?;
                 }
@@ -1071,6 +1218,75 @@ fn is_number_byte(b: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One member `"key": value` per step, the value a string or a number, as text.
+    fn member_step(l: &mut Lexer<'_>, first: bool) -> Result<Option<String>, LexError> {
+        let more = if first {
+            l.expect(b'{', "'{'")?;
+            l.object_has_first()?
+        } else {
+            l.object_has_next()?
+        };
+        if !more {
+            return Ok(None);
+        }
+        let key = l.read_key()?.to_string();
+        let value = if l.peek()? == Some(b'"') {
+            l.read_string()?.to_string()
+        } else {
+            l.read_number()?.to_string()
+        };
+        let (line, column) = l.line_column();
+        Ok(Some(format!("{key}={value}@{line}:{column}")))
+    }
+
+    #[test]
+    fn pushed_input_runs_out_rewinds_and_reads_the_same() {
+        let text: &[u8] = b"{\"a\": 12345,\n \"bee\": \"x\\u00e9z\", \"c\":-0.5e3\n}";
+        let mut whole = Lexer::from_slice(text, 1 << 20);
+        let mut expected = Vec::new();
+        let mut first = true;
+        while let Some(m) = member_step(&mut whole, first).unwrap() {
+            expected.push(m);
+            first = false;
+        }
+        for size in [1, 2, 3, 7, 64] {
+            let mut l = Lexer::pushed(1 << 20);
+            let mut chunks = text.chunks(size);
+            let mut got = Vec::new();
+            let mut first = true;
+            loop {
+                l.mark();
+                match member_step(&mut l, first) {
+                    Ok(Some(m)) => {
+                        got.push(m);
+                        first = false;
+                    }
+                    Ok(None) => break,
+                    Err(e) if e.kind == LexErrorKind::NeedInput => {
+                        l.rewind();
+                        match chunks.next() {
+                            Some(c) => l.push(Bytes::copy_from_slice(c)),
+                            None => l.end_input(),
+                        }
+                    }
+                    Err(e) => panic!("chunks of {size}: {e:?}"),
+                }
+            }
+            assert_eq!(got, expected, "chunks of {size}");
+            assert_eq!(l.offset(), text.len() as u64);
+        }
+    }
+
+    #[test]
+    fn a_step_longer_than_the_buffer_is_a_limit() {
+        let mut l = Lexer::pushed(4096);
+        l.mark();
+        l.push(Bytes::from(format!("\"{}", "a".repeat(10_000))));
+        let e = l.read_string().unwrap_err();
+        assert_eq!(e.kind, LexErrorKind::Limit, "{e:?}");
+        assert!(e.message.contains("pushed JSON"), "{}", e.message);
+    }
 
     fn lexer(text: &'static [u8]) -> Lexer<'static> {
         Lexer::new(Box::new(text), None, 1 << 20)

@@ -34,6 +34,101 @@ pub(crate) enum BinarySource<'a> {
     },
 }
 
+/// What an InlineBinary string at the lexer's position becomes.
+pub(crate) enum Inline<'a> {
+    /// A value to hand out.
+    Value(BinaryValue<'a>),
+    /// A string that could not be measured: spooled first, step by step.
+    Spool(Spool),
+}
+
+/// An InlineBinary string decoded whole into memory (up to `hold`) or an anonymous temporary file, then
+/// read back: for text that cannot be measured (a pipe, an escape, pushed input). One piece per
+/// [`Spool::step`], each read from the lexer before anything changes, so that a step can be retried.
+pub(crate) struct Spool {
+    hold: usize,
+    /// Base64 characters not yet decoded (fewer than 4 after each step).
+    text: Vec<u8>,
+    decoded: Vec<u8>,
+    file: Option<io::BufWriter<std::fs::File>>,
+    total: u64,
+    decoder: PieceDecoder,
+    /// A `\` stopped the last piece: the escape is taken by the next step.
+    escape: bool,
+}
+
+impl Spool {
+    fn new(hold: usize) -> Spool {
+        Spool {
+            hold,
+            text: Vec::new(),
+            decoded: Vec::new(),
+            file: None,
+            total: 0,
+            decoder: PieceDecoder::default(),
+            escape: false,
+        }
+    }
+
+    /// Spools the next piece of the string; the value once its closing quote has been read.
+    pub fn step<'a>(&mut self, lex: &mut Lexer<'_>) -> Result<Option<BinaryValue<'a>>, Problem> {
+        let mut ended = false;
+        if std::mem::take(&mut self.escape) {
+            // Only "\/" can stand for a base64 character (some writers escape '/').
+            if lex.take_escape()? != '/' {
+                return Err(base64_problem());
+            }
+            self.text.push(b'/');
+        } else {
+            let (piece, stop) = lex.take_until_quote(TEXT_PIECE)?;
+            self.text.extend_from_slice(piece);
+            match stop {
+                Some(b'"') => ended = true,
+                Some(_) => self.escape = true,
+                None => {}
+            }
+        }
+        let whole = if ended {
+            self.text.len()
+        } else {
+            self.text.len() / 4 * 4
+        };
+        if ended && whole % 4 != 0 {
+            return Err(base64_problem());
+        }
+        self.decoder
+            .decode(&self.text[..whole], &mut self.decoded)?;
+        self.text.drain(..whole);
+        if self.file.is_none() && self.decoded.len() > self.hold {
+            let spill = tempfile::tempfile().map_err(|e| io_problem(&e))?;
+            self.file = Some(io::BufWriter::with_capacity(1 << 20, spill));
+        }
+        if let Some(f) = self.file.as_mut() {
+            f.write_all(&self.decoded).map_err(|e| io_problem(&e))?;
+            self.total += self.decoded.len() as u64;
+            self.decoded.clear();
+        }
+        if !ended {
+            return Ok(None);
+        }
+        let value = match self.file.take() {
+            Some(f) => {
+                let mut f = f.into_inner().map_err(|e| io_problem(e.error()))?;
+                f.rewind().map_err(|e| io_problem(&e))?;
+                let reader: Box<dyn Read + Send + 'a> =
+                    Box::new(io::BufReader::with_capacity(1 << 20, f));
+                BinaryValue::from_reader(reader, self.total)
+            }
+            None => {
+                let decoded = std::mem::take(&mut self.decoded);
+                let n = decoded.len() as u64;
+                BinaryValue::from_reader(Box::new(io::Cursor::new(decoded)), n)
+            }
+        };
+        Ok(Some(value))
+    }
+}
+
 /// A binary value being handed out.
 pub(crate) struct BinaryValue<'a> {
     pub source: BinarySource<'a>,
@@ -97,27 +192,25 @@ impl<'a> BinaryValue<'a> {
         lex: &mut Lexer<'_>,
         hold: usize,
         unmeasured: bool,
-    ) -> Result<BinaryValue<'a>, Problem> {
-        match lex.measure_string(hold, !unmeasured)? {
+    ) -> Result<Inline<'a>, Problem> {
+        let value = match lex.measure_string(hold, !unmeasured)? {
             Measured::Plain { len, tail } => {
                 let decoded = decoded_len(len, tail).ok_or_else(base64_problem)?;
                 if len == 0 {
                     lex.expect(b'"', "the end of InlineBinary")?;
                 }
-                Ok(BinaryValue::new(
-                    BinarySource::Text { remaining: len },
-                    decoded,
-                ))
+                BinaryValue::new(BinarySource::Text { remaining: len }, decoded)
             }
-            Measured::Unknown if unmeasured => Ok(BinaryValue::new(
+            Measured::Unknown if unmeasured => BinaryValue::new(
                 BinarySource::Unmeasured {
                     decoded: 0,
                     ended: false,
                 },
                 0,
-            )),
-            Measured::Unknown => Self::spool(lex, hold),
-        }
+            ),
+            Measured::Unknown => return Ok(Inline::Spool(Spool::new(hold))),
+        };
+        Ok(Inline::Value(value))
     }
 
     /// From a reader that yields exactly `length` bytes.
@@ -164,64 +257,6 @@ impl<'a> BinaryValue<'a> {
             BinarySource::Unmeasured { ended, .. } => ended && self.remaining == 0,
             _ => self.remaining == 0,
         }
-    }
-
-    /// Decodes the whole string into memory (up to `hold`) or a temporary file, then reads it back.
-    fn spool(lex: &mut Lexer<'_>, hold: usize) -> Result<BinaryValue<'a>, Problem> {
-        let mut text: Vec<u8> = Vec::new();
-        let mut decoded: Vec<u8> = Vec::new();
-        let mut file: Option<io::BufWriter<std::fs::File>> = None;
-        let mut total: u64 = 0;
-        let mut ended = false;
-        let mut decoder = PieceDecoder::default();
-        while !ended {
-            let (piece, stop) = lex.take_until_quote(TEXT_PIECE)?;
-            text.extend_from_slice(piece);
-            match stop {
-                Some(b'"') => ended = true,
-                Some(_) => {
-                    // Only "\/" can stand for a base64 character (some writers escape '/').
-                    if lex.take_escape()? != '/' {
-                        return Err(base64_problem());
-                    }
-                    text.push(b'/');
-                }
-                None => {}
-            }
-            let whole = if ended {
-                text.len()
-            } else {
-                text.len() / 4 * 4
-            };
-            if ended && whole % 4 != 0 {
-                return Err(base64_problem());
-            }
-            decoder.decode(&text[..whole], &mut decoded)?;
-            text.drain(..whole);
-            if file.is_none() && decoded.len() > hold {
-                let spill = tempfile::tempfile().map_err(|e| io_problem(&e))?;
-                file = Some(io::BufWriter::with_capacity(1 << 20, spill));
-            }
-            if let Some(f) = file.as_mut() {
-                f.write_all(&decoded).map_err(|e| io_problem(&e))?;
-                total += decoded.len() as u64;
-                decoded.clear();
-            }
-        }
-        let value = match file {
-            Some(f) => {
-                let mut f = f.into_inner().map_err(|e| io_problem(e.error()))?;
-                f.rewind().map_err(|e| io_problem(&e))?;
-                let reader: Box<dyn Read + Send + 'a> =
-                    Box::new(io::BufReader::with_capacity(1 << 20, f));
-                Self::from_reader(reader, total)
-            }
-            None => {
-                let n = decoded.len() as u64;
-                Self::from_reader(Box::new(io::Cursor::new(decoded)), n)
-            }
-        };
-        Ok(value)
     }
 
     /// Replaces `out` with the next at most `chunk` decoded bytes (≥ 1 unless the value is empty).

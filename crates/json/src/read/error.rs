@@ -19,6 +19,8 @@ pub enum ReadErrorKind {
     BulkData,
     /// A limit of this reader: nesting depth, or a string longer than it holds in memory.
     Limit,
+    /// Pushed input ([`super::JsonReader::pushed`]) ran out before its end: push more, then read on.
+    NeedInput,
 }
 
 /// An error with its position in the JSON text and the path of the element it concerns.

@@ -36,6 +36,9 @@ impl JsonReader<'_> {
                 return Err(duplicate());
             }
             level.last_tag = level.last_tag.max(Some(tag));
+            if let Some(r) = self.resume.as_deref_mut() {
+                r.unsorted_added = Some(tag);
+            }
         } else {
             match level.last_tag {
                 Some(prev) if prev == tag => return Err(duplicate()),
@@ -46,6 +49,9 @@ impl JsonReader<'_> {
                         return Err(duplicate());
                     }
                     level.unsorted = Some(seen);
+                    if let Some(r) = self.resume.as_deref_mut() {
+                        r.unsorted_created = true;
+                    }
                     self.notes.push((
                         ReadWarningKind::UnsortedKeys,
                         format!(

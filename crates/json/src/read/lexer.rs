@@ -18,6 +18,7 @@ impl From<LexError> for Problem {
             LexErrorKind::Io(kind) => ReadErrorKind::Io(kind),
             LexErrorKind::Syntax => ReadErrorKind::Syntax,
             LexErrorKind::Limit => ReadErrorKind::Limit,
+            LexErrorKind::NeedInput => ReadErrorKind::NeedInput,
         };
         Problem::new(kind, e.message)
     }

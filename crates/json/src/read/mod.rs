@@ -41,6 +41,7 @@ mod error;
 mod key_order;
 mod lexer;
 mod pixels;
+mod resume;
 mod values;
 mod vr_scan;
 
@@ -55,7 +56,7 @@ pub use bulk_uri::{BulkRequest, BulkResolver, BulkSource, FileResolver, IgnoreBu
 pub use error::{ReadError, ReadErrorKind, ReadWarning, ReadWarningKind};
 pub use lexer::ReadAt;
 
-use binary::BinaryValue;
+use binary::{BinaryValue, Inline, Spool};
 use error::Problem;
 use lexer::{DicomLexing, Lexer};
 use values::{Checks, Notes};
@@ -216,6 +217,10 @@ enum Next {
     TextValue,
     /// The element's binary value, chunk by chunk.
     BinaryValue,
+    /// An InlineBinary string that could not be measured, spooled piece by piece before its element.
+    Spool,
+    /// What is left of the element object after its value, then the next member.
+    FinishElement,
     /// Encapsulated pixel data from InlineBinary/bulk bytes: item headers and fragments.
     Pixels(PixelState),
     /// In an SQ's `Value` array: the next item or the end.
@@ -229,8 +234,12 @@ enum Next {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum PixelState {
     Header,
-    Fragment { remaining: u64 },
+    Fragment {
+        remaining: u64,
+    },
     FragmentEnd,
+    /// After the sequence delimiter: the rest of the value must be zero padding.
+    Trailer,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -287,6 +296,13 @@ pub struct JsonReader<'a> {
     value_range: std::ops::Range<usize>,
     /// The last `Value` token was a whole chunk of InlineBinary (see [`JsonReader::take_value`]).
     takeable: bool,
+    /// Line and column where the current binary value starts: its warnings are reported there, wherever
+    /// the value's bytes were decoded (measured, spooled, or as they came).
+    binary_at: (u64, u64),
+    /// The element and the spool of an InlineBinary string being spooled (`Next::Spool`).
+    spool: Option<(Tag, Vr, Spool)>,
+    /// Pushed input: where the current step began, to come back to when the input runs out.
+    resume: Option<Box<resume::Resume>>,
 }
 
 impl std::fmt::Debug for JsonReader<'_> {
@@ -358,7 +374,32 @@ impl<'a> JsonReader<'a> {
             in_array: false,
             value_range: 0..0,
             takeable: false,
+            binary_at: (0, 0),
+            spool: None,
+            resume: None,
         }
+    }
+
+    /// Reads JSON the caller pushes in chunks ([`JsonReader::push`], [`JsonReader::end_input`]):
+    /// [`JsonReader::read_token`] fails with [`ReadErrorKind::NeedInput`] where the pushed bytes run
+    /// out before the end of input, having undone the step it was in; it is simply called again after
+    /// the next push. Long InlineBinary that cannot be measured within `hold_binary` is spooled (memory,
+    /// then a temporary file); one step (an element's text values, a piece of a binary value, the
+    /// look-ahead for a `"vr"` after the value) must fit in `max_string`.
+    pub fn pushed(options: ReadOptions) -> JsonReader<'static> {
+        let mut reader = JsonReader::with_lexer(Lexer::pushed(options.max_string), options);
+        reader.resume = Some(Box::default());
+        reader
+    }
+
+    /// Appends a chunk of pushed input (see [`JsonReader::pushed`]).
+    pub fn push(&mut self, chunk: bytes::Bytes) {
+        self.lex.push(chunk);
+    }
+
+    /// The pushed input is complete.
+    pub fn end_input(&mut self) {
+        self.lex.end_input();
     }
 
     /// Resolves BulkDataURIs; without one, a BulkDataURI is an error.
@@ -453,6 +494,10 @@ impl<'a> JsonReader<'a> {
             .into_iter()
             .map(|(m, _)| (ReadWarningKind::LenientSyntax, m));
         for (kind, message) in std::mem::take(&mut self.notes).into_iter().chain(lex_notes) {
+            let (line, column) = match kind {
+                ReadWarningKind::PixelData | ReadWarningKind::OddLengthPadded => self.binary_at,
+                _ => (line, column),
+            };
             if self.warnings.len() < self.options.max_warnings {
                 self.warnings.push(ReadWarning {
                     kind,
@@ -498,6 +543,9 @@ impl<'a> JsonReader<'a> {
     #[inline(always)] // the caller builds the token in registers from `out` (see `Step`)
     pub fn read_token(&mut self) -> Result<Token<'_>, ReadError> {
         self.takeable = false;
+        if self.resume.is_some() && self.waits_for_input() {
+            return Err(self.need_input());
+        }
         match self.step() {
             Ok(Emitted) => {
                 self.flush_notes();
@@ -518,6 +566,10 @@ impl<'a> JsonReader<'a> {
                     last,
                 })
             }
+            Err(p) if p.kind == ReadErrorKind::NeedInput && self.resume.is_some() => {
+                self.rewind();
+                Err(self.need_input())
+            }
             Err(p) => {
                 self.next = Next::Done;
                 Err(self.fail(p))
@@ -527,6 +579,9 @@ impl<'a> JsonReader<'a> {
 
     fn step(&mut self) -> Result<Emitted, Problem> {
         loop {
+            if self.resume.is_some() {
+                self.checkpoint();
+            }
             match self.next {
                 Next::Begin => {
                     self.begin()?;
@@ -571,14 +626,32 @@ impl<'a> JsonReader<'a> {
                         ));
                     }
                     if last {
+                        // The rest of the element object is read with the next token: a value from a
+                        // reader is never read twice when pushed input runs out there.
                         self.binary = None;
-                        self.finish_element()?;
-                        self.next = Next::Member;
+                        self.next = Next::FinishElement;
                     }
                     self.takeable = true;
                     return Ok(self.emit(Step::value(StepKind::Token(TokenKind::Value), last)));
                 }
-                Next::Pixels(state) => return self.pixels(state),
+                Next::Spool => {
+                    let (tag, vr, spool) = self.spool.as_mut().expect("spooling");
+                    let (tag, vr) = (*tag, *vr);
+                    if let Some(value) = spool.step(&mut self.lex)? {
+                        self.spool = None;
+                        return self.start_binary(tag, vr, value);
+                    }
+                }
+                Next::FinishElement => {
+                    self.finish_element()?;
+                    self.next = Next::Member;
+                }
+                Next::Pixels(state) => {
+                    self.pixels(state)?;
+                    if self.out.kind != StepKind::Nothing {
+                        return Ok(Emitted);
+                    }
+                }
                 Next::Item => return self.item(),
                 Next::CloseSequence => {
                     self.finish_element()?;
@@ -947,6 +1020,7 @@ impl<'a> JsonReader<'a> {
 
     fn end_data_set(&mut self) -> Emitted {
         if let Some(keys_start) = self.levels.pop() {
+            self.keep_closed_keys(keys_start);
             self.keys.truncate(keys_start);
         }
         if self.levels.is_empty() {
@@ -1280,6 +1354,7 @@ impl<'a> JsonReader<'a> {
                 "InlineBinary is only for OB OD OF OL OV OW UN, not {vr} (PS3.18 F.2.3)"
             )));
         }
+        self.binary_at = self.lex.line_column();
         let hold = self.options.max_string.min(self.options.hold_binary);
         // A top-level value the consumer can write before knowing its length (its output is seekable):
         // decoded in one pass, not measured ahead or spooled. Encapsulated Pixel Data is parsed into
@@ -1290,8 +1365,14 @@ impl<'a> JsonReader<'a> {
             && self.levels.len() == 1
             && !(tag == Tag::PIXEL_DATA && self.encapsulated)
             && !matches!(tag, Tag::SOP_CLASS_UID | Tag::SOP_INSTANCE_UID);
-        let value = BinaryValue::inline(&mut self.lex, hold, unmeasured)?;
-        self.start_binary(tag, vr, value)
+        match BinaryValue::inline(&mut self.lex, hold, unmeasured)? {
+            Inline::Value(value) => self.start_binary(tag, vr, value),
+            Inline::Spool(spool) => {
+                self.spool = Some((tag, vr, spool));
+                self.next = Next::Spool;
+                Ok(self.emit(Step::NOTHING))
+            }
+        }
     }
 
     fn bulk_data(&mut self, tag: Tag, vr: Vr) -> Result<Emitted, Problem> {
@@ -1301,6 +1382,7 @@ impl<'a> JsonReader<'a> {
                 "BulkDataURI is not allowed for {vr} (PS3.18 F.2.6; R14)"
             )));
         }
+        self.binary_at = self.lex.line_column();
         let uri = self.lex.read_string()?.to_string();
         let path = self.path_string();
         let request = BulkRequest {

@@ -35,7 +35,7 @@ impl JsonReader<'_> {
                 if have == 0 {
                     // The value ends after its last item: the form dcm2json writes (docs/design.md,
                     // Decisions: the item stream without its delimiter, as pydicom gives the value).
-                    return self.end_pixels();
+                    return Ok(self.enter_trailer());
                 }
                 if have < 8 {
                     let padding = self.value[self.pixel_pos..].iter().all(|&b| b == 0);
@@ -48,7 +48,7 @@ impl JsonReader<'_> {
                         ReadWarningKind::PixelData,
                         "encapsulated Pixel Data ends in zero bytes after its last item".into(),
                     ));
-                    return self.end_pixels();
+                    return Ok(self.enter_trailer());
                 }
                 let h = &self.value[self.pixel_pos..self.pixel_pos + 8];
                 let tag = Tag((u32::from(u16::from_le_bytes([h[0], h[1]])) << 16)
@@ -62,7 +62,7 @@ impl JsonReader<'_> {
                         });
                         Ok(self.emit(Step::item_start(len)))
                     }
-                    Tag::SEQUENCE_DELIMITATION => self.end_pixels(),
+                    Tag::SEQUENCE_DELIMITATION => Ok(self.enter_trailer()),
                     _ => Err(Problem::value(
                         "Pixel Data is not an encapsulated item stream (PS3.5 A.4), but the output \
                          transfer syntax is encapsulated",
@@ -92,7 +92,15 @@ impl JsonReader<'_> {
                 self.next = Next::Pixels(PixelState::Header);
                 Ok(self.emit(Step::ITEM_END))
             }
+            PixelState::Trailer => self.end_pixels(),
         }
+    }
+
+    /// The item stream has ended: the rest of the value is looked at as a step of its own (with pushed
+    /// input, a step that decodes more than once keeps the bytes it started with).
+    fn enter_trailer(&mut self) -> Emitted {
+        self.next = Next::Pixels(PixelState::Trailer);
+        self.emit(Step::NOTHING)
     }
 
     /// After the sequence delimiter: whatever is left of the value must be padding.
@@ -112,8 +120,9 @@ impl JsonReader<'_> {
         self.binary = None;
         self.value.clear();
         self.pixel_pos = 0;
-        self.finish_element()?;
-        self.next = Next::Member;
+        // The rest of the element object is read with the next token: a value from a reader is never
+        // read twice when pushed input runs out there.
+        self.next = Next::FinishElement;
         Ok(self.emit(Step::SEQUENCE_END))
     }
 }

@@ -39,78 +39,6 @@ pub struct PushDicomToJson<'h, W: Write> {
     errors: IoErrors,
 }
 
-/// A [`PushDicomToJson`] as a `tokio_util::codec::Decoder` (feature `tokio`): each call converts the
-/// bytes buffered so far and yields the JSON written meanwhile; at the end of the stream it yields the
-/// rest. Use it with `FramedRead` over any `AsyncRead`; the report is [`DicomToJsonDecoder::report`].
-#[cfg(feature = "tokio")]
-#[derive(Debug)]
-pub struct DicomToJsonDecoder {
-    conversion: Option<PushDicomToJson<'static, Vec<u8>>>,
-    report: Option<Report>,
-}
-
-#[cfg(feature = "tokio")]
-impl DicomToJsonDecoder {
-    /// A decoder converting with `options`.
-    pub fn new(options: &ToJsonOptions) -> Self {
-        DicomToJsonDecoder {
-            conversion: Some(PushDicomToJson::new(Vec::new(), options, None)),
-            report: None,
-        }
-    }
-
-    /// A decoder for `conversion` (its options, and a bulk data handler it owns:
-    /// [`crate::DicomToJson::bulk_handler_owned`]).
-    pub fn from_conversion(conversion: crate::DicomToJson<'static>) -> Self {
-        DicomToJsonDecoder {
-            conversion: Some(conversion.push(Vec::new())),
-            report: None,
-        }
-    }
-
-    /// The conversion's report, once the stream has ended.
-    pub fn report(&self) -> Option<&Report> {
-        self.report.as_ref()
-    }
-}
-
-#[cfg(feature = "tokio")]
-fn decode_error(e: crate::Error) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::InvalidData, e)
-}
-
-#[cfg(feature = "tokio")]
-impl tokio_util::codec::Decoder for DicomToJsonDecoder {
-    type Item = Bytes;
-    type Error = std::io::Error;
-
-    fn decode(&mut self, src: &mut bytes::BytesMut) -> Result<Option<Bytes>, std::io::Error> {
-        let Some(conversion) = self.conversion.as_mut() else {
-            src.clear();
-            return Ok(None);
-        };
-        if !src.is_empty() {
-            conversion
-                .push(src.split().freeze())
-                .map_err(decode_error)?;
-        }
-        let json = std::mem::take(conversion.output());
-        Ok((!json.is_empty()).then(|| Bytes::from(json)))
-    }
-
-    fn decode_eof(&mut self, src: &mut bytes::BytesMut) -> Result<Option<Bytes>, std::io::Error> {
-        if let Some(json) = self.decode(src)? {
-            return Ok(Some(json));
-        }
-        let Some(conversion) = self.conversion.take() else {
-            return Ok(None);
-        };
-        let (json, report) = conversion.finish().map_err(decode_error)?;
-        self.report = Some(report);
-        Ok((!json.is_empty()).then(|| Bytes::from(json)))
-    }
-}
-
 enum AnyFeed<'h, W: Write> {
     Compact(Feed<'h, KeepErrors<W>, Compact>),
     Pretty(Feed<'h, KeepErrors<W>, Pretty>),
@@ -122,6 +50,20 @@ impl<W: Write> std::fmt::Debug for PushDicomToJson<'_, W> {
             .field("reader", &self.reader)
             .field("ended", &self.ended)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl<W: Write> crate::codec::PushConversion for PushDicomToJson<'_, W> {
+    type Output = W;
+    fn push(&mut self, chunk: Bytes) -> Result<(), crate::Error> {
+        PushDicomToJson::push(self, chunk)
+    }
+    fn output(&mut self) -> &mut W {
+        PushDicomToJson::output(self)
+    }
+    fn finish(self) -> Result<(W, Report), crate::Error> {
+        PushDicomToJson::finish(self)
     }
 }
 
