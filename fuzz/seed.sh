@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 shared=${1:-../../shared}
 [ -d "$shared/corpus" ] || { echo "no $shared/corpus: pass the shared directory" >&2; exit 1; }
-for t in dicom_read dicom_read_chunked dicom_push roundtrip dcm2json json_read json_roundtrip; do mkdir -p "corpus/$t"; done
+for t in dicom_read dicom_read_chunked dicom_push roundtrip dcm2json json_read json_roundtrip json_push; do mkdir -p "corpus/$t"; done
 n=0
 dicom_inputs() {
   ls ../corpus/synthetic/*.dcm ../corpus/charset/*.dcm "$shared"/edge/*.dcm
@@ -30,5 +30,7 @@ while read -r f; do
   printf '\0' | cat - "$f" > "corpus/json_read/j$m"
   printf "$mode" | cat - "$f" > "corpus/json_read/k$m"
   printf "$(printf '\\x%02x' $(( m % 4 )))" | cat - "$f" > "corpus/json_roundtrip/j$m"
+  # json_push: the first byte chooses where the input is cut (and, in its high bit, lenient reading).
+  printf "$(printf '\\x%02x' $(( (m * 53) % 256 )))" | cat - "$f" > "corpus/json_push/j$m"
 done < <(find "$shared/json" -name '*.json' -size -20k)
 echo "seeded: $n DICOM inputs, $m JSON inputs"

@@ -240,6 +240,19 @@ fn bad_json_fails_identically_pushed() {
             &ToDicomOptions::default(),
         );
     }
+    // Bad base64 in a string spooled in pushed pieces, measured when pulled: one error, at the value's
+    // start (where the reading stopped depends on how the text was read).
+    let bad = format!(
+        r#"{{"00080060":{{"vr":"CS","Value":["MR"]}},"00091010":{{"vr":"OB","InlineBinary":"{}*{}"}}}}"#,
+        "A".repeat(300),
+        "A".repeat(99)
+    );
+    let mut small_hold = ToDicomOptions::default();
+    small_hold.reader.hold_binary = 16;
+    let expected = pulled(bad.as_bytes(), &small_hold);
+    let error = expected.error.as_deref().expect("bad base64 fails");
+    assert!(error.contains("column: Some(77)"), "{error}");
+    assert_push_equivalent("bad base64", bad.as_bytes(), &[1, 7, 64], &small_hold);
 }
 
 /// `+Ug` gives new UIDs (random, so compared by shape): the pushed conversion replaces the same

@@ -658,7 +658,10 @@ impl<'a> Lexer<'a> {
                 let stop = start + k;
                 if self.buf[stop] == b'"' && self.buf[stop + 1..self.end].first() == Some(&b':') {
                     self.pos = stop + 2;
-                    return checked_str(&self.buf[start..stop]);
+                    // A bad name is reported after its closing quote, as the general path does: where
+                    // an error is must not depend on how much input was in the buffer.
+                    return checked_str(&self.buf[start..stop])
+                        .inspect_err(|_| self.pos = stop + 1);
                 }
             }
         }
@@ -1276,6 +1279,22 @@ mod tests {
             assert_eq!(got, expected, "chunks of {size}");
             assert_eq!(l.offset(), text.len() as u64);
         }
+    }
+
+    #[test]
+    fn a_bad_member_name_is_reported_at_its_closing_quote_whatever_the_buffer() {
+        let text: &[u8] = b"{\"\xFF\xFE\": 1}";
+        let mut whole = Lexer::from_slice(text, 1 << 20);
+        whole.expect(b'{', "'{'").unwrap();
+        assert!(whole.read_key().is_err());
+        assert_eq!(whole.offset(), 5);
+        // Pushed up to the quote only: the general path, which must agree.
+        let mut cut = Lexer::pushed(1 << 20);
+        cut.push(Bytes::from_static(&text[..5]));
+        cut.end_input();
+        cut.expect(b'{', "'{'").unwrap();
+        assert!(cut.read_key().is_err());
+        assert_eq!(cut.offset(), 5);
     }
 
     #[test]

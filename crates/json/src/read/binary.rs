@@ -178,7 +178,7 @@ impl std::fmt::Debug for BinaryValue<'_> {
 }
 
 fn base64_problem() -> Problem {
-    Problem::value("InlineBinary is not padded base64 (RFC 4648 §4, PS3.18 F.2.7)")
+    Problem::value("InlineBinary is not padded base64 (RFC 4648 §4, PS3.18 F.2.7)").at_value_start()
 }
 
 fn io_problem(e: &io::Error) -> Problem {

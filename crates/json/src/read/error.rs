@@ -120,6 +120,10 @@ pub(crate) struct Problem(Box<ProblemData>);
 pub(crate) struct ProblemData {
     pub kind: ReadErrorKind,
     pub message: String,
+    /// Reported where the current binary value starts, not where reading stopped: how far its text
+    /// had been read when the problem was seen depends on how it was read (measured, or spooled in
+    /// pieces as the input came).
+    pub at_value_start: bool,
 }
 
 impl std::ops::Deref for Problem {
@@ -135,6 +139,7 @@ impl Problem {
         Problem(Box::new(ProblemData {
             kind,
             message: message.into(),
+            at_value_start: false,
         }))
     }
     pub fn syntax(message: impl Into<String>) -> Problem {
@@ -145,6 +150,11 @@ impl Problem {
     }
     pub fn value(message: impl Into<String>) -> Problem {
         Problem::new(ReadErrorKind::Value, message)
+    }
+    /// This problem is reported where the current binary value starts (see `at_value_start`).
+    pub fn at_value_start(mut self) -> Problem {
+        self.0.at_value_start = true;
+        self
     }
     pub fn into_data(self) -> ProblemData {
         *self.0

@@ -298,7 +298,7 @@ pub struct JsonReader<'a> {
     takeable: bool,
     /// Line and column where the current binary value starts: its warnings are reported there, wherever
     /// the value's bytes were decoded (measured, spooled, or as they came).
-    binary_at: (u64, u64),
+    binary_at: (u64, u64, u64),
     /// The element and the spool of an InlineBinary string being spooled (`Next::Spool`).
     spool: Option<(Tag, Vr, Spool)>,
     /// Pushed input: where the current step began, to come back to when the input runs out.
@@ -374,7 +374,7 @@ impl<'a> JsonReader<'a> {
             in_array: false,
             value_range: 0..0,
             takeable: false,
-            binary_at: (0, 0),
+            binary_at: (0, 0, 0),
             spool: None,
             resume: None,
         }
@@ -467,15 +467,26 @@ impl<'a> JsonReader<'a> {
 
     fn fail(&mut self, p: Problem) -> ReadError {
         let p = p.into_data();
-        let (line, column) = self.lex.line_column();
+        let (line, column, offset) = if p.at_value_start {
+            self.binary_at
+        } else {
+            let (line, column) = self.lex.line_column();
+            (line, column, self.lex.offset())
+        };
         ReadError {
             kind: p.kind,
             message: p.message,
             line,
             column,
-            offset: self.lex.offset(),
+            offset,
             path: self.path_string(),
         }
+    }
+
+    /// Line, column and offset of the next byte: where a binary value starts.
+    fn value_start(&mut self) -> (u64, u64, u64) {
+        let (line, column) = self.lex.line_column();
+        (line, column, self.lex.offset())
     }
 
     /// Turns the notes of the last step into warnings (with its position and path).
@@ -495,7 +506,9 @@ impl<'a> JsonReader<'a> {
             .map(|(m, _)| (ReadWarningKind::LenientSyntax, m));
         for (kind, message) in std::mem::take(&mut self.notes).into_iter().chain(lex_notes) {
             let (line, column) = match kind {
-                ReadWarningKind::PixelData | ReadWarningKind::OddLengthPadded => self.binary_at,
+                ReadWarningKind::PixelData | ReadWarningKind::OddLengthPadded => {
+                    (self.binary_at.0, self.binary_at.1)
+                }
                 _ => (line, column),
             };
             if self.warnings.len() < self.options.max_warnings {
@@ -1141,6 +1154,10 @@ impl<'a> JsonReader<'a> {
 
     /// (0008,0005) scopes the character set of this data set level (PS3.3 C.12.1.1.2; CP-2518).
     fn declare_charset(&mut self) -> Result<(), Problem> {
+        if let Some(r) = self.resume.as_deref_mut() {
+            let level = self.levels.last().expect("inside a data set");
+            r.replaced_encoder = Some(Arc::clone(&level.encoder));
+        }
         if self.options.charset_utf8 {
             self.value.clear();
             self.value.extend_from_slice(b"ISO_IR 192");
@@ -1354,7 +1371,7 @@ impl<'a> JsonReader<'a> {
                 "InlineBinary is only for OB OD OF OL OV OW UN, not {vr} (PS3.18 F.2.3)"
             )));
         }
-        self.binary_at = self.lex.line_column();
+        self.binary_at = self.value_start();
         let hold = self.options.max_string.min(self.options.hold_binary);
         // A top-level value the consumer can write before knowing its length (its output is seekable):
         // decoded in one pass, not measured ahead or spooled. Encapsulated Pixel Data is parsed into
@@ -1382,7 +1399,7 @@ impl<'a> JsonReader<'a> {
                 "BulkDataURI is not allowed for {vr} (PS3.18 F.2.6; R14)"
             )));
         }
-        self.binary_at = self.lex.line_column();
+        self.binary_at = self.value_start();
         let uri = self.lex.read_string()?.to_string();
         let path = self.path_string();
         let request = BulkRequest {

@@ -16,7 +16,10 @@
 //! have doubled (or the input has ended): over a long token, the scans add up to a few times its length
 //! whatever the chunk size.
 
+use std::sync::Arc;
+
 use dcmflow_core::Tag;
+use dcmflow_dicom::TextEncoder;
 
 use super::error::{ReadError, ReadErrorKind};
 use super::{JsonReader, Level, Next, PathStep};
@@ -36,14 +39,18 @@ pub(super) struct Resume {
     array_index: usize,
     in_array: bool,
     levels_open: usize,
-    /// The innermost level, without its set of unsorted keys (undone through `unsorted_*`).
-    top: Option<Level>,
+    /// The innermost level's scalars (its set of unsorted keys is undone through `unsorted_*`, its
+    /// encoder through `replaced_encoder`).
+    top: Option<LevelMark>,
+    /// The innermost level's encoder, when the step replaced it (a Specific Character Set).
+    pub replaced_encoder: Option<Arc<TextEncoder>>,
     /// A key the step added to the innermost level's set of unsorted keys, or the set it created.
     pub unsorted_added: Option<Tag>,
     pub unsorted_created: bool,
     keys_len: usize,
-    /// The keys of a level the step closed: where they started, and the keys.
-    keys_closed: Option<(usize, Vec<Tag>)>,
+    /// Where the keys of a level the step closed started, and (in `closed_keys`) the keys.
+    closed_at: Option<usize>,
+    closed_keys: Vec<Tag>,
     path: Vec<PathStep>,
     sequence_vr_after: Vec<bool>,
     notes_len: usize,
@@ -72,11 +79,12 @@ impl JsonReader<'_> {
         r.array_index = self.array_index;
         r.in_array = self.in_array;
         r.levels_open = self.levels.open;
-        r.top = self.levels.last().map(Level::clone_without_unsorted);
+        r.top = self.levels.last().map(LevelMark::of);
+        r.replaced_encoder = None;
         r.unsorted_added = None;
         r.unsorted_created = false;
         r.keys_len = self.keys.len();
-        r.keys_closed = None;
+        r.closed_at = None;
         r.path.clear();
         r.path.extend_from_slice(&self.path);
         r.sequence_vr_after.clear();
@@ -116,12 +124,15 @@ impl JsonReader<'_> {
             } else if let (Some(set), Some(tag)) = (unsorted.as_mut(), r.unsorted_added) {
                 set.remove(&tag);
             }
-            *live = top.clone_without_unsorted();
+            top.restore(live);
             live.unsorted = unsorted;
+            if let Some(encoder) = r.replaced_encoder.take() {
+                live.encoder = encoder;
+            }
         }
-        if let Some((at, keys)) = r.keys_closed.take() {
+        if let Some(at) = r.closed_at.take() {
             self.keys.truncate(at);
-            self.keys.extend_from_slice(&keys);
+            self.keys.extend_from_slice(&r.closed_keys);
         }
         self.keys.truncate(r.keys_len);
         self.path.clear();
@@ -168,23 +179,39 @@ impl JsonReader<'_> {
     /// A level closes: with pushed input, its keys are kept until the step is done.
     pub(super) fn keep_closed_keys(&mut self, keys_start: usize) {
         if let Some(r) = self.resume.as_deref_mut() {
-            r.keys_closed = Some((keys_start, self.keys[keys_start..].to_vec()));
+            r.closed_at = Some(keys_start);
+            r.closed_keys.clear();
+            r.closed_keys.extend_from_slice(&self.keys[keys_start..]);
         }
     }
 }
 
-impl Level {
-    /// A copy with no set of unsorted keys (that set is undone key by key instead).
-    fn clone_without_unsorted(&self) -> Level {
-        Level {
-            last_tag: self.last_tag,
-            encoder: self.encoder.clone(),
-            inherited: self.inherited.clone(),
-            first: self.first,
-            saw_charset: self.saw_charset,
-            keys_start: self.keys_start,
-            unsorted: None,
-            charset_text_seen: self.charset_text_seen,
+/// A level's scalars (its encoders are shared, and change only through `replaced_encoder`).
+#[derive(Debug, Clone, Copy)]
+struct LevelMark {
+    last_tag: Option<Tag>,
+    first: bool,
+    saw_charset: bool,
+    keys_start: usize,
+    charset_text_seen: bool,
+}
+
+impl LevelMark {
+    fn of(level: &Level) -> LevelMark {
+        LevelMark {
+            last_tag: level.last_tag,
+            first: level.first,
+            saw_charset: level.saw_charset,
+            keys_start: level.keys_start,
+            charset_text_seen: level.charset_text_seen,
         }
+    }
+
+    fn restore(&self, level: &mut Level) {
+        level.last_tag = self.last_tag;
+        level.first = self.first;
+        level.saw_charset = self.saw_charset;
+        level.keys_start = self.keys_start;
+        level.charset_text_seen = self.charset_text_seen;
     }
 }
