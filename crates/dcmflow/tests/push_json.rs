@@ -226,6 +226,8 @@ fn bad_json_fails_identically_pushed() {
         br#"{"00400275":{"vr":"SQ","Value":[{"00100020":{"vr":"LO","Value":["A"]},"00100020":{"vr":"LO","Value":["B"]}}]}}"#,
         br#"{"00100020":{"vr":"LO","Value":["A"]},"00080060":{"vr":"CS","Value":["MR"]},"00080060":{"vr":"CS"}}"#,
         br#"{"00091010":{"vr":"OB","InlineBinary":"AAAA","Value":[1]}}"#,
+        br#"{"00281223":{"vr":"OW","vr": "UI","InlineBinary":"AAEAAf8A"}}"#,
+        b"{\"00080090\":{\"vr\":\"\xFFN\"}}",
         b"",
         b"   ",
         b"[",

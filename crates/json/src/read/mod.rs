@@ -1005,10 +1005,11 @@ impl<'a> JsonReader<'a> {
             loop {
                 match self.read_member_name()? {
                     Member::Vr => {
-                        let parsed = parse_vr(self.lex.read_string()?.as_bytes())?;
-                        if vr.replace(parsed).is_some() {
+                        // Refused before its value is read, as the compact path refuses it.
+                        if vr.is_some() {
                             return Err(Problem::model("two \"vr\" members"));
                         }
+                        *vr = Some(parse_vr(self.lex.read_string()?.as_bytes())?);
                     }
                     m => {
                         if vr.is_none() {
