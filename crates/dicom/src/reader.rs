@@ -1095,9 +1095,11 @@ impl<'a> DicomReader<'a> {
     fn check_fits(&mut self, tag: Tag, len: u64, start: u64, extent: Extent) -> Result<()> {
         let end = start + len;
         if let (Extent::Value, Some(left)) = (extent, self.source.remaining_hint()) {
-            // `start` may be ahead of the source position by a header not yet consumed.
-            if end > self.source.position() + left {
-                return Err(Error::new(ErrorKind::UnexpectedEof, start));
+            // `start` may be ahead of the source position by a header not yet consumed. Reported at
+            // the end of the input, where a stream finds out it ran dry: the same offset either way.
+            let input_end = self.source.position() + left;
+            if end > input_end {
+                return Err(Error::new(ErrorKind::UnexpectedEof, input_end));
             }
         }
         let mut extended = false;

@@ -49,7 +49,7 @@ fn collect(reader: &mut DicomReader<'_>) -> (Vec<Owned>, Option<Error>) {
     }
 }
 
-/// Same tokens and same outcome. On a truncated input a slice knows its length up front and fails before
+/// Same tokens and same outcome (error kind and offset). On a truncated input a slice knows its length up front and fails before
 /// announcing the element whose value is cut short; a stream announces it and fails in the value. So after
 /// an error the stream may have exactly one more token.
 fn assert_same(
@@ -60,9 +60,10 @@ fn assert_same(
     expected_err: Option<Error>,
     how: &str,
 ) {
+    // The error is the same, at the same offset (a value cut short: the end of the input).
     assert_eq!(
-        err.map(|e| e.kind),
-        expected_err.map(|e| e.kind),
+        err.map(|e| (e.kind, e.offset)),
+        expected_err.map(|e| (e.kind, e.offset)),
         "{name}: outcome differs, {how}"
     );
     let extra = if err.is_some() {
@@ -117,6 +118,38 @@ fn synthetic_corpus_reads_identically_from_slice_and_stream() {
         }
     }
     assert!(n >= 10, "synthetic corpus has only {n} files");
+}
+
+/// Every synthetic file cut short at several places: the slice and the stream fail alike, at the same
+/// offset.
+#[test]
+fn truncated_files_fail_at_the_same_offset_from_slice_and_stream() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus/synthetic");
+    let mut failed = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "dcm") {
+            continue;
+        }
+        let data = std::fs::read(&path).unwrap();
+        for cut in (1..data.len()).step_by((data.len() / 13).max(1)) {
+            let part = &data[..cut];
+            let (expected, expected_err) =
+                collect(&mut DicomReader::from_slice(part, ReaderOptions::default()));
+            failed += usize::from(expected_err.is_some());
+            let mut reader = DicomReader::from_reader(
+                Trickle {
+                    data: part,
+                    step: 5,
+                },
+                ReaderOptions::default(),
+            );
+            let (got, err) = collect(&mut reader);
+            let name = format!("{} cut at {cut}", path.display());
+            assert_same(&name, &got, &expected, err, expected_err, "read step 5");
+        }
+    }
+    assert!(failed >= 50, "only {failed} cuts failed");
 }
 
 #[test]
