@@ -10,6 +10,9 @@
 //! The first argument is the direction's input (`dicom`: DICOM → JSON, `json`: JSON → DICOM, both of
 //! the metadata-heavy generated data set); the second `read`, a chunk size to push, or `none` (the
 //! input is made and not converted: the count to subtract).
+//!
+//! `push_cost json-file FILE CHUNK` pushes a JSON file read in `CHUNK`-byte pieces, the DICOM written to
+//! `/dev/null`: the peak memory of a pushed conversion (`/usr/bin/time -v`), which holds neither.
 
 use bytes::Bytes;
 use dcmflow::{DicomToJson, Input, JsonToDicom, Output};
@@ -21,6 +24,14 @@ fn main() {
         eprintln!("usage: push_cost dicom|json read|CHUNK_SIZE|none");
         std::process::exit(2);
     };
+    if direction == "json-file" {
+        let size: usize = args
+            .get(3)
+            .and_then(|s| s.parse().ok())
+            .expect("a chunk size");
+        push_file(how, size);
+        return;
+    }
     let dicom = metadata_heavy(20_000);
     let input = match direction.as_str() {
         "dicom" => dicom,
@@ -62,4 +73,24 @@ fn main() {
         }
     }
     println!("{} bytes out", out.len());
+}
+
+/// Pushes the JSON file at `path` in `size`-byte pieces, the DICOM written to `/dev/null` as it comes
+/// (a `Vec` output would hold what one call writes: all of a spooled value, in the call that ends it).
+fn push_file(path: &str, size: usize) {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).expect("the JSON file");
+    let sink = std::fs::File::create("/dev/null").expect("/dev/null");
+    let mut conversion = JsonToDicom::new(to_dicom_options()).push(sink);
+    loop {
+        let mut chunk = vec![0u8; size];
+        let n = file.read(&mut chunk).expect("read");
+        if n == 0 {
+            break;
+        }
+        chunk.truncate(n);
+        conversion.push(chunk).unwrap();
+    }
+    let (_, report) = conversion.finish().unwrap();
+    println!("{} bytes of DICOM", report.written);
 }

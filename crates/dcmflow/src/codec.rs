@@ -1,20 +1,32 @@
 //! Push conversions as `tokio_util::codec::Decoder`s (feature `tokio`): each `decode` converts the
-//! bytes buffered so far and yields the output written meanwhile; at the end of the stream
-//! `decode_eof` yields the rest. Use them with `FramedRead` over any `AsyncRead`.
+//! bytes buffered so far and yields the output written meanwhile, about [`FRAME`] bytes at most
+//! (`FramedRead` calls again while frames come); at the end of the stream `decode_eof` yields the rest.
+//! Use them with `FramedRead` over any `AsyncRead`.
 
 use bytes::Bytes;
 
 use crate::Report;
 
+/// A frame holds about this much output: what a spooled value (written in the step that ends it) is
+/// cut into, so that memory stays bounded whatever the value's size.
+pub(crate) const FRAME: u64 = 1 << 20;
+
 /// What a push conversion offers a codec.
 pub(crate) trait PushConversion {
     type Output;
-    fn push(&mut self, chunk: Bytes) -> Result<(), crate::Error>;
+    /// Takes a chunk without converting.
+    fn feed(&mut self, chunk: Bytes);
+    fn end_input(&mut self);
+    /// Converts as far as the input goes or until about `budget` bytes were written; whether the budget
+    /// stopped it.
+    fn convert_some(&mut self, budget: u64) -> Result<bool, crate::Error>;
     fn output(&mut self) -> &mut Self::Output;
     fn finish(self) -> Result<(Self::Output, Report), crate::Error>;
 }
 
-/// A push conversion into a `Vec`, driven by a tokio codec.
+/// A push conversion into a `Vec`, driven by a tokio codec: each frame it yields holds the output of
+/// the input so far, cut into frames of about 1 MiB where one step writes more (a long value spooled
+/// from pushed JSON is written out when its string ends).
 #[derive(Debug)]
 pub struct PushDecoder<C> {
     conversion: Option<C>,
@@ -78,15 +90,20 @@ impl<C: PushConversion<Output = Vec<u8>>> tokio_util::codec::Decoder for PushDec
             return Ok(None);
         };
         if !src.is_empty() {
-            conversion
-                .push(src.split().freeze())
-                .map_err(decode_error)?;
+            conversion.feed(src.split().freeze());
         }
+        conversion.convert_some(FRAME).map_err(decode_error)?;
         let out = std::mem::take(conversion.output());
         Ok((!out.is_empty()).then(|| Bytes::from(out)))
     }
 
     fn decode_eof(&mut self, src: &mut bytes::BytesMut) -> Result<Option<Bytes>, std::io::Error> {
+        if let Some(conversion) = self.conversion.as_mut() {
+            if !src.is_empty() {
+                conversion.feed(src.split().freeze());
+            }
+            conversion.end_input();
+        }
         if let Some(out) = self.decode(src)? {
             return Ok(Some(out));
         }

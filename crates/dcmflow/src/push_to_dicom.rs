@@ -90,8 +90,14 @@ impl<W: Write> std::fmt::Debug for PushJsonToDicom<W> {
 #[cfg(feature = "tokio")]
 impl<W: Write> crate::codec::PushConversion for PushJsonToDicom<W> {
     type Output = W;
-    fn push(&mut self, chunk: Bytes) -> Result<(), crate::Error> {
-        PushJsonToDicom::push(self, chunk)
+    fn feed(&mut self, chunk: Bytes) {
+        self.reader.push(chunk);
+    }
+    fn end_input(&mut self) {
+        self.reader.end_input();
+    }
+    fn convert_some(&mut self, budget: u64) -> Result<bool, crate::Error> {
+        self.convert(Some(budget))
     }
     fn output(&mut self) -> &mut W {
         PushJsonToDicom::output(self)
@@ -130,11 +136,13 @@ impl<W: Write> PushJsonToDicom<W> {
     /// too.
     pub fn push(&mut self, chunk: impl Into<Bytes>) -> Result<(), crate::Error> {
         self.reader.push(chunk.into());
-        self.convert()
+        self.convert(None).map(|_| ())
     }
 
     /// The output, holding the DICOM written so far (the writer stages up to a few hundred KiB, and a
-    /// sequence whose length it computes, before it writes them out).
+    /// sequence whose length it computes, before it writes them out). A long InlineBinary that had to be
+    /// spooled is written whole by the call that reads the end of its string: with a `Vec` output, take
+    /// it from here after that call, or give an output that sends it on to keep memory bounded.
     pub fn output(&mut self) -> &mut W {
         match &mut self.state {
             State::Meta { out, .. } => &mut out.inner,
@@ -148,7 +156,7 @@ impl<W: Write> PushJsonToDicom<W> {
     /// The input is complete: converts the rest and returns the output and the report.
     pub fn finish(mut self) -> Result<(W, Report), crate::Error> {
         self.reader.end_input();
-        self.convert()?;
+        self.convert(None)?;
         let State::Done {
             writer,
             transfer_syntax,
@@ -172,7 +180,9 @@ impl<W: Write> PushJsonToDicom<W> {
         e.public(&IoErrors::default(), &self.errors)
     }
 
-    fn convert(&mut self) -> Result<(), crate::Error> {
+    /// Converts as far as the input goes, or until `budget` more bytes have been written; whether it
+    /// stopped for the budget (a spooled value ends in one step and is written in the next ones).
+    fn convert(&mut self, budget: Option<u64>) -> Result<bool, crate::Error> {
         if matches!(self.state, State::Failed) {
             return Err(crate::Error::new(
                 crate::Category::Internal,
@@ -188,8 +198,8 @@ impl<W: Write> PushJsonToDicom<W> {
                 crate::Position::default(),
             ));
         }
-        match self.run() {
-            Ok(()) => Ok(()),
+        match self.run(budget) {
+            Ok(more) => Ok(more),
             Err(e) => {
                 self.state = State::Failed;
                 Err(self.public(e))
@@ -197,20 +207,25 @@ impl<W: Write> PushJsonToDicom<W> {
         }
     }
 
-    /// Tokens from the reader into the writer until the pushed input runs out or the data set ends.
-    fn run(&mut self) -> Result<(), ToDicomError> {
+    /// Tokens from the reader into the writer until the pushed input runs out, the data set ends, or
+    /// (with a budget) that many bytes have been written; true when stopped by the budget.
+    fn run(&mut self, budget: Option<u64>) -> Result<bool, ToDicomError> {
         let PushJsonToDicom {
             reader,
             options,
             state,
             ..
         } = self;
+        let stop_at = budget.map(|b| written(state).saturating_add(b));
         loop {
             if matches!(state, State::Done { .. }) {
-                return Ok(());
+                return Ok(false);
+            }
+            if stop_at.is_some_and(|at| written(state) >= at) {
+                return Ok(true);
             }
             let token = match reader.read_token() {
-                Err(e) if e.kind == ReadErrorKind::NeedInput => return Ok(()),
+                Err(e) if e.kind == ReadErrorKind::NeedInput => return Ok(false),
                 Err(e) => return Err(ToDicomError::Read(e)),
                 Ok(token) => token,
             };
@@ -238,6 +253,15 @@ impl<W: Write> PushJsonToDicom<W> {
                 };
             start_data_set(reader, state, options, &first)?;
         }
+    }
+}
+
+/// Bytes written to the output so far.
+fn written<W: Write>(state: &mut State<KeepErrors<W>>) -> u64 {
+    match state {
+        State::Meta { out, .. } => out.count,
+        State::DataSet { writer, .. } | State::Done { writer, .. } => writer.output_mut().count,
+        State::Failed => 0,
     }
 }
 

@@ -56,8 +56,15 @@ impl<W: Write> std::fmt::Debug for PushDicomToJson<'_, W> {
 #[cfg(feature = "tokio")]
 impl<W: Write> crate::codec::PushConversion for PushDicomToJson<'_, W> {
     type Output = W;
-    fn push(&mut self, chunk: Bytes) -> Result<(), crate::Error> {
-        PushDicomToJson::push(self, chunk)
+    fn feed(&mut self, chunk: Bytes) {
+        self.reader.push(chunk);
+    }
+    fn end_input(&mut self) {
+        self.reader.end_input();
+    }
+    // The JSON of a pushed chunk is a bounded multiple of it (base64 is 4/3): converted whole.
+    fn convert_some(&mut self, _budget: u64) -> Result<bool, crate::Error> {
+        self.convert().map(|()| false)
     }
     fn output(&mut self) -> &mut W {
         PushDicomToJson::output(self)

@@ -228,6 +228,7 @@ fn bad_json_fails_identically_pushed() {
         br#"{"00091010":{"vr":"OB","InlineBinary":"AAAA","Value":[1]}}"#,
         br#"{"00281223":{"vr":"OW","vr": "UI","InlineBinary":"AAEAAf8A"}}"#,
         b"{\"00080090\":{\"vr\":\"\xFFN\"}}",
+        br#"{"00200010":{"vr":"":"IS","Value":["1"]}}"#,
         b"",
         b"   ",
         b"[",
@@ -361,4 +362,41 @@ fn the_tokio_decoder_gives_the_same_dicom() {
         n += 1;
     }
     assert!(n >= 20, "only {n} files");
+}
+
+/// A long InlineBinary spooled from pushed JSON is written out when its string ends: the tokio decoder
+/// hands it over in frames of about 1 MiB, not in one piece (the first may also carry the up to 4 MiB the
+/// writer holds while the file meta waits for the SOP UIDs), and the frames make the pulled DICOM.
+#[cfg(feature = "tokio")]
+#[test]
+fn the_tokio_decoder_cuts_a_spooled_value_into_frames() {
+    use bytes::BytesMut;
+    use dcmflow::JsonToDicomDecoder;
+    use tokio_util::codec::Decoder;
+    let pixels: Vec<u8> = (0..16_000_000u32).map(|i| (i % 251) as u8).collect();
+    let mut text = Vec::new();
+    dcmflow_simd::append_encoded(&pixels, &mut text);
+    let json = format!(
+        r#"{{"00080060":{{"vr":"CS","Value":["MR"]}},"7FE00010":{{"vr":"OB","InlineBinary":"{}"}}}}"#,
+        String::from_utf8(text).unwrap()
+    );
+    let mut options = ToDicomOptions::default();
+    options.reader.hold_binary = 64 * 1024;
+    let expected = pulled(json.as_bytes(), &options);
+    let mut decoder = JsonToDicomDecoder::new(JsonToDicom::new(options));
+    let mut src = BytesMut::new();
+    let mut frames = Vec::new();
+    for piece in json.as_bytes().chunks(64 * 1024) {
+        src.extend_from_slice(piece);
+        while let Some(frame) = decoder.decode(&mut src).unwrap() {
+            frames.push(frame);
+        }
+    }
+    while let Some(frame) = decoder.decode_eof(&mut src).unwrap() {
+        frames.push(frame);
+    }
+    let largest = frames.iter().map(|f| f.len()).max().unwrap();
+    assert!(largest <= 6 << 20, "a frame of {largest} bytes");
+    assert!(frames.len() >= 10, "{} frames", frames.len());
+    assert_eq!(frames.concat(), expected.dicom);
 }

@@ -63,9 +63,13 @@ impl DicomLexing for Lexer<'_> {
     #[inline]
     fn vr_head_fast(&mut self) -> Option<[u8; 2]> {
         let b = self.window().get(..10)?;
-        // Non-ASCII bytes go the general way, which validates the string as UTF-8 first: the same error
-        // whichever path reads it.
-        if &b[..7] != b"{\"vr\":\"" || b[9] != b'"' || !b[7].is_ascii() || !b[8].is_ascii() {
+        // Anything but two capital letters (a quote, an escape, non-ASCII bytes) goes the general way,
+        // which reads the string whole first: the same error whichever path reads it.
+        if &b[..7] != b"{\"vr\":\""
+            || b[9] != b'"'
+            || !b[7].is_ascii_uppercase()
+            || !b[8].is_ascii_uppercase()
+        {
             return None;
         }
         let vr = [b[7], b[8]];
