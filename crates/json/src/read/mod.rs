@@ -1386,6 +1386,9 @@ impl<'a> JsonReader<'a> {
         match BinaryValue::inline(&mut self.lex, hold, unmeasured)? {
             Inline::Value(value) => self.start_binary(tag, vr, value),
             Inline::Spool(spool) => {
+                // Warnings so far go out here, at the string's start, where a measured value's step
+                // ends: the same place whichever way the value is read.
+                self.flush_notes();
                 self.spool = Some((tag, vr, spool));
                 self.next = Next::Spool;
                 Ok(self.emit(Step::NOTHING))
