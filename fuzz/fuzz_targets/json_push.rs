@@ -4,8 +4,8 @@
 //! buffer or spooled depending on how much input was there, and a spooled value's bad base64 is found
 //! before its element goes out (the error itself is placed at the value's start either way).
 #![no_main]
-use dcmflow_core::Token;
 use dcmflow::json::read::{JsonReader, ReadErrorKind, ReadOptions};
+use dcmflow_core::Token;
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Debug, PartialEq)]
@@ -44,7 +44,12 @@ fn summary(
         }
         steps += 1;
     }
-    let warnings = reader.warnings().0.iter().map(|w| format!("{w:?}")).collect();
+    let warnings = reader
+        .warnings()
+        .0
+        .iter()
+        .map(|w| format!("{w:?}"))
+        .collect();
     Summary {
         tokens,
         values,
