@@ -257,7 +257,12 @@ fn bad_json_fails_identically_pushed() {
         r#"{{"00100020":{{"vr":"LO","Value":["A"]}},"00091010":{{"vr":"OB","InlineBinary":"{}"}}}}"#,
         "A".repeat(400)
     );
-    assert_push_equivalent("unsorted before spooled", unsorted.as_bytes(), &[1, 7, 64], &small_hold);
+    assert_push_equivalent(
+        "unsorted before spooled",
+        unsorted.as_bytes(),
+        &[1, 7, 64],
+        &small_hold,
+    );
     let expected = pulled(bad.as_bytes(), &small_hold);
     let error = expected.error.as_deref().expect("bad base64 fails");
     assert!(error.contains("column: Some(77)"), "{error}");
