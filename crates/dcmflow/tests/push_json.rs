@@ -411,3 +411,42 @@ fn the_tokio_decoder_cuts_a_spooled_value_into_frames() {
     assert!(frames.len() >= 10, "{} frames", frames.len());
     assert_eq!(frames.concat(), expected.dicom);
 }
+
+/// A pushed reader asked to read binary values unmeasured (as for a seekable output) still measures or
+/// spools them: its values come out whole and right at any chunking.
+#[test]
+fn a_pushed_reader_never_reads_a_value_unmeasured() {
+    use dcmflow::core::Token;
+    use dcmflow::json::read::{JsonReader, ReadErrorKind, ReadOptions};
+    let bytes: Vec<u8> = (0..3000u32).map(|i| (i * 13) as u8).collect();
+    let mut text = Vec::new();
+    dcmflow_simd::append_encoded(&bytes, &mut text);
+    let json = format!(
+        r#"{{"00091010":{{"vr":"OB","InlineBinary":"{}"}}}}"#,
+        String::from_utf8(text).unwrap()
+    );
+    for size in [1, 7, 500] {
+        let options = ReadOptions {
+            hold_binary: 64,
+            ..ReadOptions::default()
+        };
+        let mut reader = JsonReader::pushed(options);
+        reader.set_unmeasured_binary(true);
+        let mut chunks = json.as_bytes().chunks(size);
+        let mut value = Vec::new();
+        loop {
+            match reader.read_token() {
+                Ok(Token::Eof) => break,
+                Ok(Token::Element(h)) => assert_eq!(h.len, 3000, "chunks of {size}"),
+                Ok(Token::Value { bytes, .. }) => value.extend_from_slice(bytes),
+                Ok(other) => panic!("{other:?}"),
+                Err(e) if e.kind == ReadErrorKind::NeedInput => match chunks.next() {
+                    Some(c) => reader.push(bytes::Bytes::copy_from_slice(c)),
+                    None => reader.end_input(),
+                },
+                Err(e) => panic!("chunks of {size}: {e}"),
+            }
+        }
+        assert_eq!(value, bytes, "chunks of {size}");
+    }
+}

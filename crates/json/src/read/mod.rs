@@ -411,6 +411,8 @@ impl<'a> JsonReader<'a> {
     /// then carries the undefined length and the length is known with the last value chunk (see
     /// `DicomWriter::new_seekable`, which patches it into a seekable output). Long InlineBinary is then
     /// decoded in one pass instead of being measured ahead or spooled.
+    ///
+    /// Not for pushed input ([`JsonReader::pushed`]), which measures or spools every value.
     pub fn set_unmeasured_binary(&mut self, allowed: bool) {
         self.unmeasured_binary = allowed;
     }
@@ -1379,7 +1381,10 @@ impl<'a> JsonReader<'a> {
         // fragments instead and keeps the measured path.
         // The SOP Class and Instance UIDs feed the file meta (PS3.10 7.1), which must go out before a
         // value whose length is patched: theirs are measured, so the meta can hold them.
+        // Pushed input is never read unmeasured: an unmeasured value is read straight from the lexer
+        // step after step, and such a step could run out half way (see `resume.rs`).
         let unmeasured = self.unmeasured_binary
+            && self.resume.is_none()
             && self.levels.len() == 1
             && !(tag == Tag::PIXEL_DATA && self.encapsulated)
             && !matches!(tag, Tag::SOP_CLASS_UID | Tag::SOP_INSTANCE_UID);

@@ -2,8 +2,9 @@
 //! once more has been pushed.
 //!
 //! At the start of every step the reader notes what a step can change — the state scalars, the innermost
-//! level, how many keys and path steps are open, a binary value's decoding state — and the lexer marks
-//! its position (it keeps the bytes from there on). When the lexer reports `NeedInput`, everything goes
+//! level's scalars, how many keys are open, the path — and the lexer marks its position (it keeps the
+//! bytes from there on). What a step changes rarely is recorded as undo when it happens: the keys of a
+//! level it closes, a key added to a set of unsorted keys, a character set it replaces. When the lexer reports `NeedInput`, everything goes
 //! back to that note, so the step reads the same bytes again and emits the same token.
 //!
 //! What is not noted never runs out: a binary value is decoded from text the lexer measured in its buffer
@@ -54,7 +55,7 @@ pub(super) struct Resume {
     path: Vec<PathStep>,
     sequence_vr_after: Vec<bool>,
     notes_len: usize,
-    /// Whether a binary value was open (a step that opens one reads nothing from the lexer after it).
+    /// Whether a binary value was open: no step that opens or ends one runs out after it (checked).
     had_binary: bool,
     /// A retry waits until this many bytes are ahead (or the input has ended).
     wait_for: u64,
