@@ -3,6 +3,7 @@
 #![no_main]
 use dcmflow_core::{ErrorKind, Token};
 use dcmflow_dicom::{DicomReader, ReaderOptions};
+use dcmflow_fuzz::Cuts;
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Debug, PartialEq)]
@@ -72,25 +73,22 @@ fuzz_target!(|input: &[u8]| {
         |_| false,
     );
     // Cuts every `step` bytes, the step growing by `mode`'s high bits.
-    let mut step = 1 + usize::from(mode & 0x0F);
+    let step = 1 + usize::from(mode & 0x0F);
     let grow = usize::from(mode >> 4);
-    let mut at = 0;
+    let mut pieces = Cuts::new(data, step, grow);
     let mut reader = DicomReader::pushed(options);
     let mut ended = false;
-    let got = summary(&mut reader, limit, |r| {
-        if ended {
-            return false;
+    let got = summary(&mut reader, limit, |r| match pieces.next() {
+        Some(piece) => {
+            r.push(bytes::Bytes::copy_from_slice(piece));
+            true
         }
-        if at >= data.len() {
+        None if !ended => {
             r.end_input();
             ended = true;
-            return true;
+            true
         }
-        let end = (at + step).min(data.len());
-        r.push(bytes::Bytes::copy_from_slice(&data[at..end]));
-        at = end;
-        step += grow;
-        true
+        None => false,
     });
     let inflate = |s: &Summary| s.error.map(|e| e.0) == Some(ErrorKind::Inflate);
     if inflate(&got) && inflate(&expected) {

@@ -6,6 +6,7 @@
 #![no_main]
 use dcmflow::json::read::{JsonReader, ReadErrorKind, ReadOptions};
 use dcmflow_core::Token;
+use dcmflow_fuzz::Cuts;
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Debug, PartialEq)]
@@ -75,25 +76,22 @@ fuzz_target!(|input: &[u8]| {
         |_| false,
     );
     // Cuts every `step` bytes, the step growing by `mode`'s bits 4-6.
-    let mut step = 1 + usize::from(mode & 0x0F);
+    let step = 1 + usize::from(mode & 0x0F);
     let grow = usize::from((mode >> 4) & 0x07);
-    let mut at = 0;
+    let mut pieces = Cuts::new(data, step, grow);
     let mut reader = JsonReader::pushed(options);
     let mut ended = false;
-    let got = summary(&mut reader, limit, |r| {
-        if ended {
-            return false;
+    let got = summary(&mut reader, limit, |r| match pieces.next() {
+        Some(piece) => {
+            r.push(bytes::Bytes::copy_from_slice(piece));
+            true
         }
-        if at >= data.len() {
+        None if !ended => {
             r.end_input();
             ended = true;
-            return true;
+            true
         }
-        let end = (at + step).min(data.len());
-        r.push(bytes::Bytes::copy_from_slice(&data[at..end]));
-        at = end;
-        step += grow;
-        true
+        None => false,
     });
     if expected.error.is_some() {
         assert_eq!(got.error, expected.error);
