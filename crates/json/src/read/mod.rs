@@ -296,8 +296,8 @@ pub struct JsonReader<'a> {
     value_range: std::ops::Range<usize>,
     /// The last `Value` token was a whole chunk of InlineBinary (see [`JsonReader::take_value`]).
     takeable: bool,
-    /// Line and column where the current binary value starts: its warnings are reported there, wherever
-    /// the value's bytes were decoded (measured, spooled, or as they came).
+    /// Line, column and offset where the current binary value starts: its warnings and base64 errors
+    /// are reported there, wherever the value's bytes were decoded (measured, spooled, or as they came).
     binary_at: (u64, u64, u64),
     /// The element and the spool of an InlineBinary string being spooled (`Next::Spool`).
     spool: Option<(Tag, Vr, Spool)>,
@@ -472,8 +472,7 @@ impl<'a> JsonReader<'a> {
         let (line, column, offset) = if p.at_value_start {
             self.binary_at
         } else {
-            let (line, column) = self.lex.line_column();
-            (line, column, self.lex.offset())
+            self.value_start()
         };
         ReadError {
             kind: p.kind,
@@ -485,7 +484,7 @@ impl<'a> JsonReader<'a> {
         }
     }
 
-    /// Line, column and offset of the next byte: where a binary value starts.
+    /// Line, column and offset of the next byte (where a binary value starts, when one does).
     fn value_start(&mut self) -> (u64, u64, u64) {
         let (line, column) = self.lex.line_column();
         (line, column, self.lex.offset())
