@@ -2,10 +2,11 @@
 
 use std::io::Write;
 
-use dcmflow_core::{Encoding, Header, Token, TransferSyntax, Warning};
-use dcmflow_dicom::{DicomReader, ReaderOptions};
+use dcmflow_core::{Encoding, Header, Token, TransferSyntax, Vr, Warning};
+use dcmflow_dicom::{DicomReader, Filtered, ReaderOptions, UnSequences};
 use dcmflow_json::{
-    BulkHandler, Compact, Formatter, JsonError, JsonOptions, JsonWriter, Pretty, ValueRenderer,
+    BulkHandler, Compact, Formatter, JsonError, JsonOptions, JsonWarningKind, JsonWriter, Pretty,
+    ValueRenderer,
 };
 
 use crate::io::{Input, IoErrors, KeepErrors, Output, Source};
@@ -391,6 +392,9 @@ impl ReaderEnd {
 /// The JSON writer fed token by token, from either loop (and from pushed input).
 pub(crate) struct Feed<'h, W: Write, F: Formatter> {
     writer: JsonWriter<'h, W, F>,
+    /// `convert_un`: sequences in UN read as sequences before the writer. Boxed: telling `None` apart
+    /// is one test of a pointer, on every token.
+    un_sequences: Option<Box<UnSequences>>,
     deflate_checked: bool,
 }
 
@@ -408,6 +412,10 @@ impl<'h, W: Write, F: Formatter> Feed<'h, W, F> {
             None => {}
         }
         Feed {
+            un_sequences: options
+                .json
+                .convert_un
+                .then(|| Box::new(UnSequences::new())),
             writer,
             deflate_checked: false,
         }
@@ -429,9 +437,15 @@ impl<'h, W: Write, F: Formatter> Feed<'h, W, F> {
                 self.deflate_checked = true;
             }
         }
-        self.writer
-            .write_token(token, offset, encoding)
-            .map_err(ToJsonError::Json)?;
+        let written = match self.un_sequences.as_deref_mut() {
+            Some(filter) if filter.concerns(token) => {
+                // A copy: the caller's token, never borrowed by a call, stays in registers.
+                let copy = *token;
+                filtered(filter, &mut self.writer, &copy, offset, encoding)
+            }
+            _ => self.writer.write_token(token, offset, encoding),
+        };
+        written.map_err(ToJsonError::Json)?;
         Ok(*token == Token::Eof)
     }
 
@@ -476,4 +490,31 @@ impl<'h, W: Write, F: Formatter> Feed<'h, W, F> {
             },
         ))
     }
+}
+
+/// Writes one token through the UN-sequence filter. Never inlined: the loop without the filter stays as
+/// it is.
+#[inline(never)]
+fn filtered<W: Write, F: Formatter>(
+    filter: &mut UnSequences,
+    writer: &mut JsonWriter<'_, W, F>,
+    token: &Token<'_>,
+    offset: u64,
+    encoding: Encoding,
+) -> Result<(), JsonError> {
+    filter.feed(token, offset, encoding, &mut |filtered| match filtered {
+        Filtered::Token {
+            token,
+            offset,
+            encoding,
+        } => writer.write_token(token, offset, encoding),
+        Filtered::Parsed { tag, offset } => {
+            writer.warn_before(JsonWarningKind::UnConverted(Vr::SQ), tag, offset);
+            Ok(())
+        }
+        Filtered::Unparsed { tag, offset } => {
+            writer.warn_before(JsonWarningKind::UnSequenceUnparsed, tag, offset);
+            Ok(())
+        }
+    })
 }

@@ -658,6 +658,73 @@ fn convert_un_parses_private_sequences_of_defined_length() {
     assert!(warned(&report, JsonWarningKind::UnSequenceUnparsed));
 }
 
+/// A UN value the dictionary calls a sequence that is not items stays UN whole: a reference into the
+/// source points at its value, not at its header; inside a dropped duplicate it is not reported.
+#[test]
+fn convert_un_unparsed_values_keep_their_place() {
+    let not_items = vec![7u8; 2048];
+    // (0008,0060) first: a bare data set's encoding is detected from its first element.
+    let ds = cat(&[
+        el(0x0008, 0x0060, "CS", b"MR"),
+        el(0x0008, 0x1140, "UN", &not_items),
+    ]);
+    let mut options = ToJsonOptions::default();
+    options.json.convert_un = true;
+    let mut handler = SourceReference {
+        selection: BulkSelection::binary(1024),
+        source_uri: "file:///x.dcm".into(),
+    };
+    let mut out = Vec::new();
+    let report = DicomToJson::new(options.clone())
+        .bulk_handler(&mut handler)
+        .convert(&ds[..], &mut out)
+        .expect("converts");
+    let text = String::from_utf8(out).unwrap();
+    // 10 bytes of (0008,0060), then the UN header of 12: the value starts at 22.
+    assert!(
+        text.contains(
+            r#""00081140":{"vr":"UN","BulkDataURI":"file:///x.dcm?offset=22&length=2048"}"#
+        ),
+        "{text}"
+    );
+    assert!(warned(&report, JsonWarningKind::UnSequenceUnparsed));
+
+    // A duplicate sequence is dropped with what it holds, a UN sequence in it unreported.
+    let item = |content: &[u8]| {
+        let mut item = vec![0xFE, 0xFF, 0x00, 0xE0];
+        item.extend_from_slice(&(content.len() as u32).to_le_bytes());
+        item.extend_from_slice(content);
+        item
+    };
+    let inner = el(0x0008, 0x1140, "UN", &item(&[]));
+    let ds = cat(&[
+        el(0x0008, 0x0060, "CS", b"MR"),
+        el(0x0008, 0x1115, "SQ", &item(&[])),
+        el(0x0008, 0x1115, "SQ", &item(&inner)),
+    ]);
+    let (text, report) = json_with(&ds, &options);
+    assert!(
+        text.ends_with(r#""00081115":{"vr":"SQ","Value":[{}]}}"#),
+        "{text}"
+    );
+    assert!(warned(&report, JsonWarningKind::DuplicateDropped));
+    assert!(
+        !warned(&report, JsonWarningKind::UnConverted(Vr::SQ)),
+        "{report:?}"
+    );
+    // The same UN sequence where it is kept is converted.
+    let ds = cat(&[
+        el(0x0008, 0x0060, "CS", b"MR"),
+        el(0x0008, 0x1115, "SQ", &item(&inner)),
+    ]);
+    let (text, report) = json_with(&ds, &options);
+    assert!(
+        text.contains(r#""00081140":{"vr":"SQ","Value":[{}]}"#),
+        "{text}"
+    );
+    assert!(warned(&report, JsonWarningKind::UnConverted(Vr::SQ)));
+}
+
 /// Records the largest single write: the JSON writer must hand out bounded pieces even when a whole value
 /// is borrowed from a slice (no buffer the size of the value).
 #[derive(Default)]

@@ -10,10 +10,12 @@ mod meta;
 mod reader;
 mod reorder;
 mod source;
+mod un_sequence;
 mod writer;
 
 pub use charset::{CharacterSet, DecodeReport};
 pub use charset_encode::{Fallback, TextEncoder, UnknownTerm};
 pub use meta::{IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME};
 pub use reader::{DicomReader, ReaderOptions};
+pub use un_sequence::{Filtered, UnSequences, MAX_UN_SEQUENCE};
 pub use writer::{DicomWriter, LengthMode, WriterOptions};

@@ -96,8 +96,7 @@ pub struct JsonWriter<'h, W: Write, F: Formatter> {
     seqs: Vec<Sequence>,
     path: Vec<PathStep>,
     element: Element,
-    /// The header of the element being written (`Element::Pending`, `Text`, `TextStream`, `Numbers`,
-    /// `UnSequence`). Kept out of `Element`: a header inside an enum was copied at odd offsets on every
+    /// The header of the element being written (`Element::Pending`, `Text`, `TextStream`, `Numbers`). Kept out of `Element`: a header inside an enum was copied at odd offsets on every
     /// state change and reloaded in other widths, a store-forwarding stall per element.
     header: Header,
     owned: Owned,
@@ -110,9 +109,6 @@ pub struct JsonWriter<'h, W: Write, F: Formatter> {
     warnings: Vec<JsonWarning>,
     warnings_dropped: u64,
     started: bool,
-    /// UN sequences being parsed inside one another (each parse starts a fresh reader, so the reader's
-    /// own depth limit does not bound this).
-    un_nesting: u32,
     /// Whether source offsets address the value bytes in the source file (false for deflated input).
     offsets_in_file: bool,
     /// Where the current element's value starts in the source: the offset its warnings name, however
@@ -160,9 +156,6 @@ enum Element {
     Referenced,
     /// Encapsulated pixel data (items of the offset table and fragments).
     Pixels(Pixels),
-    /// `--convert-un`: a UN value of defined length that the dictionary calls a sequence, gathered (up to
-    /// `MAX_UN_SEQUENCE`, in `Owned::un_bytes`) to be parsed as Implicit VR LE items once complete.
-    UnSequence { offset: u64 },
 }
 
 /// What the current element owns beyond plain data, kept out of [`Element`].
@@ -172,8 +165,6 @@ struct Owned {
     sink: Option<Box<dyn Write + Send>>,
     /// The URI maker of `PixelTarget::UriAfter`.
     uri_after: Option<Box<dyn FnOnce(u64) -> String + Send>>,
-    /// The value of `Element::UnSequence`, gathered.
-    un_bytes: Vec<u8>,
     /// `Element::TextStream`: trailing padding not yet known to be trailing…
     held: String,
     /// … and an incomplete UTF-8 sequence waiting for the next piece.
@@ -210,11 +201,6 @@ fn complete_utf8_prefix(bytes: &[u8]) -> usize {
     }
     n
 }
-
-/// The largest UN value parsed as a sequence under `--convert-un`; a longer one stays UN (and streams).
-const MAX_UN_SEQUENCE: u32 = 1 << 20;
-/// UN sequences parsed inside UN sequences at most this deep; deeper ones stay UN.
-const MAX_UN_NESTING: u32 = 4;
 
 #[derive(Clone, Copy)]
 struct Numbers {
@@ -272,7 +258,6 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             warnings: Vec::new(),
             warnings_dropped: 0,
             started: false,
-            un_nesting: 0,
             offsets_in_file: true,
             value_start: 0,
         }
@@ -346,19 +331,6 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             }
             return Ok(());
         }
-        if let Element::UnSequence { offset } = self.element {
-            let header = self.header;
-            let Token::Value { bytes: chunk, last } = *token else {
-                return Err(JsonError::TokenOrder);
-            };
-            self.owned.un_bytes.extend_from_slice(chunk);
-            if last {
-                self.element = Element::Idle;
-                let bytes = std::mem::take(&mut self.owned.un_bytes);
-                self.finish_un_sequence(header, offset, bytes)?;
-            }
-            return Ok(());
-        }
         match *token {
             Token::Element(header) => self.start_element(header, offset, encoding),
             Token::Value { bytes, last } => self.value(bytes, last, offset)?,
@@ -407,6 +379,15 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             self.fmt.end_object(&mut self.buf, empty);
         }
         self.flush_staging(true)
+    }
+
+    /// Adds a warning of a token filter about the element whose tokens follow (`--convert-un`'s
+    /// `dcmflow_dicom::UnSequences`), in order with the writer's own. Dropped when that element is inside
+    /// one the writer skips, as the writer's own warnings would be.
+    pub fn warn_before(&mut self, kind: JsonWarningKind, tag: Tag, offset: u64) {
+        if !matches!(self.element, Element::Skip { .. }) {
+            self.warn(kind, tag, offset);
+        }
     }
 
     fn warn(&mut self, kind: JsonWarningKind, tag: Tag, offset: u64) {
@@ -582,15 +563,6 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
                     header.vr = vr;
                 }
             } else if self.options.convert_un {
-                if self.dictionary_vr(header.tag) == Some(Vr::SQ)
-                    && header.len <= MAX_UN_SEQUENCE
-                    && self.un_nesting < MAX_UN_NESTING
-                {
-                    self.owned.un_bytes.clear();
-                    self.header = header;
-                    self.element = Element::UnSequence { offset };
-                    return;
-                }
                 if let Some(vr) = self.resolve_un(header.tag) {
                     self.warn(JsonWarningKind::UnConverted(vr), header.tag, offset);
                     header.vr = vr;
@@ -608,7 +580,8 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
     }
 
     /// The VR of a UN element from the dictionaries: private tags through their creator (PS3.5 7.8.1).
-    /// Sequences are parsed separately (`Element::UnSequence`).
+    /// A sequence in UN is read as one before the writer (`dcmflow_dicom::UnSequences`); one that was
+    /// not stays UN.
     fn resolve_un(&self, tag: Tag) -> Option<Vr> {
         self.dictionary_vr(tag)
             .filter(|&vr| vr != Vr::SQ && vr != Vr::UN)
@@ -632,71 +605,6 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
             *dict::tag(tag)?.vrs.first()?
         };
         Some(entry_vr)
-    }
-
-    /// The complete value of a UN element the dictionary calls a sequence: its items are Implicit VR
-    /// Little Endian (PS3.5 6.2.2, as for CP-246). Parsed whole first; written as the sequence it is when
-    /// that parse ends cleanly, else as the UN bytes it was (with a warning).
-    fn finish_un_sequence(
-        &mut self,
-        header: Header,
-        offset: u64,
-        bytes: Vec<u8>,
-    ) -> Result<(), JsonError> {
-        // The value as an undefined-length element of an implicit VR data set: the reader's CP-246 path
-        // reads it as a sequence.
-        let mut wrapped = Vec::with_capacity(bytes.len() + 16);
-        wrapped.extend_from_slice(&header.tag.group().to_le_bytes());
-        wrapped.extend_from_slice(&header.tag.element().to_le_bytes());
-        wrapped.extend_from_slice(&u32::MAX.to_le_bytes());
-        wrapped.extend_from_slice(&bytes);
-        // Writers that turned an undefined-length SQ into UN often kept its delimiter in the value.
-        const DELIMITER: &[u8] = b"\xFE\xFF\xDD\xE0\0\0\0\0";
-        if !bytes.ends_with(DELIMITER) {
-            wrapped.extend_from_slice(DELIMITER);
-        }
-        let options = || dcmflow_dicom::ReaderOptions {
-            transfer_syntax: Some(dcmflow_core::TransferSyntax::IMPLICIT_VR_LE),
-            ..dcmflow_dicom::ReaderOptions::default()
-        };
-        let clean = {
-            let mut reader = dcmflow_dicom::DicomReader::from_slice(&wrapped, options());
-            let mut ok = matches!(reader.read_token(), Ok(Token::SequenceStart { .. }));
-            while ok {
-                match reader.read_token() {
-                    Ok(Token::Eof) => break,
-                    Ok(_) => {}
-                    Err(_) => ok = false,
-                }
-            }
-            ok && reader.warnings().is_empty()
-        };
-        if !clean {
-            self.warn(JsonWarningKind::UnSequenceUnparsed, header.tag, offset);
-            if !self.open_member(header.tag, Vr::UN, offset) {
-                self.element = Element::Idle;
-                return Ok(());
-            }
-            self.header = header;
-            self.element = Element::Pending { big_endian: false };
-            return self.value(&bytes, true, offset);
-        }
-        self.warn(JsonWarningKind::UnConverted(Vr::SQ), header.tag, offset);
-        self.element = Element::Idle;
-        let mut reader = dcmflow_dicom::DicomReader::from_slice(&wrapped, options());
-        self.un_nesting += 1;
-        let result = loop {
-            let token = match reader.read_token() {
-                Ok(Token::Eof) => break Ok(()),
-                Ok(token) => token,
-                Err(_) => break Err(JsonError::TokenOrder),
-            };
-            if let Err(e) = self.write_token(&token, offset, Encoding::IMPLICIT_LE) {
-                break Err(e);
-            }
-        };
-        self.un_nesting -= 1;
-        result
     }
 
     fn value(&mut self, bytes: &[u8], last: bool, offset: u64) -> Result<(), JsonError> {
@@ -728,9 +636,7 @@ impl<'h, W: Write, F: Formatter> JsonWriter<'h, W, F> {
 
     fn value_piece(&mut self, bytes: &[u8], last: bool) -> Result<(), JsonError> {
         match &mut self.element {
-            Element::Idle | Element::Skip { .. } | Element::UnSequence { .. } => {
-                return Err(JsonError::TokenOrder)
-            }
+            Element::Idle | Element::Skip { .. } => return Err(JsonError::TokenOrder),
             Element::Pending { .. } => unreachable!("begin_value decides"),
             Element::Text => {
                 let header = self.header;
