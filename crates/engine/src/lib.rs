@@ -4,6 +4,8 @@
 //! schema. Codec crates (`dcmflow-dicom`, `dcmflow-json` for the DICOM JSON model) build on it; it depends
 //! on none of them.
 //!
+//! - [`input`]: where a binary codec's parser gets its bytes (slice, `io::Read`, pushed chunks), behind
+//!   one peek/take interface.
 //! - [`json`]: the JSON text every codec writes and reads: the pull tokenizer [`json::lexer::Lexer`]
 //!   (line and column, long strings measured ahead and taken in pieces, look-ahead scans), string
 //!   escaping (RFC 8259 §7), the layout [`json::format::Formatter`] (compact or indented) and the number
@@ -19,6 +21,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod input;
 pub mod json;
 pub mod pipeline;
 pub mod position;

@@ -48,6 +48,8 @@ pub struct PushInput {
     pending: usize,
     /// The piece of a chunk handed out by the last `take`.
     taken: Bytes,
+    /// Where the last `take` was served from the carry buffer instead: `carry[at..at + n]`.
+    taken_from_carry: Option<(usize, usize)>,
     ended: bool,
     inflater: Option<Inflater>,
 }
@@ -155,6 +157,7 @@ impl PushInput {
             if let Some(front) = self.chunks.front_mut() {
                 let n = max.min(front.len());
                 self.taken = front.split_to(n);
+                self.taken_from_carry = None;
                 self.pending -= n;
                 self.carry_offset += n as u64;
                 return Ok(&self.taken);
@@ -165,7 +168,16 @@ impl PushInput {
         let at = self.start;
         self.start += n;
         self.mark = self.start;
+        self.taken_from_carry = Some((at, n));
         Ok(&self.carry[at..at + n])
+    }
+
+    /// The bytes the last [`PushInput::take`] handed out, again (valid until the next call that reads).
+    pub fn last_taken(&self) -> &[u8] {
+        match self.taken_from_carry {
+            Some((at, n)) => &self.carry[at..at + n],
+            None => &self.taken,
+        }
     }
 
     /// From the current position on, the input is a raw deflate stream (RFC 1951, no header).

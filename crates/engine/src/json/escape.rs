@@ -21,7 +21,12 @@ static ESCAPE: [u8; 256] = {
 
 /// Appends `text` as the contents of a JSON string (without the quotes).
 pub fn write_escaped(out: &mut Vec<u8>, text: &str) {
-    let bytes = text.as_bytes();
+    write_escaped_bytes(out, text.as_bytes());
+}
+
+/// [`write_escaped`] for a piece of UTF-8 text that may begin or end inside a character (text handed
+/// out in pieces): only ASCII bytes are escaped, so a character cut in two is copied unchanged.
+pub fn write_escaped_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escape = ESCAPE[b as usize];

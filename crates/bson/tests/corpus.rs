@@ -1,0 +1,158 @@
+//! MongoDB's BSON corpus (`../shared/bson/corpus`, bson-corpus.md): the assertions for a codec without
+//! an intermediate representation, BSON → Extended JSON side: cB → cEJ, cB → rEJ, dB → cEJ, dB → rEJ,
+//! and every `decodeErrors` case refused. JSON is compared as the specification asks: as JSON values
+//! (member order and escaping aside), with `$numberDouble` strings compared as the doubles they name.
+
+use dcmflow_bson::{BsonReader, Compact, ExtJsonWriter, Layout, Mode, ReaderOptions, Token};
+use serde_json::Value;
+
+fn corpus() -> Option<Vec<(String, Value)>> {
+    let dir = dcmflow_testkit::shared_dir()?.join("bson/corpus");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .ok()?
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    Some(
+        files
+            .into_iter()
+            .map(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                let text = std::fs::read_to_string(&p).unwrap();
+                (name, serde_json::from_str(&text).unwrap())
+            })
+            .collect(),
+    )
+}
+
+fn unhex(hex: &str) -> Vec<u8> {
+    (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect()
+}
+
+fn to_json(bson: &[u8], mode: Mode) -> Result<String, String> {
+    let mut reader = BsonReader::from_slice(bson, ReaderOptions::default());
+    let mut writer = ExtJsonWriter::new(Vec::new(), Compact, mode, Layout::Lines);
+    loop {
+        let token = reader.read_token().map_err(|e| e.to_string())?;
+        writer.write_token(&token).map_err(|e| e.to_string())?;
+        if token == Token::End {
+            break;
+        }
+    }
+    let out = writer.finish().map_err(|e| e.to_string())?;
+    Ok(String::from_utf8(out).expect("UTF-8"))
+}
+
+/// `$numberDouble` strings as the double they name (spelling aside: `1E+18` is `1e+18`).
+fn normalise(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if map.len() == 1 {
+                if let Some(Value::String(text)) = map.get_mut("$numberDouble") {
+                    if let Ok(v) = text.parse::<f64>() {
+                        if v.is_finite() {
+                            *text = format!("{:?}/{}", v, v.is_sign_negative());
+                        }
+                    }
+                    return;
+                }
+            }
+            map.values_mut().for_each(normalise);
+        }
+        Value::Array(items) => items.iter_mut().for_each(normalise),
+        Value::Number(n) => {
+            // A relaxed double: its sign too (serde_json's numbers compare -0.0 equal to 0.0).
+            if let Some(v) = n.as_f64().filter(|_| n.is_f64()) {
+                if v == 0.0 && v.is_sign_negative() {
+                    *value = Value::String("-0.0 number".into());
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn same_json(actual: &str, expected: &str) -> bool {
+    let mut a: Value = match serde_json::from_str(actual) {
+        Ok(v) => v,
+        Err(_) => return false,
+    };
+    let mut e: Value = serde_json::from_str(expected).expect("the corpus's JSON parses");
+    normalise(&mut a);
+    normalise(&mut e);
+    a == e
+}
+
+#[test]
+fn bson_to_extended_json_matches_the_corpus() {
+    let Some(files) = corpus() else {
+        eprintln!("SKIPPED: ../shared/bson/corpus is absent");
+        return;
+    };
+    let (mut checked, mut failures) = (0, Vec::new());
+    for (name, file) in &files {
+        for case in file["valid"].as_array().into_iter().flatten() {
+            let description = case["description"].as_str().unwrap();
+            let mut inputs = vec![("cB", case["canonical_bson"].as_str().unwrap())];
+            if let Some(db) = case["degenerate_bson"].as_str() {
+                inputs.push(("dB", db));
+            }
+            for (what, hex) in inputs {
+                let bson = unhex(hex);
+                let mut expect = vec![(Mode::Canonical, "cEJ", &case["canonical_extjson"])];
+                if !case["relaxed_extjson"].is_null() {
+                    expect.push((Mode::Relaxed, "rEJ", &case["relaxed_extjson"]));
+                }
+                for (mode, form, expected) in expect {
+                    checked += 1;
+                    let expected = expected.as_str().unwrap();
+                    match to_json(&bson, mode) {
+                        Ok(json) if same_json(&json, expected) => {}
+                        Ok(json) => failures.push(format!(
+                            "{name}: {description}: {what} → {form}:\n  got      {json}  expected {expected}"
+                        )),
+                        Err(e) => failures.push(format!(
+                            "{name}: {description}: {what} → {form}: error {e}"
+                        )),
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked >= 759, "only {checked} assertions");
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    eprintln!("{checked} BSON → Extended JSON assertions hold");
+}
+
+#[test]
+fn every_decode_error_is_refused() {
+    let Some(files) = corpus() else {
+        eprintln!("SKIPPED: ../shared/bson/corpus is absent");
+        return;
+    };
+    let (mut checked, mut accepted) = (0, Vec::new());
+    for (name, file) in &files {
+        for case in file["decodeErrors"].as_array().into_iter().flatten() {
+            checked += 1;
+            let bson = unhex(case["bson"].as_str().unwrap());
+            for mode in [Mode::Canonical, Mode::Relaxed] {
+                if let Ok(json) = to_json(&bson, mode) {
+                    accepted.push(format!(
+                        "{name}: {}: gave {json}",
+                        case["description"].as_str().unwrap()
+                    ));
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 75);
+    assert!(accepted.is_empty(), "accepted:\n{}", accepted.join("\n"));
+}
