@@ -1,0 +1,238 @@
+//! The same tokens, errors and offsets whether BSON is read from a slice, from a stream at any read
+//! size and chunk size, or from chunks pushed at any cut: over every valid and every refused document of
+//! MongoDB's corpus, one at a time and as one stream.
+
+use bytes::Bytes;
+use dcmflow_bson::{BsonReader, ErrorKind, ReaderOptions, Token};
+
+/// A reader that hands out at most `n` bytes per read.
+struct Trickle<'a> {
+    data: &'a [u8],
+    n: usize,
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.n.min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+/// Tokens with value pieces joined (pieces depend on the read sizes), and the outcome.
+fn outline(mut next: impl FnMut(&mut Vec<String>) -> Option<Result<(), String>>) -> Vec<String> {
+    let mut out = Vec::new();
+    loop {
+        match next(&mut out) {
+            None => continue,
+            Some(Ok(())) => return out,
+            Some(Err(e)) => {
+                out.push(e);
+                return out;
+            }
+        }
+    }
+}
+
+/// Appends the token to `out`, merging a value piece into the previous one; `Some(Ok)` at `End`.
+fn note(
+    out: &mut Vec<String>,
+    token: &Token<'_>,
+    offset: u64,
+    joining: &mut bool,
+) -> Option<Result<(), String>> {
+    match token {
+        Token::Text { bytes, last } | Token::Bytes { bytes, last } => {
+            let piece: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            if *joining {
+                out.last_mut().unwrap().push_str(&piece);
+            } else {
+                out.push(format!("value@{offset} {piece}"));
+            }
+            *joining = !last;
+            None
+        }
+        Token::End => Some(Ok(())),
+        other => {
+            out.push(format!("{other:?}@{offset}"));
+            None
+        }
+    }
+}
+
+fn failure(e: &dcmflow_bson::Error) -> String {
+    format!("{:?} at {}: {}", e.kind(), e.offset(), e.path())
+}
+
+fn from_slice(data: &[u8], options: &ReaderOptions) -> Vec<String> {
+    let mut reader = BsonReader::from_slice(data, options.clone());
+    let mut joining = false;
+    outline(|out| {
+        let offset = reader.position();
+        match reader.read_token() {
+            Ok(token) => note(out, &token, offset, &mut joining),
+            Err(e) => {
+                // A value cut short by the error may have been handed out in part, or not at all.
+                if joining {
+                    out.pop();
+                }
+                Some(Err(failure(&e)))
+            }
+        }
+    })
+}
+
+fn from_stream(data: &[u8], options: &ReaderOptions, read: usize) -> Vec<String> {
+    let mut reader = BsonReader::from_reader(Trickle { data, n: read }, options.clone());
+    let mut joining = false;
+    outline(|out| {
+        let offset = reader.position();
+        match reader.read_token() {
+            Ok(token) => note(out, &token, offset, &mut joining),
+            Err(e) => {
+                // A value cut short by the error may have been handed out in part, or not at all.
+                if joining {
+                    out.pop();
+                }
+                Some(Err(failure(&e)))
+            }
+        }
+    })
+}
+
+fn from_pushes(data: &[u8], options: &ReaderOptions, cuts: &[usize]) -> Vec<String> {
+    let mut reader = BsonReader::pushed(options.clone());
+    // `cuts` are the inner boundaries.
+    let mut bounds = vec![0];
+    bounds.extend(cuts.iter().copied().filter(|&c| c > 0 && c < data.len()));
+    bounds.push(data.len());
+    let mut pieces = bounds
+        .windows(2)
+        .map(|w| Bytes::copy_from_slice(&data[w[0]..w[1]]));
+    let mut joining = false;
+    outline(|out| {
+        let offset = reader.position();
+        match reader.read_token() {
+            Ok(token) => note(out, &token, offset, &mut joining),
+            Err(e) if e.kind() == ErrorKind::NeedInput => {
+                match pieces.next() {
+                    Some(piece) => reader.push(piece),
+                    None => reader.end_input(),
+                }
+                None
+            }
+            Err(e) => {
+                // A value cut short by the error may have been handed out in part, or not at all.
+                if joining {
+                    out.pop();
+                }
+                Some(Err(failure(&e)))
+            }
+        }
+    })
+}
+
+fn check(name: &str, data: &[u8], options: &ReaderOptions) {
+    let expected = from_slice(data, options);
+    for read in [1, 2, 3, 7, 64, 4096] {
+        for chunk in [1, 5, 64, 4096] {
+            let mut o = options.clone();
+            o.chunk_size = chunk;
+            assert_eq!(
+                from_stream(data, &o, read),
+                expected,
+                "{name}: reads of {read}, chunk {chunk}"
+            );
+        }
+    }
+    for size in [1, 2, 3, 7, 64, 4096] {
+        let cuts = dcmflow_testkit::even_cuts(data.len(), size);
+        assert_eq!(
+            from_pushes(data, options, &cuts),
+            expected,
+            "{name}: pushes of {size}"
+        );
+    }
+    for seed in 0..4 {
+        let cuts = dcmflow_testkit::random_cuts(data.len(), seed, 40);
+        assert_eq!(
+            from_pushes(data, options, &cuts),
+            expected,
+            "{name}: random cuts {seed}"
+        );
+    }
+}
+
+fn corpus_documents() -> Option<(Vec<(String, Vec<u8>)>, Vec<(String, Vec<u8>)>)> {
+    let dir = dcmflow_testkit::shared_dir()?.join("bson/corpus");
+    let (mut valid, mut invalid) = (Vec::new(), Vec::new());
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .ok()?
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for path in files {
+        let file: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let unhex = |hex: &str| -> Vec<u8> {
+            (0..hex.len() / 2)
+                .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+                .collect()
+        };
+        for case in file["valid"].as_array().into_iter().flatten() {
+            let label = format!("{name}: {}", case["description"].as_str().unwrap());
+            valid.push((label, unhex(case["canonical_bson"].as_str().unwrap())));
+        }
+        for case in file["decodeErrors"].as_array().into_iter().flatten() {
+            let label = format!("{name}: {}", case["description"].as_str().unwrap());
+            invalid.push((label, unhex(case["bson"].as_str().unwrap())));
+        }
+    }
+    Some((valid, invalid))
+}
+
+#[test]
+fn every_input_reads_the_corpus_alike() {
+    let Some((valid, invalid)) = corpus_documents() else {
+        eprintln!("SKIPPED: ../shared/bson/corpus is absent");
+        return;
+    };
+    let single = ReaderOptions::default();
+    for (name, data) in valid.iter().chain(&invalid) {
+        check(name, data, &single);
+    }
+    // All valid documents as one stream, as mongodump writes them.
+    let mut stream_options = ReaderOptions::default();
+    stream_options.stream = true;
+    let all: Vec<u8> = valid.iter().flat_map(|(_, d)| d.clone()).collect();
+    let outline = from_slice(&all, &stream_options);
+    assert!(
+        !outline.last().unwrap().contains(" at "),
+        "{:?}",
+        outline.last()
+    );
+    check("the whole corpus as a stream", &all, &stream_options);
+}
+
+#[test]
+fn a_truncated_stream_reports_where_it_ends() {
+    let Some((valid, _)) = corpus_documents() else {
+        eprintln!("SKIPPED: ../shared/bson/corpus is absent");
+        return;
+    };
+    let mut options = ReaderOptions::default();
+    options.stream = true;
+    let all: Vec<u8> = valid.iter().take(50).flat_map(|(_, d)| d.clone()).collect();
+    for cut in [1, 4, 5, 17, all.len() / 2, all.len() - 1] {
+        let data = &all[..cut];
+        let outline = from_slice(data, &options);
+        let last = outline.last().unwrap();
+        assert!(
+            last.starts_with("Truncated at") || last.starts_with("Invalid at"),
+            "{cut}: {last}"
+        );
+        check(&format!("cut at {cut}"), data, &options);
+    }
+}
