@@ -226,26 +226,40 @@ pub fn dicom_to_json(dicom: &[u8]) -> Result<Vec<u8>, crate::Error> {
 
 /// One thread: the reader's tokens straight into the writer.
 fn run<W: Write, F: Formatter>(
-    mut reader: DicomReader<'_>,
+    reader: DicomReader<'_>,
     output: W,
     fmt: F,
     options: &ToJsonOptions,
     bulk: Option<BulkSlot<'_>>,
 ) -> Result<Report, ToJsonError> {
-    let mut feed = Feed::new(output, fmt, options, bulk);
+    let feed = Feed::new(output, fmt, options, bulk);
+    // Two loops: the one without the UN-sequence filter does not test for it on every token.
+    if feed.filters() {
+        run_loop::<W, F, true>(reader, feed)
+    } else {
+        run_loop::<W, F, false>(reader, feed)
+    }
+}
+
+fn run_loop<W: Write, F: Formatter, const FILTERED: bool>(
+    mut reader: DicomReader<'_>,
+    mut feed: Feed<'_, W, F>,
+) -> Result<Report, ToJsonError> {
     loop {
         // A value chunk starts where the reader stands; other tokens report their own offset.
         let position = reader.position();
         match reader.read_token().map_err(ToJsonError::Read)? {
             Token::Value { bytes, last } => {
                 let value = Token::Value { bytes, last };
-                feed.token(&value, position, Encoding::EXPLICIT_LE, || None)?;
+                feed.token_as::<FILTERED>(&value, position, Encoding::EXPLICIT_LE, || None)?;
             }
             other => {
                 // Not a Value (matched above), so it converts, ending the borrow of the reader.
                 let token = other.to_static().unwrap_or(Token::Eof);
                 let (offset, encoding) = (reader.token_offset(), reader.encoding());
-                if feed.token(&token, offset, encoding, || reader.transfer_syntax())? {
+                if feed
+                    .token_as::<FILTERED>(&token, offset, encoding, || reader.transfer_syntax())?
+                {
                     break;
                 }
             }
@@ -421,6 +435,11 @@ impl<'h, W: Write, F: Formatter> Feed<'h, W, F> {
         }
     }
 
+    /// Whether tokens pass the UN-sequence filter (`convert_un`).
+    pub(crate) fn filters(&self) -> bool {
+        self.un_sequences.is_some()
+    }
+
     /// Writes one token; true at `Eof`.
     #[inline(always)]
     pub(crate) fn token(
@@ -430,6 +449,23 @@ impl<'h, W: Write, F: Formatter> Feed<'h, W, F> {
         encoding: Encoding,
         transfer_syntax: impl FnOnce() -> Option<TransferSyntax>,
     ) -> Result<bool, ToJsonError> {
+        if self.filters() {
+            self.token_as::<true>(token, offset, encoding, transfer_syntax)
+        } else {
+            self.token_as::<false>(token, offset, encoding, transfer_syntax)
+        }
+    }
+
+    /// [`Feed::token`] for a loop that knows whether the feed [`Feed::filters`].
+    #[inline(always)]
+    pub(crate) fn token_as<const FILTERED: bool>(
+        &mut self,
+        token: &Token<'_>,
+        offset: u64,
+        encoding: Encoding,
+        transfer_syntax: impl FnOnce() -> Option<TransferSyntax>,
+    ) -> Result<bool, ToJsonError> {
+        debug_assert_eq!(FILTERED, self.filters());
         if !self.deflate_checked && !matches!(token, Token::Value { .. } | Token::Eof) {
             if let Some(ts) = transfer_syntax() {
                 // Offsets into an inflated stream do not address the file.
@@ -438,7 +474,7 @@ impl<'h, W: Write, F: Formatter> Feed<'h, W, F> {
             }
         }
         let written = match self.un_sequences.as_deref_mut() {
-            Some(filter) if filter.concerns(token) => {
+            Some(filter) if FILTERED && filter.concerns(token) => {
                 // A copy: the caller's token, never borrowed by a call, stays in registers.
                 let copy = *token;
                 filtered(filter, &mut self.writer, &copy, offset, encoding)
