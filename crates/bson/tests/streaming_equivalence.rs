@@ -164,7 +164,11 @@ fn check(name: &str, data: &[u8], options: &ReaderOptions) {
     }
 }
 
-fn corpus_documents() -> Option<(Vec<(String, Vec<u8>)>, Vec<(String, Vec<u8>)>)> {
+/// Documents with a label: the case's file and description.
+type Labelled = Vec<(String, Vec<u8>)>;
+
+/// The corpus's valid documents and its refused ones.
+fn corpus_documents() -> Option<(Labelled, Labelled)> {
     let dir = dcmflow_testkit::shared_dir()?.join("bson/corpus");
     let (mut valid, mut invalid) = (Vec::new(), Vec::new());
     let mut files: Vec<_> = std::fs::read_dir(dir)
