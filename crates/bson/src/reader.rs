@@ -402,7 +402,7 @@ impl<'a> BsonReader<'a> {
             return Err(self.error(
                 ErrorKind::Invalid,
                 at,
-                format!("{what} runs past the end of its document (length {len})"),
+                format!("{what} runs past the end of its document"),
             ));
         }
         Ok(())
@@ -460,7 +460,7 @@ impl<'a> BsonReader<'a> {
             return Err(self.error(
                 ErrorKind::Invalid,
                 at,
-                "bytes after the document (a stream of documents is read with the stream option)",
+                "bytes after the document (documents one after another are read with ReaderOptions::stream)",
             ));
         }
         let head = self.input.peek(4).map_err(|e| input_error(e, &self.path))?;
@@ -631,7 +631,7 @@ impl<'a> BsonReader<'a> {
                         format!("a document length of {len} (at least 5)"),
                     ));
                 }
-                self.fits(at, len as u64, "the embedded document")?;
+                self.fits(at, len as u64, &format!("a document of length {len}"))?;
                 let container = if ty == ElementType::Array {
                     Container::Array
                 } else {
@@ -698,7 +698,7 @@ impl<'a> BsonReader<'a> {
                 format!("a string length of {len} (at least 1: the terminating 0x00)"),
             ));
         }
-        self.fits(at, 4 + len as u64, "the string")?;
+        self.fits(at, 4 + len as u64, &format!("a string of length {len}"))?;
         self.input.advance(4);
         self.utf8 = Utf8Carry::default();
         self.text_piece(len as u64 - 1, then)
@@ -810,7 +810,11 @@ impl<'a> BsonReader<'a> {
         if len < 0 {
             return Err(self.error(ErrorKind::Invalid, at, format!("a binary length of {len}")));
         }
-        self.fits(at, 5 + len as u64, "the binary value")?;
+        self.fits(
+            at,
+            5 + len as u64,
+            &format!("a binary value of length {len}"),
+        )?;
         if subtype == 0x02 {
             // bsonspec.org: the old binary subtype repeats the length of the data inside it.
             let inner = self.input.peek(9).map_err(|e| input_error(e, &self.path))?;
@@ -887,7 +891,11 @@ impl<'a> BsonReader<'a> {
                 format!("a code with scope length of {total} (at least 14)"),
             ));
         }
-        self.fits(at, total as u64, "the code with scope")?;
+        self.fits(
+            at,
+            total as u64,
+            &format!("a code with scope of length {total}"),
+        )?;
         if code_len < 1 || 4 + 4 + i64::from(code_len) + 5 > i64::from(total) {
             return Err(self.error(
                 ErrorKind::Invalid,

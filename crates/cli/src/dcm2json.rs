@@ -2,7 +2,7 @@
 
 use crate::failure::Failure;
 use std::fs::File;
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -908,7 +908,7 @@ fn convert_one(
             "{name}: not a DICOM file (no DICM header) and --read-file-only (+fo) given"
         )));
     }
-    let progress = progress_bar(args, size);
+    let progress = crate::progress::bar(args.quiet || args.no_progress, size);
     let source: Box<dyn Read + Send> = match &progress {
         Some(bar) => Box::new(bar.wrap_read(source)),
         None => source,
@@ -1048,21 +1048,4 @@ fn new_directory(parent: &Path, name: &str) -> io::Result<PathBuf> {
         }
     }
     unreachable!("u32 names run out")
-}
-
-/// A progress bar on standard error, only when it is a terminal and the input is large enough to wait for.
-fn progress_bar(args: &Dcm2JsonArgs, size: Option<u64>) -> Option<indicatif::ProgressBar> {
-    const WORTH_SHOWING: u64 = 64 << 20;
-    let size = size?;
-    if args.no_progress || args.quiet || size < WORTH_SHOWING || !io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(size);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-        )
-        .ok()?,
-    );
-    Some(bar)
 }

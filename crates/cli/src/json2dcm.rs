@@ -2,7 +2,7 @@
 
 use crate::failure::Failure;
 use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -341,7 +341,7 @@ fn run_inner(args: &Json2DcmArgs) -> Result<(), Failure> {
         .as_ref()
         .and_then(|f| f.metadata().ok())
         .map(|m| m.len());
-    let progress = progress_bar(args, size);
+    let progress = crate::progress::bar(args.quiet || args.no_progress, size);
     let input = match &file {
         Some(f) => match &progress {
             // With a progress bar the bytes go through it; long InlineBinary is still measured ahead.
@@ -531,19 +531,4 @@ fn sop_instance_uid(path: &Path) -> Option<String> {
             _ => {}
         }
     }
-}
-
-fn progress_bar(args: &Json2DcmArgs, size: Option<u64>) -> Option<indicatif::ProgressBar> {
-    let size = size?;
-    if args.no_progress || args.quiet || size < (64 << 20) || !io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(size);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    Some(bar)
 }

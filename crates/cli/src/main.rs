@@ -1,11 +1,13 @@
-//! The `dcmflow` command: `dcm2json`, `json2dcm`, `dump` and `convert` (see `dcmflow --help`).
+//! The `dcmflow` command: `dcm2json`, `json2dcm`, `dump`, `convert` and `bson2json` (see `dcmflow --help`).
 
+mod bson2json;
 mod dcm2json;
 mod dump;
 mod failure;
 mod input;
 mod json2dcm;
 mod output;
+mod progress;
 mod spelling;
 mod threads;
 
@@ -18,7 +20,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 use dcmflow::dicom::{DicomReader, LengthMode, ReaderOptions};
 use dcmflow::{Category, Transcode, TranscodeOptions};
 use dcmflow_core::TransferSyntax;
-use output::Output;
 
 /// DCMTK-compatible exit codes (dcmtk/ofstd/ofexit.h).
 mod exit {
@@ -40,7 +41,7 @@ mod exit {
     name = "dcmflow",
     version,
     propagate_version = true,
-    about = "Streaming DICOM transcoder: no tree, bounded memory"
+    about = "Streaming transcoder (DICOM ⇄ DICOM JSON, BSON → Extended JSON): no tree, bounded memory"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -52,6 +53,9 @@ enum Command {
     /// Convert DICOM to the DICOM JSON Model (PS3.18 Annex F), streamed, like DCMTK's dcm2json.
     #[command(after_help = dcm2json::AFTER_HELP, allow_hyphen_values = false)]
     Dcm2json(dcm2json::Dcm2JsonArgs),
+    /// Convert BSON (mongodump's .bson, gzip or not) to MongoDB Extended JSON, streamed, like bsondump.
+    #[command(after_help = bson2json::AFTER_HELP)]
+    Bson2json(bson2json::Bson2JsonArgs),
     /// Convert DICOM JSON (PS3.18 Annex F) to DICOM, streamed and validated, like DCMTK's json2dcm.
     #[command(after_help = json2dcm::AFTER_HELP)]
     Json2dcm(json2dcm::Json2DcmArgs),
@@ -181,6 +185,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Dcm2json(args) => dcm2json::run(args),
         Command::Json2dcm(args) => json2dcm::run(args),
+        Command::Bson2json(args) => bson2json::run(args),
         Command::Dump {
             input,
             quiet,
@@ -277,14 +282,12 @@ fn run_convert(input: &Path, output: &Path, quiet: bool, options: &TranscodeOpti
     };
     let mut conversion = Transcode::new(options.clone());
     let result = if output == Path::new("-") {
-        let mut sink = BufWriter::with_capacity(1 << 20, io::stdout());
-        conversion
-            .convert(
+        output::write_stdout(|sink| {
+            conversion.convert(
                 dcmflow::Input::reader(source),
-                dcmflow::Output::stream(&mut sink),
+                dcmflow::Output::stream(sink),
             )
-            .map_err(Failure::Convert)
-            .and_then(|report| sink.flush().map(|()| report).map_err(Failure::Output))
+        })
     } else {
         convert_to_file(&mut conversion, source, output)
     };
@@ -319,31 +322,20 @@ fn run_convert(input: &Path, output: &Path, quiet: bool, options: &TranscodeOpti
     }
 }
 
-enum Failure {
-    Convert(dcmflow::Error),
-    Output(io::Error),
-}
+type Failure = output::Failure<dcmflow::Error>;
 
-/// Writes into a temporary file beside `output` and renames it into place only on success, so a failed
-/// conversion never leaves a partial file or clobbers an existing one.
 fn convert_to_file(
     conversion: &mut Transcode,
     source: Box<dyn Read + Send>,
     output: &Path,
 ) -> Result<dcmflow::Report, Failure> {
-    let out = Output::create(output).map_err(Failure::Output)?;
-    let mut sink = BufWriter::with_capacity(1 << 20, out.file());
-    // A seekable output takes computed lengths patched in place: nothing is held back for them.
-    let target = if out.is_seekable() {
-        dcmflow::Output::seekable(&mut sink)
-    } else {
-        dcmflow::Output::stream(&mut sink)
-    };
-    let report = conversion
-        .convert(dcmflow::Input::reader(source), target)
-        .map_err(Failure::Convert)?;
-    sink.flush().map_err(Failure::Output)?;
-    drop(sink);
-    out.commit().map_err(Failure::Output)?;
-    Ok(report)
+    output::write_atomically(output, |sink, seekable| {
+        // A seekable output takes computed lengths patched in place: nothing is held back for them.
+        let target = if seekable {
+            dcmflow::Output::seekable(sink)
+        } else {
+            dcmflow::Output::stream(sink)
+        };
+        conversion.convert(dcmflow::Input::reader(source), target)
+    })
 }

@@ -76,6 +76,41 @@ impl Output {
     }
 }
 
+/// Why writing an output file failed: the conversion, or the file itself.
+pub enum Failure<E> {
+    Convert(E),
+    Output(io::Error),
+}
+
+/// Runs `write` into a temporary file beside `output` (through a 1 MiB buffer; `seekable` says whether
+/// it may seek) and renames it into place only on success, so a failed conversion never leaves a partial
+/// file or clobbers an existing one.
+pub fn write_atomically<R, E>(
+    output: &Path,
+    write: impl FnOnce(&mut io::BufWriter<&File>, bool) -> Result<R, E>,
+) -> Result<R, Failure<E>> {
+    use std::io::Write;
+    let out = Output::create(output).map_err(Failure::Output)?;
+    let seekable = out.is_seekable();
+    let mut sink = io::BufWriter::with_capacity(1 << 20, out.file());
+    let result = write(&mut sink, seekable).map_err(Failure::Convert)?;
+    sink.flush().map_err(Failure::Output)?;
+    drop(sink);
+    out.commit().map_err(Failure::Output)?;
+    Ok(result)
+}
+
+/// Runs `write` into standard output through a 1 MiB buffer, flushed at the end.
+pub fn write_stdout<R, E>(
+    write: impl FnOnce(&mut io::BufWriter<io::Stdout>) -> Result<R, E>,
+) -> Result<R, Failure<E>> {
+    use std::io::Write;
+    let mut sink = io::BufWriter::with_capacity(1 << 20, io::stdout());
+    let result = write(&mut sink).map_err(Failure::Convert)?;
+    sink.flush().map_err(Failure::Output)?;
+    Ok(result)
+}
+
 /// A temporary file in the directory of `output`, to be renamed onto it once complete: with the
 /// permissions of the file it replaces, else 0666 minus the umask like any file the user's tools create
 /// (tempfile's default is 0600). Errors do not name the temporary file: the user never chose it.

@@ -49,6 +49,18 @@ fn setup(dir: &Path) {
         .unwrap();
     assert!(array.status.success());
     std::fs::write(dir.join("search_results.json"), &array.stdout).unwrap();
+    // {"n": 1, "s": "é"} twice, as mongodump writes a collection.
+    let doc = b"\x16\x00\x00\x00\x10n\x00\x01\x00\x00\x00\x02s\x00\x03\x00\x00\x00\xC3\xA9\x00\x00";
+    let users = [&doc[..], &doc[..]].concat();
+    std::fs::create_dir_all(dir.join("dump/db")).unwrap();
+    std::fs::write(dir.join("dump/db/users.bson"), &users).unwrap();
+    std::fs::write(dir.join("users.bson"), &users).unwrap();
+    let gzip = Command::new("gzip")
+        .args(["-kf", "users.bson"])
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    assert!(gzip.success());
     std::fs::write(dir.join("study.json"), &array.stdout).unwrap();
 }
 
@@ -63,7 +75,7 @@ fn every_help_example_runs() {
         std::env::var("PATH").unwrap_or_default()
     );
     let mut ran = 0;
-    for command in ["dcm2json", "json2dcm", "dump", "convert"] {
+    for command in ["dcm2json", "json2dcm", "dump", "convert", "bson2json"] {
         for line in examples(command) {
             let out = Command::new("sh")
                 .args(["-c", &line])
@@ -80,7 +92,7 @@ fn every_help_example_runs() {
             ran += 1;
         }
     }
-    assert!(ran >= 15, "only {ran} examples found");
+    assert!(ran >= 19, "only {ran} examples found");
     // What the examples promise: files where they say.
     for file in [
         "image.json",
@@ -89,6 +101,7 @@ fn every_help_example_runs() {
         "index.ndjson",
         "json/x/IM1.json",
         "first.dcm",
+        "users.json",
     ] {
         assert!(dir.path().join(file).is_file(), "{file} missing");
     }
@@ -96,7 +109,7 @@ fn every_help_example_runs() {
 
 #[test]
 fn version_is_answered_by_every_command() {
-    for command in ["dcm2json", "json2dcm", "dump", "convert"] {
+    for command in ["dcm2json", "json2dcm", "dump", "convert", "bson2json"] {
         let out = dcmflow().args([command, "--version"]).output().unwrap();
         assert!(out.status.success(), "{command} --version");
         assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));

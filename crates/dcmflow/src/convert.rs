@@ -251,7 +251,7 @@ fn run<W: Write>(
             .map(crate::Warning::from_dicom)
             .collect(),
         warnings_dropped: reader.warnings_dropped(),
-        written: 0,
+        ..crate::Report::default()
     };
     Ok((output, report))
 }

@@ -9,6 +9,8 @@
 //! - [`JsonToDicom`]: DICOM JSON → DICOM; [`JsonToDicom::data_sets`] for each data set of an array;
 //!   [`JsonToDicom::push`] for input pushed in chunks.
 //! - [`Transcode`]: DICOM → DICOM between the uncompressed transfer syntaxes.
+//! - [`BsonToJson`]: BSON (one document or mongodump's stream of them) → MongoDB Extended JSON,
+//!   canonical, relaxed or legacy.
 //! - [`dicom_to_json`] and [`json_to_dicom`]: the common case in one line.
 //!
 //! Every conversion returns a [`Report`] (with [`Warning`]s) or an [`Error`] (with a [`Category`] and
@@ -30,6 +32,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod bson_to_json;
 #[cfg(feature = "tokio")]
 mod codec;
 mod convert;
@@ -42,9 +45,11 @@ mod threads;
 mod to_dicom;
 mod to_json;
 
+pub use bson_to_json::{BsonToJson, BsonToJsonOptions};
 #[cfg(feature = "tokio")]
 pub use codec::{DicomToJsonDecoder, JsonToDicomDecoder, PushDecoder};
 pub use convert::{Transcode, TranscodeOptions};
+pub use dcmflow_bson as bson;
 pub use dcmflow_core as core;
 pub use dcmflow_dicom as dicom;
 pub use dcmflow_engine::Position;

@@ -1,0 +1,210 @@
+//! `dcmflow bson2json`: BSON (mongodump's `.bson`, gzip-compressed or not) → MongoDB Extended JSON, with
+//! bsondump's and mongoexport's spellings where they apply.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::ValueEnum;
+use dcmflow::bson::{Layout, Mode};
+use dcmflow::{BsonToJson, BsonToJsonOptions, Category};
+
+use crate::exit;
+use crate::output::refuse_input_as_output;
+
+pub const AFTER_HELP: &str = "\
+Examples:
+  dcmflow bson2json dump/db/users.bson users.json            # one relaxed Extended JSON document per line
+  dcmflow bson2json --jsonFormat=canonical users.bson -       # canonical, to standard output
+  dcmflow bson2json --pretty --jsonArray users.bson.gz users.json
+  gzip -c users.bson | dcmflow bson2json - -                  # gzip is detected, not asked for
+
+The input is a stream of BSON documents one after another, as mongodump writes them (--single: exactly
+one document). Keys and duplicates stay in BSON order. A failed conversion leaves no output file behind
+(the output is written to a temporary file and renamed); the input itself is never replaced.
+
+Exit codes: 0 ok, 1 command line, 20 cannot read the input or it is not valid BSON (the message names the
+byte offset and the key path), 40 cannot write the output.";
+
+#[derive(clap::Args)]
+pub struct Bson2JsonArgs {
+    /// Input: BSON documents one after another, or - for standard input.
+    input: PathBuf,
+    /// Output file, or - for standard output (the default).
+    output: Option<PathBuf>,
+    /// Output file (bsondump --outFile), instead of the second argument.
+    #[arg(
+        short = 'o',
+        long = "out",
+        visible_alias = "outFile",
+        conflicts_with = "output"
+    )]
+    out: Option<PathBuf>,
+    /// Extended JSON format: relaxed (readable numbers and dates), canonical (every type kept) or legacy
+    /// (pymongo's legacy forms, always valid JSON).
+    #[arg(long = "json-format", visible_alias = "jsonFormat", value_enum, default_value_t = JsonFormat::Relaxed)]
+    json_format: JsonFormat,
+    /// Same as --json-format legacy.
+    #[arg(long, conflicts_with = "json_format")]
+    legacy: bool,
+    /// Indented output.
+    #[arg(long)]
+    pretty: bool,
+    /// One JSON array of the documents instead of one document per line (mongoexport --jsonArray).
+    #[arg(long = "json-array", visible_alias = "jsonArray")]
+    json_array: bool,
+    /// bsondump's output type; only json is written.
+    #[arg(long = "type", default_value = "json", value_parser = ["json"])]
+    output_type: String,
+    /// The input is exactly one document: anything after it is an error (the library's
+    /// ReaderOptions::stream off).
+    #[arg(long)]
+    single: bool,
+    /// Deepest nesting of documents and arrays accepted.
+    #[arg(long, default_value_t = 1000)]
+    max_depth: usize,
+    /// Largest piece of a string or binary value held in memory at once, in bytes.
+    #[arg(long, default_value_t = 64 * 1024)]
+    chunk_size: usize,
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    quiet: bool,
+    /// No progress bar, even on a terminal.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum JsonFormat {
+    Relaxed,
+    Canonical,
+    Legacy,
+}
+
+pub fn run(args: Bson2JsonArgs) -> ExitCode {
+    let output = args
+        .out
+        .clone()
+        .or_else(|| args.output.clone())
+        .unwrap_or_else(|| PathBuf::from("-"));
+    if output != Path::new("-") {
+        if let Err(message) = refuse_input_as_output(&output, [args.input.as_path()]) {
+            eprintln!("dcmflow bson2json: {message}");
+            return ExitCode::from(exit::COMMANDLINE);
+        }
+    }
+    let mut options = BsonToJsonOptions::default();
+    options.mode = match (args.legacy, args.json_format) {
+        (true, _) | (_, JsonFormat::Legacy) => Mode::Legacy,
+        (_, JsonFormat::Canonical) => Mode::Canonical,
+        (_, JsonFormat::Relaxed) => Mode::Relaxed,
+    };
+    options.layout = if args.json_array {
+        Layout::Array
+    } else {
+        Layout::Lines
+    };
+    options.pretty = args.pretty;
+    options.reader.stream = !args.single;
+    options.reader.max_depth = args.max_depth.max(1);
+    options.reader.chunk_size = args.chunk_size.max(1);
+    let name = args.input.display().to_string();
+    let (raw, size) = match open(&args.input) {
+        Ok(opened) => opened,
+        Err(e) => {
+            eprintln!("dcmflow bson2json: cannot read {name}: {e}");
+            return ExitCode::from(exit::CANNOT_READ_INPUT);
+        }
+    };
+    // The bar counts the bytes of the file, compressed or not.
+    let bar = crate::progress::bar(args.quiet || args.no_progress, size);
+    let raw: Box<dyn Read + Send> = match &bar {
+        Some(bar) => Box::new(bar.wrap_read(raw)),
+        None => raw,
+    };
+    let source = match gunzip_if_gzip(raw) {
+        Ok(source) => source,
+        Err(e) => {
+            eprintln!("dcmflow bson2json: cannot read {name}: {e}");
+            return ExitCode::from(exit::CANNOT_READ_INPUT);
+        }
+    };
+    let conversion = BsonToJson::new(options);
+    let result = if output == Path::new("-") {
+        crate::output::write_stdout(|sink| {
+            conversion.convert(
+                dcmflow::Input::reader(source),
+                dcmflow::Output::stream(sink),
+            )
+        })
+    } else {
+        to_file(&conversion, source, &output)
+    };
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    match result {
+        Ok(report) => {
+            if !args.quiet && io::stderr().is_terminal() && output != Path::new("-") {
+                eprintln!(
+                    "dcmflow bson2json: {name}: {} documents, {} bytes of JSON",
+                    report.documents, report.written
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(Failure::Convert(e)) => {
+            eprintln!("dcmflow bson2json: {name}: {e}");
+            ExitCode::from(match e.classify() {
+                Category::OutputIo => exit::CANNOT_WRITE_OUTPUT,
+                _ => exit::CANNOT_READ_INPUT,
+            })
+        }
+        Err(Failure::Output(e)) => {
+            eprintln!("dcmflow bson2json: cannot write {}: {e}", output.display());
+            ExitCode::from(exit::CANNOT_WRITE_OUTPUT)
+        }
+    }
+}
+
+type Failure = crate::output::Failure<dcmflow::Error>;
+
+/// The input and its size on disk.
+fn open(path: &Path) -> io::Result<(Box<dyn Read + Send>, Option<u64>)> {
+    if path == Path::new("-") {
+        return Ok((Box::new(io::stdin()), None));
+    }
+    let file = File::open(path)?;
+    let size = file
+        .metadata()
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len());
+    Ok((Box::new(file), size))
+}
+
+/// The input, gunzipped when it starts with gzip's magic bytes (mongodump --gzip).
+fn gunzip_if_gzip(raw: Box<dyn Read + Send>) -> io::Result<Box<dyn Read + Send>> {
+    let mut buffered = BufReader::with_capacity(1 << 16, raw);
+    // RFC 1952 2.3.1: ID1 ID2 = 0x1f 0x8b.
+    if buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]) {
+        Ok(Box::new(flate2::bufread::MultiGzDecoder::new(buffered)))
+    } else {
+        Ok(Box::new(buffered))
+    }
+}
+
+/// Writes into a temporary file beside `output`, renamed into place only on success.
+fn to_file(
+    conversion: &BsonToJson,
+    source: Box<dyn Read + Send>,
+    output: &Path,
+) -> Result<dcmflow::Report, Failure> {
+    crate::output::write_atomically(output, |sink, _| {
+        conversion.convert(
+            dcmflow::Input::reader(source),
+            dcmflow::Output::stream(sink),
+        )
+    })
+}

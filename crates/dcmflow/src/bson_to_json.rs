@@ -1,0 +1,138 @@
+//! BSON → MongoDB Extended JSON.
+
+use std::io::Write;
+
+use dcmflow_bson::{
+    BsonReader, Compact, ExtJsonWriter, Formatter, Layout, Mode, Pretty, ReaderOptions, Token,
+};
+use dcmflow_engine::Position;
+
+use crate::io::{Input, Sink, Source};
+use crate::{Category, Error, Report};
+
+/// How BSON becomes Extended JSON.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct BsonToJsonOptions {
+    /// Canonical, relaxed (the default, as the specification asks of generators) or legacy.
+    pub mode: Mode,
+    /// One document per line (the default), or one JSON array.
+    pub layout: Layout,
+    /// Indented output; compact by default.
+    pub pretty: bool,
+    /// How the BSON is read (`stream`: documents one after another, the default here, as mongodump
+    /// writes them; nesting depth; piece sizes).
+    pub reader: ReaderOptions,
+}
+
+impl Default for BsonToJsonOptions {
+    fn default() -> Self {
+        let mut reader = ReaderOptions::default();
+        reader.stream = true;
+        BsonToJsonOptions {
+            mode: Mode::default(),
+            layout: Layout::default(),
+            pretty: false,
+            reader,
+        }
+    }
+}
+
+/// BSON → Extended JSON, streamed: no document is ever held whole.
+///
+/// ```
+/// use dcmflow::{BsonToJson, BsonToJsonOptions};
+/// // {"n": 1, "x": 1.5}
+/// let bson = b"\x17\x00\x00\x00\x10n\x00\x01\x00\x00\x00\x01x\x00\x00\x00\x00\x00\x00\x00\xF8\x3F\x00";
+/// let mut json = Vec::new();
+/// let report = BsonToJson::new(BsonToJsonOptions::default()).convert(&bson[..], &mut json)?;
+/// assert_eq!(json, b"{\"n\":1,\"x\":1.5}\n");
+/// assert_eq!(report.documents, 1);
+/// # Ok::<(), dcmflow::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct BsonToJson {
+    options: BsonToJsonOptions,
+}
+
+impl BsonToJson {
+    /// A conversion with these options.
+    pub fn new(options: BsonToJsonOptions) -> BsonToJson {
+        BsonToJson { options }
+    }
+
+    /// Converts every document of `input` into `output`.
+    pub fn convert<'i, 'o>(
+        &self,
+        input: impl Into<Input<'i>>,
+        output: impl Into<crate::Output<'o>>,
+    ) -> Result<Report, Error> {
+        let input = input.into();
+        let reader_options = self.options.reader.clone();
+        let reader = match input.source {
+            Source::Slice(bytes) => BsonReader::from_slice(bytes, reader_options),
+            Source::File(file) => BsonReader::from_reader(file, reader_options),
+            Source::Reader(reader) => BsonReader::from_reader(reader, reader_options),
+        };
+        let output = output.into();
+        let out: &mut (dyn Write + Send) = match output.sink {
+            Sink::Stream(w) => w,
+            Sink::Seekable(w) => w,
+            Sink::Memory(v) => v,
+        };
+        let (mode, layout) = (self.options.mode, self.options.layout);
+        if self.options.pretty {
+            run(
+                reader,
+                ExtJsonWriter::new(out, Pretty::default(), mode, layout),
+            )
+        } else {
+            run(reader, ExtJsonWriter::new(out, Compact, mode, layout))
+        }
+    }
+}
+
+fn run<W: Write, F: Formatter>(
+    mut reader: BsonReader<'_>,
+    mut writer: ExtJsonWriter<W, F>,
+) -> Result<Report, Error> {
+    loop {
+        let token = reader.read_token().map_err(reading_error)?;
+        writer.write_token(&token).map_err(writing_error)?;
+        if token == Token::End {
+            break;
+        }
+    }
+    let documents = writer.documents();
+    let written = writer.written();
+    writer.finish().map_err(writing_error)?;
+    Ok(Report {
+        written,
+        documents,
+        ..Report::default()
+    })
+}
+
+fn reading_error(e: dcmflow_bson::Error) -> Error {
+    use dcmflow_bson::ErrorKind;
+    let category = match e.kind() {
+        ErrorKind::Io => Category::InputIo,
+        ErrorKind::TooDeep | ErrorKind::TooLong => Category::Limit,
+        _ => Category::InvalidInput,
+    };
+    let position = Position::at_offset(e.offset()).with_path(e.path());
+    let message = format!("reading BSON: {}", e.message());
+    let source = std::error::Error::source(&e)
+        .and_then(|s| s.downcast_ref::<std::io::Error>())
+        .map(|io| std::io::Error::new(io.kind(), io.to_string()));
+    Error::new(category, message, position).with_source(source)
+}
+
+fn writing_error(e: std::io::Error) -> Error {
+    Error::new(
+        Category::OutputIo,
+        format!("writing JSON: {e}"),
+        Position::default(),
+    )
+    .with_source(Some(e))
+}
