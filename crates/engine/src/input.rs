@@ -152,7 +152,7 @@ impl<'a> Input<'a> {
     }
 
     /// The next `n` bytes without consuming them: exactly `n` unless the input ends first.
-    #[inline]
+    #[inline(always)]
     pub fn peek(&mut self, n: usize) -> Result<&[u8], InputError> {
         match &mut self.kind {
             Kind::Slice { data, pos } => Ok(&data[*pos..(*pos + n).min(data.len())]),
@@ -210,7 +210,18 @@ impl<'a> Input<'a> {
 }
 
 impl Stream<'_> {
+    #[inline]
     fn peek(&mut self, n: usize) -> Result<&[u8], InputError> {
+        if self.end - self.start >= n {
+            return Ok(&self.buf[self.start..self.start + n]);
+        }
+        self.peek_refill(n)
+    }
+
+    /// [`Stream::peek`] when the buffer holds fewer than `n` bytes: out of line, so the common case
+    /// stays a compare and a slice.
+    #[inline(never)]
+    fn peek_refill(&mut self, n: usize) -> Result<&[u8], InputError> {
         while self.end - self.start < n && !self.eof {
             if self.start > 0 && self.buf.len() - self.start < n {
                 // Move the unread bytes to the front; grow only when a peek is wider than the buffer.

@@ -28,11 +28,23 @@ pub fn write_escaped(out: &mut Vec<u8>, text: &str) {
 /// out in pieces): only ASCII bytes are escaped, so a character cut in two is copied unchanged.
 pub fn write_escaped_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    let mut i = 0;
+    while i < bytes.len() {
+        // Eight bytes at a time while none of them needs an escape (most text).
+        if let Some(word) = bytes.get(i..i + 8) {
+            let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+            if !any_needs_escape(word) {
+                i += 8;
+                continue;
+            }
+        }
+        let b = bytes[i];
         let escape = ESCAPE[b as usize];
+        i += 1;
         if escape == 0 {
             continue;
         }
+        let i = i - 1;
         out.extend_from_slice(&bytes[start..i]);
         if escape == b'u' {
             const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -52,6 +64,21 @@ pub fn write_escaped_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(&bytes[start..]);
 }
 
+/// Whether any of the 8 bytes of `word` is below 0x20, `"` or `\\` (the bytes [`ESCAPE`] marks). The
+/// zero-byte test `(x - 0x01…) & !x & 0x80…` finds whether some byte is zero (never a false answer for
+/// the word as a whole); below-0x20 is the same test against 0x20, `"` and `\\` are a zero after XOR.
+#[inline]
+fn any_needs_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word;
+    let quote = word ^ (ONES * b'"' as u64);
+    let backslash = word ^ (ONES * b'\\' as u64);
+    let quote = quote.wrapping_sub(ONES) & !quote;
+    let backslash = backslash.wrapping_sub(ONES) & !backslash;
+    (below_space | quote | backslash) & HIGH != 0
+}
+
 /// Appends `text` as a complete JSON string, quotes included.
 pub fn write_string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
@@ -62,6 +89,27 @@ pub fn write_string(out: &mut Vec<u8>, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The word-at-a-time skip against the table, byte by byte, at every alignment.
+    #[test]
+    fn the_word_test_agrees_with_the_table() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut word = [b'a'; 8];
+                word[at] = b;
+                let any = any_needs_escape(u64::from_le_bytes(word));
+                assert_eq!(any, ESCAPE[b as usize] != 0, "byte {b:#04x} at {at}");
+            }
+        }
+        let text: Vec<u8> = (0..4096u32).map(|i| (i * 37 % 256) as u8).collect();
+        let mut fast = Vec::new();
+        write_escaped_bytes(&mut fast, &text);
+        let mut slow = Vec::new();
+        for &b in &text {
+            write_escaped_bytes(&mut slow, &[b]);
+        }
+        assert_eq!(fast, slow);
+    }
 
     #[test]
     fn escapes_quotes_backslashes_and_controls_only() {
