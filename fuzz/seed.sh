@@ -34,3 +34,7 @@ while read -r f; do
   printf "$(printf '\\x%02x' $(( (m * 53) % 256 )))" | cat - "$f" > "corpus/json_push/j$m"
 done < <(find "$shared/json" -name '*.json' -size -20k)
 echo "seeded: $n DICOM inputs, $m JSON inputs"
+# BSON: MongoDB's corpus, the benchmark documents and tweets (pymongo encodes them when installed).
+python_for_bson=python3
+[ -x ../target/pyenv/bin/python ] && python_for_bson=../target/pyenv/bin/python
+"$python_for_bson" seed_bson.py "$shared"

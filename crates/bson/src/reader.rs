@@ -255,6 +255,9 @@ pub struct BsonReader<'a> {
     /// Bytes of the last token still to consume (a borrowed token holds the input until the next call).
     pending: usize,
     utf8: Utf8Carry,
+    /// Where the content of the string being read starts: its UTF-8 errors are reported there, however
+    /// it is read in pieces.
+    text_start: u64,
     documents: u64,
     /// Where the last token started.
     token_offset: u64,
@@ -288,6 +291,7 @@ impl<'a> BsonReader<'a> {
             path: String::new(),
             pending: 0,
             utf8: Utf8Carry::default(),
+            text_start: 0,
             documents: 0,
             token_offset: 0,
         }
@@ -711,6 +715,7 @@ impl<'a> BsonReader<'a> {
         self.fits(at, 4 + len as u64, || format!("a string of length {len}"))?;
         self.input.advance(4);
         self.utf8 = Utf8Carry::default();
+        self.text_start = at + 4;
         self.text_piece(len as u64 - 1, then)
     }
 
@@ -727,7 +732,7 @@ impl<'a> BsonReader<'a> {
                 ));
             }
             if !self.utf8.check(&[], true) {
-                return Err(self.error(ErrorKind::Invalid, at, "a string that is not UTF-8"));
+                return Err(self.not_utf8());
             }
             self.input.advance(1);
             self.after_text(then);
@@ -756,7 +761,7 @@ impl<'a> BsonReader<'a> {
                 }
                 let mut utf8 = self.utf8;
                 if !utf8.check(&window[..max], true) {
-                    return Err(self.error(ErrorKind::Invalid, at, "a string that is not UTF-8"));
+                    return Err(self.not_utf8());
                 }
                 self.after_text(then);
                 return Ok(Step::CString { len: max });
@@ -771,7 +776,7 @@ impl<'a> BsonReader<'a> {
         }
         let n = piece.len();
         if !self.utf8.check(piece, false) {
-            return Err(self.error(ErrorKind::Invalid, at, "a string that is not UTF-8"));
+            return Err(self.not_utf8());
         }
         self.state = State::Text {
             remaining: remaining - n as u64,
@@ -781,6 +786,14 @@ impl<'a> BsonReader<'a> {
             text: true,
             last: false,
         })
+    }
+
+    fn not_utf8(&self) -> Error {
+        self.error(
+            ErrorKind::Invalid,
+            self.text_start,
+            "a string that is not UTF-8",
+        )
     }
 
     fn after_text(&mut self, then: AfterText) {

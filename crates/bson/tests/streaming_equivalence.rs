@@ -240,3 +240,22 @@ fn a_truncated_stream_reports_where_it_ends() {
         check(&format!("cut at {cut}"), data, &options);
     }
 }
+
+/// A string whose bad UTF-8 comes late, after pieces were handed out: the error names the string's
+/// start however it was read (a fuzz find: the piece's start was named).
+#[test]
+fn bad_utf8_late_in_a_string_is_placed_alike() {
+    let mut text = b"0123456789012345678901234567890123456789".to_vec();
+    text[30] = 0xE9;
+    let mut doc = Vec::new();
+    doc.extend_from_slice(b"\x02s\x00");
+    doc.extend_from_slice(&((text.len() + 1) as i32).to_le_bytes());
+    doc.extend_from_slice(&text);
+    doc.push(0);
+    let mut data = ((doc.len() + 5) as i32).to_le_bytes().to_vec();
+    data.extend_from_slice(&doc);
+    data.push(0);
+    let outline = from_slice(&data, &ReaderOptions::default());
+    assert_eq!(outline.last().unwrap(), "Invalid at 11: s");
+    check("late bad UTF-8", &data, &ReaderOptions::default());
+}
