@@ -752,6 +752,12 @@ impl<'a> BsonReader<'a> {
                 .peek(max + 1)
                 .map_err(|e| input_error(e, &self.path))?;
             if window.len() == max + 1 {
+                // The checks in the order pieces meet them: bad UTF-8 in the content, the terminator,
+                // a character cut off by the terminator.
+                let mut utf8 = self.utf8;
+                if !utf8.check(&window[..max], false) {
+                    return Err(self.not_utf8());
+                }
                 if window[max] != 0 {
                     return Err(self.error(
                         ErrorKind::Invalid,
@@ -759,8 +765,7 @@ impl<'a> BsonReader<'a> {
                         "the string does not end with 0x00 where its length says",
                     ));
                 }
-                let mut utf8 = self.utf8;
-                if !utf8.check(&window[..max], true) {
+                if !utf8.check(&[], true) {
                     return Err(self.not_utf8());
                 }
                 self.after_text(then);

@@ -258,4 +258,14 @@ fn bad_utf8_late_in_a_string_is_placed_alike() {
     let outline = from_slice(&data, &ReaderOptions::default());
     assert_eq!(outline.last().unwrap(), "Invalid at 11: s");
     check("late bad UTF-8", &data, &ReaderOptions::default());
+    // Bad UTF-8 and no terminator either: the UTF-8 is met first, read whole or in pieces.
+    let terminator = data.len() - 2;
+    data[terminator] = b'x';
+    let outline = from_slice(&data, &ReaderOptions::default());
+    assert_eq!(outline.last().unwrap(), "Invalid at 11: s");
+    check(
+        "late bad UTF-8, no terminator",
+        &data,
+        &ReaderOptions::default(),
+    );
 }
