@@ -199,7 +199,10 @@ impl Utf8Carry {
             let need = utf8_width(self.bytes[0]);
             while self.len < need {
                 let Some((&b, rest)) = piece.split_first() else {
-                    return !last;
+                    // Still short: the bytes so far must be the start of a character (as a check of
+                    // the whole text would find at once).
+                    let prefix = std::str::from_utf8(&self.bytes[..self.len]);
+                    return !last && prefix.map_or_else(|e| e.error_len().is_none(), |_| true);
                 };
                 self.bytes[self.len] = b;
                 self.len += 1;

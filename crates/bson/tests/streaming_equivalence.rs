@@ -269,3 +269,21 @@ fn bad_utf8_late_in_a_string_is_placed_alike() {
         &ReaderOptions::default(),
     );
 }
+
+/// A character's lead byte, then a byte that cannot follow it, then the end of the input: refused as bad
+/// UTF-8 however the bytes arrive, not as a truncation when they come one at a time (a fuzz find).
+#[test]
+fn a_bad_continuation_is_seen_before_the_end() {
+    let mut data = Vec::new();
+    data.extend_from_slice(&200i32.to_le_bytes());
+    data.extend_from_slice(b"\x02s\x00");
+    data.extend_from_slice(&100i32.to_le_bytes());
+    data.extend_from_slice(b"ab\xE0\x80");
+    let outline = from_slice(&data, &ReaderOptions::default());
+    assert_eq!(outline.last().unwrap(), "Invalid at 11: s");
+    check(
+        "lead byte, bad continuation, end",
+        &data,
+        &ReaderOptions::default(),
+    );
+}
