@@ -3,7 +3,10 @@
 //! and every `decodeErrors` case refused. JSON is compared as the specification asks: as JSON values
 //! (member order and escaping aside), with `$numberDouble` strings compared as the doubles they name.
 
-use dcmflow_bson::{BsonReader, Compact, ExtJsonWriter, Layout, Mode, ReaderOptions, Token};
+use dcmflow_bson::{
+    BsonReader, BsonWriter, Compact, ExtJsonWriter, Layout, Mode, ReaderOptions, Token,
+    WriterOptions,
+};
 use serde_json::Value;
 
 fn corpus() -> Option<Vec<(String, Value)>> {
@@ -155,4 +158,47 @@ fn every_decode_error_is_refused() {
     }
     assert_eq!(checked, 75);
     assert!(accepted.is_empty(), "accepted:\n{}", accepted.join("\n"));
+}
+
+/// BSON → tokens → BSON: canonical BSON comes back byte for byte, degenerate BSON (array keys that are not
+/// the indices, regular expression options out of order) as the canonical BSON of its case.
+#[test]
+fn the_writer_gives_back_canonical_bson() {
+    let Some(files) = corpus() else {
+        eprintln!("SKIPPED: ../shared/bson/corpus is absent");
+        return;
+    };
+    let (mut checked, mut failures) = (0, Vec::new());
+    for (name, file) in &files {
+        for case in file["valid"].as_array().into_iter().flatten() {
+            let canonical = unhex(case["canonical_bson"].as_str().unwrap());
+            let mut inputs = vec![("cB", canonical.clone())];
+            if let Some(db) = case["degenerate_bson"].as_str() {
+                inputs.push(("dB", unhex(db)));
+            }
+            for (what, bson) in inputs {
+                checked += 1;
+                let mut reader = BsonReader::from_slice(&bson, ReaderOptions::default());
+                let mut writer = BsonWriter::new(Vec::new(), WriterOptions::default());
+                loop {
+                    let token = reader.read_token().expect("valid cases read");
+                    writer
+                        .write_token(&token)
+                        .expect("the writer takes the reader's tokens");
+                    if token == Token::End {
+                        break;
+                    }
+                }
+                let out = writer.finish().unwrap();
+                if out != canonical {
+                    failures.push(format!(
+                        "{name}: {}: {what} came back as {out:02X?}",
+                        case["description"].as_str().unwrap()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(checked >= 759 / 2, "only {checked} documents");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
