@@ -148,11 +148,16 @@ fn check(name: &str, data: &[u8], options: &ReaderOptions) {
     }
     for size in [1, 2, 3, 7, 64, 4096] {
         let cuts = dcmflow_testkit::even_cuts(data.len(), size);
-        assert_eq!(
-            from_pushes(data, options, &cuts),
-            expected,
-            "{name}: pushes of {size}"
-        );
+        for chunk in [1, 5, 4096] {
+            // Small pieces make strings be taken piece by piece after their length was read.
+            let mut o = options.clone();
+            o.chunk_size = chunk;
+            assert_eq!(
+                from_pushes(data, &o, &cuts),
+                expected,
+                "{name}: pushes of {size}, chunk {chunk}"
+            );
+        }
     }
     for seed in 0..4 {
         let cuts = dcmflow_testkit::random_cuts(data.len(), seed, 40);
@@ -286,4 +291,31 @@ fn a_bad_continuation_is_seen_before_the_end() {
         &data,
         &ReaderOptions::default(),
     );
+}
+
+/// A fuzz find (bson_read): pushed one byte at a time, a string's first piece was taken right after its
+/// length had been read and found no input; the failed take dropped the length, and the retry read the
+/// string's content as its length. The pushed reader must place the error as the slice does.
+#[test]
+fn a_take_short_of_input_after_a_length_retries_from_the_length() {
+    let hex =
+        "180d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d\
+               0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d2b2000136400000000560001070000000000\
+               000000050105100f0f0f0f1f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\
+               0f0f1f0f0f0f0f0f0f0f0f0f0f0f305f414d5f090000006e6f726d30303800ffffffffffffffff026465\
+               736372697074696f6e005a0000000f0f0f0f0f0f0f0f0f0f0f0f0f0f6c00";
+    let hex: String = hex.split_whitespace().collect();
+    let data: Vec<u8> = (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    let mut options = ReaderOptions::default();
+    options.stream = true;
+    options.chunk_size = 57;
+    let expected = from_slice(&data, &options);
+    assert!(
+        expected.last().unwrap().starts_with("Invalid at 73"),
+        "{expected:?}"
+    );
+    let cuts = dcmflow_testkit::even_cuts(data.len(), 1);
+    assert_eq!(from_pushes(&data, &options, &cuts), expected);
 }

@@ -146,15 +146,17 @@ impl PushInput {
     /// taken (a value piece handed out is never read again).
     pub fn take(&mut self, max: usize) -> Result<&[u8], Need> {
         if self.buffered() == 0 && self.inflater.is_none() {
-            // Nothing pending in the carry buffer: serve straight from the caller's chunk.
-            self.carry_offset += self.carry.len() as u64;
-            self.carry.clear();
-            self.start = 0;
-            self.mark = 0;
             while self.chunks.front().is_some_and(Bytes::is_empty) {
                 self.chunks.pop_front();
             }
             if let Some(front) = self.chunks.front_mut() {
+                // Nothing pending in the carry buffer: serve straight from the caller's chunk. The
+                // carry is dropped only now that the take succeeds (it commits), so a take that finds
+                // no input leaves the bytes since the mark for a rewind.
+                self.carry_offset += self.carry.len() as u64;
+                self.carry.clear();
+                self.start = 0;
+                self.mark = 0;
                 let n = max.min(front.len());
                 self.taken = front.split_to(n);
                 self.taken_from_carry = None;
@@ -285,6 +287,26 @@ mod tests {
         }
         input.end();
         input
+    }
+
+    /// A step that peeks and advances, then takes with no input left, goes back to its mark: the take
+    /// that fails drops nothing (a fuzz find of the BSON reader, whose string length is read before its
+    /// first piece is taken).
+    #[test]
+    fn a_take_that_needs_input_keeps_what_follows_the_mark() {
+        let mut p = PushInput::new();
+        p.push(Bytes::from_static(b"abcd"));
+        p.mark();
+        assert_eq!(p.peek(4).unwrap(), b"abcd");
+        p.advance(4);
+        assert_eq!(p.take(10), Err(Need::More));
+        p.rewind();
+        assert_eq!(p.position(), 0);
+        p.push(Bytes::from_static(b"ef"));
+        assert_eq!(p.peek(4).unwrap(), b"abcd");
+        p.advance(4);
+        assert_eq!(p.take(10).unwrap(), b"ef");
+        assert_eq!(p.position(), 6);
     }
 
     #[test]
