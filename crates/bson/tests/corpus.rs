@@ -89,6 +89,25 @@ fn same_json(actual: &str, expected: &str) -> bool {
     a == e
 }
 
+/// Every valid case: its file and description, the case itself, and its BSON inputs (canonical, and the
+/// degenerate form where it has one).
+type ValidInputs<'a> = Vec<(String, &'a Value, Vec<(&'static str, Vec<u8>)>)>;
+
+fn valid_inputs(files: &[(String, Value)]) -> ValidInputs<'_> {
+    let mut out = Vec::new();
+    for (name, file) in files {
+        for case in file["valid"].as_array().into_iter().flatten() {
+            let label = format!("{name}: {}", case["description"].as_str().unwrap());
+            let mut inputs = vec![("cB", unhex(case["canonical_bson"].as_str().unwrap()))];
+            if let Some(db) = case["degenerate_bson"].as_str() {
+                inputs.push(("dB", unhex(db)));
+            }
+            out.push((label, case, inputs));
+        }
+    }
+    out
+}
+
 #[test]
 fn bson_to_extended_json_matches_the_corpus() {
     let Some(files) = corpus() else {
@@ -96,31 +115,21 @@ fn bson_to_extended_json_matches_the_corpus() {
         return;
     };
     let (mut checked, mut failures) = (0, Vec::new());
-    for (name, file) in &files {
-        for case in file["valid"].as_array().into_iter().flatten() {
-            let description = case["description"].as_str().unwrap();
-            let mut inputs = vec![("cB", case["canonical_bson"].as_str().unwrap())];
-            if let Some(db) = case["degenerate_bson"].as_str() {
-                inputs.push(("dB", db));
+    for (label, case, inputs) in valid_inputs(&files) {
+        for (what, bson) in inputs {
+            let mut expect = vec![(Mode::Canonical, "cEJ", &case["canonical_extjson"])];
+            if !case["relaxed_extjson"].is_null() {
+                expect.push((Mode::Relaxed, "rEJ", &case["relaxed_extjson"]));
             }
-            for (what, hex) in inputs {
-                let bson = unhex(hex);
-                let mut expect = vec![(Mode::Canonical, "cEJ", &case["canonical_extjson"])];
-                if !case["relaxed_extjson"].is_null() {
-                    expect.push((Mode::Relaxed, "rEJ", &case["relaxed_extjson"]));
-                }
-                for (mode, form, expected) in expect {
-                    checked += 1;
-                    let expected = expected.as_str().unwrap();
-                    match to_json(&bson, mode) {
-                        Ok(json) if same_json(&json, expected) => {}
-                        Ok(json) => failures.push(format!(
-                            "{name}: {description}: {what} → {form}:\n  got      {json}  expected {expected}"
-                        )),
-                        Err(e) => failures.push(format!(
-                            "{name}: {description}: {what} → {form}: error {e}"
-                        )),
-                    }
+            for (mode, form, expected) in expect {
+                checked += 1;
+                let expected = expected.as_str().unwrap();
+                match to_json(&bson, mode) {
+                    Ok(json) if same_json(&json, expected) => {}
+                    Ok(json) => failures.push(format!(
+                        "{label}: {what} → {form}:\n  got      {json}  expected {expected}"
+                    )),
+                    Err(e) => failures.push(format!("{label}: {what} → {form}: error {e}")),
                 }
             }
         }
@@ -169,33 +178,24 @@ fn the_writer_gives_back_canonical_bson() {
         return;
     };
     let (mut checked, mut failures) = (0, Vec::new());
-    for (name, file) in &files {
-        for case in file["valid"].as_array().into_iter().flatten() {
-            let canonical = unhex(case["canonical_bson"].as_str().unwrap());
-            let mut inputs = vec![("cB", canonical.clone())];
-            if let Some(db) = case["degenerate_bson"].as_str() {
-                inputs.push(("dB", unhex(db)));
+    for (label, _, inputs) in valid_inputs(&files) {
+        let canonical = inputs[0].1.clone();
+        for (what, bson) in inputs {
+            checked += 1;
+            let mut reader = BsonReader::from_slice(&bson, ReaderOptions::default());
+            let mut writer = BsonWriter::new(Vec::new(), WriterOptions::default());
+            loop {
+                let token = reader.read_token().expect("valid cases read");
+                writer
+                    .write_token(&token)
+                    .expect("the writer takes the reader's tokens");
+                if token == Token::End {
+                    break;
+                }
             }
-            for (what, bson) in inputs {
-                checked += 1;
-                let mut reader = BsonReader::from_slice(&bson, ReaderOptions::default());
-                let mut writer = BsonWriter::new(Vec::new(), WriterOptions::default());
-                loop {
-                    let token = reader.read_token().expect("valid cases read");
-                    writer
-                        .write_token(&token)
-                        .expect("the writer takes the reader's tokens");
-                    if token == Token::End {
-                        break;
-                    }
-                }
-                let out = writer.finish().unwrap();
-                if out != canonical {
-                    failures.push(format!(
-                        "{name}: {}: {what} came back as {out:02X?}",
-                        case["description"].as_str().unwrap()
-                    ));
-                }
+            let out = writer.finish().unwrap();
+            if out != canonical {
+                failures.push(format!("{label}: {what} came back as {out:02X?}"));
             }
         }
     }
