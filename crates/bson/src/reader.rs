@@ -397,9 +397,9 @@ impl<'a> BsonReader<'a> {
 
     /// Exactly `N` bytes, or a truncation error naming `what`.
     fn fixed<const N: usize>(&mut self, what: &str) -> Result<[u8; N]> {
-        let at = self.input.position();
         let bytes = self.input.peek(N).map_err(|e| input_error(e, &self.path))?;
         if bytes.len() < N {
+            let at = self.input.position();
             return Err(self.truncated(at, what));
         }
         let mut out = [0u8; N];
@@ -434,7 +434,7 @@ impl<'a> BsonReader<'a> {
             State::Text { remaining, then } => self.text_piece(remaining, then),
             State::CString { then } => self.cstring(then),
             State::DbPointerId => {
-                let at = self.input.position();
+                let at = self.token_offset; // the step starts where the token does
                 self.fits(at, 12, || "a DBPointer's ObjectId".to_string())?;
                 let id = self.fixed::<12>("a DBPointer's ObjectId")?;
                 self.input.advance(12);
@@ -442,7 +442,7 @@ impl<'a> BsonReader<'a> {
                 Ok(Step::Token(Token::Scalar(Scalar::ObjectId(id))))
             }
             State::Scope(expected) => {
-                let at = self.input.position();
+                let at = self.token_offset; // the step starts where the token does
                 let len = i32::from_le_bytes(self.fixed::<4>("a code's scope length")?);
                 if len != expected as i32 || len < 5 {
                     return Err(self.error(
@@ -462,7 +462,7 @@ impl<'a> BsonReader<'a> {
     }
 
     fn document_head(&mut self) -> Result<Step> {
-        let at = self.input.position();
+        let at = self.token_offset; // the step starts where the token does
         let ended = self
             .input
             .at_end()
@@ -520,7 +520,7 @@ impl<'a> BsonReader<'a> {
     }
 
     fn element(&mut self) -> Result<Step> {
-        let at = self.input.position();
+        let at = self.token_offset; // the step starts where the token does
         let end = self.frame_end();
         let type_byte = self.fixed::<1>("a document")?[0];
         if at == end {
@@ -553,7 +553,14 @@ impl<'a> BsonReader<'a> {
                 format!("0x{type_byte:02X} is not a BSON element type"),
             ));
         };
-        let len = self.find_nul(at + 1, "a key")?;
+        // The key's end in the bytes at hand when it is there (most keys), else by peeks.
+        let limit = ((end - at) as usize).min(self.options.max_cstring + 1);
+        let window = self.input.buffered();
+        let span = &window[1.min(window.len())..window.len().min(limit)];
+        let len = match memchr::memchr(0, span) {
+            Some(len) => len,
+            None => self.find_nul(at + 1, "a key")?,
+        };
         let key = &self
             .input
             .peek(1 + len)
@@ -626,7 +633,7 @@ impl<'a> BsonReader<'a> {
     }
 
     fn value(&mut self, ty: ElementType) -> Result<Step> {
-        let at = self.input.position();
+        let at = self.token_offset; // the step starts where the token does
         if let Some(size) = ty.fixed_size() {
             self.fits(at, size as u64, || "the value".to_string())?;
             let scalar = self.scalar(ty, at)?;
@@ -817,7 +824,7 @@ impl<'a> BsonReader<'a> {
 
     /// A regular expression's pattern or options: held whole (up to `max_cstring`), one token.
     fn cstring(&mut self, then: AfterText) -> Result<Step> {
-        let at = self.input.position();
+        let at = self.token_offset; // the step starts where the token does
         let len = self.find_nul(at, "a regular expression")?;
         let bytes = self
             .input
@@ -880,7 +887,7 @@ impl<'a> BsonReader<'a> {
     }
 
     fn bytes_piece(&mut self, remaining: u64) -> Result<Step> {
-        let at = self.input.position();
+        let at = self.token_offset; // the step starts where the token does
         if remaining == 0 {
             self.state = State::Elements;
             return Ok(Step::Token(Token::Bytes {

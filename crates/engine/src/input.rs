@@ -161,6 +161,18 @@ impl<'a> Input<'a> {
         }
     }
 
+    /// The bytes at hand without reading any: the rest of a slice, a stream's buffer. Pushed input
+    /// answers with nothing (its bytes are reached through [`Input::peek`]). A parser tries a whole step
+    /// in this window first and falls back to peeks when it is too short.
+    #[inline(always)]
+    pub fn buffered(&self) -> &[u8] {
+        match &self.kind {
+            Kind::Slice { data, pos } => &data[*pos..],
+            Kind::Stream(s) => &s.buf[s.start..s.end],
+            Kind::Push(_) => &[],
+        }
+    }
+
     /// Consumes `n` bytes that a preceding [`Input::peek`] returned.
     #[inline]
     pub fn advance(&mut self, n: usize) {
