@@ -136,3 +136,103 @@ fn writing_error(e: std::io::Error) -> Error {
     )
     .with_source(Some(e))
 }
+
+impl BsonToJson {
+    /// A conversion fed pushed chunks (`bytes::Bytes` from a network stack) instead of reading: each
+    /// [`PushBsonToJson::push`] converts as far as the bytes go, with the same output and errors as
+    /// [`BsonToJson::convert`] at any chunking.
+    ///
+    /// ```
+    /// use dcmflow::{BsonToJson, BsonToJsonOptions};
+    /// let bson = b"\x0C\x00\x00\x00\x10n\x00\x07\x00\x00\x00\x00";
+    /// let mut conversion = BsonToJson::new(BsonToJsonOptions::default()).push(Vec::new());
+    /// for piece in bson.chunks(5) {
+    ///     conversion.push(bytes::Bytes::copy_from_slice(piece))?;
+    /// }
+    /// let (json, report) = conversion.finish()?;
+    /// assert_eq!(json, b"{\"n\":7}\n");
+    /// assert_eq!(report.documents, 1);
+    /// # Ok::<(), dcmflow::Error>(())
+    /// ```
+    pub fn push<W: Write>(&self, output: W) -> PushBsonToJson<W> {
+        let (mode, layout) = (self.options.mode, self.options.layout);
+        let writer = if self.options.pretty {
+            AnyWriter::Pretty(ExtJsonWriter::new(output, Pretty::default(), mode, layout))
+        } else {
+            AnyWriter::Compact(ExtJsonWriter::new(output, Compact, mode, layout))
+        };
+        PushBsonToJson {
+            reader: BsonReader::pushed(self.options.reader.clone()),
+            writer,
+            ended: false,
+        }
+    }
+}
+
+/// BSON → Extended JSON from pushed chunks; made by [`BsonToJson::push`].
+#[derive(Debug)]
+pub struct PushBsonToJson<W: Write> {
+    reader: BsonReader<'static>,
+    writer: AnyWriter<W>,
+    ended: bool,
+}
+
+#[derive(Debug)]
+enum AnyWriter<W: Write> {
+    Compact(ExtJsonWriter<W, Compact>),
+    Pretty(ExtJsonWriter<W, Pretty>),
+}
+
+impl<W: Write> PushBsonToJson<W> {
+    /// Converts what `chunk` completes; the JSON goes to the output as it is written (a document's
+    /// text may stay staged until about 64 KiB have gathered, and always until [`Self::finish`]).
+    pub fn push(&mut self, chunk: bytes::Bytes) -> Result<(), Error> {
+        self.reader.push(chunk);
+        self.convert()
+    }
+
+    /// The output, holding what has been written so far.
+    pub fn output(&mut self) -> &mut W {
+        match &mut self.writer {
+            AnyWriter::Compact(w) => w.get_mut(),
+            AnyWriter::Pretty(w) => w.get_mut(),
+        }
+    }
+
+    /// No more input: converts the rest, and returns the output and the report.
+    pub fn finish(mut self) -> Result<(W, Report), Error> {
+        self.reader.end_input();
+        self.convert()?;
+        let (documents, written) = match &self.writer {
+            AnyWriter::Compact(w) => (w.documents(), w.written()),
+            AnyWriter::Pretty(w) => (w.documents(), w.written()),
+        };
+        let output = match self.writer {
+            AnyWriter::Compact(w) => w.finish(),
+            AnyWriter::Pretty(w) => w.finish(),
+        }
+        .map_err(writing_error)?;
+        let report = Report {
+            written,
+            documents,
+            ..Report::default()
+        };
+        Ok((output, report))
+    }
+
+    fn convert(&mut self) -> Result<(), Error> {
+        while !self.ended {
+            let token = match self.reader.read_token() {
+                Err(e) if e.kind() == dcmflow_bson::ErrorKind::NeedInput => return Ok(()),
+                other => other.map_err(reading_error)?,
+            };
+            match &mut self.writer {
+                AnyWriter::Compact(w) => w.write_token(&token),
+                AnyWriter::Pretty(w) => w.write_token(&token),
+            }
+            .map_err(writing_error)?;
+            self.ended = token == Token::End;
+        }
+        Ok(())
+    }
+}

@@ -45,7 +45,7 @@ mod threads;
 mod to_dicom;
 mod to_json;
 
-pub use bson_to_json::{BsonToJson, BsonToJsonOptions};
+pub use bson_to_json::{BsonToJson, BsonToJsonOptions, PushBsonToJson};
 #[cfg(feature = "tokio")]
 pub use codec::{DicomToJsonDecoder, JsonToDicomDecoder, PushDecoder};
 pub use convert::{Transcode, TranscodeOptions};
