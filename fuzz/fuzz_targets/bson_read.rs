@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use dcmflow_bson::{BsonReader, ErrorKind, ExtJsonWriter, Layout, Mode, ReaderOptions, Token};
 use dcmflow_engine::json::format::Compact;
-use dcmflow_fuzz::Cuts;
+use dcmflow_fuzz::{Cuts, Trickle};
 use libfuzzer_sys::fuzz_target;
 
 /// Tokens (value pieces joined) and the outcome: `(kind, offset)` of an error.
@@ -41,20 +41,6 @@ fn outline(
     }
 }
 
-struct Trickle<'a> {
-    data: &'a [u8],
-    n: usize,
-}
-
-impl std::io::Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.n.min(buf.len()).min(self.data.len());
-        buf[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
-    }
-}
-
 fuzz_target!(|input: &[u8]| {
     let Some((&mode, data)) = input.split_first() else {
         return;
@@ -75,7 +61,9 @@ fuzz_target!(|input: &[u8]| {
     let written = loop {
         match reader.read_token() {
             Ok(token) => {
-                writer.write_token(&token).expect("the writer takes the reader's tokens");
+                writer
+                    .write_token(&token)
+                    .expect("the writer takes the reader's tokens");
                 if token == Token::End {
                     break true;
                 }
@@ -96,9 +84,11 @@ fuzz_target!(|input: &[u8]| {
     }
 
     // The same reading from every input kind.
-    let expected = outline(&mut BsonReader::from_slice(data, options.clone()), |_| false);
+    let expected = outline(&mut BsonReader::from_slice(data, options.clone()), |_| {
+        false
+    });
     let read = 1 + (mode as usize >> 4);
-    let mut stream = BsonReader::from_reader(Trickle { data, n: read }, options.clone());
+    let mut stream = BsonReader::from_reader(Trickle { data, step: read }, options.clone());
     assert_eq!(outline(&mut stream, |_| false), expected, "stream");
     let mut pieces = Cuts::new(data, 1 + (mode as usize & 7), mode as usize >> 5);
     let mut pushed = BsonReader::pushed(options);

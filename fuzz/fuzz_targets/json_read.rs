@@ -8,19 +8,8 @@
 use dcmflow::json::read::{IgnoreBulk, ReadOptions};
 use dcmflow::{Category, Input, JsonToDicom, Output, Threads, ToDicomOptions};
 use dcmflow_core::TransferSyntax;
+use dcmflow_fuzz::Trickle;
 use libfuzzer_sys::fuzz_target;
-
-/// Reads of at most `.1` bytes.
-struct Chunked<'a>(&'a [u8], usize);
-
-impl std::io::Read for Chunked<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.0.len().min(self.1).min(buf.len());
-        buf[..n].copy_from_slice(&self.0[..n]);
-        self.0 = &self.0[n..];
-        Ok(n)
-    }
-}
 
 fn conversion(options: &ToDicomOptions) -> JsonToDicom {
     JsonToDicom::new(options.clone()).bulk_resolver(IgnoreBulk)
@@ -79,9 +68,21 @@ fuzz_target!(|data: &[u8]| {
         Threads::Two
     };
     let slice_result = convert(Input::from(json), &options);
-    let stream_result = convert(Input::reader(Chunked(json, 7)), &options);
+    let stream_result = convert(
+        Input::reader(Trickle {
+            data: json,
+            step: 7,
+        }),
+        &options,
+    );
     let seekable_reads = if mode & 0x20 == 0 { 7 } else { 5000 };
-    let seekable_result = convert_seekable(Input::reader(Chunked(json, seekable_reads)), &options);
+    let seekable_result = convert_seekable(
+        Input::reader(Trickle {
+            data: json,
+            step: seekable_reads,
+        }),
+        &options,
+    );
     // Errors may be found at different places (a spool reads to the end of the string first).
     // Unsorted keys are sorted only within the writer's staging window, and the seekable path writes an
     // unmeasured value straight through: a key that belongs before it is an error there (README, Known

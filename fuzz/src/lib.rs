@@ -32,3 +32,6 @@ impl<'a> Iterator for Cuts<'a> {
         Some(piece)
     }
 }
+
+/// The slow pipe the targets read from (the tests' own).
+pub use dcmflow_testkit::Trickle;

@@ -4,21 +4,7 @@
 
 use bytes::Bytes;
 use dcmflow_bson::{BsonReader, ErrorKind, ReaderOptions, Token};
-
-/// A reader that hands out at most `n` bytes per read.
-struct Trickle<'a> {
-    data: &'a [u8],
-    n: usize,
-}
-
-impl std::io::Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.n.min(buf.len()).min(self.data.len());
-        buf[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
-    }
-}
+use dcmflow_testkit::Trickle;
 
 /// Tokens with value pieces joined (pieces depend on the read sizes), and the outcome.
 fn outline(mut next: impl FnMut(&mut Vec<String>) -> Option<Result<(), String>>) -> Vec<String> {
@@ -84,7 +70,7 @@ fn from_slice(data: &[u8], options: &ReaderOptions) -> Vec<String> {
 }
 
 fn from_stream(data: &[u8], options: &ReaderOptions, read: usize) -> Vec<String> {
-    let mut reader = BsonReader::from_reader(Trickle { data, n: read }, options.clone());
+    let mut reader = BsonReader::from_reader(Trickle { data, step: read }, options.clone());
     let mut joining = false;
     outline(|out| {
         let offset = reader.position();
@@ -246,6 +232,13 @@ fn a_truncated_stream_reports_where_it_ends() {
     }
 }
 
+/// `data` read with the default options ends in `error` from a slice, and reads alike from every input.
+fn refused_alike(name: &str, data: &[u8], error: &str) {
+    let outline = from_slice(data, &ReaderOptions::default());
+    assert_eq!(outline.last().unwrap(), error, "{name}");
+    check(name, data, &ReaderOptions::default());
+}
+
 /// A string whose bad UTF-8 comes late, after pieces were handed out: the error names the string's
 /// start however it was read (a fuzz find: the piece's start was named).
 #[test]
@@ -260,19 +253,11 @@ fn bad_utf8_late_in_a_string_is_placed_alike() {
     let mut data = ((doc.len() + 5) as i32).to_le_bytes().to_vec();
     data.extend_from_slice(&doc);
     data.push(0);
-    let outline = from_slice(&data, &ReaderOptions::default());
-    assert_eq!(outline.last().unwrap(), "Invalid at 11: s");
-    check("late bad UTF-8", &data, &ReaderOptions::default());
+    refused_alike("late bad UTF-8", &data, "Invalid at 11: s");
     // Bad UTF-8 and no terminator either: the UTF-8 is met first, read whole or in pieces.
     let terminator = data.len() - 2;
     data[terminator] = b'x';
-    let outline = from_slice(&data, &ReaderOptions::default());
-    assert_eq!(outline.last().unwrap(), "Invalid at 11: s");
-    check(
-        "late bad UTF-8, no terminator",
-        &data,
-        &ReaderOptions::default(),
-    );
+    refused_alike("late bad UTF-8, no terminator", &data, "Invalid at 11: s");
 }
 
 /// A character's lead byte, then a byte that cannot follow it, then the end of the input: refused as bad
@@ -284,12 +269,10 @@ fn a_bad_continuation_is_seen_before_the_end() {
     data.extend_from_slice(b"\x02s\x00");
     data.extend_from_slice(&100i32.to_le_bytes());
     data.extend_from_slice(b"ab\xE0\x80");
-    let outline = from_slice(&data, &ReaderOptions::default());
-    assert_eq!(outline.last().unwrap(), "Invalid at 11: s");
-    check(
+    refused_alike(
         "lead byte, bad continuation, end",
         &data,
-        &ReaderOptions::default(),
+        "Invalid at 11: s",
     );
 }
 

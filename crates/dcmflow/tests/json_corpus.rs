@@ -10,7 +10,6 @@
 mod common;
 use common::FailingOutput;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use dcmflow::dicom::{DicomReader, ReaderOptions};
@@ -36,22 +35,7 @@ fn convert<'i, 'o>(
 }
 use dcmflow_core::{Tag, Token, Vr};
 
-use dcmflow_testkit::shared_dir;
-
-/// An `io::Read` that returns at most `step` bytes per call, like a slow pipe.
-struct Trickle<'a> {
-    data: &'a [u8],
-    step: usize,
-}
-
-impl Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.step.min(buf.len()).min(self.data.len());
-        buf[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
-    }
-}
+use dcmflow_testkit::{shared_dir, Trickle};
 
 fn to_json(data: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();

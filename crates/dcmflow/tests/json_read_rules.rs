@@ -7,6 +7,7 @@ use common::{bare, json2dcm, json2dcm_to, messages, reading, Sink};
 use dcmflow::dicom::LengthMode;
 use dcmflow::json::read::{ArrayMode, JsonReader, ReadErrorKind, ReadOptions};
 use dcmflow::{Input, Threads, ToDicomOptions, ToJsonOptions};
+use dcmflow_testkit::Trickle;
 
 /// A JSON input and the options it is read with.
 type Json<'a> = (Input<'a>, ReadOptions);
@@ -289,7 +290,10 @@ fn inline_binary_streams_identically_from_a_slice_and_a_reader() {
                 max_string,
                 ..Default::default()
             };
-            let input = Input::reader(Chunked(json.as_bytes(), chunk));
+            let input = Input::reader(Trickle {
+                data: json.as_bytes(),
+                step: chunk,
+            });
             let options = reading(&bare(), options, Threads::One);
             let (out, _) = json2dcm_to(input, &options, Sink::Stream).unwrap();
             assert!(out == from_slice, "chunk {chunk} max_string {max_string}");
@@ -344,18 +348,6 @@ fn synthetic_corpus_json_to_dicom_to_json_is_identical() {
     assert!(checked >= 10, "only {checked} synthetic files");
     // The generator writes an odd-length UN value (00091010, 3 bytes) into the every-VR files on purpose.
     assert!(odd.len() < checked, "none identical: {odd:?}");
-}
-
-/// A reader that hands out at most `n` bytes per call.
-struct Chunked<'a>(&'a [u8], usize);
-
-impl std::io::Read for Chunked<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.0.len().min(self.1).min(buf.len());
-        buf[..n].copy_from_slice(&self.0[..n]);
-        self.0 = &self.0[n..];
-        Ok(n)
-    }
 }
 
 fn base64_of(bytes: &[u8]) -> String {
@@ -607,10 +599,22 @@ fn seekable_output_patches_lengths_to_the_same_dicom() {
                     chunk_size: 1000,
                     ..Default::default()
                 };
-                let reader = input_from_reader(Chunked(json.as_bytes(), 777), read());
+                let reader = input_from_reader(
+                    Trickle {
+                        data: json.as_bytes(),
+                        step: 777,
+                    },
+                    read(),
+                );
                 let (want, _) =
                     j2d(reader, &options).unwrap_or_else(|e| panic!("case {i} {ts:?}: {e}"));
-                let reader = input_from_reader(Chunked(json.as_bytes(), 777), read());
+                let reader = input_from_reader(
+                    Trickle {
+                        data: json.as_bytes(),
+                        step: 777,
+                    },
+                    read(),
+                );
                 let (got, report) = j2d_seekable(reader, &options)
                     .unwrap_or_else(|e| panic!("case {i} {ts:?} seekable: {e}"));
                 assert!(
@@ -637,7 +641,13 @@ fn seekable_output_keeps_a_broken_inline_binary_an_error() {
         hold_binary: 4096,
         ..Default::default()
     };
-    let reader = input_from_reader(Chunked(json.as_bytes(), 500), read);
+    let reader = input_from_reader(
+        Trickle {
+            data: json.as_bytes(),
+            step: 500,
+        },
+        read,
+    );
     let err = j2d_seekable(reader, &bare()).unwrap_err();
     assert!(err.to_string().contains("base64"), "{err}");
 }
@@ -719,7 +729,13 @@ fn long_inline_binary_keeps_lines_and_output() {
         let reader = |json: &'static str, piece: usize| match piece {
             0 => input_from_slice(json.as_bytes(), hold(8 << 20)),
             1 => input_from_slice(json.as_bytes(), hold(4096)),
-            _ => input_from_reader(Chunked(json.as_bytes(), piece), hold(4096)),
+            _ => input_from_reader(
+                Trickle {
+                    data: json.as_bytes(),
+                    step: piece,
+                },
+                hold(4096),
+            ),
         };
         let next = |json: &'static str, piece: usize| {
             j2d(reader(json, piece), &options).map(|(out, _)| out)
@@ -781,12 +797,24 @@ fn padding_inside_inline_binary_is_an_error_on_every_path() {
         )
         .map(|_| ()),
         j2d(
-            input_from_reader(Chunked(json.as_bytes(), read), hold.clone()),
+            input_from_reader(
+                Trickle {
+                    data: json.as_bytes(),
+                    step: read,
+                },
+                hold.clone(),
+            ),
             &options,
         )
         .map(|_| ()),
         j2d_seekable(
-            input_from_reader(Chunked(json.as_bytes(), read), hold),
+            input_from_reader(
+                Trickle {
+                    data: json.as_bytes(),
+                    step: read,
+                },
+                hold,
+            ),
             &options,
         )
         .map(|_| ()),
@@ -813,7 +841,13 @@ fn vr_after_value_is_found_whatever_the_chunking_and_hold() {
                 hold_binary: hold,
                 ..ReadOptions::default()
             };
-            let reader = input_from_reader(Chunked(json.as_bytes(), chunk), options);
+            let reader = input_from_reader(
+                Trickle {
+                    data: json.as_bytes(),
+                    step: chunk,
+                },
+                options,
+            );
             let got = j2d(reader, &bare()).map(|(out, _)| out);
             assert_eq!(
                 got.ok(),
@@ -911,8 +945,13 @@ fn pixel_data_inside_items_of_an_encapsulated_syntax_keeps_its_form() {
         let text = json(&icon);
         let mut outputs = Vec::new();
         for read_size in [3, 7, 4096] {
-            let reader =
-                input_from_reader(Chunked(text.as_bytes(), read_size), ReadOptions::default());
+            let reader = input_from_reader(
+                Trickle {
+                    data: text.as_bytes(),
+                    step: read_size,
+                },
+                ReadOptions::default(),
+            );
             let (dicom, report) = j2d(reader, &options).expect("converts");
             assert!(report.warnings.is_empty(), "{:?}", report.warnings);
             outputs.push(dicom);

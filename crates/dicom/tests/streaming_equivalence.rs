@@ -3,25 +3,9 @@
 
 mod listing;
 
-use std::io::Read;
-
 use dcmflow_core::{Error, Token};
 use dcmflow_dicom::{DicomReader, ReaderOptions};
-
-/// An `io::Read` that returns at most `step` bytes per call, like a slow pipe.
-struct Trickle<'a> {
-    data: &'a [u8],
-    step: usize,
-}
-
-impl Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.step.min(buf.len()).min(self.data.len());
-        buf[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
-    }
-}
+use dcmflow_testkit::Trickle;
 
 /// A token with its value bytes owned and joined, so chunking does not matter.
 #[derive(Debug, PartialEq)]

@@ -4,6 +4,25 @@
 
 use std::path::{Path, PathBuf};
 
+/// An `io::Read` that hands out at most `step` bytes per call, like a slow pipe: the reads a streaming
+/// parser must give the same result at.
+#[derive(Debug)]
+pub struct Trickle<'a> {
+    /// What is left to read.
+    pub data: &'a [u8],
+    /// The most bytes one read returns (at least 1).
+    pub step: usize,
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.step.max(1).min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
 /// The repository's root.
 pub fn repo_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
