@@ -312,9 +312,14 @@ impl<W: Write, F: Formatter> ExtJsonWriter<W, F> {
 
     /// `{"name":"text"}`.
     fn wrapped_text(&mut self, name: &[u8], text: &[u8]) {
+        self.wrapped_with(name, |buf| buf.extend_from_slice(text));
+    }
+
+    /// `{"name":"…"}`, the string's text (which needs no escape) written by `text` in place.
+    fn wrapped_with(&mut self, name: &[u8], text: impl FnOnce(&mut Vec<u8>)) {
         self.wrapper_open(name);
         self.buf.push(b'"');
-        self.buf.extend_from_slice(text);
+        text(&mut self.buf);
         self.buf.push(b'"');
         self.wrapper_close();
     }
@@ -352,9 +357,7 @@ impl<W: Write, F: Formatter> ExtJsonWriter<W, F> {
                     };
                     self.wrapped_text(b"$numberDouble", text);
                 } else if canonical {
-                    let mut text = Vec::with_capacity(32);
-                    write_double(&mut text, v);
-                    self.wrapped_text(b"$numberDouble", &text);
+                    self.wrapped_with(b"$numberDouble", |buf| write_double(buf, v));
                 } else {
                     write_double(&mut self.buf, v);
                 }
@@ -394,11 +397,9 @@ impl<W: Write, F: Formatter> ExtJsonWriter<W, F> {
                 self.wrapper_close();
             }
             Scalar::ObjectId(id) => self.object_id(&id),
-            Scalar::Decimal128(bytes) => {
-                let mut text = Vec::with_capacity(48);
-                Decimal128::from_bytes(bytes).write(&mut text);
-                self.wrapped_text(b"$numberDecimal", &text);
-            }
+            Scalar::Decimal128(bytes) => self.wrapped_with(b"$numberDecimal", |buf| {
+                Decimal128::from_bytes(bytes).write(buf)
+            }),
             Scalar::Undefined => {
                 self.wrapper_open(b"$undefined");
                 self.buf.extend_from_slice(b"true");
@@ -419,9 +420,7 @@ impl<W: Write, F: Formatter> ExtJsonWriter<W, F> {
     }
 
     fn object_id(&mut self, id: &[u8; 12]) {
-        let mut hex = Vec::with_capacity(24);
-        write_hex(&mut hex, id);
-        self.wrapped_text(b"$oid", &hex);
+        self.wrapped_with(b"$oid", |buf| write_hex(buf, id));
     }
 
     fn date(&mut self, ms: i64) {
@@ -492,14 +491,13 @@ impl<W: Write, F: Formatter> ExtJsonWriter<W, F> {
 
     /// extended-json.md, note 2: options in alphabetical order; an unknown flag is kept, not dropped.
     fn regex_options(&mut self) {
-        let options = std::mem::take(&mut self.options);
+        let mut options = std::mem::take(&mut self.options);
         self.buf.push(b'"');
+        if options.is_ascii() {
+            options.sort_unstable();
+        }
         match std::str::from_utf8(&options) {
-            Ok(text) if text.is_ascii() => {
-                let mut sorted = options.clone();
-                sorted.sort_unstable();
-                write_escaped_bytes(&mut self.buf, &sorted);
-            }
+            Ok(text) if text.is_ascii() => write_escaped_bytes(&mut self.buf, &options),
             Ok(text) => {
                 let mut chars: Vec<char> = text.chars().collect();
                 chars.sort_unstable();
@@ -541,15 +539,13 @@ impl<W: Write, F: Formatter> ExtJsonWriter<W, F> {
         self.base64.finish(&mut self.buf);
         self.buf.push(b'"');
         // extended-json.md: the subtype as a one- or two-character hex string; pymongo writes two.
-        let mut hex = Vec::with_capacity(2);
-        write_hex(&mut hex, &[subtype]);
         if self.mode == Mode::Legacy {
             self.wrapper_member(b"$type");
         } else {
             self.wrapper_member(b"subType");
         }
         self.buf.push(b'"');
-        self.buf.extend_from_slice(&hex);
+        write_hex(&mut self.buf, &[subtype]);
         self.buf.push(b'"');
         self.wrapper_close();
         if self.mode != Mode::Legacy {
