@@ -1,4 +1,5 @@
-//! Why BSON could not be read: a kind, the byte offset and the key path of the problem.
+//! Why BSON (or Extended JSON) could not be read: a kind, the byte offset (and, in JSON, the line and
+//! column) and the key path of the problem.
 
 use std::fmt;
 
@@ -18,6 +19,10 @@ pub enum ErrorKind {
     Io,
     /// Pushed input ran out before the step could finish: push more, then read again.
     NeedInput,
+    /// Not JSON (RFC 8259), or JSON that is not Extended JSON (a malformed type wrapper).
+    Syntax,
+    /// A document grew past the largest allowed (`max_document_size`).
+    TooLarge,
 }
 
 /// A BSON reading error. Boxed: a `Result` of it stays one pointer wide on the hot path.
@@ -30,6 +35,8 @@ struct ErrorData {
     offset: u64,
     path: String,
     message: String,
+    /// JSON input: 1-based line and column.
+    line_column: Option<(u64, u64)>,
     source: Option<std::io::Error>,
 }
 
@@ -45,6 +52,7 @@ impl Error {
             offset,
             path: path.to_string(),
             message: message.into(),
+            line_column: None,
             source: None,
         }))
     }
@@ -57,6 +65,16 @@ impl Error {
 
     pub(crate) fn set_offset(&mut self, offset: u64) {
         self.0.offset = offset;
+    }
+
+    pub(crate) fn with_line_column(mut self, line: u64, column: u64) -> Error {
+        self.0.line_column = Some((line, column));
+        self
+    }
+
+    /// Where in JSON input the problem is: 1-based line and column (`None` for BSON input).
+    pub fn line_column(&self) -> Option<(u64, u64)> {
+        self.0.line_column
     }
 
     /// What went wrong.
@@ -83,7 +101,11 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "at byte {}", self.0.offset)?;
+        if let Some((line, column)) = self.0.line_column {
+            write!(f, "at line {line}, column {column} (byte {})", self.0.offset)?;
+        } else {
+            write!(f, "at byte {}", self.0.offset)?;
+        }
         if !self.0.path.is_empty() {
             write!(f, " ({})", self.0.path)?;
         }

@@ -15,7 +15,7 @@ mod types;
 mod writer;
 
 pub use error::{Error, ErrorKind, Result};
-pub use extjson::{ExtJsonWriter, Layout, Mode};
+pub use extjson::{ExtJsonOptions, ExtJsonReader, ExtJsonWriter, Layout, Mode};
 pub use reader::{BsonReader, Container, ReaderOptions, Scalar, Token};
 pub use types::ElementType;
 pub use writer::{BsonWriter, WriteError, WriterOptions};

@@ -1,11 +1,13 @@
-//! MongoDB's BSON corpus (`../shared/bson/corpus`, bson-corpus.md): the assertions for a codec without
-//! an intermediate representation, BSON → Extended JSON side: cB → cEJ, cB → rEJ, dB → cEJ, dB → rEJ,
-//! and every `decodeErrors` case refused. JSON is compared as the specification asks: as JSON values
-//! (member order and escaping aside), with `$numberDouble` strings compared as the doubles they name.
+//! MongoDB's BSON corpus (`../shared/bson/corpus`, bson-corpus.md): every assertion for a codec without
+//! an intermediate representation: cB → cEJ, cB → rEJ, dB → cEJ, dB → rEJ, cEJ → cB, dEJ → cB (unless
+//! `lossy`), rEJ → BSON → rEJ, every `decodeErrors` case refused and every `parseErrors` case refused.
+//! JSON is compared as the specification asks: as JSON values (member order and escaping aside), with
+//! `$numberDouble` strings compared as the doubles they name.
 
+use dcmflow_bson::decimal128::Decimal128;
 use dcmflow_bson::{
-    BsonReader, BsonWriter, Compact, ExtJsonWriter, Layout, Mode, ReaderOptions, Token,
-    WriterOptions,
+    BsonReader, BsonWriter, Compact, ExtJsonOptions, ExtJsonReader, ExtJsonWriter, Layout, Mode,
+    ReaderOptions, Token, WriterOptions,
 };
 use serde_json::Value;
 
@@ -201,4 +203,119 @@ fn the_writer_gives_back_canonical_bson() {
     }
     assert!(checked >= 759 / 2, "only {checked} documents");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Extended JSON text → the BSON of its one document.
+fn to_bson(json: &str, legacy: bool) -> Result<Vec<u8>, String> {
+    let mut options = ExtJsonOptions::default();
+    options.legacy = legacy;
+    let mut reader = ExtJsonReader::from_slice(json.as_bytes(), options);
+    let doc = reader
+        .next_document()
+        .map_err(|e| e.to_string())?
+        .ok_or("no document")?
+        .to_vec();
+    match reader.next_document() {
+        Ok(None) => Ok(doc),
+        Ok(Some(_)) => Err("more than one document".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+#[test]
+fn extended_json_to_bson_matches_the_corpus() {
+    let Some(files) = corpus() else {
+        eprintln!("SKIPPED: ../shared/bson/corpus is absent");
+        return;
+    };
+    let (mut checked, mut failures) = (0, Vec::new());
+    for (label, case, inputs) in valid_inputs(&files) {
+        let canonical = &inputs[0].1;
+        let lossy = case["lossy"].as_bool() == Some(true);
+        for legacy in [false, true] {
+            // json_to_bson(cEJ) = cB and json_to_bson(dEJ) = cB, unless lossy.
+            for (form, key) in [("cEJ", "canonical_extjson"), ("dEJ", "degenerate_extjson")] {
+                let Some(json) = case[key].as_str().filter(|_| !lossy) else {
+                    continue;
+                };
+                checked += 1;
+                match to_bson(json, legacy) {
+                    Ok(bson) if &bson == canonical => {}
+                    Ok(bson) => failures.push(format!(
+                        "{label}: {form} → cB (legacy {legacy}): got {bson:02X?}"
+                    )),
+                    Err(e) => failures.push(format!("{label}: {form} → cB (legacy {legacy}): {e}")),
+                }
+            }
+            // bson_to_relaxed_extended_json(json_to_bson(rEJ)) = rEJ.
+            if let Some(json) = case["relaxed_extjson"].as_str() {
+                checked += 1;
+                match to_bson(json, legacy).and_then(|bson| to_json(&bson, Mode::Relaxed)) {
+                    Ok(back) if same_json(&back, json) => {}
+                    Ok(back) => failures.push(format!(
+                        "{label}: rEJ → BSON → rEJ (legacy {legacy}): got {back}  expected {json}"
+                    )),
+                    Err(e) => failures.push(format!("{label}: rEJ → BSON (legacy {legacy}): {e}")),
+                }
+            }
+        }
+    }
+    assert!(checked >= 1000, "only {checked} assertions");
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    eprintln!("{checked} Extended JSON → BSON assertions hold");
+}
+
+/// bson-corpus.md, "Testing parsing errors": top-level and binary cases are Extended JSON a parser must
+/// refuse (and plain JSON a JSON parser accepts); Decimal128 cases are strings its parser must refuse.
+#[test]
+fn every_parse_error_is_refused() {
+    let Some(files) = corpus() else {
+        eprintln!("SKIPPED: ../shared/bson/corpus is absent");
+        return;
+    };
+    let (mut checked, mut accepted) = (0, Vec::new());
+    for (name, file) in &files {
+        let decimal = file["bson_type"].as_str() == Some("0x13");
+        for case in file["parseErrors"].as_array().into_iter().flatten() {
+            checked += 1;
+            let text = case["string"].as_str().unwrap();
+            let label = format!("{name}: {}", case["description"].as_str().unwrap());
+            if decimal {
+                if let Ok(v) = Decimal128::parse(text) {
+                    accepted.push(format!("{label}: Decimal128 parsed {text:?} as {v:?}"));
+                }
+                let json = serde_json::json!({"d": {"$numberDecimal": text}}).to_string();
+                if let Ok(bson) = to_bson(&json, false) {
+                    accepted.push(format!("{label}: {json} gave {bson:02X?}"));
+                }
+                continue;
+            }
+            assert!(
+                serde_json::from_str::<Value>(text).is_ok(),
+                "{label}: not plain JSON, so it tests nothing of Extended JSON"
+            );
+            for legacy in [false, true] {
+                // Legacy input (on request only) is, by design, what these two cases refuse.
+                let legacy_form = legacy
+                    && (label.contains("Bad $numberLong (number, not string)")
+                        || label.contains("Bad $date (number, not string or hash)"));
+                match to_bson(text, legacy) {
+                    Ok(bson) if !legacy_form => {
+                        accepted.push(format!("{label} (legacy {legacy}): gave {bson:02X?}"))
+                    }
+                    Err(e) if legacy_form => {
+                        accepted.push(format!("{label}: the legacy form is refused: {e}"))
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 180);
+    assert!(accepted.is_empty(), "accepted:\n{}", accepted.join("\n"));
 }

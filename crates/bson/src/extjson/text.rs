@@ -144,6 +144,78 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (year, month, day)
 }
 
+/// Days from 1970-01-01 of a proleptic Gregorian date (the inverse of `civil_from_days`, same source).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = year - i64::from(month <= 2);
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Milliseconds since the epoch of RFC 3339 date-time text, `YYYY-MM-DDTHH:MM:SS[.fraction]` then `Z` or
+/// an offset (`±HH:MM`; pymongo's `±HHMM` and `±HH` too). Digits of the fraction past milliseconds are
+/// dropped, as pymongo drops them. `None` when the text is not such a date.
+pub fn parse_iso_date(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    let num = |range: std::ops::Range<usize>| -> Option<i64> {
+        let digits = b.get(range)?;
+        digits.iter().try_fold(0i64, |acc, &d| {
+            d.is_ascii_digit().then(|| acc * 10 + i64::from(d - b'0'))
+        })
+    };
+    let separators = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
+    if separators.iter().any(|&(i, c)| b.get(i) != Some(&c)) || !matches!(b.get(10), Some(b'T' | b't'))
+    {
+        return None;
+    }
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let days_in_month = match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        1..=12 => 31,
+        _ => return None,
+    };
+    if !(1..=days_in_month).contains(&day) || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let mut at = 19;
+    let mut millis = 0;
+    if b.get(at) == Some(&b'.') {
+        let digits = b[at + 1..].iter().take_while(|d| d.is_ascii_digit()).count();
+        if digits == 0 {
+            return None;
+        }
+        for i in 0..3 {
+            millis = millis * 10 + if i < digits { i64::from(b[at + 1 + i] - b'0') } else { 0 };
+        }
+        at += 1 + digits;
+    }
+    let offset_minutes = match &b[at..] {
+        [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), rest @ ..] => {
+            let (h, m) = match rest.len() {
+                5 if rest[2] == b':' => (num(at + 1..at + 3)?, num(at + 4..at + 6)?),
+                4 => (num(at + 1..at + 3)?, num(at + 3..at + 5)?),
+                2 => (num(at + 1..at + 3)?, 0),
+                _ => return None,
+            };
+            if h > 23 || m > 59 {
+                return None;
+            }
+            if *sign == b'-' { -(h * 60 + m) } else { h * 60 + m }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(year, month, day);
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+    Some(seconds * 1000 + millis)
+}
+
 /// Appends `bytes` as lowercase hexadecimal.
 pub fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -219,5 +291,28 @@ mod tests {
         assert_eq!(date(1_356_351_330_501), "2012-12-24T12:15:30.501Z");
         assert_eq!(date(951_782_400_000), "2000-02-29T00:00:00Z");
         assert_eq!(date(RELAXED_DATE_END - 1), "9999-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn iso_dates_parse_back() {
+        for ms in [0, 1, 999, 1_356_351_330_501, 951_782_400_000, 253_402_300_799_999] {
+            let mut text = Vec::new();
+            write_iso_date(&mut text, ms);
+            assert_eq!(parse_iso_date(std::str::from_utf8(&text).unwrap()), Some(ms));
+        }
+        assert_eq!(parse_iso_date("1970-01-01T01:00:00+01:00"), Some(0));
+        assert_eq!(parse_iso_date("1970-01-01T00:00:00-0130"), Some(90 * 60_000));
+        assert_eq!(parse_iso_date("1970-01-01T00:00:00.1234567Z"), Some(123));
+        for bad in [
+            "1970-01-01",
+            "1970-01-01T00:00:00",
+            "1970-02-30T00:00:00Z",
+            "1970-01-01T24:00:00Z",
+            "1970-01-01T00:00:00.Z",
+            "1970-01-01 00:00:00Z",
+            "197O-01-01T00:00:00Z",
+        ] {
+            assert_eq!(parse_iso_date(bad), None, "{bad}");
+        }
     }
 }

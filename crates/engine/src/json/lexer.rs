@@ -1089,17 +1089,16 @@ impl<'a> Lexer<'a> {
 
     /// The escape at the next byte (`\`), decoded (a `\uXXXX` pair to one character).
     pub fn take_escape(&mut self) -> Result<char, LexError> {
+        // The longest escape is a surrogate pair, `\uD83D\uDE00`: 12 bytes.
         while self.end - self.pos < 12 {
             if !self.refill()? {
                 break;
             }
         }
-        let window = &self.buf[self.pos..self.end];
-        let quote = memchr(b'"', window).unwrap_or(window.len());
-        let mut text = String::new();
-        let consumed = unescape_one(&window[..quote], &mut text)?;
+        let window = &self.buf[self.pos..self.end.min(self.pos + 12)];
+        let (c, consumed) = escaped_char(window)?;
         self.pos += consumed;
-        Ok(text.chars().next().unwrap_or('\u{FFFD}'))
+        Ok(c)
     }
 }
 
@@ -1168,6 +1167,13 @@ fn unescape(mut raw: &[u8], out: &mut String) -> Result<(), LexError> {
 
 /// One escape at the start of `raw` (`\` included); returns how many bytes it took.
 fn unescape_one(raw: &[u8], out: &mut String) -> Result<usize, LexError> {
+    let (c, n) = escaped_char(raw)?;
+    out.push(c);
+    Ok(n)
+}
+
+/// The character of the escape that starts `raw` (at its `\`) and the bytes it takes.
+fn escaped_char(raw: &[u8]) -> Result<(char, usize), LexError> {
     let bad = || LexError::syntax("invalid escape in a string (RFC 8259 §7)");
     let c = match raw.get(1).ok_or_else(bad)? {
         b'"' => '"',
@@ -1189,18 +1195,15 @@ fn unescape_one(raw: &[u8], out: &mut String) -> Result<usize, LexError> {
                     .filter(|lo| (0xDC00..0xE000).contains(lo))
                     .ok_or_else(|| LexError::syntax("unpaired UTF-16 surrogate in a \\u escape"))?;
                 let code = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
-                out.push(char::from_u32(code).ok_or_else(bad)?);
-                return Ok(12);
+                return Ok((char::from_u32(code).ok_or_else(bad)?, 12));
             }
             let c = char::from_u32(hi)
                 .ok_or_else(|| LexError::syntax("unpaired UTF-16 surrogate in a \\u escape"))?;
-            out.push(c);
-            return Ok(6);
+            return Ok((c, 6));
         }
         _ => return Err(bad()),
     };
-    out.push(c);
-    Ok(2)
+    Ok((c, 2))
 }
 
 fn hex4(b: &[u8]) -> Option<u32> {
