@@ -319,7 +319,9 @@ mod tests {
             parsed("1.11111111111111111111111111111234550"),
             Err(ParseError::Inexact)
         );
-        for bad in ["", ".", "1e", "E01", "+-1", " 1", "1 ", "Infi", "NaNq", "1.2.3", "1e1.0"] {
+        for bad in [
+            "", ".", "1e", "E01", "+-1", " 1", "1 ", "Infi", "NaNq", "1.2.3", "1e1.0",
+        ] {
             assert_eq!(parsed(bad), Err(ParseError::Syntax), "{bad:?}");
         }
     }

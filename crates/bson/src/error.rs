@@ -102,7 +102,11 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some((line, column)) = self.0.line_column {
-            write!(f, "at line {line}, column {column} (byte {})", self.0.offset)?;
+            write!(
+                f,
+                "at line {line}, column {column} (byte {})",
+                self.0.offset
+            )?;
         } else {
             write!(f, "at byte {}", self.0.offset)?;
         }

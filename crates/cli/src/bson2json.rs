@@ -1,8 +1,7 @@
 //! `dcmflow bson2json`: BSON (mongodump's `.bson`, gzip-compressed or not) → MongoDB Extended JSON, with
 //! bsondump's and mongoexport's spellings where they apply.
 
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, IsTerminal, Read};
+use std::io::{self, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -12,6 +11,7 @@ use dcmflow::{BsonToJson, BsonToJsonOptions, Category};
 
 use crate::exit;
 use crate::output::refuse_input_as_output;
+use crate::stream_input::{gunzip_if_gzip, open};
 
 pub const AFTER_HELP: &str = "\
 Examples:
@@ -169,31 +169,6 @@ pub fn run(args: Bson2JsonArgs) -> ExitCode {
 }
 
 type Failure = crate::output::Failure<dcmflow::Error>;
-
-/// The input and its size on disk.
-fn open(path: &Path) -> io::Result<(Box<dyn Read + Send>, Option<u64>)> {
-    if path == Path::new("-") {
-        return Ok((Box::new(io::stdin()), None));
-    }
-    let file = File::open(path)?;
-    let size = file
-        .metadata()
-        .ok()
-        .filter(|m| m.is_file())
-        .map(|m| m.len());
-    Ok((Box::new(file), size))
-}
-
-/// The input, gunzipped when it starts with gzip's magic bytes (mongodump --gzip).
-fn gunzip_if_gzip(raw: Box<dyn Read + Send>) -> io::Result<Box<dyn Read + Send>> {
-    let mut buffered = BufReader::with_capacity(1 << 16, raw);
-    // RFC 1952 2.3.1: ID1 ID2 = 0x1f 0x8b.
-    if buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]) {
-        Ok(Box::new(flate2::bufread::MultiGzDecoder::new(buffered)))
-    } else {
-        Ok(Box::new(buffered))
-    }
-}
 
 /// Writes into a temporary file beside `output`, renamed into place only on success.
 fn to_file(

@@ -1,14 +1,16 @@
-//! The `dcmflow` command: `dcm2json`, `json2dcm`, `dump`, `convert` and `bson2json` (see `dcmflow --help`).
+//! The `dcmflow` command: `dcm2json`, `json2dcm`, `dump`, `convert`, `bson2json` and `json2bson` (see `dcmflow --help`).
 
 mod bson2json;
 mod dcm2json;
 mod dump;
 mod failure;
 mod input;
+mod json2bson;
 mod json2dcm;
 mod output;
 mod progress;
 mod spelling;
+mod stream_input;
 mod threads;
 
 use std::fs::File;
@@ -41,7 +43,7 @@ mod exit {
     name = "dcmflow",
     version,
     propagate_version = true,
-    about = "Streaming transcoder (DICOM ⇄ DICOM JSON, BSON → Extended JSON): no tree, bounded memory"
+    about = "Streaming transcoder (DICOM ⇄ DICOM JSON, BSON ⇄ Extended JSON): no tree, bounded memory"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -56,6 +58,10 @@ enum Command {
     /// Convert BSON (mongodump's .bson, gzip or not) to MongoDB Extended JSON, streamed, like bsondump.
     #[command(after_help = bson2json::AFTER_HELP)]
     Bson2json(bson2json::Bson2JsonArgs),
+    /// Convert MongoDB Extended JSON (canonical, relaxed; legacy on request) to BSON, like mongoimport's
+    /// parser.
+    #[command(after_help = json2bson::AFTER_HELP)]
+    Json2bson(json2bson::Json2BsonArgs),
     /// Convert DICOM JSON (PS3.18 Annex F) to DICOM, streamed and validated, like DCMTK's json2dcm.
     #[command(after_help = json2dcm::AFTER_HELP)]
     Json2dcm(json2dcm::Json2DcmArgs),
@@ -186,6 +192,7 @@ fn main() -> ExitCode {
         Command::Dcm2json(args) => dcm2json::run(args),
         Command::Json2dcm(args) => json2dcm::run(args),
         Command::Bson2json(args) => bson2json::run(args),
+        Command::Json2bson(args) => json2bson::run(args),
         Command::Dump {
             input,
             quiet,

@@ -114,14 +114,22 @@ fn run<W: Write, F: Formatter>(
 }
 
 fn reading_error(e: dcmflow_bson::Error) -> Error {
+    codec_error(e, "reading BSON")
+}
+
+/// An error of the BSON crate (reading BSON or Extended JSON), placed and categorised.
+pub(crate) fn codec_error(e: dcmflow_bson::Error, doing: &str) -> Error {
     use dcmflow_bson::ErrorKind;
     let category = match e.kind() {
         ErrorKind::Io => Category::InputIo,
-        ErrorKind::TooDeep | ErrorKind::TooLong => Category::Limit,
+        ErrorKind::TooDeep | ErrorKind::TooLong | ErrorKind::TooLarge => Category::Limit,
         _ => Category::InvalidInput,
     };
-    let position = Position::at_offset(e.offset()).with_path(e.path());
-    let message = format!("reading BSON: {}", e.message());
+    let position = match e.line_column() {
+        Some((line, column)) => Position::in_text(line, column, Some(e.offset()), e.path()),
+        None => Position::at_offset(e.offset()).with_path(e.path()),
+    };
+    let message = format!("{doing}: {}", e.message());
     let source = std::error::Error::source(&e)
         .and_then(|s| s.downcast_ref::<std::io::Error>())
         .map(|io| std::io::Error::new(io.kind(), io.to_string()));

@@ -304,6 +304,6 @@ pub struct Report {
     pub warnings_dropped: u64,
     /// Bytes of output written.
     pub written: u64,
-    /// BSON → JSON: the top-level documents converted.
+    /// BSON ⇄ JSON: the top-level documents converted.
     pub documents: u64,
 }

@@ -53,10 +53,15 @@ impl Default for ExtJsonOptions {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum FrameKind {
     Document,
-    Array { next_index: u32 },
+    Array {
+        next_index: u32,
+    },
     /// The scope document of a code with scope whose value starts at `value_start`; `code_seen` when its
     /// `$code` came before it.
-    Scope { value_start: usize, code_seen: bool },
+    Scope {
+        value_start: usize,
+        code_seen: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -76,7 +81,9 @@ enum Top {
     /// Documents one after another (NDJSON, or any whitespace between them).
     Sequence,
     /// Inside a top-level array: `first` until its first document.
-    Array { first: bool },
+    Array {
+        first: bool,
+    },
     Ended,
 }
 
@@ -448,7 +455,6 @@ fn write_number(doc: &mut Vec<u8>, type_at: TypeAt, text: &str) {
 }
 
 impl ExtJsonReader<'_> {
-
     /// A JSON string as a BSON string value: length, the UTF-8 bytes, 0x00.
     pub(super) fn string_value(&mut self) -> std::result::Result<(), Fault> {
         let length_at = self.doc.len();

@@ -167,7 +167,8 @@ pub fn parse_iso_date(text: &str) -> Option<i64> {
         })
     };
     let separators = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
-    if separators.iter().any(|&(i, c)| b.get(i) != Some(&c)) || !matches!(b.get(10), Some(b'T' | b't'))
+    if separators.iter().any(|&(i, c)| b.get(i) != Some(&c))
+        || !matches!(b.get(10), Some(b'T' | b't'))
     {
         return None;
     }
@@ -186,12 +187,20 @@ pub fn parse_iso_date(text: &str) -> Option<i64> {
     let mut at = 19;
     let mut millis = 0;
     if b.get(at) == Some(&b'.') {
-        let digits = b[at + 1..].iter().take_while(|d| d.is_ascii_digit()).count();
+        let digits = b[at + 1..]
+            .iter()
+            .take_while(|d| d.is_ascii_digit())
+            .count();
         if digits == 0 {
             return None;
         }
         for i in 0..3 {
-            millis = millis * 10 + if i < digits { i64::from(b[at + 1 + i] - b'0') } else { 0 };
+            millis = millis * 10
+                + if i < digits {
+                    i64::from(b[at + 1 + i] - b'0')
+                } else {
+                    0
+                };
         }
         at += 1 + digits;
     }
@@ -207,7 +216,11 @@ pub fn parse_iso_date(text: &str) -> Option<i64> {
             if h > 23 || m > 59 {
                 return None;
             }
-            if *sign == b'-' { -(h * 60 + m) } else { h * 60 + m }
+            if *sign == b'-' {
+                -(h * 60 + m)
+            } else {
+                h * 60 + m
+            }
         }
         _ => return None,
     };
@@ -295,13 +308,26 @@ mod tests {
 
     #[test]
     fn iso_dates_parse_back() {
-        for ms in [0, 1, 999, 1_356_351_330_501, 951_782_400_000, 253_402_300_799_999] {
+        for ms in [
+            0,
+            1,
+            999,
+            1_356_351_330_501,
+            951_782_400_000,
+            253_402_300_799_999,
+        ] {
             let mut text = Vec::new();
             write_iso_date(&mut text, ms);
-            assert_eq!(parse_iso_date(std::str::from_utf8(&text).unwrap()), Some(ms));
+            assert_eq!(
+                parse_iso_date(std::str::from_utf8(&text).unwrap()),
+                Some(ms)
+            );
         }
         assert_eq!(parse_iso_date("1970-01-01T01:00:00+01:00"), Some(0));
-        assert_eq!(parse_iso_date("1970-01-01T00:00:00-0130"), Some(90 * 60_000));
+        assert_eq!(
+            parse_iso_date("1970-01-01T00:00:00-0130"),
+            Some(90 * 60_000)
+        );
         assert_eq!(parse_iso_date("1970-01-01T00:00:00.1234567Z"), Some(123));
         for bad in [
             "1970-01-01",

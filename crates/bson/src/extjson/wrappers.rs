@@ -383,7 +383,9 @@ impl ExtJsonReader<'_> {
                 Some(_) => {
                     let c = self.lexer.take_escape()?;
                     if !c.is_ascii() {
-                        return Err(Fault::syntax("base64 holds a character outside its alphabet"));
+                        return Err(Fault::syntax(
+                            "base64 holds a character outside its alphabet",
+                        ));
                     }
                     self.scratch.push(c as u8);
                     if self.scratch.len() == 4 {
@@ -523,10 +525,10 @@ impl ExtJsonReader<'_> {
                 ));
             }
             let text = self.lexer.read_number()?;
-            *slot = Some(
-                text.parse::<u32>()
-                    .map_err(|_| bad_value("$timestamp", "an integer from 0 to 4294967295", text))?,
-            );
+            *slot =
+                Some(text.parse::<u32>().map_err(|_| {
+                    bad_value("$timestamp", "an integer from 0 to 4294967295", text)
+                })?);
             more = self.lexer.object_has_next()?;
         }
         let (Some(t), Some(i)) = (t, i) else {
@@ -817,7 +819,11 @@ impl ExtJsonReader<'_> {
                     return Err(nul_in_key());
                 }
                 let frame = self.frames.last_mut().expect("a document is open");
-                Ok(Value::Opened(push_member(&mut self.doc, frame, key.as_bytes())))
+                Ok(Value::Opened(push_member(
+                    &mut self.doc,
+                    frame,
+                    key.as_bytes(),
+                )))
             }
             None => {
                 let frame = self.frames.pop().expect("a document is open");
@@ -865,8 +871,9 @@ fn decode_groups(groups: &[u8], padded: &mut bool, out: &mut Vec<u8>) -> Result<
     if *padded {
         return Err(Fault::syntax("base64 goes on after its '=' padding"));
     }
-    dcmflow_simd::append_decoded(groups, out)
-        .map_err(|_| Fault::syntax("base64 holds a character outside its alphabet, or misplaced '='"))?;
+    dcmflow_simd::append_decoded(groups, out).map_err(|_| {
+        Fault::syntax("base64 holds a character outside its alphabet, or misplaced '='")
+    })?;
     *padded = groups.last() == Some(&b'=');
     Ok(())
 }
