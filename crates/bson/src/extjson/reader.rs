@@ -300,15 +300,20 @@ impl<'a> ExtJsonReader<'a> {
 
     pub(super) fn check_size(&self) -> std::result::Result<(), Fault> {
         if self.doc.len() > self.options.max_document_size {
-            return Err(Fault::new(
-                ErrorKind::TooLarge,
-                format!(
-                    "the document grows past {} bytes of BSON (max_document_size; MongoDB's limit is 16 MiB)",
-                    self.options.max_document_size
-                ),
-            ));
+            return Err(self.too_large());
         }
         Ok(())
+    }
+
+    #[cold]
+    pub(super) fn too_large(&self) -> Fault {
+        Fault::new(
+            ErrorKind::TooLarge,
+            format!(
+                "the document grows past {} bytes of BSON (max_document_size; MongoDB's limit is 16 MiB)",
+                self.options.max_document_size
+            ),
+        )
     }
 
     /// Reads a member name and writes its element header with a placeholder type byte. `nested`: a
@@ -475,13 +480,25 @@ impl ExtJsonReader<'_> {
         let mut ascii = true;
         loop {
             let (piece, stop) = self.lexer.take_until_quote(PIECE)?;
+            let taken = piece.len() + usize::from(stop == Some(b'"'));
             if has_control(piece) {
+                // Reported at the character, wherever the piece ended.
+                let at = piece.iter().position(|&b| b < 0x20).unwrap_or(0);
+                self.lexer.unread(taken - at);
                 return Err(Fault::syntax(
                     "control character in a string (RFC 8259 §7: it must be escaped)",
                 ));
             }
             ascii &= piece.is_ascii();
+            let piece_len = piece.len();
             self.doc.extend_from_slice(piece);
+            let room = self.options.max_document_size;
+            if self.doc.len() > room {
+                // Reported at the byte that does not fit, wherever the piece ended.
+                let over = (self.doc.len() - room - 1).min(piece_len);
+                self.lexer.unread(over + taken - piece_len);
+                return Err(self.too_large());
+            }
             match stop {
                 Some(b'"') => break,
                 Some(_) => {
@@ -490,11 +507,7 @@ impl ExtJsonReader<'_> {
                     self.doc
                         .extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
                 }
-                None => {
-                    if self.doc.len() > self.options.max_document_size {
-                        self.check_size()?;
-                    }
-                }
+                None => {}
             }
         }
         if !ascii && std::str::from_utf8(&self.doc[start..]).is_err() {

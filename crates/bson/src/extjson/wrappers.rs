@@ -366,34 +366,55 @@ impl ExtJsonReader<'_> {
         let mut padded = false;
         loop {
             let (mut piece, stop) = self.lexer.take_until_quote(1 << 16)?;
+            let taken = piece.len() + usize::from(stop == Some(b'"'));
+            let max = self.options.max_document_size;
+            let mut consumed = 0;
             if !self.scratch.is_empty() {
                 let take = (4 - self.scratch.len()).min(piece.len());
                 self.scratch.extend_from_slice(&piece[..take]);
                 piece = &piece[take..];
+                consumed = take;
                 if self.scratch.len() == 4 {
-                    decode_groups(&self.scratch, &mut padded, &mut self.doc)?;
+                    let before = self.doc.len();
+                    let decoded = decode_groups(&self.scratch, &mut padded, &mut self.doc);
                     self.scratch.clear();
+                    if decoded.is_err() {
+                        self.lexer.unread(taken - consumed);
+                        return Err(bad_base64());
+                    }
+                    if past_limit(before, self.doc.len(), 4, max).is_some() {
+                        self.lexer.unread(taken - consumed);
+                        return Err(self.too_large());
+                    }
                 }
             }
             let whole = piece.len() / 4 * 4;
-            decode_groups(&piece[..whole], &mut padded, &mut self.doc)?;
+            let before = self.doc.len();
+            if let Err(end) = decode_groups(&piece[..whole], &mut padded, &mut self.doc) {
+                self.lexer.unread(taken - consumed - end);
+                return Err(bad_base64());
+            }
+            if let Some(after) = past_limit(before, self.doc.len(), whole, max) {
+                self.lexer.unread(after + taken - consumed - whole);
+                return Err(self.too_large());
+            }
             self.scratch.extend_from_slice(&piece[whole..]);
             match stop {
                 Some(b'"') => break,
                 Some(_) => {
                     let c = self.lexer.take_escape()?;
                     if !c.is_ascii() {
-                        return Err(Fault::syntax(
-                            "base64 holds a character outside its alphabet",
-                        ));
+                        return Err(bad_base64());
                     }
                     self.scratch.push(c as u8);
                     if self.scratch.len() == 4 {
-                        decode_groups(&self.scratch, &mut padded, &mut self.doc)?;
+                        let decoded = decode_groups(&self.scratch, &mut padded, &mut self.doc);
                         self.scratch.clear();
+                        decoded.map_err(|_| bad_base64())?;
+                        self.check_size()?;
                     }
                 }
-                None => self.check_size()?,
+                None => {}
             }
         }
         if !self.scratch.is_empty() {
@@ -863,19 +884,42 @@ fn wrapper_name(wrapper: Wrapper) -> &'static str {
     }
 }
 
-/// Decodes whole base64 groups onto `out`; padding ends the data (`padded` then refuses more).
-fn decode_groups(groups: &[u8], padded: &mut bool, out: &mut Vec<u8>) -> Result<(), Fault> {
+/// Decodes whole base64 groups onto `out`; padding ends the data (`padded` then refuses more). On an
+/// error, `Err(n)`: the bad group ends `n` characters into `groups` (errors are reported at the end of
+/// their group, which does not depend on where the lexer's pieces end).
+fn decode_groups(groups: &[u8], padded: &mut bool, out: &mut Vec<u8>) -> Result<(), usize> {
     if groups.is_empty() {
         return Ok(());
     }
     if *padded {
-        return Err(Fault::syntax("base64 goes on after its '=' padding"));
+        return Err(4);
     }
-    dcmflow_simd::append_decoded(groups, out).map_err(|_| {
-        Fault::syntax("base64 holds a character outside its alphabet, or misplaced '='")
-    })?;
+    if dcmflow_simd::append_decoded(groups, out).is_err() {
+        // Find the group: decode one at a time (the error path only).
+        for (k, group) in groups.chunks_exact(4).enumerate() {
+            if *padded || dcmflow_simd::append_decoded(group, out).is_err() {
+                return Err(4 * (k + 1));
+            }
+            *padded = group[3] == b'=';
+        }
+    }
     *padded = groups.last() == Some(&b'=');
     Ok(())
+}
+
+fn bad_base64() -> Fault {
+    Fault::syntax("base64 holds a character outside its alphabet, or text after its '=' padding")
+}
+
+/// When decoding `raw_len` base64 characters grew `doc` from `before` to `after` bytes past `max`: how
+/// many of those characters come after the group that crossed the limit (so the error is reported at that
+/// group, wherever the piece ended).
+fn past_limit(before: usize, after: usize, raw_len: usize, max: usize) -> Option<usize> {
+    if after <= max {
+        return None;
+    }
+    let crossing_group = max.saturating_sub(before) / 3;
+    Some(raw_len.saturating_sub(4 * (crossing_group + 1)))
 }
 
 /// An integer written as `-?[0-9]+` (no `+`, no spaces), in range for `T`.

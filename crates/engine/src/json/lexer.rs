@@ -1087,6 +1087,14 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// Gives back the last `n` bytes that [`Lexer::take_until_quote`] or [`Lexer::take_content`] just
+    /// took (they are still in the buffer, and their lines are not counted yet): an error found inside
+    /// a piece is then reported where it is, wherever the piece happened to end.
+    pub fn unread(&mut self, n: usize) {
+        debug_assert!(n <= self.pos && self.counted <= self.pos - n);
+        self.pos -= n;
+    }
+
     /// The escape at the next byte (`\`), decoded (a `\uXXXX` pair to one character).
     pub fn take_escape(&mut self) -> Result<char, LexError> {
         // The longest escape is a surrogate pair, `\uD83D\uDE00`: 12 bytes.
