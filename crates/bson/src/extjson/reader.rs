@@ -319,13 +319,13 @@ impl<'a> ExtJsonReader<'a> {
     /// Reads a member name and writes its element header with a placeholder type byte. `nested`: a
     /// document below the top level, where a type wrapper's key among other members is an error.
     fn member_header(&mut self, nested: bool) -> std::result::Result<TypeAt, Fault> {
-        let key = self.lexer.read_key()?;
+        let (key, escaped) = self.lexer.read_key_flagged()?;
         if nested && key.starts_with('$') && is_wrapper_key(key, self.options.legacy) {
             return Err(Fault::syntax(format!(
                 "'{key}' among other members: a type wrapper has exactly its own keys (extended-json.md, Parsers)"
             )));
         }
-        if key.as_bytes().contains(&0) {
+        if escaped && key.as_bytes().contains(&0) {
             return Err(Fault::syntax(
                 "a key holds U+0000, which BSON cannot store (keys end at a 0x00 byte)",
             ));

@@ -81,7 +81,7 @@ impl ExtJsonReader<'_> {
             self.doc.extend_from_slice(&[5, 0, 0, 0, 0]);
             return Ok(Value::Done);
         }
-        let key = self.lexer.read_key()?;
+        let (key, escaped) = self.lexer.read_key_flagged()?;
         let wrapper = if key.starts_with('$') {
             classify(key, self.options.legacy)
         } else {
@@ -89,7 +89,7 @@ impl ExtJsonReader<'_> {
         };
         let Some(wrapper) = wrapper else {
             // A document: the common case, kept free of copies (the key is read from the lexer's window).
-            if key.as_bytes().contains(&0) {
+            if escaped && key.as_bytes().contains(&0) {
                 return Err(nul_in_key());
             }
             if self.frames.len() >= self.options.max_depth {
@@ -478,13 +478,13 @@ impl ExtJsonReader<'_> {
             self.finish_code_with_scope(value_start, code_seen)?;
             return Ok(Value::Done);
         }
-        let key = self.lexer.read_key()?;
+        let (key, escaped) = self.lexer.read_key_flagged()?;
         if key.starts_with('$') && super::reader::is_wrapper_key(key, self.options.legacy) {
             return Err(Fault::syntax(format!(
                 "a scope document whose first key is '{key}': a scope is a document, not a wrapper"
             )));
         }
-        if key.as_bytes().contains(&0) {
+        if escaped && key.as_bytes().contains(&0) {
             return Err(nul_in_key());
         }
         let frame = self.frames.last_mut().expect("the scope was opened");

@@ -549,6 +549,11 @@ impl<'a> Lexer<'a> {
         let (b, after) = self.next_two()?;
         let more = match b {
             b',' if starts(after) => true,
+            // `, ` before the next one: Python's `json.dumps` (and so pymongo) separates so.
+            b',' if after == b' ' && self.buf.get(self.pos + 2).is_some_and(|&c| starts(c)) => {
+                self.pos += 2;
+                return Some(true);
+            }
             _ if b == close => false,
             _ => return None,
         };
@@ -649,7 +654,14 @@ impl<'a> Lexer<'a> {
     }
 
     /// A member name and the `:` after it.
+    #[inline]
     pub fn read_key(&mut self) -> Result<&str, LexError> {
+        self.read_key_flagged().map(|(key, _)| key)
+    }
+
+    /// [`Lexer::read_key`], and whether the name may have held escapes: a name read without them holds no
+    /// control character (those are refused unescaped), so U+0000 need not be looked for in it.
+    pub fn read_key_flagged(&mut self) -> Result<(&str, bool), LexError> {
         // Compact JSON: `"name":` wholly in the buffer is returned borrowed. Otherwise the name is copied,
         // as finding the `:` may refill (and move) the buffer.
         if self.buf[self.pos..self.end].first() == Some(&b'"') {
@@ -661,6 +673,7 @@ impl<'a> Lexer<'a> {
                     // A bad name is reported after its closing quote, as the general path does: where
                     // an error is must not depend on how much input was in the buffer.
                     return checked_str(&self.buf[start..stop])
+                        .map(|key| (key, false))
                         .inspect_err(|_| self.pos = stop + 1);
                 }
             }
@@ -670,7 +683,7 @@ impl<'a> Lexer<'a> {
         key.push_str(self.read_string()?);
         self.expect(b':', "':' after a member name")?;
         self.key = key;
-        Ok(&self.key)
+        Ok((&self.key, true))
     }
 
     /// Compact fast path: one of `names` (each written with its quotes and colon, `"Value":`) wholly in
