@@ -98,6 +98,11 @@ pub struct ExtJsonReader<'a> {
     pub(super) scratch: Vec<u8>,
     top: Top,
     documents: u64,
+    /// Pushed input: the document being read needs more than this many bytes after its start (it ran
+    /// out with half as many): until then, a read says `NeedInput` at once instead of starting over. So
+    /// a document pushed in many small chunks is read a number of times logarithmic in its size, not
+    /// once per chunk.
+    retry_when_pushed: u64,
 }
 
 impl std::fmt::Debug for ExtJsonReader<'_> {
@@ -142,6 +147,7 @@ impl<'a> ExtJsonReader<'a> {
             scratch: Vec::new(),
             top: Top::Start,
             documents: 0,
+            retry_when_pushed: 0,
         }
     }
 
@@ -158,14 +164,32 @@ impl<'a> ExtJsonReader<'a> {
     /// The next document as BSON, or `None` after the last. A document is returned only whole: an
     /// error leaves nothing of it behind.
     pub fn next_document(&mut self) -> Result<Option<&[u8]>> {
+        if self.lexer.is_pushed()
+            && !self.lexer.input_ended()
+            && self.lexer.pushed_ahead() < self.retry_when_pushed
+        {
+            return Err(Error::new(
+                ErrorKind::NeedInput,
+                self.lexer.offset(),
+                "",
+                "the pushed input runs out inside this document",
+            ));
+        }
         self.lexer.mark();
         match self.read_top() {
             Ok(true) => {
                 self.documents += 1;
+                self.retry_when_pushed = 0;
                 Ok(Some(&self.doc))
             }
             Ok(false) => Ok(None),
-            Err(e) => Err(self.error_at(e)),
+            Err(e) => {
+                let error = self.error_at(e);
+                if error.kind() == ErrorKind::NeedInput {
+                    self.retry_when_pushed = self.lexer.pushed_ahead().saturating_mul(2).max(1);
+                }
+                Err(error)
+            }
         }
     }
 
