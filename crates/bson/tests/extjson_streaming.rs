@@ -9,7 +9,10 @@ use dcmflow_testkit::Trickle;
 /// Documents (hex) and the outcome: the error's kind, offset, line:column and path.
 type Outline = (Vec<Vec<u8>>, Option<String>);
 
-fn outline(reader: &mut ExtJsonReader<'_>, mut more: impl FnMut(&mut ExtJsonReader<'_>) -> bool) -> Outline {
+fn outline(
+    reader: &mut ExtJsonReader<'_>,
+    mut more: impl FnMut(&mut ExtJsonReader<'_>) -> bool,
+) -> Outline {
     let mut docs = Vec::new();
     loop {
         match reader.next_document() {
@@ -66,7 +69,10 @@ fn pushed(data: &[u8], cuts: &[usize], legacy: bool) -> Outline {
 /// Every way of reading `data` gives what the slice gives.
 fn check_alike(label: &str, data: &[u8]) {
     for legacy in [false, true] {
-        let expected = outline(&mut ExtJsonReader::from_slice(data, options(legacy)), |_| false);
+        let expected = outline(
+            &mut ExtJsonReader::from_slice(data, options(legacy)),
+            |_| false,
+        );
         for step in [1, 2, 3, 7, 64, 4096] {
             let mut stream = ExtJsonReader::from_reader(Trickle { data, step }, options(legacy));
             assert_eq!(
@@ -89,7 +95,10 @@ fn check_alike(label: &str, data: &[u8]) {
 fn corpus_texts() -> Option<Vec<(String, String)>> {
     let dir = dcmflow_testkit::shared_dir()?.join("bson/corpus");
     let mut out = Vec::new();
-    let mut files: Vec<_> = std::fs::read_dir(dir).ok()?.map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .ok()?
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     for path in files {
         let file: serde_json::Value =
@@ -98,14 +107,20 @@ fn corpus_texts() -> Option<Vec<(String, String)>> {
         for case in file["valid"].as_array().into_iter().flatten() {
             for key in ["canonical_extjson", "relaxed_extjson", "degenerate_extjson"] {
                 if let Some(text) = case[key].as_str() {
-                    out.push((format!("{name}: {} ({key})", case["description"]), text.to_string()));
+                    out.push((
+                        format!("{name}: {} ({key})", case["description"]),
+                        text.to_string(),
+                    ));
                 }
             }
         }
         if file["bson_type"] != "0x13" {
             for case in file["parseErrors"].as_array().into_iter().flatten() {
                 let text = case["string"].as_str().unwrap().to_string();
-                out.push((format!("{name}: {} (parse error)", case["description"]), text));
+                out.push((
+                    format!("{name}: {} (parse error)", case["description"]),
+                    text,
+                ));
             }
         }
     }
@@ -141,7 +156,10 @@ fn real_tweets_read_alike_from_every_input_kind() {
     };
     let text = std::fs::read_to_string(path).unwrap();
     let some: String = text.lines().take(200).map(|l| format!("{l}\n")).collect();
-    let (docs, error) = outline(&mut ExtJsonReader::from_slice(some.as_bytes(), options(false)), |_| false);
+    let (docs, error) = outline(
+        &mut ExtJsonReader::from_slice(some.as_bytes(), options(false)),
+        |_| false,
+    );
     assert_eq!((docs.len(), error), (200, None));
     check_alike("200 tweets", some.as_bytes());
     // Cut short anywhere: the same error from every input kind.
@@ -163,14 +181,32 @@ fn errors_inside_a_value_are_placed_alike() {
     );
     // A document past the size limit, in a string and in base64: placed at the byte that does not fit.
     let long = format!("{{\"s\": \"{}\"}}", "x".repeat(300));
-    let data = format!("{{\"b\": {{\"$binary\": {{\"base64\": \"{}\", \"subType\": \"00\"}}}}}}", "QUFB".repeat(100));
+    let data = format!(
+        "{{\"b\": {{\"$binary\": {{\"base64\": \"{}\", \"subType\": \"00\"}}}}}}",
+        "QUFB".repeat(100)
+    );
     for text in [long, data] {
         let mut small = ExtJsonOptions::default();
         small.max_document_size = 100;
-        let expected = outline(&mut ExtJsonReader::from_slice(text.as_bytes(), small.clone()), |_| false);
-        assert!(expected.1.as_deref().is_some_and(|e| e.starts_with("TooLarge")), "{expected:?}");
+        let expected = outline(
+            &mut ExtJsonReader::from_slice(text.as_bytes(), small.clone()),
+            |_| false,
+        );
+        assert!(
+            expected
+                .1
+                .as_deref()
+                .is_some_and(|e| e.starts_with("TooLarge")),
+            "{expected:?}"
+        );
         for step in [1, 3, 64] {
-            let mut stream = ExtJsonReader::from_reader(Trickle { data: text.as_bytes(), step }, small.clone());
+            let mut stream = ExtJsonReader::from_reader(
+                Trickle {
+                    data: text.as_bytes(),
+                    step,
+                },
+                small.clone(),
+            );
             assert_eq!(outline(&mut stream, |_| false), expected, "reads of {step}");
         }
     }

@@ -15,7 +15,7 @@ use crate::stream_input::{gunzip_if_gzip, open};
 pub const AFTER_HELP: &str = "\
 Examples:
   dcmflow json2bson users.json users.bson              # one document per line (or any whitespace between)
-  dcmflow json2bson --jsonArray users.json users.bson   # one top-level array of documents
+  dcmflow json2bson --jsonArray array.json users.bson   # one top-level array of documents
   dcmflow json2bson --legacy export-v1.json -o users.bson
   dcmflow bson2json users.bson - | dcmflow json2bson - copy.bson
 

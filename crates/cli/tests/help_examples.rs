@@ -55,6 +55,16 @@ fn setup(dir: &Path) {
     std::fs::create_dir_all(dir.join("dump/db")).unwrap();
     std::fs::write(dir.join("dump/db/users.bson"), &users).unwrap();
     std::fs::write(dir.join("users.bson"), &users).unwrap();
+    std::fs::write(
+        dir.join("array.json"),
+        r#"[{"n": 1, "s": "é"}, {"n": {"$numberLong": "2"}}]"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("export-v1.json"),
+        r#"{"when": {"$date": 1356351330501}, "re": {"$regex": "^a", "$options": "i"}}"#,
+    )
+    .unwrap();
     let gzip = Command::new("gzip")
         .args(["-kf", "users.bson"])
         .current_dir(dir)
@@ -75,7 +85,14 @@ fn every_help_example_runs() {
         std::env::var("PATH").unwrap_or_default()
     );
     let mut ran = 0;
-    for command in ["dcm2json", "json2dcm", "dump", "convert", "bson2json"] {
+    for command in [
+        "dcm2json",
+        "json2dcm",
+        "dump",
+        "convert",
+        "bson2json",
+        "json2bson",
+    ] {
         for line in examples(command) {
             let out = Command::new("sh")
                 .args(["-c", &line])
@@ -92,7 +109,7 @@ fn every_help_example_runs() {
             ran += 1;
         }
     }
-    assert!(ran >= 19, "only {ran} examples found");
+    assert!(ran >= 23, "only {ran} examples found");
     // What the examples promise: files where they say.
     for file in [
         "image.json",
@@ -102,6 +119,7 @@ fn every_help_example_runs() {
         "json/x/IM1.json",
         "first.dcm",
         "users.json",
+        "copy.bson",
     ] {
         assert!(dir.path().join(file).is_file(), "{file} missing");
     }
@@ -109,7 +127,14 @@ fn every_help_example_runs() {
 
 #[test]
 fn version_is_answered_by_every_command() {
-    for command in ["dcm2json", "json2dcm", "dump", "convert", "bson2json"] {
+    for command in [
+        "dcm2json",
+        "json2dcm",
+        "dump",
+        "convert",
+        "bson2json",
+        "json2bson",
+    ] {
         let out = dcmflow().args([command, "--version"]).output().unwrap();
         assert!(out.status.success(), "{command} --version");
         assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
