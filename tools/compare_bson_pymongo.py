@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""BSON -> Extended JSON, dcmflow against pymongo's bson.json_util, document by document.
+"""BSON <-> Extended JSON, dcmflow against pymongo's bson.json_util, document by document.
 
   compare_bson_pymongo.py DCMFLOW SHARED [--random N] [--seed S]
 
@@ -12,6 +12,11 @@ project decided otherwise (printed as a count, and each checked to be that decis
 `$numberDouble` strings are compared as the doubles they name; floats as their bits.
 The deprecated types (symbol, undefined, DBPointer) are not generated: pymongo decodes them into other
 types (str, None, DBRef) and so writes other JSON than the specification's, which the corpus tests hold.
+Then the other way: for each mode, the Extended JSON pymongo writes for every document, read by
+`dcmflow json2bson` (with --legacy for legacy), must give the BSON bytes pymongo encodes from
+`json_util.loads` of the same text, document by document, except: pymongo's encoder moves a top-level
+`_id` first (dcmflow keeps the text's order; checked by re-encoding ours with pymongo), and legacy texts
+holding bare NaN or Infinity (not JSON) are not fed.
 Exits 1 on any other difference.
 """
 import json
@@ -221,10 +226,72 @@ def main():
                           f"{json_util.dumps(doc, json_options=json_options)[:400]}")
             print(f"{mode}: {len(lines)} documents, {len(lines) - decided} identical to pymongo, "
                   f"{decided} differing only by decision (legacy non-finite doubles in $numberDouble)")
+        failures += compare_json_to_bson(dcmflow, docs, tmp)
     if failures:
         print(f"{failures} differences")
         return 1
     return 0
+
+
+def split_documents(stream):
+    """A stream of BSON documents as a list of each one's bytes."""
+    out, at = [], 0
+    while at < len(stream):
+        size = struct.unpack("<i", stream[at:at + 4])[0]
+        out.append(stream[at:at + size])
+        at += size
+    return out
+
+
+def compare_json_to_bson(dcmflow, docs, tmp):
+    failures = 0
+    for mode, json_options in MODES.items():
+        load_options = json_util.JSONOptions(json_mode=json_options.json_mode, tz_aware=True,
+                                             datetime_conversion=DatetimeConversion.DATETIME_AUTO)
+        texts, skipped = [], 0
+        for doc in docs:
+            text = json_util.dumps(doc, json_options=json_options)
+            try:
+                json.loads(text, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+            except ValueError:
+                skipped += 1  # legacy bare NaN/Infinity: not JSON
+                continue
+            texts.append(text)
+        path = os.path.join(tmp, f"{mode}.json")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("\n".join(texts) + "\n")
+        args = [dcmflow, "json2bson", path, "-"] + (["--legacy"] if mode == "legacy" else [])
+        run = subprocess.run(args, capture_output=True, check=False)
+        if run.returncode != 0:
+            print(f"{mode} JSON -> BSON: dcmflow failed: {run.stderr.decode()}")
+            failures += 1
+            continue
+        ours = split_documents(run.stdout)
+        if len(ours) != len(texts):
+            print(f"{mode} JSON -> BSON: {len(ours)} documents for {len(texts)} texts")
+            failures += 1
+            continue
+        same = id_first = 0
+        for i, (bson_bytes, text) in enumerate(zip(ours, texts)):
+            theirs = bson.encode(json_util.loads(text, json_options=load_options))
+            if bson_bytes == theirs:
+                same += 1
+                continue
+            # pymongo's encoder writes a top-level `_id` first (as mongod stores it); dcmflow keeps the
+            # order of the text. Equal once pymongo re-encodes ours: that is the only difference.
+            ours_doc = bson.decode(bson_bytes, CodecOptions(
+                tz_aware=True, datetime_conversion=DatetimeConversion.DATETIME_AUTO))
+            if "_id" in ours_doc and bson.encode(ours_doc) == theirs:
+                id_first += 1
+                continue
+            failures += 1
+            if failures <= 10:
+                print(f"{mode} JSON -> BSON: document {i} differs:\n  text    {text[:400]}\n"
+                      f"  dcmflow {bson_bytes.hex()[:400]}\n  pymongo {theirs.hex()[:400]}")
+        print(f"{mode} JSON -> BSON: {len(texts)} documents, {same} byte-identical to pymongo, "
+              f"{id_first} identical but for pymongo moving the top-level _id first"
+              f"{f', {skipped} not JSON in pymongo legacy form (bare NaN/Infinity)' if skipped else ''}")
+    return failures
 
 
 if __name__ == "__main__":
