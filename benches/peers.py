@@ -7,6 +7,7 @@ the page cache) and the ratios to dcmflow.
   python3 benches/peers.py [--runs N] [--skip TOOL,...] FILE...
   python3 benches/peers.py --direction json2dcm [--runs N] [--skip TOOL,...] FILE.json...
   python3 benches/peers.py --direction bson2json [--runs N] [--skip TOOL,...] FILE.bson...
+  python3 benches/peers.py --direction json2bson [--runs N] [--skip TOOL,...] FILE.ndjson...
 
 json2dcm: dcmflow json2dcm, the decode roofline (examples/roofline_decode.rs on the file's largest
 InlineBinary, when it has one), DCMTK json2dcm (3.7+, where installed), pydicom from_json and dicom-rs.
@@ -14,6 +15,9 @@ InlineBinary, when it has one), DCMTK json2dcm (3.7+, where installed), pydicom 
 bson2json: dcmflow bson2json relaxed and canonical, the base64 roofline (examples/roofline.rs on the
 whole file), the bson crate, libbson and pymongo (../shared/peers/codecs/install.sh; inputs from its
 make-big-codecs: `bson-tweets 50 tweets.bson`, `bson-binary 100 binary.bson`).
+
+json2bson: dcmflow json2bson, the bson crate, libbson and pymongo, on the NDJSON make-big-codecs writes
+beside its BSON (`tweets.bson.ndjson`, `binary.bson.ndjson`).
 
 Peers come from ../shared/peers/install.sh (PEERS=/tmp/dcmflow-peers by default); inputs from its
 make-big (`make-big ct 1024 ct512.dcm`, `make-big mr-meta 36000 mr.dcm`). Every tool writes to /dev/null
@@ -91,6 +95,17 @@ def bson_tools(path):
     ]
 
 
+def json_bson_tools(path):
+    """Extended JSON (one document per line) -> BSON; every tool writes its BSON to /dev/null."""
+    dcmflow = os.path.join(ROOT, 'target/release/dcmflow')
+    return [
+        ('dcmflow', [dcmflow, 'json2bson', '-q', path, '-']),
+        ('bson crate', [PEERS + '/codecrs-peer', 'json-to-bson', path, '/dev/null']),
+        ('libbson', [PEERS + '/libbson-peer', 'from-json', path, '/dev/null']),
+        ('pymongo', [PEERS + '/bson-peer', 'from-json', path, '/dev/null']),
+    ]
+
+
 def run_once(cmd):
     """Exit code and wall seconds of one run, timed here to the microsecond with nothing in between.
     Timing the tools under /usr/bin/time with its stderr piped here, as this script did before, added
@@ -115,7 +130,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--runs', type=int, default=3)
     ap.add_argument('--skip', default='')
-    ap.add_argument('--direction', choices=['dcm2json', 'json2dcm', 'bson2json'], default='dcm2json')
+    ap.add_argument('--direction', choices=['dcm2json', 'json2dcm', 'bson2json', 'json2bson'], default='dcm2json')
     ap.add_argument('files', nargs='+')
     args = ap.parse_args()
     skip = {s.strip() for s in args.skip.split(',') if s.strip()}
@@ -126,7 +141,7 @@ def main():
         print('\n## %s (%.1f MiB)\n' % (os.path.basename(path), size / 2**20))
         print('| tool | median s | peak RSS MiB | vs dcmflow |')
         print('|---|---|---|---|')
-        make = {'dcm2json': tools, 'json2dcm': json_tools, 'bson2json': bson_tools}[args.direction]
+        make = {'dcm2json': tools, 'json2dcm': json_tools, 'bson2json': bson_tools, 'json2bson': json_bson_tools}[args.direction]
         chosen = [(name, cmd) for name, cmd in make(path)
                   if not (name in skip or name.split()[0] in skip or not os.path.exists(cmd[0]))]
         # Round robin (every tool once per round), so that a burst of load from elsewhere on a shared

@@ -10,7 +10,7 @@ mod ascii;
 mod base64;
 mod swap;
 
-pub use ascii::ascii_str;
+pub use ascii::{ascii_str, json_escape_marks, plain_json_ascii};
 pub use base64::{
     append_decoded, append_encoded, base64_len, decoded_len, Base64Encoder, Base64Error,
 };

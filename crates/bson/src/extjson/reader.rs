@@ -343,19 +343,20 @@ impl<'a> ExtJsonReader<'a> {
     /// Reads a member name and writes its element header with a placeholder type byte. `nested`: a
     /// document below the top level, where a type wrapper's key among other members is an error.
     fn member_header(&mut self, nested: bool) -> std::result::Result<TypeAt, Fault> {
-        let (key, escaped) = self.lexer.read_key_flagged()?;
-        if nested && key.starts_with('$') && is_wrapper_key(key, self.options.legacy) {
+        let (key, escaped) = self.lexer.read_key_bytes()?;
+        if nested && key.first() == Some(&b'$') && is_wrapper_key(key, self.options.legacy) {
             return Err(Fault::syntax(format!(
-                "'{key}' among other members: a type wrapper has exactly its own keys (extended-json.md, Parsers)"
+                "'{}' among other members: a type wrapper has exactly its own keys (extended-json.md, Parsers)",
+                String::from_utf8_lossy(key)
             )));
         }
-        if escaped && key.as_bytes().contains(&0) {
+        if escaped && key.contains(&0) {
             return Err(Fault::syntax(
                 "a key holds U+0000, which BSON cannot store (keys end at a 0x00 byte)",
             ));
         }
         let frame = self.frames.last_mut().expect("a document is open");
-        Ok(push_member(&mut self.doc, frame, key.as_bytes()))
+        Ok(push_member(&mut self.doc, frame, key))
     }
 
     /// The element header of the next array element: its index as the key.
@@ -499,8 +500,18 @@ impl ExtJsonReader<'_> {
     /// The content of the JSON string at the next byte, unescaped and appended to `doc` in pieces (a
     /// string of any length streams through the lexer's window); returns where it starts in `doc`.
     pub(super) fn string_content(&mut self) -> std::result::Result<usize, Fault> {
-        self.lexer.expect(b'"', "a string")?;
         let start = self.doc.len();
+        if let Some(plain) = self.lexer.take_plain_ascii_string() {
+            let n = plain.len();
+            self.doc.extend_from_slice(plain);
+            if self.doc.len() <= self.options.max_document_size {
+                return Ok(start);
+            }
+            // Past the limit: read it again the careful way, which places the error.
+            self.doc.truncate(start);
+            self.lexer.unread(n + 2);
+        }
+        self.lexer.expect(b'"', "a string")?;
         let mut ascii = true;
         loop {
             let (piece, stop) = self.lexer.take_until_quote(PIECE)?;
@@ -600,27 +611,27 @@ fn has_control(bytes: &[u8]) -> bool {
 
 /// The keys that make an object a type wrapper (extended-json.md, Conversion table; `$uuid`), and the
 /// legacy ones when they are accepted.
-pub(super) fn is_wrapper_key(key: &str, legacy: bool) -> bool {
+pub(super) fn is_wrapper_key(key: &[u8], legacy: bool) -> bool {
     matches!(
         key,
-        "$oid"
-            | "$symbol"
-            | "$numberInt"
-            | "$numberLong"
-            | "$numberDouble"
-            | "$numberDecimal"
-            | "$binary"
-            | "$code"
-            | "$scope"
-            | "$timestamp"
-            | "$regularExpression"
-            | "$dbPointer"
-            | "$date"
-            | "$minKey"
-            | "$maxKey"
-            | "$undefined"
-            | "$uuid"
-    ) || legacy && key == "$regex"
+        b"$oid"
+            | b"$symbol"
+            | b"$numberInt"
+            | b"$numberLong"
+            | b"$numberDouble"
+            | b"$numberDecimal"
+            | b"$binary"
+            | b"$code"
+            | b"$scope"
+            | b"$timestamp"
+            | b"$regularExpression"
+            | b"$dbPointer"
+            | b"$date"
+            | b"$minKey"
+            | b"$maxKey"
+            | b"$undefined"
+            | b"$uuid"
+    ) || legacy && key == b"$regex"
 }
 
 /// A problem before it is placed (line, column, offset and path are added by the reader).

@@ -37,28 +37,28 @@ enum Wrapper {
     LegacyType,
 }
 
-fn classify(key: &str, legacy: bool) -> Option<Wrapper> {
+fn classify(key: &[u8], legacy: bool) -> Option<Wrapper> {
     Some(match key {
-        "$oid" => Wrapper::Oid,
-        "$symbol" => Wrapper::Symbol,
-        "$numberInt" => Wrapper::NumberInt,
-        "$numberLong" => Wrapper::NumberLong,
-        "$numberDouble" => Wrapper::NumberDouble,
-        "$numberDecimal" => Wrapper::NumberDecimal,
-        "$binary" => Wrapper::Binary,
-        "$uuid" => Wrapper::Uuid,
-        "$code" => Wrapper::Code,
-        "$scope" => Wrapper::Scope,
-        "$timestamp" => Wrapper::Timestamp,
-        "$regularExpression" => Wrapper::RegularExpression,
-        "$dbPointer" => Wrapper::DbPointer,
-        "$date" => Wrapper::Date,
-        "$minKey" => Wrapper::MinKey,
-        "$maxKey" => Wrapper::MaxKey,
-        "$undefined" => Wrapper::Undefined,
-        "$regex" if legacy => Wrapper::LegacyRegex,
-        "$options" if legacy => Wrapper::LegacyOptions,
-        "$type" if legacy => Wrapper::LegacyType,
+        b"$oid" => Wrapper::Oid,
+        b"$symbol" => Wrapper::Symbol,
+        b"$numberInt" => Wrapper::NumberInt,
+        b"$numberLong" => Wrapper::NumberLong,
+        b"$numberDouble" => Wrapper::NumberDouble,
+        b"$numberDecimal" => Wrapper::NumberDecimal,
+        b"$binary" => Wrapper::Binary,
+        b"$uuid" => Wrapper::Uuid,
+        b"$code" => Wrapper::Code,
+        b"$scope" => Wrapper::Scope,
+        b"$timestamp" => Wrapper::Timestamp,
+        b"$regularExpression" => Wrapper::RegularExpression,
+        b"$dbPointer" => Wrapper::DbPointer,
+        b"$date" => Wrapper::Date,
+        b"$minKey" => Wrapper::MinKey,
+        b"$maxKey" => Wrapper::MaxKey,
+        b"$undefined" => Wrapper::Undefined,
+        b"$regex" if legacy => Wrapper::LegacyRegex,
+        b"$options" if legacy => Wrapper::LegacyOptions,
+        b"$type" if legacy => Wrapper::LegacyType,
         _ => return None,
     })
 }
@@ -81,15 +81,15 @@ impl ExtJsonReader<'_> {
             self.doc.extend_from_slice(&[5, 0, 0, 0, 0]);
             return Ok(Value::Done);
         }
-        let (key, escaped) = self.lexer.read_key_flagged()?;
-        let wrapper = if key.starts_with('$') {
+        let (key, escaped) = self.lexer.read_key_bytes()?;
+        let wrapper = if key.first() == Some(&b'$') {
             classify(key, self.options.legacy)
         } else {
             None
         };
         let Some(wrapper) = wrapper else {
             // A document: the common case, kept free of copies (the key is read from the lexer's window).
-            if escaped && key.as_bytes().contains(&0) {
+            if escaped && key.contains(&0) {
                 return Err(nul_in_key());
             }
             if self.frames.len() >= self.options.max_depth {
@@ -103,7 +103,7 @@ impl ExtJsonReader<'_> {
                 start,
                 key: (0, 0),
             };
-            let member = push_member(&mut self.doc, &mut frame, key.as_bytes());
+            let member = push_member(&mut self.doc, &mut frame, key);
             self.frames.push(frame);
             return Ok(Value::Opened(member));
         };
@@ -478,21 +478,18 @@ impl ExtJsonReader<'_> {
             self.finish_code_with_scope(value_start, code_seen)?;
             return Ok(Value::Done);
         }
-        let (key, escaped) = self.lexer.read_key_flagged()?;
-        if key.starts_with('$') && super::reader::is_wrapper_key(key, self.options.legacy) {
+        let (key, escaped) = self.lexer.read_key_bytes()?;
+        if super::reader::is_wrapper_key(key, self.options.legacy) {
             return Err(Fault::syntax(format!(
-                "a scope document whose first key is '{key}': a scope is a document, not a wrapper"
+                "a scope document whose first key is '{}': a scope is a document, not a wrapper",
+                String::from_utf8_lossy(key)
             )));
         }
-        if escaped && key.as_bytes().contains(&0) {
+        if escaped && key.contains(&0) {
             return Err(nul_in_key());
         }
         let frame = self.frames.last_mut().expect("the scope was opened");
-        Ok(Value::Opened(push_member(
-            &mut self.doc,
-            frame,
-            key.as_bytes(),
-        )))
+        Ok(Value::Opened(push_member(&mut self.doc, frame, key)))
     }
 
     /// After the scope document of the code with scope at `value_start` ended: its `$code` when that
@@ -831,7 +828,7 @@ impl ExtJsonReader<'_> {
     fn continue_document(&mut self, next: Option<&str>) -> Result<Value, Fault> {
         match next {
             Some(key) => {
-                if super::reader::is_wrapper_key(key, self.options.legacy) {
+                if super::reader::is_wrapper_key(key.as_bytes(), self.options.legacy) {
                     return Err(Fault::syntax(format!(
                         "'{key}' among other members: a type wrapper has exactly its own keys"
                     )));

@@ -69,14 +69,7 @@ pub fn write_escaped_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
 /// the word as a whole); below-0x20 is the same test against 0x20, `"` and `\\` are a zero after XOR.
 #[inline]
 fn any_needs_escape(word: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let below_space = word.wrapping_sub(ONES * 0x20) & !word;
-    let quote = word ^ (ONES * b'"' as u64);
-    let backslash = word ^ (ONES * b'\\' as u64);
-    let quote = quote.wrapping_sub(ONES) & !quote;
-    let backslash = backslash.wrapping_sub(ONES) & !backslash;
-    (below_space | quote | backslash) & HIGH != 0
+    dcmflow_simd::json_escape_marks(word) != 0
 }
 
 /// Appends `text` as a complete JSON string, quotes included.

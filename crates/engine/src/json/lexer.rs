@@ -654,14 +654,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// A member name and the `:` after it.
-    #[inline]
     pub fn read_key(&mut self) -> Result<&str, LexError> {
-        self.read_key_flagged().map(|(key, _)| key)
-    }
-
-    /// [`Lexer::read_key`], and whether the name may have held escapes: a name read without them holds no
-    /// control character (those are refused unescaped), so U+0000 need not be looked for in it.
-    pub fn read_key_flagged(&mut self) -> Result<(&str, bool), LexError> {
         // Compact JSON: `"name":` wholly in the buffer is returned borrowed. Otherwise the name is copied,
         // as finding the `:` may refill (and move) the buffer.
         if self.buf[self.pos..self.end].first() == Some(&b'"') {
@@ -673,7 +666,6 @@ impl<'a> Lexer<'a> {
                     // A bad name is reported after its closing quote, as the general path does: where
                     // an error is must not depend on how much input was in the buffer.
                     return checked_str(&self.buf[start..stop])
-                        .map(|key| (key, false))
                         .inspect_err(|_| self.pos = stop + 1);
                 }
             }
@@ -683,7 +675,24 @@ impl<'a> Lexer<'a> {
         key.push_str(self.read_string()?);
         self.expect(b':', "':' after a member name")?;
         self.key = key;
-        Ok((&self.key, true))
+        Ok(&self.key)
+    }
+
+    /// [`Lexer::read_key`] as the name's bytes (valid UTF-8), and whether the name may have held
+    /// escapes: a name read without them holds no control character (those are refused unescaped), so
+    /// U+0000 need not be looked for in it. Names of printable ASCII are found and validated in one pass.
+    #[inline]
+    pub fn read_key_bytes(&mut self) -> Result<(&[u8], bool), LexError> {
+        let rest = &self.buf[self.pos..self.end];
+        if rest.first() == Some(&b'"') {
+            let n = dcmflow_simd::plain_json_ascii(&rest[1..]).len();
+            if rest[1 + n..].starts_with(b"\":") {
+                let start = self.pos + 1;
+                self.pos = start + n + 2;
+                return Ok((&self.buf[start..start + n], false));
+            }
+        }
+        self.read_key().map(|key| (key.as_bytes(), true))
     }
 
     /// Compact fast path: one of `names` (each written with its quotes and colon, `"Value":`) wholly in
@@ -715,6 +724,24 @@ impl<'a> Lexer<'a> {
     }
 
     // ---- scalars ------------------------------------------------------------------------------------
+
+    /// A string of printable ASCII without escapes, whole in the window at the next byte: consumed with
+    /// its quotes and returned (it needs no validation). `None`, with nothing consumed, for any other
+    /// string (or when the next byte is not `"`): read it another way.
+    #[inline]
+    pub fn take_plain_ascii_string(&mut self) -> Option<&[u8]> {
+        let rest = &self.buf[self.pos..self.end];
+        if rest.first() != Some(&b'"') {
+            return None;
+        }
+        let n = dcmflow_simd::plain_json_ascii(&rest[1..]).len();
+        if rest.get(1 + n) != Some(&b'"') {
+            return None;
+        }
+        let start = self.pos + 1;
+        self.pos = start + n + 1;
+        Some(&self.buf[start..start + n])
+    }
 
     /// A string value (the next non-whitespace byte must be `"`), unescaped and validated.
     pub fn read_string(&mut self) -> Result<&str, LexError> {
