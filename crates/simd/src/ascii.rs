@@ -37,7 +37,7 @@ pub fn plain_json_ascii(bytes: &[u8]) -> &str {
         let Some(word) = bytes.get(n..n + 8) else {
             n += bytes[n..]
                 .iter()
-                .position(|&b| b >= 0x80 || b < 0x20 || b == b'"' || b == b'\\')
+                .position(|&b| !(0x20..0x80).contains(&b) || b == b'"' || b == b'\\')
                 .unwrap_or(bytes.len() - n);
             break;
         };
@@ -65,7 +65,7 @@ mod tests {
         let slow = |bytes: &[u8]| {
             bytes
                 .iter()
-                .position(|&b| b >= 0x80 || b < 0x20 || b == b'"' || b == b'\\')
+                .position(|&b| !(0x20..0x80).contains(&b) || b == b'"' || b == b'\\')
                 .unwrap_or(bytes.len())
         };
         for b in 0..=255u8 {
