@@ -1,6 +1,7 @@
-//! BSON → Extended JSON on synthetic collections (made with the crate's own `BsonWriter`): flat documents
+//! BSON ⇄ Extended JSON on synthetic collections (made with the crate's own `BsonWriter`): flat documents
 //! of mixed scalars (like BSONBench's flat document), deep nesting, non-ASCII text, and 1 MiB binary
-//! values; the reader alone beside the whole conversion. Each bench checks once what it converted.
+//! values; the BSON reader alone beside the whole conversion; and the same collections' relaxed and
+//! canonical Extended JSON back into BSON. Each bench checks once what it converted.
 
 use std::hint::black_box;
 
@@ -9,7 +10,7 @@ use dcmflow::bson::{
     BsonReader, BsonWriter, Container, ElementType, Mode, ReaderOptions, Scalar, Token,
     WriterOptions,
 };
-use dcmflow::{BsonToJson, BsonToJsonOptions};
+use dcmflow::{BsonToJson, BsonToJsonOptions, JsonToBson, JsonToBsonOptions};
 
 /// A stream of documents built from tokens.
 fn collection(
@@ -161,5 +162,53 @@ fn bson(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bson);
+fn to_bson(json: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(json.len());
+    JsonToBson::new(JsonToBsonOptions::default())
+        .convert(json, &mut out)
+        .unwrap();
+    out
+}
+
+fn json(c: &mut Criterion) {
+    let mut group = c.benchmark_group("json2bson");
+    group.sample_size(10);
+    for (name, bson) in [
+        ("flat", flat()),
+        ("deep", deep()),
+        ("text", text()),
+        ("binary_1MiB", binary()),
+    ] {
+        for (label, mode) in [("relaxed", Mode::Relaxed), ("canonical", Mode::Canonical)] {
+            let (json, documents) = convert(&bson, mode);
+            // What is measured gives the collection back: byte for byte from canonical JSON, the same
+            // number of documents from relaxed (where an int64 that fits in 32 bits comes back int32).
+            let back = to_bson(&json);
+            if mode == Mode::Canonical {
+                assert!(back == bson, "{name} {label}");
+            }
+            let mut reader = BsonReader::from_slice(&back, {
+                let mut options = ReaderOptions::default();
+                options.stream = true;
+                options
+            });
+            let mut tops = 0;
+            loop {
+                match reader.read_token().unwrap() {
+                    Token::DocumentStart(Container::Top) => tops += 1,
+                    Token::End => break,
+                    _ => {}
+                }
+            }
+            assert_eq!(tops, documents, "{name} {label}");
+            group.throughput(Throughput::Bytes(json.len() as u64));
+            group.bench_function(format!("{name}_{label}"), |b| {
+                b.iter(|| to_bson(black_box(&json)).len())
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bson, json);
 criterion_main!(benches);

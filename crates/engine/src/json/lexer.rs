@@ -544,7 +544,9 @@ impl<'a> Lexer<'a> {
     /// The compact fast path of `object_has_next` and `array_has_next`: a `,` right before something
     /// that `starts` the next element or member (consumed, true), or the `close` byte (consumed, false).
     /// `None` leaves the rest (whitespace, trailing commas, errors) to the general path.
-    #[inline]
+    // Always inlined: it is a few compares on the per-member path, and out of line its result would come
+    // back through memory.
+    #[inline(always)]
     fn compact_has_next(&mut self, close: u8, starts: impl Fn(u8) -> bool) -> Option<bool> {
         let (b, after) = self.next_two()?;
         let more = match b {
