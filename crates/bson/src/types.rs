@@ -140,3 +140,33 @@ mod tests {
         assert_eq!(known, 21);
     }
 }
+
+/// Sorts a regular expression's options as bsonspec.org stores them ("in alphabetical order"): by
+/// character, so that an option outside ASCII stays the UTF-8 it was (bytes sorted one by one would
+/// tear it apart). Options that are not UTF-8 are left as they are (the readers refuse them).
+pub(crate) fn sort_regex_options(options: &mut Vec<u8>) {
+    if options.is_ascii() {
+        options.sort_unstable();
+        return;
+    }
+    if let Ok(text) = std::str::from_utf8(options) {
+        let mut chars: Vec<char> = text.chars().collect();
+        chars.sort_unstable();
+        *options = chars.into_iter().collect::<String>().into_bytes();
+    }
+}
+
+#[cfg(test)]
+mod regex_option_tests {
+    use super::sort_regex_options;
+
+    #[test]
+    fn options_sort_by_character() {
+        let mut ascii = b"xmi".to_vec();
+        sort_regex_options(&mut ascii);
+        assert_eq!(ascii, b"imx");
+        let mut mixed = "xᘕai".as_bytes().to_vec();
+        sort_regex_options(&mut mixed);
+        assert_eq!(String::from_utf8(mixed).unwrap(), "aixᘕ");
+    }
+}

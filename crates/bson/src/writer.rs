@@ -345,7 +345,7 @@ impl<W: Write> BsonWriter<W> {
                 self.regex_options.extend_from_slice(bytes);
                 if last {
                     // bsonspec.org: the options are stored in alphabetical order.
-                    self.regex_options.sort_unstable();
+                    crate::types::sort_regex_options(&mut self.regex_options);
                     self.doc.extend_from_slice(&self.regex_options);
                     self.doc.push(0);
                     self.pending = Pending::Nothing;

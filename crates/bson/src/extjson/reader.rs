@@ -344,6 +344,9 @@ impl<'a> ExtJsonReader<'a> {
     /// document below the top level, where a type wrapper's key among other members is an error.
     fn member_header(&mut self, nested: bool) -> std::result::Result<TypeAt, Fault> {
         let (key, escaped) = self.lexer.read_key_bytes()?;
+        let frame = self.frames.last_mut().expect("a document is open");
+        // The header first, so that an error's path names this member.
+        let type_at = push_member(&mut self.doc, frame, key);
         if nested && key.first() == Some(&b'$') && is_wrapper_key(key, self.options.legacy) {
             return Err(Fault::syntax(format!(
                 "'{}' among other members: a type wrapper has exactly its own keys (extended-json.md, Parsers)",
@@ -355,8 +358,7 @@ impl<'a> ExtJsonReader<'a> {
                 "a key holds U+0000, which BSON cannot store (keys end at a 0x00 byte)",
             ));
         }
-        let frame = self.frames.last_mut().expect("a document is open");
-        Ok(push_member(&mut self.doc, frame, key))
+        Ok(type_at)
     }
 
     /// The element header of the next array element: its index as the key.

@@ -622,7 +622,7 @@ impl ExtJsonReader<'_> {
             ));
         }
         // bsonspec.org: "Options MUST be stored in alphabetical order."
-        self.scratch.sort_unstable();
+        crate::types::sort_regex_options(&mut self.scratch);
         self.doc.extend_from_slice(&self.scratch);
         self.doc.push(0);
         Ok(())

@@ -493,20 +493,8 @@ impl<W: Write, F: Formatter> ExtJsonWriter<W, F> {
     fn regex_options(&mut self) {
         let mut options = std::mem::take(&mut self.options);
         self.buf.push(b'"');
-        if options.is_ascii() {
-            options.sort_unstable();
-        }
-        match std::str::from_utf8(&options) {
-            Ok(text) if text.is_ascii() => write_escaped_bytes(&mut self.buf, &options),
-            Ok(text) => {
-                let mut chars: Vec<char> = text.chars().collect();
-                chars.sort_unstable();
-                let sorted: String = chars.into_iter().collect();
-                write_escaped(&mut self.buf, &sorted);
-            }
-            // The reader hands out UTF-8 only.
-            Err(_) => write_escaped_bytes(&mut self.buf, &options),
-        }
+        crate::types::sort_regex_options(&mut options);
+        write_escaped_bytes(&mut self.buf, &options);
         self.buf.push(b'"');
         self.options = options;
         self.wrapper_close();
