@@ -24,7 +24,8 @@ The input is a stream of BSON documents one after another, as mongodump writes t
 one document). Keys and duplicates stay in BSON order. A failed conversion leaves no output file behind
 (the output is written to a temporary file and renamed); the input itself is never replaced.
 
-Exit codes: 0 ok, 1 command line, 20 cannot read the input or it is not valid BSON (the message names the
+Exit codes: 0 ok (also when the reader of standard output stops reading), 1 command line, 20 cannot read
+the input or it is not valid BSON (the message names the
 byte offset and the key path), 40 cannot write the output.";
 
 #[derive(clap::Args)]
@@ -152,6 +153,11 @@ pub fn run(args: Bson2JsonArgs) -> ExitCode {
                     report.documents, report.written
                 );
             }
+            ExitCode::SUCCESS
+        }
+        // The reader of our standard output went away (`| head`): nothing more is wanted, as with
+        // dcm2json and dump.
+        Err(Failure::Convert(e)) if e.io_kind() == Some(io::ErrorKind::BrokenPipe) => {
             ExitCode::SUCCESS
         }
         Err(Failure::Convert(e)) => {

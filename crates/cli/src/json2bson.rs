@@ -25,7 +25,8 @@ A top-level [ is read as an array of documents whether --jsonArray is given or n
 int32, int64 or double by value. Each document is at most --max-document-size bytes of BSON (16 MiB, MongoDB's
 limit). A failed conversion leaves no output file behind; the input is never replaced.
 
-Exit codes: 0 ok, 1 command line, 20 cannot read the input or it is not Extended JSON (the message names
+Exit codes: 0 ok (also when the reader of standard output stops reading), 1 command line, 20 cannot read
+the input or it is not Extended JSON (the message names
 the line, column, byte offset and key path), 40 cannot write the output.";
 
 #[derive(clap::Args)]
@@ -141,6 +142,13 @@ pub fn run(args: Json2BsonArgs) -> ExitCode {
                     report.documents, report.written
                 );
             }
+            ExitCode::SUCCESS
+        }
+        // The reader of our standard output went away (`| head`): nothing more is wanted, as with
+        // dcm2json and dump.
+        Err(crate::output::Failure::Convert(e))
+            if e.io_kind() == Some(io::ErrorKind::BrokenPipe) =>
+        {
             ExitCode::SUCCESS
         }
         Err(crate::output::Failure::Convert(e)) => {

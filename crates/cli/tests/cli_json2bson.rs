@@ -162,3 +162,32 @@ fn documents_past_the_size_limit_are_refused() {
     assert!(message.contains("past 100 bytes"), "{message}");
     assert!(out.stdout.is_empty());
 }
+
+/// A consumer that stops reading (`| head`) ends both commands quietly with 0, as dcm2json and dump.
+#[test]
+fn a_closed_pipe_is_a_quiet_success() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("many.json");
+    let line = format!("{{\"s\": \"{}\"}}\n", "x".repeat(1000));
+    std::fs::write(&json, line.repeat(2000)).unwrap();
+    let bin = env!("CARGO_BIN_EXE_dcmflow");
+    let script = format!(
+        "set -o pipefail; {bin} json2bson {j} - | head -c 10 >/dev/null && {bin} json2bson {j} - | {bin} bson2json - - | head -c 10 >/dev/null",
+        j = json.display()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{:?} {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
