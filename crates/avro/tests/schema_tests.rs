@@ -1,0 +1,124 @@
+//! Apache Avro's schema test vectors (`../shared/avro/data/schema-tests.txt`): every input schema's
+//! Parsing Canonical Form, and its CRC-64-AVRO fingerprint where the file gives one.
+
+use dcmflow_avro::{fingerprint64, parsing_canonical_form, Schema};
+
+/// The cases: (number, input, canonical, fingerprint). Values are on the `<<KEY value` line, or, for
+/// `<<KEY` alone, on the lines up to a line `KEY`.
+fn cases(text: &str) -> Vec<(String, String, String, Option<i64>)> {
+    let mut cases = Vec::new();
+    let mut current: Option<(String, Vec<(String, String)>)> = None;
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if let Some(number) = line
+            .strip_prefix("// ")
+            .filter(|n| n.chars().all(|c| c.is_ascii_digit()))
+        {
+            if let Some(case) = current.take() {
+                cases.push(case);
+            }
+            current = Some((number.to_string(), Vec::new()));
+        } else if let Some(rest) = line.strip_prefix("<<") {
+            let (key, value) = match rest.split_once(' ') {
+                Some((key, value)) => (key.to_string(), value.to_string()),
+                None => {
+                    let key = rest.to_string();
+                    let mut value = String::new();
+                    for inner in lines.by_ref() {
+                        if inner == key {
+                            break;
+                        }
+                        value.push_str(inner);
+                        value.push('\n');
+                    }
+                    (key, value)
+                }
+            };
+            if let Some((_, fields)) = current.as_mut() {
+                fields.push((key, value));
+            }
+        }
+    }
+    cases.extend(current);
+    cases
+        .into_iter()
+        .map(|(number, fields)| {
+            let get = |k: &str| {
+                fields
+                    .iter()
+                    .find(|(key, _)| key == k)
+                    .map(|(_, v)| v.trim().to_string())
+            };
+            (
+                number,
+                get("INPUT").expect("an input"),
+                get("canonical").expect("a canonical form"),
+                get("fingerprint").map(|f| f.parse().expect("a number")),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn canonical_forms_and_fingerprints_match_the_vectors() {
+    let Some(shared) = dcmflow_testkit::shared_dir() else {
+        eprintln!("SKIPPED: ../shared is absent");
+        return;
+    };
+    let Ok(text) = std::fs::read_to_string(shared.join("avro/data/schema-tests.txt")) else {
+        eprintln!("SKIPPED: ../shared/avro/data/schema-tests.txt is absent");
+        return;
+    };
+    let cases = cases(&text);
+    assert_eq!(cases.len(), 34);
+    let mut fingerprints = 0;
+    for (number, input, canonical, fingerprint) in cases {
+        let schema = Schema::parse_str(&input).unwrap_or_else(|e| panic!("case {number}: {e}"));
+        let form = parsing_canonical_form(&schema);
+        assert_eq!(form, canonical, "case {number}");
+        if let Some(expected) = fingerprint {
+            assert_eq!(
+                fingerprint64(form.as_bytes()) as i64,
+                expected,
+                "case {number}"
+            );
+            fingerprints += 1;
+        }
+    }
+    assert!(fingerprints >= 20, "only {fingerprints} fingerprints");
+}
+
+#[test]
+fn bad_schemas_are_refused_with_their_path() {
+    for (json, path) in [
+        (
+            r#"{"type": "record", "name": "r", "fields": [{"name": "a", "type": "nope"}]}"#,
+            "fields[0].type",
+        ),
+        (
+            r#"{"type": "enum", "name": "e", "symbols": ["A", "A"]}"#,
+            "",
+        ),
+        (r#"["int", "int"]"#, ""),
+        (r#"["int", ["long"]]"#, ""),
+        (r#"{"type": "fixed", "name": "f", "size": -1}"#, ""),
+        (r#"{"type": "record", "name": "9r", "fields": []}"#, ""),
+        (
+            r#"{"type": "record", "name": "r", "fields": [{"name": "a", "type": "int"}, {"name": "a", "type": "int"}]}"#,
+            "",
+        ),
+        (r#"{"type": "array"}"#, ""),
+    ] {
+        let e = Schema::parse_str(json).expect_err(json);
+        assert_eq!(e.path, path, "{json}: {e}");
+    }
+    // A recursive record refers to itself by name.
+    let list = Schema::parse_str(
+        r#"{"type": "record", "name": "List", "fields": [{"name": "next", "type": ["null", "List"]}]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        parsing_canonical_form(&list),
+        r#"{"name":"List","type":"record","fields":[{"name":"next","type":["null","List"]}]}"#
+    );
+}
