@@ -1,0 +1,59 @@
+//! Apache Avro's interop files (`../shared/avro/data`): every `weather*.avro` whose codec is supported
+//! gives `weather.json` line for line in Avro's JSON encoding; the others are refused by name.
+
+use dcmflow_avro::{datum_to_json, ContainerReader, Encoding};
+
+fn to_json_lines(path: &std::path::Path) -> Result<Vec<String>, String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut reader =
+        ContainerReader::new(std::io::BufReader::new(file), 64 << 20).map_err(|e| e.to_string())?;
+    let schema = reader.header().schema.clone();
+    let mut lines = Vec::new();
+    while let Some(block) = reader.next_block().map_err(|e| e.to_string())? {
+        let mut cursor = dcmflow_avro::binary::Cursor::new(block.data);
+        for _ in 0..block.count {
+            let mut out = Vec::new();
+            datum_to_json(
+                &schema,
+                schema.root(),
+                &mut cursor,
+                Encoding::Avro,
+                &mut out,
+            )
+            .map_err(|e| format!("{} at {}", e.message, e.path))?;
+            lines.push(String::from_utf8(out).map_err(|e| e.to_string())?);
+        }
+        assert_eq!(cursor.remaining(), 0, "bytes left in a block");
+    }
+    Ok(lines)
+}
+
+#[test]
+fn weather_files_give_weather_json() {
+    let Some(dir) = dcmflow_testkit::shared_dir().map(|d| d.join("avro/data")) else {
+        eprintln!("SKIPPED: ../shared is absent");
+        return;
+    };
+    let Ok(expected) = std::fs::read_to_string(dir.join("weather.json")) else {
+        eprintln!("SKIPPED: ../shared/avro/data/weather.json is absent");
+        return;
+    };
+    let expected: Vec<&str> = expected.lines().collect();
+    for (name, supported) in [
+        ("weather.avro", true),
+        ("weather-deflate.avro", true),
+        ("weather-snappy.avro", false),
+        ("weather-zstd.avro", false),
+    ] {
+        match to_json_lines(&dir.join(name)) {
+            Ok(lines) => {
+                assert!(supported, "{name} read");
+                assert_eq!(lines, expected, "{name}");
+            }
+            Err(e) => {
+                assert!(!supported, "{name}: {e}");
+                assert!(e.contains("is not supported"), "{name}: {e}");
+            }
+        }
+    }
+}
