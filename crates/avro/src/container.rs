@@ -16,6 +16,10 @@ pub enum Codec {
     Null,
     /// `deflate`: raw deflate (RFC 1951).
     Deflate,
+    /// `snappy`: a raw Snappy block, then the CRC-32 of the uncompressed data (big endian).
+    Snappy,
+    /// `zstandard`: a Zstandard frame.
+    Zstandard,
 }
 
 /// A file's header.
@@ -135,15 +139,15 @@ impl<R: Read> ContainerReader<R> {
             Some((_, v)) => match v.as_slice() {
                 b"null" => Codec::Null,
                 b"deflate" => Codec::Deflate,
-                other => {
-                    return Err(AvroError::new(
-                        4,
-                        format!(
-                            "the codec '{}' is not supported (null and deflate are)",
-                            String::from_utf8_lossy(other)
-                        ),
-                    ))
-                }
+                b"snappy" => Codec::Snappy,
+                b"zstandard" => Codec::Zstandard,
+                other => return Err(AvroError::new(
+                    4,
+                    format!(
+                        "the codec '{}' is not supported (null, deflate, snappy and zstandard are)",
+                        String::from_utf8_lossy(other)
+                    ),
+                )),
             },
         };
         Ok(reader)
@@ -193,11 +197,12 @@ impl<R: Read> ContainerReader<R> {
         if sync != self.header.sync {
             return Err(AvroError::new(self.offset - 16, "a block's sync marker is not the file's (the block is corrupt or the file was cut)"));
         }
+        let limit = self.max_block_size as u64 + 1;
+        let too_big = || AvroError::new(offset, "a block decompresses past max_block_size");
         let data: &[u8] = match self.header.codec {
             Codec::Null => &self.raw,
             Codec::Deflate => {
                 self.block.clear();
-                let limit = self.max_block_size as u64 + 1;
                 flate2::read::DeflateDecoder::new(&self.raw[..])
                     .take(limit)
                     .read_to_end(&mut self.block)
@@ -205,10 +210,49 @@ impl<R: Read> ContainerReader<R> {
                         AvroError::new(offset, format!("the block's deflate data: {e}"))
                     })?;
                 if self.block.len() as u64 >= limit {
+                    return Err(too_big());
+                }
+                &self.block
+            }
+            Codec::Snappy => {
+                // specification.md, Optional Codecs: the compressed data, then 4 bytes of CRC-32
+                // (big endian) of the uncompressed data.
+                let Some(split) = self.raw.len().checked_sub(4) else {
                     return Err(AvroError::new(
                         offset,
-                        "a block inflates past max_block_size",
+                        "a snappy block shorter than its checksum",
                     ));
+                };
+                let (compressed, crc) = self.raw.split_at(split);
+                let bad = |e: snap::Error| {
+                    AvroError::new(offset, format!("the block's snappy data: {e}"))
+                };
+                // The length Snappy declares is checked before anything is allocated for it.
+                let len = snap::raw::decompress_len(compressed).map_err(bad)?;
+                if len as u64 >= limit {
+                    return Err(too_big());
+                }
+                self.block.resize(len, 0);
+                snap::raw::Decoder::new()
+                    .decompress(compressed, &mut self.block)
+                    .map_err(bad)?;
+                if crc32fast::hash(&self.block).to_be_bytes() != crc {
+                    return Err(AvroError::new(
+                        offset,
+                        "a snappy block whose CRC-32 does not match its data",
+                    ));
+                }
+                &self.block
+            }
+            Codec::Zstandard => {
+                self.block.clear();
+                zstd::stream::read::Decoder::new(&self.raw[..])
+                    .and_then(|d| d.take(limit).read_to_end(&mut self.block))
+                    .map_err(|e| {
+                        AvroError::new(offset, format!("the block's zstandard data: {e}"))
+                    })?;
+                if self.block.len() as u64 >= limit {
+                    return Err(too_big());
                 }
                 &self.block
             }
