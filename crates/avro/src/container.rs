@@ -141,13 +141,15 @@ impl<R: Read> ContainerReader<R> {
                 b"deflate" => Codec::Deflate,
                 b"snappy" => Codec::Snappy,
                 b"zstandard" => Codec::Zstandard,
-                other => return Err(AvroError::new(
-                    4,
-                    format!(
+                other => {
+                    return Err(AvroError::new(
+                        4,
+                        format!(
                         "the codec '{}' is not supported (null, deflate, snappy and zstandard are)",
                         String::from_utf8_lossy(other)
                     ),
-                )),
+                    ))
+                }
             },
         };
         Ok(reader)

@@ -2,6 +2,8 @@
 //! or GA4GH's. The schema is walked with a stack on the heap, never by recursion, so a deeply nested
 //! or recursive type costs memory only as deep as the data goes.
 
+use dcmflow_engine::json::format::Formatter;
+
 use crate::binary::{Cursor, ReadFault};
 use crate::schema::{kind, Node, NodeId, Schema};
 
@@ -40,12 +42,14 @@ enum Frame {
     CloseWrapper,
 }
 
-/// Decodes one datum of type `root` from `cursor` and appends its JSON to `out`.
-pub fn datum_to_json(
+/// Decodes one datum of type `root` from `cursor` and appends its JSON to `out`, laid out by `format`
+/// (compact or indented).
+pub fn datum_to_json<F: Formatter>(
     schema: &Schema,
     root: NodeId,
     cursor: &mut Cursor<'_>,
     encoding: Encoding,
+    format: &mut F,
     out: &mut Vec<u8>,
 ) -> Result<(), DatumFault> {
     let mut stack: Vec<Frame> = Vec::new();
@@ -56,7 +60,7 @@ pub fn datum_to_json(
     let mut next = Some(root);
     loop {
         if let Some(id) = next.take() {
-            if let Err(message) = value(schema, id, cursor, encoding, out, &mut stack) {
+            if let Err(message) = value(schema, id, cursor, encoding, format, out, &mut stack) {
                 return Err(fault(message, &stack, schema));
             }
         }
@@ -71,16 +75,14 @@ pub fn datum_to_json(
                 };
                 match fields.get(*field) {
                     Some(f) => {
-                        if *field > 0 {
-                            out.push(b',');
-                        }
+                        format.begin_member(out, *field == 0);
                         write_string(f.name.as_bytes(), out);
-                        out.push(b':');
+                        format.name_separator(out);
                         *field += 1;
                         Ok(Some(f.ty))
                     }
                     None => {
-                        out.push(b'}');
+                        format.end_object(out, fields.is_empty());
                         stack.pop();
                         Ok(None)
                     }
@@ -90,14 +92,12 @@ pub fn datum_to_json(
                 let item = *item;
                 match more_items(cursor, left, item, schema) {
                     Ok(true) => {
-                        if *index > 0 {
-                            out.push(b',');
-                        }
+                        format.begin_array_value(out, *index == 0);
                         *index += 1;
                         Ok(Some(item))
                     }
                     Ok(false) => {
-                        out.push(b']');
+                        format.end_array(out, *index == 0);
                         stack.pop();
                         Ok(None)
                     }
@@ -116,20 +116,18 @@ pub fn datum_to_json(
                         std::str::from_utf8(k).map_err(|_| "a map key that is not UTF-8")
                     }) {
                         Ok(k) => {
-                            if *index > 0 {
-                                out.push(b',');
-                            }
+                            format.begin_member(out, *index == 0);
                             *index += 1;
                             key.clear();
                             key.push_str(k);
                             write_string(k.as_bytes(), out);
-                            out.push(b':');
+                            format.name_separator(out);
                             Ok(Some(value))
                         }
                         Err(e) => Err(e),
                     },
                     Ok(false) => {
-                        out.push(b'}');
+                        format.end_object(out, *index == 0);
                         stack.pop();
                         Ok(None)
                     }
@@ -137,7 +135,7 @@ pub fn datum_to_json(
                 }
             }
             Frame::CloseWrapper => {
-                out.push(b'}');
+                format.end_object(out, false);
                 stack.pop();
                 Ok(None)
             }
@@ -193,11 +191,12 @@ fn takes_no_bytes(schema: &Schema, id: NodeId) -> bool {
 }
 
 /// Writes a value, or opens its container (pushing its frame).
-fn value(
+fn value<F: Formatter>(
     schema: &Schema,
     id: NodeId,
     cursor: &mut Cursor<'_>,
     encoding: Encoding,
+    format: &mut F,
     out: &mut Vec<u8>,
     stack: &mut Vec<Frame>,
 ) -> Result<(), ReadFault> {
@@ -248,11 +247,11 @@ fn value(
             write_string(symbol.as_bytes(), out);
         }
         Node::Record { .. } => {
-            out.push(b'{');
+            format.begin_object(out);
             stack.push(Frame::Record { node: id, next: 0 });
         }
         Node::Array(item) => {
-            out.push(b'[');
+            format.begin_array(out);
             stack.push(Frame::Array {
                 item: *item,
                 left: 0,
@@ -260,7 +259,7 @@ fn value(
             });
         }
         Node::Map(values) => {
-            out.push(b'{');
+            format.begin_object(out);
             stack.push(Frame::Map {
                 value: *values,
                 left: 0,
@@ -278,7 +277,8 @@ fn value(
             let node = schema.node(branch);
             if encoding == Encoding::Avro && *node != Node::Null {
                 // specification.md, JSON Encoding: {"<name>": value}, the full name for named types.
-                out.push(b'{');
+                format.begin_object(out);
+                format.begin_member(out, true);
                 let name = match node {
                     Node::Record { name, .. }
                     | Node::Enum { name, .. }
@@ -286,10 +286,10 @@ fn value(
                     other => kind(other),
                 };
                 write_string(name.as_bytes(), out);
-                out.push(b':');
+                format.name_separator(out);
                 stack.push(Frame::CloseWrapper);
             }
-            return value(schema, branch, cursor, encoding, out, stack);
+            return value(schema, branch, cursor, encoding, format, out, stack);
         }
     }
     Ok(())

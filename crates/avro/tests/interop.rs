@@ -2,6 +2,7 @@
 //! zstandard, sorted) gives `weather.json` line for line in Avro's JSON encoding.
 
 use dcmflow_avro::{datum_to_json, ContainerReader, Encoding};
+use dcmflow_engine::json::format::Compact;
 
 fn to_json_lines(path: &std::path::Path) -> Result<Vec<String>, String> {
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
@@ -18,6 +19,7 @@ fn to_json_lines(path: &std::path::Path) -> Result<Vec<String>, String> {
                 schema.root(),
                 &mut cursor,
                 Encoding::Avro,
+                &mut Compact,
                 &mut out,
             )
             .map_err(|e| format!("{} at {}", e.message, e.path))?;

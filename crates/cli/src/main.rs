@@ -1,5 +1,6 @@
-//! The `dcmflow` command: `dcm2json`, `json2dcm`, `dump`, `convert`, `bson2json` and `json2bson` (see `dcmflow --help`).
+//! The `dcmflow` command: `dcm2json`, `json2dcm`, `dump`, `convert`, `bson2json`, `json2bson`, `avro2json` and `avro-schema` (see `dcmflow --help`).
 
+mod avro2json;
 mod bson2json;
 mod dcm2json;
 mod dump;
@@ -43,7 +44,7 @@ mod exit {
     name = "dcmflow",
     version,
     propagate_version = true,
-    about = "Streaming transcoder (DICOM ⇄ DICOM JSON, BSON ⇄ Extended JSON): no tree, bounded memory"
+    about = "Streaming transcoder (DICOM ⇄ DICOM JSON, BSON ⇄ Extended JSON, Avro → JSON): no tree, bounded memory"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -58,6 +59,13 @@ enum Command {
     /// Convert BSON (mongodump's .bson, gzip or not) to MongoDB Extended JSON, streamed, like bsondump.
     #[command(after_help = bson2json::AFTER_HELP)]
     Bson2json(bson2json::Bson2JsonArgs),
+    /// Convert an Avro object container file to JSON (Avro's encoding or GA4GH's), like avro-tools tojson.
+    #[command(after_help = avro2json::AFTER_HELP, visible_alias = "tojson")]
+    Avro2json(avro2json::Avro2JsonArgs),
+    /// Print the schema of an Avro container file (as stored, canonical, or its fingerprint), like
+    /// avro-tools getschema.
+    #[command(after_help = avro2json::SCHEMA_AFTER_HELP, visible_alias = "getschema")]
+    AvroSchema(avro2json::AvroSchemaArgs),
     /// Convert MongoDB Extended JSON (canonical, relaxed; legacy on request) to BSON, like mongoimport's
     /// parser.
     #[command(after_help = json2bson::AFTER_HELP)]
@@ -193,6 +201,8 @@ fn main() -> ExitCode {
         Command::Json2dcm(args) => json2dcm::run(args),
         Command::Bson2json(args) => bson2json::run(args),
         Command::Json2bson(args) => json2bson::run(args),
+        Command::Avro2json(args) => avro2json::run(args),
+        Command::AvroSchema(args) => avro2json::run_schema(args),
         Command::Dump {
             input,
             quiet,

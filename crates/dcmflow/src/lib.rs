@@ -32,6 +32,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod avro_to_json;
 mod bson_to_json;
 #[cfg(feature = "tokio")]
 mod codec;
@@ -46,10 +47,12 @@ mod threads;
 mod to_dicom;
 mod to_json;
 
+pub use avro_to_json::{AvroToJson, AvroToJsonOptions};
 pub use bson_to_json::{BsonToJson, BsonToJsonOptions, PushBsonToJson};
 #[cfg(feature = "tokio")]
 pub use codec::{DicomToJsonDecoder, JsonToDicomDecoder, PushDecoder};
 pub use convert::{Transcode, TranscodeOptions};
+pub use dcmflow_avro as avro;
 pub use dcmflow_bson as bson;
 pub use dcmflow_core as core;
 pub use dcmflow_dicom as dicom;

@@ -1,0 +1,197 @@
+//! `dcmflow avro2json` (avro-tools `tojson`) and `dcmflow avro-schema` (avro-tools `getschema`): Avro
+//! object container files → JSON, and their schema.
+
+use std::io::{self, IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::ValueEnum;
+use dcmflow::avro::{fingerprint64, parsing_canonical_form, ContainerReader, Encoding};
+use dcmflow::{AvroToJson, AvroToJsonOptions, Category};
+
+use crate::exit;
+use crate::output::refuse_input_as_output;
+use crate::stream_input::open;
+
+pub const AFTER_HELP: &str = "\
+Examples:
+  dcmflow avro2json weather.avro weather.json          # one datum per line, Avro's JSON encoding
+  dcmflow avro2json --encoding ga4gh variants.avro -   # GA4GH's JSON: union values bare
+  dcmflow avro2json --pretty --json-array weather.avro -
+  cat weather.avro | dcmflow tojson - > weather.json   # avro-tools' name
+
+Avro's JSON encoding writes a union's non-null value as {\"<type name>\": value}, bytes and fixed as strings
+whose characters U+0000-U+00FF are the bytes, NaN and infinities as the strings \"NaN\", \"Infinity\",
+\"-Infinity\". Codecs: null, deflate, snappy, zstandard. A failed conversion leaves no output file behind;
+the input is never replaced.
+
+Exit codes: 0 ok (also when the reader of standard output stops reading), 1 command line, 20 cannot read
+the input or it is not valid Avro (the message names the byte offset, the block and the field path), 40
+cannot write the output.";
+
+pub const SCHEMA_AFTER_HELP: &str = "\
+Examples:
+  dcmflow avro-schema weather.avro                   # the schema as the file holds it
+  dcmflow avro-schema --canonical weather.avro       # its Parsing Canonical Form
+  dcmflow getschema --fingerprint weather.avro       # CRC-64-AVRO of the canonical form
+
+Exit codes: 0 ok, 1 command line, 20 cannot read the input or it is not an Avro container file.";
+
+#[derive(Clone, Copy, ValueEnum)]
+enum JsonEncoding {
+    Avro,
+    Ga4gh,
+}
+
+#[derive(clap::Args)]
+pub struct Avro2JsonArgs {
+    /// Input: an Avro object container file, or - for standard input.
+    input: PathBuf,
+    /// Output file, or - for standard output (the default).
+    output: Option<PathBuf>,
+    /// Output file, instead of the second argument.
+    #[arg(short = 'o', long = "out", conflicts_with = "output")]
+    out: Option<PathBuf>,
+    /// Avro's JSON encoding (union values wrapped in their type's name) or GA4GH's (bare).
+    #[arg(long, value_enum, default_value_t = JsonEncoding::Avro)]
+    encoding: JsonEncoding,
+    /// Indented output.
+    #[arg(long)]
+    pretty: bool,
+    /// One JSON array of the data instead of one datum per line.
+    #[arg(long = "json-array", visible_alias = "jsonArray")]
+    json_array: bool,
+    /// Largest block read, compressed or decompressed, in bytes.
+    #[arg(long, default_value_t = dcmflow::avro::container::DEFAULT_MAX_BLOCK_SIZE)]
+    max_block_size: usize,
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    quiet: bool,
+    /// No progress bar, even on a terminal.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+#[derive(clap::Args)]
+pub struct AvroSchemaArgs {
+    /// Input: an Avro object container file, or - for standard input.
+    input: PathBuf,
+    /// Print the Parsing Canonical Form instead of the schema as stored.
+    #[arg(long, conflicts_with = "fingerprint")]
+    canonical: bool,
+    /// Print the CRC-64-AVRO fingerprint of the canonical form (signed decimal, as Java prints it, and
+    /// hexadecimal).
+    #[arg(long)]
+    fingerprint: bool,
+}
+
+pub fn run(args: Avro2JsonArgs) -> ExitCode {
+    let output = args
+        .out
+        .clone()
+        .or_else(|| args.output.clone())
+        .unwrap_or_else(|| PathBuf::from("-"));
+    if output != Path::new("-") {
+        if let Err(message) = refuse_input_as_output(&output, [args.input.as_path()]) {
+            eprintln!("dcmflow avro2json: {message}");
+            return ExitCode::from(exit::COMMANDLINE);
+        }
+    }
+    let mut options = AvroToJsonOptions::default();
+    options.encoding = match args.encoding {
+        JsonEncoding::Avro => Encoding::Avro,
+        JsonEncoding::Ga4gh => Encoding::Ga4gh,
+    };
+    options.array = args.json_array;
+    options.pretty = args.pretty;
+    options.max_block_size = args.max_block_size.max(1);
+    let name = args.input.display().to_string();
+    let (raw, size) = match open(&args.input) {
+        Ok(opened) => opened,
+        Err(e) => {
+            eprintln!("dcmflow avro2json: cannot read {name}: {e}");
+            return ExitCode::from(exit::CANNOT_READ_INPUT);
+        }
+    };
+    let bar = crate::progress::bar(args.quiet || args.no_progress, size);
+    let source: Box<dyn Read + Send> = match &bar {
+        Some(bar) => Box::new(bar.wrap_read(raw)),
+        None => raw,
+    };
+    let conversion = AvroToJson::new(options);
+    let result = if output == Path::new("-") {
+        crate::output::write_stdout(|sink| {
+            conversion.convert(
+                dcmflow::Input::reader(source),
+                dcmflow::Output::stream(sink),
+            )
+        })
+    } else {
+        crate::output::write_atomically(&output, |sink, _| {
+            conversion.convert(
+                dcmflow::Input::reader(source),
+                dcmflow::Output::stream(sink),
+            )
+        })
+    };
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    match result {
+        Ok(report) => {
+            if !args.quiet && io::stderr().is_terminal() && output != Path::new("-") {
+                eprintln!(
+                    "dcmflow avro2json: {name}: {} data, {} bytes of JSON",
+                    report.documents, report.written
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        // The reader of our standard output went away (`| head`): nothing more is wanted.
+        Err(crate::output::Failure::Convert(e))
+            if e.io_kind() == Some(io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
+        Err(crate::output::Failure::Convert(e)) => {
+            eprintln!("dcmflow avro2json: {name}: {e}");
+            ExitCode::from(match e.classify() {
+                Category::OutputIo => exit::CANNOT_WRITE_OUTPUT,
+                _ => exit::CANNOT_READ_INPUT,
+            })
+        }
+        Err(crate::output::Failure::Output(e)) => {
+            eprintln!("dcmflow avro2json: cannot write {}: {e}", output.display());
+            ExitCode::from(exit::CANNOT_WRITE_OUTPUT)
+        }
+    }
+}
+
+pub fn run_schema(args: AvroSchemaArgs) -> ExitCode {
+    let name = args.input.display().to_string();
+    let header = open(&args.input)
+        .map_err(|e| format!("cannot read {name}: {e}"))
+        .and_then(|(raw, _)| {
+            ContainerReader::new(io::BufReader::new(raw), 1 << 20)
+                .map(|reader| reader.header().clone())
+                .map_err(|e| format!("{name}: {e}"))
+        });
+    let header = match header {
+        Ok(header) => header,
+        Err(message) => {
+            eprintln!("dcmflow avro-schema: {message}");
+            return ExitCode::from(exit::CANNOT_READ_INPUT);
+        }
+    };
+    let canonical = parsing_canonical_form(&header.schema);
+    let text = if args.fingerprint {
+        let fp = fingerprint64(canonical.as_bytes());
+        format!("{} (0x{fp:016x})", fp as i64)
+    } else if args.canonical {
+        canonical
+    } else {
+        header.schema_json
+    };
+    println!("{text}");
+    ExitCode::SUCCESS
+}
