@@ -55,6 +55,13 @@ fn setup(dir: &Path) {
     std::fs::create_dir_all(dir.join("dump/db")).unwrap();
     std::fs::write(dir.join("dump/db/users.bson"), &users).unwrap();
     std::fs::write(dir.join("users.bson"), &users).unwrap();
+    // An Avro container file of two ints (magic, metadata {avro.schema: "int"}, sync, one block).
+    let mut avro = b"Obj\x01\x02\x16avro.schema\x0a\"int\"\x00".to_vec();
+    avro.extend_from_slice(&[7; 16]);
+    avro.extend_from_slice(&[0x04, 0x04, 42, 43]);
+    avro.extend_from_slice(&[7; 16]);
+    std::fs::write(dir.join("weather.avro"), &avro).unwrap();
+    std::fs::write(dir.join("variants.avro"), &avro).unwrap();
     std::fs::write(
         dir.join("array.json"),
         r#"[{"n": 1, "s": "é"}, {"n": {"$numberLong": "2"}}]"#,
@@ -92,6 +99,8 @@ fn every_help_example_runs() {
         "convert",
         "bson2json",
         "json2bson",
+        "avro2json",
+        "avro-schema",
     ] {
         for line in examples(command) {
             let out = Command::new("sh")
@@ -109,7 +118,7 @@ fn every_help_example_runs() {
             ran += 1;
         }
     }
-    assert!(ran >= 23, "only {ran} examples found");
+    assert!(ran >= 35, "only {ran} examples found");
     // What the examples promise: files where they say.
     for file in [
         "image.json",
@@ -120,6 +129,7 @@ fn every_help_example_runs() {
         "first.dcm",
         "users.json",
         "copy.bson",
+        "weather.json",
     ] {
         assert!(dir.path().join(file).is_file(), "{file} missing");
     }
@@ -134,6 +144,8 @@ fn version_is_answered_by_every_command() {
         "convert",
         "bson2json",
         "json2bson",
+        "avro2json",
+        "avro-schema",
     ] {
         let out = dcmflow().args([command, "--version"]).output().unwrap();
         assert!(out.status.success(), "{command} --version");

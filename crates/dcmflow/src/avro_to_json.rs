@@ -104,7 +104,7 @@ impl AvroToJson {
         }
         while let Some(block) = reader.next_block().map_err(reading_error)? {
             let mut cursor = Cursor::new(block.data);
-            for _ in 0..block.count {
+            for index in 0..block.count {
                 if options.array {
                     format.begin_array_value(&mut json, data == 0);
                 }
@@ -121,7 +121,12 @@ impl AvroToJson {
                         offset: block.offset,
                         in_block: Some(cursor.position() as u64),
                         path: fault.path,
-                        message: fault.message.to_string(),
+                        message: format!(
+                            "datum {} of the file (the block's {}): {}",
+                            data + 1,
+                            index + 1,
+                            fault.message
+                        ),
                     })
                 })?;
                 if !options.array {
