@@ -18,6 +18,11 @@ impl<'a> Cursor<'a> {
         Cursor { data, pos: 0 }
     }
 
+    /// All the bytes, read or not.
+    pub fn data(&self) -> &'a [u8] {
+        self.data
+    }
+
     /// Bytes read so far.
     pub fn position(&self) -> usize {
         self.pos

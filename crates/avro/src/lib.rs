@@ -15,4 +15,4 @@ pub use canonical::{fingerprint64, parsing_canonical_form};
 pub use container::{Codec, ContainerReader, Header};
 pub use error::AvroError;
 pub use schema::{Field, Node, NodeId, Schema, SchemaError};
-pub use to_json::{datum_to_json, Encoding};
+pub use to_json::{datum_to_json, Encoding, JsonDecoder};

@@ -14,15 +14,8 @@ fn to_json_lines(path: &std::path::Path) -> Result<Vec<String>, String> {
         let mut cursor = dcmflow_avro::binary::Cursor::new(block.data);
         for _ in 0..block.count {
             let mut out = Vec::new();
-            datum_to_json(
-                &schema,
-                schema.root(),
-                &mut cursor,
-                Encoding::Avro,
-                &mut Compact,
-                &mut out,
-            )
-            .map_err(|e| format!("{} at {}", e.message, e.path))?;
+            datum_to_json(&schema, &mut cursor, Encoding::Avro, &mut Compact, &mut out)
+                .map_err(|e| format!("{} at {}", e.message, e.path))?;
             lines.push(String::from_utf8(out).map_err(|e| e.to_string())?);
         }
         assert_eq!(cursor.remaining(), 0, "bytes left in a block");

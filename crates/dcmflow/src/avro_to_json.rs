@@ -4,7 +4,7 @@
 use std::io::{BufReader, Read, Write};
 
 use dcmflow_avro::binary::Cursor;
-use dcmflow_avro::{datum_to_json, AvroError, ContainerReader, Encoding};
+use dcmflow_avro::{AvroError, ContainerReader, Encoding, JsonDecoder};
 use dcmflow_engine::json::format::{Compact, Formatter, Pretty};
 use dcmflow_engine::Position;
 
@@ -97,6 +97,7 @@ impl AvroToJson {
         let mut reader =
             ContainerReader::new(read, options.max_block_size).map_err(reading_error)?;
         let schema = reader.header().schema.clone();
+        let mut decoder = JsonDecoder::new(&schema, options.encoding);
         let mut json = Vec::with_capacity(1 << 16);
         let (mut data, mut written) = (0u64, 0u64);
         if options.array {
@@ -108,27 +109,21 @@ impl AvroToJson {
                 if options.array {
                     format.begin_array_value(&mut json, data == 0);
                 }
-                datum_to_json(
-                    &schema,
-                    schema.root(),
-                    &mut cursor,
-                    options.encoding,
-                    format,
-                    &mut json,
-                )
-                .map_err(|fault| {
-                    reading_error(AvroError {
-                        offset: block.offset,
-                        in_block: Some(cursor.position() as u64),
-                        path: fault.path,
-                        message: format!(
-                            "datum {} of the file (the block's {}): {}",
-                            data + 1,
-                            index + 1,
-                            fault.message
-                        ),
-                    })
-                })?;
+                decoder
+                    .decode(&mut cursor, format, &mut json)
+                    .map_err(|fault| {
+                        reading_error(AvroError {
+                            offset: block.offset,
+                            in_block: Some(cursor.position() as u64),
+                            path: fault.path,
+                            message: format!(
+                                "datum {} of the file (the block's {}): {}",
+                                data + 1,
+                                index + 1,
+                                fault.message
+                            ),
+                        })
+                    })?;
                 if !options.array {
                     json.push(b'\n');
                 }
