@@ -8,6 +8,7 @@ the page cache) and the ratios to dcmflow.
   python3 benches/peers.py --direction json2dcm [--runs N] [--skip TOOL,...] FILE.json...
   python3 benches/peers.py --direction bson2json [--runs N] [--skip TOOL,...] FILE.bson...
   python3 benches/peers.py --direction json2bson [--runs N] [--skip TOOL,...] FILE.ndjson...
+  python3 benches/peers.py --direction avro2json [--runs N] [--skip TOOL,...] FILE.avro...
 
 json2dcm: dcmflow json2dcm, the decode roofline (examples/roofline_decode.rs on the file's largest
 InlineBinary, when it has one), DCMTK json2dcm (3.7+, where installed), pydicom from_json and dicom-rs.
@@ -18,6 +19,9 @@ make-big-codecs: `bson-tweets 50 tweets.bson`, `bson-binary 100 binary.bson`).
 
 json2bson: dcmflow json2bson, the bson crate, libbson and pymongo, on the NDJSON make-big-codecs writes
 beside its BSON (`tweets.bson.ndjson`, `binary.bson.ndjson`).
+
+avro2json: dcmflow avro2json (Avro's JSON encoding and GA4GH's), avrocat (avro-c), the apache-avro crate
+(its own mapping) and fastavro's json_writer, on make-big-codecs' `avro-variants 200000 variants.avro`.
 
 Peers come from ../shared/peers/install.sh (PEERS=/tmp/dcmflow-peers by default); inputs from its
 make-big (`make-big ct 1024 ct512.dcm`, `make-big mr-meta 36000 mr.dcm`). Every tool writes to /dev/null
@@ -106,6 +110,18 @@ def json_bson_tools(path):
     ]
 
 
+def avro_tools(path):
+    """Avro object container file -> JSON on standard output."""
+    dcmflow = os.path.join(ROOT, 'target/release/dcmflow')
+    return [
+        ('dcmflow', [dcmflow, 'avro2json', '-q', path, '-']),
+        ('dcmflow ga4gh', [dcmflow, 'avro2json', '-q', '--encoding', 'ga4gh', path, '-']),
+        ('avrocat', [PEERS + '/avrocat', path]),
+        ('apache-avro', [PEERS + '/codecrs-peer', 'avro-to-json', path]),
+        ('fastavro', [PEERS + '/avro-peer', 'to-json', path]),
+    ]
+
+
 def run_once(cmd):
     """Exit code and wall seconds of one run, timed here to the microsecond with nothing in between.
     Timing the tools under /usr/bin/time with its stderr piped here, as this script did before, added
@@ -130,7 +146,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--runs', type=int, default=3)
     ap.add_argument('--skip', default='')
-    ap.add_argument('--direction', choices=['dcm2json', 'json2dcm', 'bson2json', 'json2bson'], default='dcm2json')
+    ap.add_argument('--direction', choices=['dcm2json', 'json2dcm', 'bson2json', 'json2bson', 'avro2json'], default='dcm2json')
     ap.add_argument('files', nargs='+')
     args = ap.parse_args()
     skip = {s.strip() for s in args.skip.split(',') if s.strip()}
@@ -141,7 +157,7 @@ def main():
         print('\n## %s (%.1f MiB)\n' % (os.path.basename(path), size / 2**20))
         print('| tool | median s | peak RSS MiB | vs dcmflow |')
         print('|---|---|---|---|')
-        make = {'dcm2json': tools, 'json2dcm': json_tools, 'bson2json': bson_tools, 'json2bson': json_bson_tools}[args.direction]
+        make = {'dcm2json': tools, 'json2dcm': json_tools, 'bson2json': bson_tools, 'json2bson': json_bson_tools, 'avro2json': avro_tools}[args.direction]
         chosen = [(name, cmd) for name, cmd in make(path)
                   if not (name in skip or name.split()[0] in skip or not os.path.exists(cmd[0]))]
         # Round robin (every tool once per round), so that a burst of load from elsewhere on a shared

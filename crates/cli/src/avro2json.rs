@@ -64,6 +64,10 @@ pub struct Avro2JsonArgs {
     /// Largest block read, compressed or decompressed, in bytes.
     #[arg(long, default_value_t = dcmflow::avro::container::DEFAULT_MAX_BLOCK_SIZE)]
     max_block_size: usize,
+    /// 1: everything on one thread; 2: blocks decoded on two threads (default: two for inputs of 1 MiB
+    /// or more on two cores).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
+    threads: Option<u8>,
     /// Print nothing but errors.
     #[arg(short, long)]
     quiet: bool,
@@ -105,6 +109,7 @@ pub fn run(args: Avro2JsonArgs) -> ExitCode {
     options.array = args.json_array;
     options.pretty = args.pretty;
     options.max_block_size = args.max_block_size.max(1);
+    options.threads = crate::threads::choice(args.threads);
     let name = args.input.display().to_string();
     let (raw, size) = match open(&args.input) {
         Ok(opened) => opened,

@@ -23,6 +23,9 @@ pub struct AvroToJsonOptions {
     pub pretty: bool,
     /// The largest block read, compressed or decompressed (64 MiB by default).
     pub max_block_size: usize,
+    /// One thread, or blocks decoded on two while this one reads and writes (`Auto`: two for inputs of
+    /// 1 MiB or more on a machine with two cores).
+    pub threads: crate::Threads,
 }
 
 impl Default for AvroToJsonOptions {
@@ -32,6 +35,7 @@ impl Default for AvroToJsonOptions {
             array: false,
             pretty: false,
             max_block_size: dcmflow_avro::container::DEFAULT_MAX_BLOCK_SIZE,
+            threads: crate::Threads::Auto,
         }
     }
 }
@@ -69,6 +73,7 @@ impl AvroToJson {
         output: impl Into<crate::Output<'o>>,
     ) -> Result<Report, Error> {
         let input = input.into();
+        let size = input.size();
         let output = output.into();
         let out: &mut (dyn Write + Send) = match output.sink {
             Sink::Stream(w) => w,
@@ -80,81 +85,246 @@ impl AvroToJson {
             Source::File(file) => Box::new(BufReader::with_capacity(1 << 16, file)),
             Source::Reader(reader) => Box::new(BufReader::with_capacity(1 << 16, reader)),
         };
-        if self.options.pretty {
-            self.run(read, out, &mut Pretty::default())
-        } else {
-            self.run(read, out, &mut Compact)
+        let reader =
+            ContainerReader::new(read, self.options.max_block_size).map_err(reading_error)?;
+        let two = self.options.threads.two(size);
+        match (self.options.pretty, two) {
+            (false, false) => self.one_thread(reader, out, Compact),
+            (true, false) => self.one_thread(reader, out, Pretty::default()),
+            (false, true) => self.two_threads(reader, out, Compact),
+            (true, true) => self.two_threads(reader, out, Pretty::default()),
         }
     }
 
-    fn run<F: Formatter>(
-        &self,
-        read: impl Read,
-        out: &mut (dyn Write + Send),
-        format: &mut F,
-    ) -> Result<Report, Error> {
-        let options = &self.options;
-        let mut reader =
-            ContainerReader::new(read, options.max_block_size).map_err(reading_error)?;
-        let schema = reader.header().schema.clone();
-        let mut decoder = JsonDecoder::new(&schema, options.encoding);
-        let mut json = Vec::with_capacity(1 << 16);
-        let (mut data, mut written) = (0u64, 0u64);
-        if options.array {
-            format.begin_array(&mut json);
+    /// A formatter for the data inside the output (one level in when they are an array's elements).
+    fn inner_format<F: Formatter>(&self, mut format: F) -> F {
+        if self.options.array {
+            format.begin_array(&mut Vec::new());
         }
+        format
+    }
+
+    fn one_thread<F: Formatter>(
+        &self,
+        mut reader: ContainerReader<impl Read>,
+        out: &mut (dyn Write + Send),
+        format: F,
+    ) -> Result<Report, Error> {
+        let schema = reader.header().schema.clone();
+        let mut decoder = JsonDecoder::new(&schema, self.options.encoding);
+        let mut format = self.inner_format(format);
+        let mut output = Written::start(&self.options, out)?;
+        let mut json = Vec::with_capacity(1 << 16);
         while let Some(block) = reader.next_block().map_err(reading_error)? {
-            let mut cursor = Cursor::new(block.data);
-            for index in 0..block.count {
-                if options.array {
-                    format.begin_array_value(&mut json, data == 0);
-                }
-                decoder
-                    .decode(&mut cursor, format, &mut json)
-                    .map_err(|fault| {
-                        reading_error(AvroError {
-                            offset: block.offset,
-                            in_block: Some(cursor.position() as u64),
-                            path: fault.path,
-                            message: format!(
-                                "datum {} of the file (the block's {}): {}",
-                                data + 1,
-                                index + 1,
-                                fault.message
-                            ),
-                        })
-                    })?;
-                if !options.array {
-                    json.push(b'\n');
-                }
-                data += 1;
-            }
-            if cursor.remaining() != 0 {
-                return Err(reading_error(AvroError {
-                    offset: block.offset,
-                    in_block: Some(cursor.position() as u64),
-                    path: String::new(),
-                    message: format!(
-                        "{} bytes left in a block after its {} data (its count or data is wrong)",
-                        cursor.remaining(),
-                        block.count
-                    ),
-                }));
-            }
-            out.write_all(&json).map_err(writing_error)?;
-            written += json.len() as u64;
+            let job = Job {
+                count: block.count,
+                offset: block.offset,
+                first: output.data,
+            };
+            decode_block(
+                &mut decoder,
+                &self.options,
+                &mut format,
+                block.data,
+                &job,
+                &mut json,
+            )?;
+            output.block(&json, job.count)?;
             json.clear();
         }
+        output.finish()
+    }
+
+    /// Blocks are independent: two threads decode them in turn while this one reads them and writes
+    /// their JSON in order. Memory holds at most a few blocks and their JSON.
+    fn two_threads<F: Formatter + Clone + Send>(
+        &self,
+        mut reader: ContainerReader<impl Read>,
+        out: &mut (dyn Write + Send),
+        format: F,
+    ) -> Result<Report, Error> {
+        use std::sync::mpsc::sync_channel;
+        let schema = reader.header().schema.clone();
+        let format = self.inner_format(format);
+        let mut output = Written::start(&self.options, out)?;
+        std::thread::scope(|scope| {
+            let mut jobs = Vec::new();
+            let mut results = Vec::new();
+            for _ in 0..2 {
+                let (job_tx, job_rx) = sync_channel::<(Vec<u8>, Job)>(1);
+                let (result_tx, result_rx) = sync_channel::<Result<Vec<u8>, Error>>(1);
+                let (schema, options, mut format) = (&schema, &self.options, format.clone());
+                scope.spawn(move || {
+                    let mut decoder = JsonDecoder::new(schema, options.encoding);
+                    for (data, job) in job_rx {
+                        let mut json = Vec::with_capacity(data.len() * 4);
+                        let result = decode_block(
+                            &mut decoder,
+                            options,
+                            &mut format,
+                            &data,
+                            &job,
+                            &mut json,
+                        )
+                        .map(|()| json);
+                        if result_tx.send(result).is_err() {
+                            break;
+                        }
+                    }
+                });
+                jobs.push(job_tx);
+                results.push(result_rx);
+            }
+            // Blocks go to the workers in turn, so their JSON comes back in order by taking turns too.
+            let mut in_flight = std::collections::VecDeque::new();
+            let (mut sent, mut read_error, mut queued_data) = (0usize, None, output.data);
+            loop {
+                while in_flight.len() < 4 && read_error.is_none() {
+                    match reader.next_block() {
+                        Ok(Some(block)) => {
+                            let job = Job {
+                                count: block.count,
+                                offset: block.offset,
+                                first: queued_data,
+                            };
+                            queued_data += block.count;
+                            let worker = sent % 2;
+                            sent += 1;
+                            if jobs[worker].send((block.data.to_vec(), job)).is_err() {
+                                break;
+                            }
+                            in_flight.push_back((worker, job.count));
+                        }
+                        Ok(None) => break,
+                        Err(e) => read_error = Some(reading_error(e)),
+                    }
+                }
+                let Some((worker, count)) = in_flight.pop_front() else {
+                    break;
+                };
+                let json = results[worker].recv().map_err(|_| {
+                    Error::new(
+                        Category::Internal,
+                        "a decoding thread stopped",
+                        Position::default(),
+                    )
+                })??;
+                output.block(&json, count)?;
+            }
+            drop(jobs);
+            match read_error {
+                Some(e) => Err(e),
+                None => Ok(()),
+            }
+        })?;
+        output.finish()
+    }
+}
+
+/// A block to decode: how many data it holds, where it starts, how many data came before it.
+#[derive(Clone, Copy, Debug)]
+struct Job {
+    count: u64,
+    offset: u64,
+    first: u64,
+}
+
+/// Decodes the `job.count` data of one block's bytes into `json`.
+fn decode_block<F: Formatter>(
+    decoder: &mut JsonDecoder<'_>,
+    options: &AvroToJsonOptions,
+    format: &mut F,
+    data: &[u8],
+    job: &Job,
+    json: &mut Vec<u8>,
+) -> Result<(), Error> {
+    let mut cursor = Cursor::new(data);
+    for index in 0..job.count {
+        let number = job.first + index;
         if options.array {
-            format.end_array(&mut json, data == 0);
+            format.begin_array_value(json, number == 0);
+        }
+        decoder.decode(&mut cursor, format, json).map_err(|fault| {
+            reading_error(AvroError {
+                offset: job.offset,
+                in_block: Some(cursor.position() as u64),
+                path: fault.path,
+                message: format!(
+                    "datum {} of the file (the block's {}): {}",
+                    number + 1,
+                    index + 1,
+                    fault.message
+                ),
+            })
+        })?;
+        if !options.array {
             json.push(b'\n');
         }
-        out.write_all(&json).map_err(writing_error)?;
-        written += json.len() as u64;
-        out.flush().map_err(writing_error)?;
+    }
+    if cursor.remaining() != 0 {
+        return Err(reading_error(AvroError {
+            offset: job.offset,
+            in_block: Some(cursor.position() as u64),
+            path: String::new(),
+            message: format!(
+                "{} bytes left in a block after its {} data (its count or data is wrong)",
+                cursor.remaining(),
+                job.count
+            ),
+        }));
+    }
+    Ok(())
+}
+
+/// The output side: the array's brackets, counts, bytes written.
+struct Written<'a> {
+    out: &'a mut (dyn Write + Send),
+    array: bool,
+    pretty: bool,
+    data: u64,
+    written: u64,
+}
+
+impl<'a> Written<'a> {
+    fn start(options: &AvroToJsonOptions, out: &'a mut (dyn Write + Send)) -> Result<Self, Error> {
+        let mut written = Written {
+            out,
+            array: options.array,
+            pretty: options.pretty,
+            data: 0,
+            written: 0,
+        };
+        if options.array {
+            written.write(b"[")?;
+        }
+        Ok(written)
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.out.write_all(bytes).map_err(writing_error)?;
+        self.written += bytes.len() as u64;
+        Ok(())
+    }
+
+    fn block(&mut self, json: &[u8], count: u64) -> Result<(), Error> {
+        self.write(json)?;
+        self.data += count;
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<Report, Error> {
+        if self.array {
+            let end: &[u8] = if self.pretty && self.data > 0 {
+                b"\n]\n"
+            } else {
+                b"]\n"
+            };
+            self.write(end)?;
+        }
+        self.out.flush().map_err(writing_error)?;
         Ok(Report {
-            written,
-            documents: data,
+            written: self.written,
+            documents: self.data,
             ..Report::default()
         })
     }

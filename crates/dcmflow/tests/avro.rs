@@ -1,0 +1,105 @@
+//! Avro → JSON through the library: one thread and two give the same bytes in every layout, over
+//! Apache's interop files and a file of many blocks; errors are the same too.
+
+use dcmflow::avro::Encoding;
+use dcmflow::{AvroToJson, AvroToJsonOptions, Threads};
+
+fn convert(data: &[u8], options: &AvroToJsonOptions) -> Result<(Vec<u8>, u64), String> {
+    let mut out = Vec::new();
+    let report = AvroToJson::new(options.clone())
+        .convert(data, &mut out)
+        .map_err(|e| e.to_string())?;
+    Ok((out, report.documents))
+}
+
+/// A container file of `blocks` blocks of `per_block` longs each (the long is the datum's number).
+fn many_blocks(blocks: u64, per_block: u64) -> Vec<u8> {
+    let mut file = b"Obj\x01\x02\x16avro.schema\x0c\"long\"\x00".to_vec();
+    file.extend_from_slice(&[3; 16]);
+    let mut n = 0i64;
+    for _ in 0..blocks {
+        let mut data = Vec::new();
+        for _ in 0..per_block {
+            let mut z = ((n << 1) ^ (n >> 63)) as u64;
+            while z >= 0x80 {
+                data.push(z as u8 | 0x80);
+                z >>= 7;
+            }
+            data.push(z as u8);
+            n += 1;
+        }
+        for v in [per_block, data.len() as u64] {
+            let mut z = v * 2;
+            while z >= 0x80 {
+                file.push(z as u8 | 0x80);
+                z >>= 7;
+            }
+            file.push(z as u8);
+        }
+        file.extend_from_slice(&data);
+        file.extend_from_slice(&[3; 16]);
+    }
+    file
+}
+
+fn inputs() -> Vec<(String, Vec<u8>)> {
+    let mut all = vec![("many blocks".to_string(), many_blocks(40, 1000))];
+    // The same, cut inside its 30th block: the error comes after 29 blocks of output either way.
+    let whole = all[0].1.clone();
+    all.push((
+        "cut short".to_string(),
+        whole[..whole.len() * 3 / 4].to_vec(),
+    ));
+    match dcmflow_testkit::shared_dir().map(|d| d.join("avro/data")) {
+        Some(dir) if dir.is_dir() => {
+            for name in [
+                "weather.avro",
+                "weather-deflate.avro",
+                "weather-snappy.avro",
+                "weather-zstd.avro",
+            ] {
+                all.push((name.to_string(), std::fs::read(dir.join(name)).unwrap()));
+            }
+            all.push((
+                "withUnion".to_string(),
+                std::fs::read(dir.join("schemas/withUnion/data.avro")).unwrap(),
+            ));
+        }
+        _ => eprintln!("SKIPPED: the interop files (../shared/avro is absent)"),
+    }
+    all
+}
+
+#[test]
+fn two_threads_write_what_one_writes() {
+    for (name, data) in inputs() {
+        for (array, pretty, encoding) in [
+            (false, false, Encoding::Avro),
+            (true, false, Encoding::Avro),
+            (true, true, Encoding::Ga4gh),
+            (false, true, Encoding::Avro),
+        ] {
+            let mut options = AvroToJsonOptions::default();
+            options.array = array;
+            options.pretty = pretty;
+            options.encoding = encoding;
+            options.threads = Threads::One;
+            let one = convert(&data, &options);
+            options.threads = Threads::Two;
+            assert_eq!(
+                convert(&data, &options),
+                one,
+                "{name} array {array} pretty {pretty}"
+            );
+            if let Ok((json, _)) = &one {
+                if array {
+                    serde_json::from_slice::<serde_json::Value>(json)
+                        .unwrap_or_else(|e| panic!("{name}: not JSON: {e}"));
+                }
+            }
+        }
+    }
+    let (json, data) = convert(&many_blocks(40, 1000), &AvroToJsonOptions::default()).unwrap();
+    assert_eq!(data, 40_000);
+    assert!(json.ends_with(b"39998\n39999\n"));
+}
