@@ -38,3 +38,5 @@ echo "seeded: $n DICOM inputs, $m JSON inputs"
 python_for_bson=python3
 [ -x ../target/pyenv/bin/python ] && python_for_bson=../target/pyenv/bin/python
 "$python_for_bson" seed_bson.py "$shared"
+# Avro: Apache's interop container files and fastavro-written random data of every type.
+"$python_for_bson" seed_avro.py "$shared"
