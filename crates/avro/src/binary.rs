@@ -12,6 +12,16 @@ pub struct Cursor<'a> {
 /// Why a read failed: the message; the cursor's position says where.
 pub type ReadFault = &'static str;
 
+/// The data end inside a number.
+pub const ENDS_IN_NUMBER: ReadFault = "the data ends inside a number";
+/// A length goes past the end of the data.
+pub const RUNS_PAST_END: ReadFault = "a length runs past the end of the data";
+
+/// Whether `fault` is the data running out (more data would have let the read go on).
+pub fn is_truncation(fault: ReadFault) -> bool {
+    fault == ENDS_IN_NUMBER || fault == RUNS_PAST_END
+}
+
 impl<'a> Cursor<'a> {
     /// Over `data`, from its start.
     pub fn new(data: &'a [u8]) -> Self {
@@ -39,7 +49,7 @@ impl<'a> Cursor<'a> {
         let mut value: u64 = 0;
         for shift in (0..70).step_by(7) {
             let Some(&b) = self.data.get(self.pos) else {
-                return Err("the data ends inside a number");
+                return Err(ENDS_IN_NUMBER);
             };
             self.pos += 1;
             if shift == 63 && b > 1 {
@@ -62,7 +72,7 @@ impl<'a> Cursor<'a> {
     #[inline]
     pub fn take(&mut self, n: usize) -> Result<&'a [u8], ReadFault> {
         if n > self.remaining() {
-            return Err("a length runs past the end of the data");
+            return Err(RUNS_PAST_END);
         }
         let out = &self.data[self.pos..self.pos + n];
         self.pos += n;

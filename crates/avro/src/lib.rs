@@ -7,12 +7,14 @@
 pub mod binary;
 pub mod canonical;
 pub mod container;
+mod datums;
 mod error;
 pub mod schema;
 pub mod to_json;
 
 pub use canonical::{fingerprint64, parsing_canonical_form};
 pub use container::{Codec, ContainerReader, Header};
+pub use datums::DatumReader;
 pub use error::AvroError;
 pub use schema::{Field, Node, NodeId, Schema, SchemaError};
 pub use to_json::{datum_to_json, Encoding, JsonDecoder};

@@ -50,3 +50,71 @@ fn weather_files_give_weather_json() {
     all.sort();
     assert_eq!(sorted, all);
 }
+
+fn json_of_data(
+    data: &[u8],
+    schemas: &[dcmflow_avro::Schema],
+    step: usize,
+) -> Result<Vec<String>, String> {
+    let mut reader = dcmflow_avro::DatumReader::new(
+        dcmflow_testkit::Trickle { data, step },
+        schemas,
+        Encoding::Avro,
+        1 << 20,
+    );
+    let mut lines = Vec::new();
+    while !reader.at_end().map_err(|e| e.to_string())? {
+        let mut out = Vec::new();
+        reader
+            .next_json(&mut Compact, &mut out)
+            .map_err(|e| e.to_string())?;
+        lines.push(String::from_utf8(out).unwrap());
+    }
+    Ok(lines)
+}
+
+/// Data without a container: the weather records as bare data (the blocks' bytes one after another),
+/// read at any read size; Apache's single-object message (`messageV1`), found by its fingerprint.
+#[test]
+fn bare_data_and_single_object_encoding() {
+    let Some(dir) = dcmflow_testkit::shared_dir().map(|d| d.join("avro/data")) else {
+        eprintln!("SKIPPED: ../shared is absent");
+        return;
+    };
+    let Ok(expected) = std::fs::read_to_string(dir.join("weather.json")) else {
+        eprintln!("SKIPPED: ../shared/avro/data is absent");
+        return;
+    };
+    let file = std::fs::File::open(dir.join("weather.avro")).unwrap();
+    let mut reader = ContainerReader::new(std::io::BufReader::new(file), 1 << 20).unwrap();
+    let schema = reader.header().schema.clone();
+    let mut bare = Vec::new();
+    while let Some(block) = reader.next_block().unwrap() {
+        bare.extend_from_slice(block.data);
+    }
+    let schemas = [schema];
+    for step in [1, 3, 64, 1 << 16] {
+        let lines = json_of_data(&bare, &schemas, step).unwrap();
+        assert_eq!(
+            lines,
+            expected.lines().collect::<Vec<_>>(),
+            "reads of {step}"
+        );
+    }
+    // Cut inside the last datum: an error, not a shorter list.
+    let cut = json_of_data(&bare[..bare.len() - 2], &schemas, 7).unwrap_err();
+    assert!(cut.contains("ends inside a datum"), "{cut}");
+
+    let message = std::fs::read(dir.join("messageV1/test_message.bin")).unwrap();
+    let schema = std::fs::read_to_string(dir.join("messageV1/test_schema.avsc")).unwrap();
+    let schemas = [
+        dcmflow_avro::Schema::parse_str(r#""string""#).unwrap(),
+        dcmflow_avro::Schema::parse_str(&schema).unwrap(),
+    ];
+    assert_eq!(
+        json_of_data(&message, &schemas, 5).unwrap(),
+        [r#"{"id":42,"name":"Bill","tags":["dog_lover","cat_hater"]}"#]
+    );
+    let unknown = json_of_data(&message, &schemas[..1], 5).unwrap_err();
+    assert!(unknown.contains("none of the schemas given"), "{unknown}");
+}

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::ValueEnum;
-use dcmflow::avro::{fingerprint64, parsing_canonical_form, ContainerReader, Encoding};
+use dcmflow::avro::{fingerprint64, parsing_canonical_form, ContainerReader, Encoding, Schema};
 use dcmflow::{AvroToJson, AvroToJsonOptions, Category};
 
 use crate::exit;
@@ -19,6 +19,7 @@ Examples:
   dcmflow avro2json --encoding ga4gh variants.avro -   # GA4GH's JSON: union values bare
   dcmflow avro2json --pretty --json-array weather.avro -
   cat weather.avro | dcmflow tojson - > weather.json   # avro-tools' name
+  dcmflow avro2json --schema-file message.avsc message.bin -   # single-object encoding or bare data
 
 Avro's JSON encoding writes a union's non-null value as {\"<type name>\": value}, bytes and fixed as strings
 whose characters U+0000-U+00FF are the bytes, NaN and infinities as the strings \"NaN\", \"Infinity\",
@@ -64,6 +65,10 @@ pub struct Avro2JsonArgs {
     /// Largest block read, compressed or decompressed, in bytes.
     #[arg(long, default_value_t = dcmflow::avro::container::DEFAULT_MAX_BLOCK_SIZE)]
     max_block_size: usize,
+    /// The input is data without a container, of this schema (.avsc): bare data one after another, or
+    /// single-object encoding (C3 01 and a fingerprint before each; give every schema it may name).
+    #[arg(long = "schema-file", value_name = "SCHEMA.avsc")]
+    schema_files: Vec<PathBuf>,
     /// 1: everything on one thread; 2: blocks decoded on two threads (default: two for inputs of 1 MiB
     /// or more on two cores).
     #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
@@ -123,20 +128,33 @@ pub fn run(args: Avro2JsonArgs) -> ExitCode {
         Some(bar) => Box::new(bar.wrap_read(raw)),
         None => raw,
     };
+    let mut schemas = Vec::new();
+    for path in &args.schema_files {
+        let schema = std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| Schema::parse_str(&text).map_err(|e| e.to_string()));
+        match schema {
+            Ok(schema) => schemas.push(schema),
+            Err(e) => {
+                eprintln!("dcmflow avro2json: {}: {e}", path.display());
+                return ExitCode::from(exit::COMMANDLINE);
+            }
+        }
+    }
     let conversion = AvroToJson::new(options);
+    let convert = |source: Box<dyn Read + Send>, sink: dcmflow::Output<'_>| {
+        let input = dcmflow::Input::reader(source);
+        if schemas.is_empty() {
+            conversion.convert(input, sink)
+        } else {
+            conversion.convert_data(&schemas, input, sink)
+        }
+    };
     let result = if output == Path::new("-") {
-        crate::output::write_stdout(|sink| {
-            conversion.convert(
-                dcmflow::Input::reader(source),
-                dcmflow::Output::stream(sink),
-            )
-        })
+        crate::output::write_stdout(|sink| convert(source, dcmflow::Output::stream(sink)))
     } else {
         crate::output::write_atomically(&output, |sink, _| {
-            conversion.convert(
-                dcmflow::Input::reader(source),
-                dcmflow::Output::stream(sink),
-            )
+            convert(source, dcmflow::Output::stream(sink))
         })
     };
     if let Some(bar) = bar {

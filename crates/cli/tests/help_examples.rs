@@ -62,6 +62,9 @@ fn setup(dir: &Path) {
     avro.extend_from_slice(&[7; 16]);
     std::fs::write(dir.join("weather.avro"), &avro).unwrap();
     std::fs::write(dir.join("variants.avro"), &avro).unwrap();
+    // Bare data of a union of null and long: 42, null.
+    std::fs::write(dir.join("message.avsc"), r#"["null", "long"]"#).unwrap();
+    std::fs::write(dir.join("message.bin"), b"\x02\x54\x00").unwrap();
     std::fs::write(
         dir.join("array.json"),
         r#"[{"n": 1, "s": "é"}, {"n": {"$numberLong": "2"}}]"#,

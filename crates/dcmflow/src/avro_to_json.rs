@@ -96,6 +96,86 @@ impl AvroToJson {
         }
     }
 
+    /// Converts data without a container: bare data of `schemas[0]` one after another, or
+    /// single-object encoding (`C3 01` and a fingerprint before each datum, which picks its schema
+    /// from `schemas`), decided by the input's first two bytes. A datum is held whole while it is
+    /// decoded (at most `max_block_size` bytes).
+    ///
+    /// ```
+    /// use dcmflow::avro::Schema;
+    /// use dcmflow::{AvroToJson, AvroToJsonOptions};
+    /// let schemas = [Schema::parse_str(r#"["null", "long"]"#).unwrap()];
+    /// let mut json = Vec::new();
+    /// let report = AvroToJson::new(AvroToJsonOptions::default())
+    ///     .convert_data(&schemas, &b"\x02\x54\x00"[..], &mut json)?;
+    /// assert_eq!(json, b"{\"long\":42}\nnull\n");
+    /// assert_eq!(report.documents, 2);
+    /// # Ok::<(), dcmflow::Error>(())
+    /// ```
+    pub fn convert_data<'i, 'o>(
+        &self,
+        schemas: &[dcmflow_avro::Schema],
+        input: impl Into<Input<'i>>,
+        output: impl Into<crate::Output<'o>>,
+    ) -> Result<Report, Error> {
+        let input = input.into();
+        let output = output.into();
+        let out: &mut (dyn Write + Send) = match output.sink {
+            Sink::Stream(w) => w,
+            Sink::Seekable(w) => w,
+            Sink::Memory(v) => v,
+        };
+        let read: Box<dyn Read + Send + '_> = match input.source {
+            Source::Slice(bytes) => Box::new(bytes),
+            Source::File(file) => Box::new(file),
+            Source::Reader(reader) => Box::new(reader),
+        };
+        if schemas.is_empty() {
+            return Err(Error::new(
+                Category::InvalidInput,
+                "data without a container need their schema",
+                Position::default(),
+            ));
+        }
+        let mut reader = dcmflow_avro::DatumReader::new(
+            read,
+            schemas,
+            self.options.encoding,
+            self.options.max_block_size,
+        );
+        let mut output = Written::start(&self.options, out)?;
+        let mut json = Vec::with_capacity(1 << 16);
+        if self.options.pretty {
+            let mut format = self.inner_format(Pretty::default());
+            self.each_datum(&mut reader, &mut format, &mut json, &mut output)?;
+        } else {
+            let mut format = self.inner_format(Compact);
+            self.each_datum(&mut reader, &mut format, &mut json, &mut output)?;
+        }
+        output.finish()
+    }
+
+    fn each_datum<F: Formatter>(
+        &self,
+        reader: &mut dcmflow_avro::DatumReader<'_, impl Read>,
+        format: &mut F,
+        json: &mut Vec<u8>,
+        output: &mut Written<'_>,
+    ) -> Result<(), Error> {
+        while !reader.at_end().map_err(reading_error)? {
+            if self.options.array {
+                format.begin_array_value(json, output.data == 0);
+            }
+            reader.next_json(format, json).map_err(reading_error)?;
+            if !self.options.array {
+                json.push(b'\n');
+            }
+            output.block(json, 1)?;
+            json.clear();
+        }
+        output.block(json, 0)
+    }
+
     /// A formatter for the data inside the output (one level in when they are an array's elements).
     fn inner_format<F: Formatter>(&self, mut format: F) -> F {
         if self.options.array {
