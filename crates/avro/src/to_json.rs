@@ -203,35 +203,48 @@ impl<'s> JsonDecoder<'s> {
 
 /// Whether an array or map has another item: `left` in the current block, or the next block's count
 /// (specification.md: a negative count is followed by the block's size in bytes; zero ends it).
+#[inline]
 fn more_items(
     cursor: &mut Cursor<'_>,
     left: &mut u64,
     item: NodeId,
     schema: &Schema,
 ) -> Result<bool, ReadFault> {
-    if *left == 0 {
-        let count = cursor.long()?;
-        if count == 0 {
-            return Ok(false);
-        }
-        if count < 0 {
-            cursor.long()?;
-        }
-        let count = count.unsigned_abs();
-        // No count promises more items than the bytes left could hold (an item takes at least one
-        // byte), so a lying count ends in an error, not in a long loop; items of no bytes at all (null,
-        // an empty record) are bounded separately.
-        let bound = if takes_no_bytes(schema, item) {
-            1 << 24
-        } else {
-            cursor.remaining() as u64
-        };
-        if count > bound {
-            return Err("a block count beyond what the data can hold");
-        }
-        *left = count;
+    if *left > 0 {
+        *left -= 1;
+        return Ok(true);
     }
-    *left -= 1;
+    next_items_block(cursor, left, item, schema)
+}
+
+/// [`more_items`] at the end of a block of items: the next block's count.
+#[inline(never)]
+fn next_items_block(
+    cursor: &mut Cursor<'_>,
+    left: &mut u64,
+    item: NodeId,
+    schema: &Schema,
+) -> Result<bool, ReadFault> {
+    let count = cursor.long()?;
+    if count == 0 {
+        return Ok(false);
+    }
+    if count < 0 {
+        cursor.long()?;
+    }
+    let count = count.unsigned_abs();
+    // No count promises more items than the bytes left could hold (an item takes at least one byte),
+    // so a lying count ends in an error, not in a long loop; items of no bytes at all (null, an empty
+    // record) are bounded separately.
+    let bound = if takes_no_bytes(schema, item) {
+        1 << 24
+    } else {
+        cursor.remaining() as u64
+    };
+    if count > bound {
+        return Err("a block count beyond what the data can hold");
+    }
+    *left = count - 1;
     Ok(true)
 }
 
