@@ -2,6 +2,7 @@
 //! whose first key is a wrapper's is read as that type, with exactly the wrapper's keys in any order;
 //! any other object is a document.
 
+use super::binary::parse_uuid;
 use super::reader::{describe, ExtJsonReader, Fault, Frame, FrameKind, TypeAt, Value};
 use super::text::parse_iso_date;
 use crate::decimal128::Decimal128;
@@ -198,13 +199,13 @@ impl ExtJsonReader<'_> {
         Ok(Value::Done)
     }
 
-    fn set_type(&mut self, type_at: TypeAt, ty: ElementType) {
+    pub(super) fn set_type(&mut self, type_at: TypeAt, ty: ElementType) {
         self.doc[type_at] = ty.byte();
     }
 
     /// The `}` of a wrapper: any other member is an error (extended-json.md: "Any missing or extra keys
     /// constitute an error").
-    fn end_wrapper(&mut self, name: &str) -> Result<(), Fault> {
+    pub(super) fn end_wrapper(&mut self, name: &str) -> Result<(), Fault> {
         if self.lexer.object_has_next()? {
             let key = self.lexer.read_key()?;
             return Err(Fault::syntax(format!(
@@ -215,7 +216,7 @@ impl ExtJsonReader<'_> {
         Ok(())
     }
 
-    fn expect_string(&mut self, what: &str) -> Result<(), Fault> {
+    pub(super) fn expect_string(&mut self, what: &str) -> Result<(), Fault> {
         match self.lexer.peek()? {
             Some(b'"') => Ok(()),
             Some(b) => Err(Fault::syntax(format!(
@@ -227,12 +228,12 @@ impl ExtJsonReader<'_> {
     }
 
     /// A short string value (a number's text, a subtype, …), borrowed from the lexer.
-    fn short_string(&mut self, what: &str) -> Result<&str, Fault> {
+    pub(super) fn short_string(&mut self, what: &str) -> Result<&str, Fault> {
         self.expect_string(what)?;
         Ok(self.lexer.read_string()?)
     }
 
-    fn oid_string(&mut self, what: &str) -> Result<[u8; 12], Fault> {
+    pub(super) fn oid_string(&mut self, what: &str) -> Result<[u8; 12], Fault> {
         let text = self.short_string(what)?;
         let mut oid = [0u8; 12];
         if text.len() != 24 || !decode_hex(text.as_bytes(), &mut oid) {
@@ -242,187 +243,13 @@ impl ExtJsonReader<'_> {
     }
 
     /// `$numberLong`'s string (or, legacy, a JSON integer).
-    fn int64_value(&mut self, what: &str) -> Result<i64, Fault> {
+    pub(super) fn int64_value(&mut self, what: &str) -> Result<i64, Fault> {
         if self.options.legacy && matches!(self.lexer.peek()?, Some(b'-' | b'0'..=b'9')) {
             let text = self.lexer.read_number()?;
             return parse_integer(text).ok_or_else(|| bad_value(what, "a 64-bit integer", text));
         }
         let text = self.short_string(what)?;
         parse_integer(text).ok_or_else(|| bad_value(what, "a 64-bit integer", text))
-    }
-
-    /// `{"$binary": {"base64": …, "subType": …}}`, or legacy `{"$binary": "…", "$type": "…"}`.
-    fn binary(&mut self, type_at: TypeAt) -> Result<(), Fault> {
-        self.set_type(type_at, ElementType::Binary);
-        let value_start = self.doc.len();
-        // Length and subtype, patched when the data has been decoded.
-        self.doc.extend_from_slice(&[0; 5]);
-        match self.lexer.peek()? {
-            Some(b'{') => self.lexer.bump(),
-            Some(b'"') if self.options.legacy => {
-                self.base64_content()?;
-                if !self.lexer.object_has_next()? || self.lexer.read_key()? != "$type" {
-                    return Err(Fault::syntax(
-                        "a legacy $binary string needs its $type (extended-json.md, legacy form)",
-                    ));
-                }
-                let subtype = self.legacy_subtype()?;
-                return self.finish_binary(value_start, subtype);
-            }
-            Some(b'"') => {
-                return Err(Fault::syntax(
-                    "$binary must be {\"base64\": …, \"subType\": …}; the legacy string form is accepted with the legacy option",
-                ))
-            }
-            _ => return Err(Fault::syntax("$binary must be a document")),
-        }
-        let (mut data_seen, mut subtype) = (false, None);
-        let mut more = self.lexer.object_has_first()?;
-        while more {
-            match self.lexer.read_key()? {
-                "base64" if !data_seen => {
-                    self.expect_string("$binary.base64")?;
-                    self.base64_content()?;
-                    data_seen = true;
-                }
-                "subType" if subtype.is_none() => {
-                    let text = self.short_string("$binary.subType")?;
-                    let mut byte = [0u8; 1];
-                    let padded;
-                    let hex = match text.len() {
-                        1 => {
-                            padded = [b'0', text.as_bytes()[0]];
-                            &padded[..]
-                        }
-                        _ => text.as_bytes(),
-                    };
-                    if hex.len() != 2 || !decode_hex(hex, &mut byte) {
-                        return Err(bad_value(
-                            "$binary.subType",
-                            "one or two hexadecimal digits",
-                            text,
-                        ));
-                    }
-                    subtype = Some(byte[0]);
-                }
-                other => {
-                    return Err(Fault::syntax(format!(
-                        "'{}' in $binary, which has exactly \"base64\" and \"subType\"",
-                        shorten(other)
-                    )))
-                }
-            }
-            more = self.lexer.object_has_next()?;
-        }
-        let Some(subtype) = subtype.filter(|_| data_seen) else {
-            return Err(Fault::syntax(
-                "$binary needs both \"base64\" and \"subType\"",
-            ));
-        };
-        self.finish_binary(value_start, subtype)
-    }
-
-    /// Patches the length and subtype of the binary value at `value_start`, whose data follows.
-    fn finish_binary(&mut self, value_start: usize, subtype: u8) -> Result<(), Fault> {
-        let data_len = (self.doc.len() - value_start - 5) as i32;
-        if subtype == 0x02 {
-            // The old binary subtype repeats the data's length inside its value (bsonspec.org).
-            let inner = value_start + 5;
-            self.doc
-                .splice(inner..inner, data_len.to_le_bytes())
-                .for_each(drop);
-            self.doc[value_start..value_start + 4].copy_from_slice(&(data_len + 4).to_le_bytes());
-        } else {
-            self.doc[value_start..value_start + 4].copy_from_slice(&data_len.to_le_bytes());
-        }
-        self.doc[value_start + 4] = subtype;
-        self.check_size()
-    }
-
-    /// A legacy `$type`: hexadecimal text (mongoexport's `ffffff80` form included) or a number.
-    fn legacy_subtype(&mut self) -> Result<u8, Fault> {
-        let text = match self.lexer.peek()? {
-            Some(b'"') => self.lexer.read_string()?,
-            Some(b'-' | b'0'..=b'9') => {
-                let text = self.lexer.read_number()?;
-                return text
-                    .parse::<u8>()
-                    .map_err(|_| bad_value("$type", "a binary subtype (0 to 255)", text));
-            }
-            _ => return Err(Fault::syntax("$type must be a string or a number")),
-        };
-        match u32::from_str_radix(text, 16) {
-            Ok(v) if v <= 0xFF && text.len() <= 2 => Ok(v as u8),
-            Ok(v) if v >= 0xFFFF_FF80 => Ok(v as u8),
-            _ => Err(bad_value("$type", "a binary subtype in hexadecimal", text)),
-        }
-    }
-
-    /// The base64 string at the next byte, decoded onto the end of `doc` as it streams through the
-    /// lexer's window (extended-json.md: base64 "with padding as `=`").
-    fn base64_content(&mut self) -> Result<(), Fault> {
-        self.lexer.expect(b'"', "a base64 string")?;
-        self.scratch.clear();
-        let mut padded = false;
-        loop {
-            let (mut piece, stop) = self.lexer.take_until_quote(1 << 16)?;
-            let taken = piece.len() + usize::from(stop == Some(b'"'));
-            let max = self.options.max_document_size;
-            let mut consumed = 0;
-            if !self.scratch.is_empty() {
-                let take = (4 - self.scratch.len()).min(piece.len());
-                self.scratch.extend_from_slice(&piece[..take]);
-                piece = &piece[take..];
-                consumed = take;
-                if self.scratch.len() == 4 {
-                    let before = self.doc.len();
-                    let decoded = decode_groups(&self.scratch, &mut padded, &mut self.doc);
-                    self.scratch.clear();
-                    if decoded.is_err() {
-                        self.lexer.unread(taken - consumed);
-                        return Err(bad_base64());
-                    }
-                    if past_limit(before, self.doc.len(), 4, max).is_some() {
-                        self.lexer.unread(taken - consumed);
-                        return Err(self.too_large());
-                    }
-                }
-            }
-            let whole = piece.len() / 4 * 4;
-            let before = self.doc.len();
-            if let Err(end) = decode_groups(&piece[..whole], &mut padded, &mut self.doc) {
-                self.lexer.unread(taken - consumed - end);
-                return Err(bad_base64());
-            }
-            if let Some(after) = past_limit(before, self.doc.len(), whole, max) {
-                self.lexer.unread(after + taken - consumed - whole);
-                return Err(self.too_large());
-            }
-            self.scratch.extend_from_slice(&piece[whole..]);
-            match stop {
-                Some(b'"') => break,
-                Some(_) => {
-                    let c = self.lexer.take_escape()?;
-                    if !c.is_ascii() {
-                        return Err(bad_base64());
-                    }
-                    self.scratch.push(c as u8);
-                    if self.scratch.len() == 4 {
-                        let decoded = decode_groups(&self.scratch, &mut padded, &mut self.doc);
-                        self.scratch.clear();
-                        decoded.map_err(|_| bad_base64())?;
-                        self.check_size()?;
-                    }
-                }
-                None => {}
-            }
-        }
-        if !self.scratch.is_empty() {
-            return Err(Fault::syntax(
-                "base64 whose length is not a multiple of 4 (extended-json.md: padded with '=')",
-            ));
-        }
-        Ok(())
     }
 
     /// `{"$code": "…"}`, or with `$scope` after it: a code with scope.
@@ -603,7 +430,7 @@ impl ExtJsonReader<'_> {
     }
 
     /// A regular expression's pattern (the string at the next byte) as a cstring onto `doc`.
-    fn pattern(&mut self) -> Result<(), Fault> {
+    pub(super) fn pattern(&mut self) -> Result<(), Fault> {
         let start = self.string_content()?;
         if self.doc[start..].contains(&0) {
             return Err(Fault::syntax(
@@ -615,7 +442,7 @@ impl ExtJsonReader<'_> {
     }
 
     /// The options held in `scratch`, sorted (as BSON stores them), as a cstring onto `doc`.
-    fn regex_options(&mut self) -> Result<(), Fault> {
+    pub(super) fn regex_options(&mut self) -> Result<(), Fault> {
         if self.scratch.contains(&0) {
             return Err(Fault::syntax(
                 "regular expression options hold U+0000, which BSON cannot store",
@@ -703,160 +530,6 @@ impl ExtJsonReader<'_> {
             )),
         }
     }
-
-    /// Legacy `{"$regex": <value>, …}`: a regular expression when the value is a string, else the
-    /// `$regex` query operator, a document.
-    fn legacy_regex(&mut self, type_at: TypeAt) -> Result<Value, Fault> {
-        if self.lexer.peek()? != Some(b'"') {
-            return self.document_from(type_at, b"$regex");
-        }
-        self.set_type(type_at, ElementType::Regex);
-        self.pattern()?;
-        self.scratch.clear();
-        if self.lexer.object_has_next()? {
-            if self.lexer.read_key()? != "$options" {
-                return Err(Fault::syntax(
-                    "a legacy $regex has only $regex and $options",
-                ));
-            }
-            self.expect_string("$options")?;
-            let text = self.lexer.read_string()?;
-            self.scratch.extend_from_slice(text.as_bytes());
-            self.end_wrapper("$regex")?;
-        }
-        self.regex_options()?;
-        Ok(Value::Done)
-    }
-
-    /// Legacy `{"$options": "…", "$regex": "…"}`; anything else is a document that starts with
-    /// `$options`.
-    fn legacy_options_first(&mut self, type_at: TypeAt) -> Result<Value, Fault> {
-        if self.lexer.peek()? != Some(b'"') {
-            return self.document_from(type_at, b"$options");
-        }
-        let options = self.lexer.read_string()?.to_owned();
-        if !self.lexer.object_has_next()? {
-            return self.document_with_string(type_at, b"$options", &options, None);
-        }
-        let key = self.lexer.read_key()?.to_owned();
-        if key != "$regex" || self.lexer.peek()? != Some(b'"') {
-            return self.document_with_string(type_at, b"$options", &options, Some(&key));
-        }
-        self.set_type(type_at, ElementType::Regex);
-        self.pattern()?;
-        self.scratch.clear();
-        self.scratch.extend_from_slice(options.as_bytes());
-        self.regex_options()?;
-        self.end_wrapper("$regex")?;
-        Ok(Value::Done)
-    }
-
-    /// Legacy `{"$type": "…", "$binary": "…"}`; anything else is a document that starts with `$type`
-    /// (the query operator, `{"$type": "string"}`).
-    fn legacy_type_first(&mut self, type_at: TypeAt) -> Result<Value, Fault> {
-        let held = match self.lexer.peek()? {
-            Some(b'"') => Held::String(self.lexer.read_string()?.to_owned()),
-            Some(b'-' | b'0'..=b'9') => Held::Number(self.lexer.read_number()?.to_owned()),
-            _ => return self.document_from(type_at, b"$type"),
-        };
-        let next = if self.lexer.object_has_next()? {
-            Some(self.lexer.read_key()?.to_owned())
-        } else {
-            None
-        };
-        if next.as_deref() == Some("$binary") && self.lexer.peek()? == Some(b'"') {
-            let subtype = match &held {
-                Held::String(text) => u32::from_str_radix(text, 16)
-                    .ok()
-                    .filter(|&v| v <= 0xFF && text.len() <= 2 || v >= 0xFFFF_FF80)
-                    .map(|v| v as u8),
-                Held::Number(text) => text.parse::<u8>().ok(),
-            }
-            .ok_or_else(|| Fault::syntax("$type must be a binary subtype"))?;
-            self.set_type(type_at, ElementType::Binary);
-            let value_start = self.doc.len();
-            self.doc.extend_from_slice(&[0; 5]);
-            self.base64_content()?;
-            self.finish_binary(value_start, subtype)?;
-            self.end_wrapper("$binary")?;
-            return Ok(Value::Done);
-        }
-        match held {
-            Held::String(text) => {
-                self.document_with_string(type_at, b"$type", &text, next.as_deref())
-            }
-            Held::Number(text) => {
-                let at = self.open_document_with(type_at, b"$type")?;
-                self.write_number(at, &text);
-                self.continue_document(next.as_deref())
-            }
-        }
-    }
-
-    /// A document whose first member is `key`, its value not read yet.
-    fn document_from(&mut self, type_at: TypeAt, key: &[u8]) -> Result<Value, Fault> {
-        let at = self.open_document_with(type_at, key)?;
-        Ok(Value::Opened(at))
-    }
-
-    /// Opens a document at `type_at` and writes the header of its first member, `key`.
-    fn open_document_with(&mut self, type_at: TypeAt, key: &[u8]) -> Result<TypeAt, Fault> {
-        self.open_container(type_at, ElementType::Document, FrameKind::Document)?;
-        let frame = self.frames.last_mut().expect("just opened");
-        Ok(push_member(&mut self.doc, frame, key))
-    }
-
-    /// A document whose first member, `key`, is the string `value`; `next` is the key read after it.
-    fn document_with_string(
-        &mut self,
-        type_at: TypeAt,
-        key: &[u8],
-        value: &str,
-        next: Option<&str>,
-    ) -> Result<Value, Fault> {
-        let at = self.open_document_with(type_at, key)?;
-        self.doc[at] = ElementType::String.byte();
-        self.doc
-            .extend_from_slice(&(value.len() as i32 + 1).to_le_bytes());
-        self.doc.extend_from_slice(value.as_bytes());
-        self.doc.push(0);
-        self.continue_document(next)
-    }
-
-    /// Goes on with the document just opened: its next member's key was read already (`Some`), or its
-    /// `}` was.
-    fn continue_document(&mut self, next: Option<&str>) -> Result<Value, Fault> {
-        match next {
-            Some(key) => {
-                if super::reader::is_wrapper_key(key.as_bytes(), self.options.legacy) {
-                    return Err(Fault::syntax(format!(
-                        "'{key}' among other members: a type wrapper has exactly its own keys"
-                    )));
-                }
-                if key.as_bytes().contains(&0) {
-                    return Err(nul_in_key());
-                }
-                let frame = self.frames.last_mut().expect("a document is open");
-                Ok(Value::Opened(push_member(
-                    &mut self.doc,
-                    frame,
-                    key.as_bytes(),
-                )))
-            }
-            None => {
-                let frame = self.frames.pop().expect("a document is open");
-                self.doc.push(0);
-                self.patch_length(frame.start);
-                Ok(Value::Done)
-            }
-        }
-    }
-}
-
-/// A short value held while the next key decides what an object is.
-enum Held {
-    String(String),
-    Number(String),
 }
 
 fn wrapper_name(wrapper: Wrapper) -> &'static str {
@@ -879,44 +552,6 @@ fn wrapper_name(wrapper: Wrapper) -> &'static str {
         Wrapper::Undefined => "$undefined",
         Wrapper::LegacyRegex | Wrapper::LegacyOptions => "$regex",
     }
-}
-
-/// Decodes whole base64 groups onto `out`; padding ends the data (`padded` then refuses more). On an
-/// error, `Err(n)`: the bad group ends `n` characters into `groups` (errors are reported at the end of
-/// their group, which does not depend on where the lexer's pieces end).
-fn decode_groups(groups: &[u8], padded: &mut bool, out: &mut Vec<u8>) -> Result<(), usize> {
-    if groups.is_empty() {
-        return Ok(());
-    }
-    if *padded {
-        return Err(4);
-    }
-    if dcmflow_simd::append_decoded(groups, out).is_err() {
-        // Find the group: decode one at a time (the error path only).
-        for (k, group) in groups.chunks_exact(4).enumerate() {
-            if *padded || dcmflow_simd::append_decoded(group, out).is_err() {
-                return Err(4 * (k + 1));
-            }
-            *padded = group[3] == b'=';
-        }
-    }
-    *padded = groups.last() == Some(&b'=');
-    Ok(())
-}
-
-fn bad_base64() -> Fault {
-    Fault::syntax("base64 holds a character outside its alphabet, or text after its '=' padding")
-}
-
-/// When decoding `raw_len` base64 characters grew `doc` from `before` to `after` bytes past `max`: how
-/// many of those characters come after the group that crossed the limit (so the error is reported at that
-/// group, wherever the piece ended).
-fn past_limit(before: usize, after: usize, raw_len: usize, max: usize) -> Option<usize> {
-    if after <= max {
-        return None;
-    }
-    let crossing_group = max.saturating_sub(before) / 3;
-    Some(raw_len.saturating_sub(4 * (crossing_group + 1)))
 }
 
 /// An integer written as `-?[0-9]+` (no `+`, no spaces), in range for `T`.
@@ -947,32 +582,8 @@ fn parse_double(text: &str) -> Option<f64> {
     text.parse().ok()
 }
 
-/// A UUID as 8-4-4-4-12 hexadecimal digits (extended-json.md, `$uuid`), or 32 without the hyphens.
-fn parse_uuid(text: &str) -> Option<[u8; 16]> {
-    let b = text.as_bytes();
-    let mut hex = [0u8; 32];
-    match b.len() {
-        36 => {
-            if [8, 13, 18, 23].iter().any(|&i| b[i] != b'-') {
-                return None;
-            }
-            let mut n = 0;
-            for (i, &c) in b.iter().enumerate() {
-                if ![8, 13, 18, 23].contains(&i) {
-                    hex[n] = c;
-                    n += 1;
-                }
-            }
-        }
-        32 => hex.copy_from_slice(b),
-        _ => return None,
-    }
-    let mut uuid = [0u8; 16];
-    decode_hex(&hex, &mut uuid).then_some(uuid)
-}
-
 /// Hexadecimal digits (either case) into `out`; false when one is not a digit.
-fn decode_hex(hex: &[u8], out: &mut [u8]) -> bool {
+pub(super) fn decode_hex(hex: &[u8], out: &mut [u8]) -> bool {
     let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
     for (byte, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
         match (digit(pair[0]), digit(pair[1])) {
@@ -983,19 +594,19 @@ fn decode_hex(hex: &[u8], out: &mut [u8]) -> bool {
     hex.len() == out.len() * 2
 }
 
-fn bad_value(what: &str, expected: &str, text: &str) -> Fault {
+pub(super) fn bad_value(what: &str, expected: &str, text: &str) -> Fault {
     Fault::syntax(format!("{what} '{}' is not {expected}", shorten(text)))
 }
 
 /// Text shown in a message, cut at 64 characters.
-fn shorten(text: &str) -> String {
+pub(super) fn shorten(text: &str) -> String {
     match text.char_indices().nth(64) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_string(),
     }
 }
 
-fn nul_in_key() -> Fault {
+pub(super) fn nul_in_key() -> Fault {
     Fault::syntax("a key holds U+0000, which BSON cannot store (keys end at a 0x00 byte)")
 }
 
