@@ -1,17 +1,16 @@
 //! `dcmflow avro2json` (avro-tools `tojson`) and `dcmflow avro-schema` (avro-tools `getschema`): Avro
 //! object container files → JSON, and their schema.
 
-use std::io::{self, IsTerminal, Read};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::ValueEnum;
 use dcmflow::avro::{fingerprint64, parsing_canonical_form, ContainerReader, Encoding, Schema};
-use dcmflow::{AvroToJson, AvroToJsonOptions, Category};
+use dcmflow::{AvroToJson, AvroToJsonOptions};
 
 use crate::exit;
-use crate::output::refuse_input_as_output;
-use crate::stream_input::open;
+use crate::stream_input::{open, StreamCommand};
 
 pub const AFTER_HELP: &str = "\
 Examples:
@@ -95,17 +94,16 @@ pub struct AvroSchemaArgs {
 }
 
 pub fn run(args: Avro2JsonArgs) -> ExitCode {
-    let output = args
-        .out
-        .clone()
-        .or_else(|| args.output.clone())
-        .unwrap_or_else(|| PathBuf::from("-"));
-    if output != Path::new("-") {
-        if let Err(message) = refuse_input_as_output(&output, [args.input.as_path()]) {
-            eprintln!("dcmflow avro2json: {message}");
-            return ExitCode::from(exit::COMMANDLINE);
-        }
-    }
+    let command = match StreamCommand::new(
+        "avro2json",
+        &args.input,
+        args.out.as_deref(),
+        args.output.as_deref(),
+        args.quiet,
+    ) {
+        Ok(command) => command,
+        Err(code) => return code,
+    };
     let mut options = AvroToJsonOptions::default();
     options.encoding = match args.encoding {
         JsonEncoding::Avro => Encoding::Avro,
@@ -115,19 +113,6 @@ pub fn run(args: Avro2JsonArgs) -> ExitCode {
     options.pretty = args.pretty;
     options.max_block_size = args.max_block_size.max(1);
     options.threads = crate::threads::choice(args.threads);
-    let name = args.input.display().to_string();
-    let (raw, size) = match open(&args.input) {
-        Ok(opened) => opened,
-        Err(e) => {
-            eprintln!("dcmflow avro2json: cannot read {name}: {e}");
-            return ExitCode::from(exit::CANNOT_READ_INPUT);
-        }
-    };
-    let bar = crate::progress::bar(args.quiet || args.no_progress, size);
-    let source: Box<dyn Read + Send> = match &bar {
-        Some(bar) => Box::new(bar.wrap_read(raw)),
-        None => raw,
-    };
     let mut schemas = Vec::new();
     for path in &args.schema_files {
         let schema = std::fs::read_to_string(path)
@@ -141,53 +126,19 @@ pub fn run(args: Avro2JsonArgs) -> ExitCode {
             }
         }
     }
+    let (source, bar) = match command.open(args.no_progress, false) {
+        Ok(opened) => opened,
+        Err(code) => return code,
+    };
     let conversion = AvroToJson::new(options);
-    let convert = |source: Box<dyn Read + Send>, sink: dcmflow::Output<'_>| {
+    command.finish(bar, ("data", "JSON"), |output| {
         let input = dcmflow::Input::reader(source);
         if schemas.is_empty() {
-            conversion.convert(input, sink)
+            conversion.convert(input, output)
         } else {
-            conversion.convert_data(&schemas, input, sink)
+            conversion.convert_data(&schemas, input, output)
         }
-    };
-    let result = if output == Path::new("-") {
-        crate::output::write_stdout(|sink| convert(source, dcmflow::Output::stream(sink)))
-    } else {
-        crate::output::write_atomically(&output, |sink, _| {
-            convert(source, dcmflow::Output::stream(sink))
-        })
-    };
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    match result {
-        Ok(report) => {
-            if !args.quiet && io::stderr().is_terminal() && output != Path::new("-") {
-                eprintln!(
-                    "dcmflow avro2json: {name}: {} data, {} bytes of JSON",
-                    report.documents, report.written
-                );
-            }
-            ExitCode::SUCCESS
-        }
-        // The reader of our standard output went away (`| head`): nothing more is wanted.
-        Err(crate::output::Failure::Convert(e))
-            if e.io_kind() == Some(io::ErrorKind::BrokenPipe) =>
-        {
-            ExitCode::SUCCESS
-        }
-        Err(crate::output::Failure::Convert(e)) => {
-            eprintln!("dcmflow avro2json: {name}: {e}");
-            ExitCode::from(match e.classify() {
-                Category::OutputIo => exit::CANNOT_WRITE_OUTPUT,
-                _ => exit::CANNOT_READ_INPUT,
-            })
-        }
-        Err(crate::output::Failure::Output(e)) => {
-            eprintln!("dcmflow avro2json: cannot write {}: {e}", output.display());
-            ExitCode::from(exit::CANNOT_WRITE_OUTPUT)
-        }
-    }
+    })
 }
 
 pub fn run_schema(args: AvroSchemaArgs) -> ExitCode {

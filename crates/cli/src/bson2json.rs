@@ -1,17 +1,14 @@
 //! `dcmflow bson2json`: BSON (mongodump's `.bson`, gzip-compressed or not) → MongoDB Extended JSON, with
 //! bsondump's and mongoexport's spellings where they apply.
 
-use std::io::{self, IsTerminal, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::ValueEnum;
 use dcmflow::bson::{Layout, Mode};
-use dcmflow::{BsonToJson, BsonToJsonOptions, Category};
+use dcmflow::{BsonToJson, BsonToJsonOptions};
 
-use crate::exit;
-use crate::output::refuse_input_as_output;
-use crate::stream_input::{gunzip_if_gzip, open};
+use crate::stream_input::StreamCommand;
 
 pub const AFTER_HELP: &str = "\
 Examples:
@@ -84,17 +81,16 @@ enum JsonFormat {
 }
 
 pub fn run(args: Bson2JsonArgs) -> ExitCode {
-    let output = args
-        .out
-        .clone()
-        .or_else(|| args.output.clone())
-        .unwrap_or_else(|| PathBuf::from("-"));
-    if output != Path::new("-") {
-        if let Err(message) = refuse_input_as_output(&output, [args.input.as_path()]) {
-            eprintln!("dcmflow bson2json: {message}");
-            return ExitCode::from(exit::COMMANDLINE);
-        }
-    }
+    let command = match StreamCommand::new(
+        "bson2json",
+        &args.input,
+        args.out.as_deref(),
+        args.output.as_deref(),
+        args.quiet,
+    ) {
+        Ok(command) => command,
+        Err(code) => return code,
+    };
     let mut options = BsonToJsonOptions::default();
     options.mode = match (args.legacy, args.json_format) {
         (true, _) | (_, JsonFormat::Legacy) => Mode::Legacy,
@@ -110,82 +106,12 @@ pub fn run(args: Bson2JsonArgs) -> ExitCode {
     options.reader.stream = !args.single;
     options.reader.max_depth = args.max_depth.max(1);
     options.reader.chunk_size = args.chunk_size.max(1);
-    let name = args.input.display().to_string();
-    let (raw, size) = match open(&args.input) {
+    let (source, bar) = match command.open(args.no_progress, true) {
         Ok(opened) => opened,
-        Err(e) => {
-            eprintln!("dcmflow bson2json: cannot read {name}: {e}");
-            return ExitCode::from(exit::CANNOT_READ_INPUT);
-        }
-    };
-    // The bar counts the bytes of the file, compressed or not.
-    let bar = crate::progress::bar(args.quiet || args.no_progress, size);
-    let raw: Box<dyn Read + Send> = match &bar {
-        Some(bar) => Box::new(bar.wrap_read(raw)),
-        None => raw,
-    };
-    let source = match gunzip_if_gzip(raw) {
-        Ok(source) => source,
-        Err(e) => {
-            eprintln!("dcmflow bson2json: cannot read {name}: {e}");
-            return ExitCode::from(exit::CANNOT_READ_INPUT);
-        }
+        Err(code) => return code,
     };
     let conversion = BsonToJson::new(options);
-    let result = if output == Path::new("-") {
-        crate::output::write_stdout(|sink| {
-            conversion.convert(
-                dcmflow::Input::reader(source),
-                dcmflow::Output::stream(sink),
-            )
-        })
-    } else {
-        to_file(&conversion, source, &output)
-    };
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    match result {
-        Ok(report) => {
-            if !args.quiet && io::stderr().is_terminal() && output != Path::new("-") {
-                eprintln!(
-                    "dcmflow bson2json: {name}: {} documents, {} bytes of JSON",
-                    report.documents, report.written
-                );
-            }
-            ExitCode::SUCCESS
-        }
-        // The reader of our standard output went away (`| head`): nothing more is wanted, as with
-        // dcm2json and dump.
-        Err(Failure::Convert(e)) if e.io_kind() == Some(io::ErrorKind::BrokenPipe) => {
-            ExitCode::SUCCESS
-        }
-        Err(Failure::Convert(e)) => {
-            eprintln!("dcmflow bson2json: {name}: {e}");
-            ExitCode::from(match e.classify() {
-                Category::OutputIo => exit::CANNOT_WRITE_OUTPUT,
-                _ => exit::CANNOT_READ_INPUT,
-            })
-        }
-        Err(Failure::Output(e)) => {
-            eprintln!("dcmflow bson2json: cannot write {}: {e}", output.display());
-            ExitCode::from(exit::CANNOT_WRITE_OUTPUT)
-        }
-    }
-}
-
-type Failure = crate::output::Failure<dcmflow::Error>;
-
-/// Writes into a temporary file beside `output`, renamed into place only on success.
-fn to_file(
-    conversion: &BsonToJson,
-    source: Box<dyn Read + Send>,
-    output: &Path,
-) -> Result<dcmflow::Report, Failure> {
-    crate::output::write_atomically(output, |sink, _| {
-        conversion.convert(
-            dcmflow::Input::reader(source),
-            dcmflow::Output::stream(sink),
-        )
+    command.finish(bar, ("documents", "JSON"), |output| {
+        conversion.convert(dcmflow::Input::reader(source), output)
     })
 }

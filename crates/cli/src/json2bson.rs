@@ -2,15 +2,14 @@
 //! → BSON documents one after another, as mongodump writes them; mongoimport's spellings where they
 //! apply.
 
-use std::io::{self, IsTerminal, Read};
-use std::path::{Path, PathBuf};
+use std::io::{self, Read};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use dcmflow::{Category, JsonToBson, JsonToBsonOptions};
+use dcmflow::{JsonToBson, JsonToBsonOptions};
 
 use crate::exit;
-use crate::output::refuse_input_as_output;
-use crate::stream_input::{gunzip_if_gzip, open};
+use crate::stream_input::StreamCommand;
 
 pub const AFTER_HELP: &str = "\
 Examples:
@@ -68,47 +67,30 @@ pub struct Json2BsonArgs {
 }
 
 pub fn run(args: Json2BsonArgs) -> ExitCode {
-    let output = args
-        .out
-        .clone()
-        .or_else(|| args.output.clone())
-        .unwrap_or_else(|| PathBuf::from("-"));
-    if output != Path::new("-") {
-        if let Err(message) = refuse_input_as_output(&output, [args.input.as_path()]) {
-            eprintln!("dcmflow json2bson: {message}");
-            return ExitCode::from(exit::COMMANDLINE);
-        }
-    }
+    let command = match StreamCommand::new(
+        "json2bson",
+        &args.input,
+        args.out.as_deref(),
+        args.output.as_deref(),
+        args.quiet,
+    ) {
+        Ok(command) => command,
+        Err(code) => return code,
+    };
     let mut options = JsonToBsonOptions::default();
     options.reader.legacy = args.legacy;
     options.reader.max_depth = args.max_depth.max(1);
     // BSON lengths are signed 32-bit.
     options.reader.max_document_size = args.max_document_size.clamp(5, i32::MAX as usize);
-    let name = args.input.display().to_string();
-    let (raw, size) = match open(&args.input) {
+    let (source, bar) = match command.open(args.no_progress, true) {
         Ok(opened) => opened,
-        Err(e) => {
-            eprintln!("dcmflow json2bson: cannot read {name}: {e}");
-            return ExitCode::from(exit::CANNOT_READ_INPUT);
-        }
-    };
-    let bar = crate::progress::bar(args.quiet || args.no_progress, size);
-    let raw: Box<dyn Read + Send> = match &bar {
-        Some(bar) => Box::new(bar.wrap_read(raw)),
-        None => raw,
-    };
-    let source = match gunzip_if_gzip(raw) {
-        Ok(source) => source,
-        Err(e) => {
-            eprintln!("dcmflow json2bson: cannot read {name}: {e}");
-            return ExitCode::from(exit::CANNOT_READ_INPUT);
-        }
+        Err(code) => return code,
     };
     let source = if args.json_array {
         match require_array(source) {
             Ok(source) => source,
             Err(e) => {
-                eprintln!("dcmflow json2bson: {name}: {e}");
+                eprintln!("dcmflow json2bson: {}: {e}", args.input.display());
                 return ExitCode::from(exit::CANNOT_READ_INPUT);
             }
         }
@@ -116,53 +98,9 @@ pub fn run(args: Json2BsonArgs) -> ExitCode {
         source
     };
     let conversion = JsonToBson::new(options);
-    let result = if output == Path::new("-") {
-        crate::output::write_stdout(|sink| {
-            conversion.convert(
-                dcmflow::Input::reader(source),
-                dcmflow::Output::stream(sink),
-            )
-        })
-    } else {
-        crate::output::write_atomically(&output, |sink, _| {
-            conversion.convert(
-                dcmflow::Input::reader(source),
-                dcmflow::Output::stream(sink),
-            )
-        })
-    };
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    match result {
-        Ok(report) => {
-            if !args.quiet && io::stderr().is_terminal() && output != Path::new("-") {
-                eprintln!(
-                    "dcmflow json2bson: {name}: {} documents, {} bytes of BSON",
-                    report.documents, report.written
-                );
-            }
-            ExitCode::SUCCESS
-        }
-        // The reader of our standard output went away (`| head`): nothing more is wanted, as with
-        // dcm2json and dump.
-        Err(crate::output::Failure::Convert(e))
-            if e.io_kind() == Some(io::ErrorKind::BrokenPipe) =>
-        {
-            ExitCode::SUCCESS
-        }
-        Err(crate::output::Failure::Convert(e)) => {
-            eprintln!("dcmflow json2bson: {name}: {e}");
-            ExitCode::from(match e.classify() {
-                Category::OutputIo => exit::CANNOT_WRITE_OUTPUT,
-                _ => exit::CANNOT_READ_INPUT,
-            })
-        }
-        Err(crate::output::Failure::Output(e)) => {
-            eprintln!("dcmflow json2bson: cannot write {}: {e}", output.display());
-            ExitCode::from(exit::CANNOT_WRITE_OUTPUT)
-        }
-    }
+    command.finish(bar, ("documents", "BSON"), |output| {
+        conversion.convert(dcmflow::Input::reader(source), output)
+    })
 }
 
 /// `--jsonArray`: the first byte that is not whitespace must open an array (looked for in the first 64

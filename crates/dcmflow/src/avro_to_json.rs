@@ -8,7 +8,7 @@ use dcmflow_avro::{AvroError, ContainerReader, Encoding, JsonDecoder};
 use dcmflow_engine::json::format::{Compact, Formatter, Pretty};
 use dcmflow_engine::Position;
 
-use crate::io::{Input, Sink, Source};
+use crate::io::{Input, Source};
 use crate::{Category, Error, Report};
 
 /// How Avro becomes JSON.
@@ -74,17 +74,9 @@ impl AvroToJson {
     ) -> Result<Report, Error> {
         let input = input.into();
         let size = input.size();
-        let output = output.into();
-        let out: &mut (dyn Write + Send) = match output.sink {
-            Sink::Stream(w) => w,
-            Sink::Seekable(w) => w,
-            Sink::Memory(v) => v,
-        };
-        let read: Box<dyn Read + Send + '_> = match input.source {
-            Source::Slice(bytes) => Box::new(bytes),
-            Source::File(file) => Box::new(BufReader::with_capacity(1 << 16, file)),
-            Source::Reader(reader) => Box::new(BufReader::with_capacity(1 << 16, reader)),
-        };
+        let out = output.into().into_write();
+        // The container is read in small pieces (headers, varints) and blocks: buffered.
+        let read = buffered(input);
         let reader =
             ContainerReader::new(read, self.options.max_block_size).map_err(reading_error)?;
         let two = self.options.threads.two(size);
@@ -118,14 +110,9 @@ impl AvroToJson {
         input: impl Into<Input<'i>>,
         output: impl Into<crate::Output<'o>>,
     ) -> Result<Report, Error> {
-        let input = input.into();
-        let output = output.into();
-        let out: &mut (dyn Write + Send) = match output.sink {
-            Sink::Stream(w) => w,
-            Sink::Seekable(w) => w,
-            Sink::Memory(v) => v,
-        };
-        let read: Box<dyn Read + Send + '_> = match input.source {
+        let out = output.into().into_write();
+        // The datum reader reads into its own window: no buffer in between.
+        let read: Box<dyn Read + Send + '_> = match input.into().source {
             Source::Slice(bytes) => Box::new(bytes),
             Source::File(file) => Box::new(file),
             Source::Reader(reader) => Box::new(reader),
@@ -298,6 +285,15 @@ impl AvroToJson {
             }
         })?;
         output.finish()
+    }
+}
+
+/// The input as a buffered reader (a slice as it is).
+fn buffered(input: Input<'_>) -> Box<dyn Read + Send + '_> {
+    match input.source {
+        Source::Slice(bytes) => Box::new(bytes),
+        Source::File(file) => Box::new(BufReader::with_capacity(1 << 16, file)),
+        Source::Reader(reader) => Box::new(BufReader::with_capacity(1 << 16, reader)),
     }
 }
 

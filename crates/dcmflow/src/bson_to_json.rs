@@ -7,7 +7,7 @@ use dcmflow_bson::{
 };
 use dcmflow_engine::Position;
 
-use crate::io::{Input, Sink, Source};
+use crate::io::{Input, Source};
 use crate::{Category, Error, Report};
 
 /// How BSON becomes Extended JSON.
@@ -74,12 +74,7 @@ impl BsonToJson {
             Source::File(file) => BsonReader::from_reader(file, reader_options),
             Source::Reader(reader) => BsonReader::from_reader(reader, reader_options),
         };
-        let output = output.into();
-        let out: &mut (dyn Write + Send) = match output.sink {
-            Sink::Stream(w) => w,
-            Sink::Seekable(w) => w,
-            Sink::Memory(v) => v,
-        };
+        let out = output.into().into_write();
         let (mode, layout) = (self.options.mode, self.options.layout);
         if self.options.pretty {
             run(

@@ -120,6 +120,15 @@ pub(crate) enum Sink<'a> {
 }
 
 impl<'a> Output<'a> {
+    /// The output as a writer written in order (for formats that never seek back).
+    pub(crate) fn into_write(self) -> &'a mut (dyn Write + Send) {
+        match self.sink {
+            Sink::Stream(w) => w,
+            Sink::Seekable(w) => w,
+            Sink::Memory(v) => v,
+        }
+    }
+
     /// A writer written in order only (standard output, a socket, a compressor).
     pub fn stream(writer: &'a mut (dyn Write + Send)) -> Output<'a> {
         Output {

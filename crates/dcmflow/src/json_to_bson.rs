@@ -6,7 +6,7 @@ use dcmflow_bson::{ErrorKind, ExtJsonOptions, ExtJsonReader};
 use dcmflow_engine::Position;
 
 use crate::bson_to_json::codec_error;
-use crate::io::{Input, Sink, Source};
+use crate::io::{Input, Source};
 use crate::{Category, Error, Report};
 
 /// How Extended JSON becomes BSON.
@@ -56,12 +56,7 @@ impl JsonToBson {
             Source::File(file) => ExtJsonReader::from_reader(file, options),
             Source::Reader(reader) => ExtJsonReader::from_reader(reader, options),
         };
-        let output = output.into();
-        let out: &mut (dyn Write + Send) = match output.sink {
-            Sink::Stream(w) => w,
-            Sink::Seekable(w) => w,
-            Sink::Memory(v) => v,
-        };
+        let out = output.into().into_write();
         let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
         let mut conversion = Documents::new(reader);
         conversion.write_ready(&mut out)?;
