@@ -23,6 +23,9 @@ pub struct BsonToJsonOptions {
     /// How the BSON is read (`stream`: documents one after another, the default here, as mongodump
     /// writes them; nesting depth; piece sizes).
     pub reader: ReaderOptions,
+    /// One thread, or documents converted on two while this one reads and writes (`Auto`: two for
+    /// inputs of 1 MiB or more on two cores; streams of documents, one per line, only).
+    pub threads: crate::Threads,
 }
 
 impl Default for BsonToJsonOptions {
@@ -34,6 +37,7 @@ impl Default for BsonToJsonOptions {
             layout: Layout::default(),
             pretty: false,
             reader,
+            threads: crate::Threads::Auto,
         }
     }
 }
@@ -69,6 +73,19 @@ impl BsonToJson {
     ) -> Result<Report, Error> {
         let input = input.into();
         let reader_options = self.options.reader.clone();
+        if self.options.threads.two(input.size())
+            && reader_options.stream
+            && self.options.layout == Layout::Lines
+        {
+            let read: Box<dyn std::io::Read + Send + '_> = match input.source {
+                Source::Slice(bytes) => Box::new(bytes),
+                Source::File(file) => Box::new(std::io::BufReader::with_capacity(1 << 16, file)),
+                Source::Reader(reader) => {
+                    Box::new(std::io::BufReader::with_capacity(1 << 16, reader))
+                }
+            };
+            return crate::bson_threads::convert(&self.options, read, output.into().into_write());
+        }
         let reader = match input.source {
             Source::Slice(bytes) => BsonReader::from_slice(bytes, reader_options),
             Source::File(file) => BsonReader::from_reader(file, reader_options),
@@ -112,17 +129,28 @@ fn reading_error(e: dcmflow_bson::Error) -> Error {
     codec_error(e, "reading BSON")
 }
 
+/// A BSON reading error of a reader that started `base` bytes into the input.
+pub(crate) fn reading_error_at(e: dcmflow_bson::Error, base: u64) -> Error {
+    codec_error_at(e, "reading BSON", base)
+}
+
 /// An error of the BSON crate (reading BSON or Extended JSON), placed and categorised.
 pub(crate) fn codec_error(e: dcmflow_bson::Error, doing: &str) -> Error {
+    codec_error_at(e, doing, 0)
+}
+
+/// [`codec_error`] of a reader that started `base` bytes into the input.
+fn codec_error_at(e: dcmflow_bson::Error, doing: &str, base: u64) -> Error {
     use dcmflow_bson::ErrorKind;
     let category = match e.kind() {
         ErrorKind::Io => Category::InputIo,
         ErrorKind::TooDeep | ErrorKind::TooLong | ErrorKind::TooLarge => Category::Limit,
         _ => Category::InvalidInput,
     };
+    let offset = e.offset() + base;
     let position = match e.line_column() {
-        Some((line, column)) => Position::in_text(line, column, Some(e.offset()), e.path()),
-        None => Position::at_offset(e.offset()).with_path(e.path()),
+        Some((line, column)) => Position::in_text(line, column, Some(offset), e.path()),
+        None => Position::at_offset(offset).with_path(e.path()),
     };
     let message = format!("{doing}: {}", e.message());
     let source = std::error::Error::source(&e)
@@ -131,7 +159,7 @@ pub(crate) fn codec_error(e: dcmflow_bson::Error, doing: &str) -> Error {
     Error::new(category, message, position).with_source(source)
 }
 
-fn writing_error(e: std::io::Error) -> Error {
+pub(crate) fn writing_error(e: std::io::Error) -> Error {
     Error::new(
         Category::OutputIo,
         format!("writing JSON: {e}"),

@@ -33,6 +33,7 @@
 #![warn(missing_docs)]
 
 mod avro_to_json;
+mod bson_threads;
 mod bson_to_json;
 #[cfg(feature = "tokio")]
 mod codec;

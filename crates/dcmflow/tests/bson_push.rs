@@ -142,3 +142,49 @@ fn pushed_json_converts_as_pulled_json() {
         }
     }
 }
+
+/// Documents converted on two threads: the same JSON, report and error as on one, over the corpus as one
+/// stream, each refused document, the stream cut anywhere, and long values.
+#[test]
+fn two_threads_convert_as_one() {
+    use dcmflow::Threads;
+    for (label, bson) in inputs() {
+        let cuts = [bson.len(), bson.len() / 2, bson.len().saturating_sub(3), 2];
+        for cut in cuts {
+            let data = &bson[..cut.min(bson.len())];
+            for (mode, pretty) in [(Mode::Relaxed, false), (Mode::Canonical, true)] {
+                let mut options = BsonToJsonOptions::default();
+                options.mode = mode;
+                options.pretty = pretty;
+                options.threads = Threads::One;
+                let one = pulled(data, &options);
+                options.threads = Threads::Two;
+                assert!(
+                    pulled(data, &options) == one,
+                    "{label}: cut at {cut}, {mode:?}: {:?}",
+                    one.as_ref().err()
+                );
+            }
+        }
+    }
+}
+
+/// A document longer than two threads hold on to (16 MiB): converted on the calling thread from there,
+/// with what follows it; a length under a document's 5 bytes likewise (and refused as one thread does).
+#[test]
+fn two_threads_hand_long_documents_back() {
+    use dcmflow::Threads;
+    let small = long_values(100);
+    let mut stream = [small.clone(), long_values(17 << 20), small.clone()].concat();
+    let mut bad = stream.clone();
+    bad.extend_from_slice(&[3, 0, 0, 0, 0]);
+    stream.extend_from_slice(&small);
+    for data in [&stream, &bad] {
+        let mut options = BsonToJsonOptions::default();
+        options.threads = Threads::One;
+        let one = pulled(data, &options);
+        options.threads = Threads::Two;
+        assert!(pulled(data, &options) == one, "{:?}", one.as_ref().err());
+    }
+    assert_eq!(pulled(&stream, &BsonToJsonOptions::default()).unwrap().1, 4);
+}
