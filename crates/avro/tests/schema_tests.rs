@@ -122,3 +122,33 @@ fn bad_schemas_are_refused_with_their_path() {
         r#"{"name":"List","type":"record","fields":[{"name":"next","type":["null","List"]}]}"#
     );
 }
+
+/// Every `.avsc` of Apache's test schemas and the GA4GH Variant schema parses, and its canonical form
+/// parses again to the same canonical form.
+#[test]
+fn the_shared_schemas_parse() {
+    let Some(shared) = dcmflow_testkit::shared_dir() else {
+        eprintln!("SKIPPED: ../shared is absent");
+        return;
+    };
+    let mut paths: Vec<_> = std::fs::read_dir(shared.join("avro/schemas"))
+        .map(|entries| entries.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    paths.push(shared.join("peers/codecs/variant.avsc"));
+    let mut parsed = 0;
+    for path in paths
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "avsc"))
+    {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let schema = Schema::parse_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let form = parsing_canonical_form(&schema);
+        let again = Schema::parse_str(&form)
+            .unwrap_or_else(|e| panic!("{}: canonical form: {e}", path.display()));
+        assert_eq!(parsing_canonical_form(&again), form, "{}", path.display());
+        parsed += 1;
+    }
+    assert!(parsed >= 6, "only {parsed} schemas");
+}
