@@ -88,6 +88,7 @@ def bson_tools(path):
     roofline = os.path.join(ROOT, 'target/release/examples/roofline')
     return [
         ('dcmflow', [dcmflow, 'bson2json', '-q', path, '-']),
+        ('dcmflow one thread', [dcmflow, 'bson2json', '-q', '--threads', '1', path, '-']),
         ('dcmflow canonical', [dcmflow, 'bson2json', '-q', '--json-format', 'canonical', path, '-']),
         ('roofline', [roofline, path]),
         ('bson crate', [PEERS + '/codecrs-peer', 'bson-to-json', 'relaxed', path]),
@@ -115,6 +116,7 @@ def avro_tools(path):
     dcmflow = os.path.join(ROOT, 'target/release/dcmflow')
     return [
         ('dcmflow', [dcmflow, 'avro2json', '-q', path, '-']),
+        ('dcmflow one thread', [dcmflow, 'avro2json', '-q', '--threads', '1', path, '-']),
         ('dcmflow ga4gh', [dcmflow, 'avro2json', '-q', '--encoding', 'ga4gh', path, '-']),
         ('avrocat', [PEERS + '/avrocat', path]),
         ('apache-avro', [PEERS + '/codecrs-peer', 'avro-to-json', path]),
