@@ -552,7 +552,7 @@ impl<'a> Lexer<'a> {
         let more = match b {
             b',' if starts(after) => true,
             // `, ` before the next one: Python's `json.dumps` (and so pymongo) separates so.
-            b',' if after == b' ' && self.buf.get(self.pos + 2).is_some_and(|&c| starts(c)) => {
+            b',' if after == b' ' && self.pos + 2 < self.end && starts(self.buf[self.pos + 2]) => {
                 self.pos += 2;
                 return Some(true);
             }
