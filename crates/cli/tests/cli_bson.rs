@@ -4,21 +4,10 @@
 use std::process::Output;
 
 mod common;
-use common::dcmflow;
+use common::run_with_stdin;
 
 fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    use std::io::Write;
-    let mut child = dcmflow()
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or_default()).unwrap();
-    drop(input);
-    child.wait_with_output().unwrap()
+    run_with_stdin(args, stdin.unwrap_or_default())
 }
 
 /// {"n": <int32 n>, "d": 1.5, "t": <datetime 0>}

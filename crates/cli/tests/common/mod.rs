@@ -15,3 +15,20 @@ pub fn synthetic(name: &str) -> PathBuf {
         .join("../../corpus/synthetic")
         .join(name)
 }
+
+/// Runs `dcmflow args…` with `stdin` as its standard input; its output and status.
+#[allow(dead_code)] // not every test binary that includes this module feeds standard input
+pub fn run_with_stdin(args: &[&str], stdin: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = dcmflow()
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
