@@ -88,6 +88,32 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// Appends a `long` (or `int`) in the binary encoding: zig-zag, then seven bits a byte.
+#[inline]
+pub fn write_long(out: &mut Vec<u8>, value: i64) {
+    let mut n = ((value << 1) ^ (value >> 63)) as u64;
+    while n >= 0x80 {
+        out.push(n as u8 | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// How many bytes [`write_long`] writes for `value`.
+#[inline]
+pub fn long_len(value: i64) -> usize {
+    let n = ((value << 1) ^ (value >> 63)) as u64;
+    // One byte per started group of seven significant bits.
+    (64 - (n | 1).leading_zeros() as usize).div_ceil(7)
+}
+
+/// Appends `bytes` or `string`: the length, then the bytes.
+#[inline]
+pub fn write_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    write_long(out, bytes.len() as i64);
+    out.extend_from_slice(bytes);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +138,34 @@ mod tests {
         assert!(Cursor::new(&too_long).long().is_err());
         assert!(Cursor::new(&[0x80]).long().is_err());
         assert!(Cursor::new(&[0x05, b'a']).bytes().is_err());
+    }
+
+    #[test]
+    fn written_longs_read_back_and_their_length_is_known() {
+        for value in [
+            0,
+            -1,
+            1,
+            -64,
+            64,
+            63,
+            -65,
+            8191,
+            8192,
+            i32::MAX as i64,
+            i32::MIN as i64,
+            i64::MAX,
+            i64::MIN,
+        ] {
+            let mut out = Vec::new();
+            write_long(&mut out, value);
+            assert_eq!(out.len(), long_len(value), "{value}");
+            let mut cursor = Cursor::new(&out);
+            assert_eq!(cursor.long(), Ok(value));
+            assert_eq!(cursor.remaining(), 0);
+        }
+        let mut out = Vec::new();
+        write_long(&mut out, 64);
+        assert_eq!(out, [0x80, 0x01]);
     }
 }
