@@ -1,4 +1,4 @@
-//! The `dcmflow` command: `dcm2json`, `json2dcm`, `dump`, `convert`, `bson2json`, `json2bson`, `avro2json` and `avro-schema` (see `dcmflow --help`).
+//! The `dcmflow` command: `dcm2json`, `json2dcm`, `dump`, `convert`, `bson2json`, `json2bson`, `avro2json`, `json2avro` and `avro-schema` (see `dcmflow --help`).
 
 mod avro2json;
 mod bson2json;
@@ -6,6 +6,7 @@ mod dcm2json;
 mod dump;
 mod failure;
 mod input;
+mod json2avro;
 mod json2bson;
 mod json2dcm;
 mod output;
@@ -44,7 +45,7 @@ mod exit {
     name = "dcmflow",
     version,
     propagate_version = true,
-    about = "Streaming transcoder (DICOM ⇄ DICOM JSON, BSON ⇄ Extended JSON, Avro → JSON): no tree, bounded memory"
+    about = "Streaming transcoder (DICOM ⇄ DICOM JSON, BSON ⇄ Extended JSON, Avro ⇄ JSON): no tree, bounded memory"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -66,6 +67,10 @@ enum Command {
     /// avro-tools getschema.
     #[command(after_help = avro2json::SCHEMA_AFTER_HELP, visible_alias = "getschema")]
     AvroSchema(avro2json::AvroSchemaArgs),
+    /// Convert JSON (Avro's encoding or GA4GH's) to an Avro object container file, like avro-tools
+    /// fromjson.
+    #[command(after_help = json2avro::AFTER_HELP, visible_alias = "fromjson")]
+    Json2avro(json2avro::Json2AvroArgs),
     /// Convert MongoDB Extended JSON (canonical, relaxed; legacy on request) to BSON, like mongoimport's
     /// parser.
     #[command(after_help = json2bson::AFTER_HELP)]
@@ -203,6 +208,7 @@ fn main() -> ExitCode {
         Command::Json2bson(args) => json2bson::run(args),
         Command::Avro2json(args) => avro2json::run(args),
         Command::AvroSchema(args) => avro2json::run_schema(args),
+        Command::Json2avro(args) => json2avro::run(args),
         Command::Dump {
             input,
             quiet,

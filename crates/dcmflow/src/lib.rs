@@ -11,6 +11,9 @@
 //! - [`Transcode`]: DICOM → DICOM between the uncompressed transfer syntaxes.
 //! - [`BsonToJson`]: BSON (one document or mongodump's stream of them) → MongoDB Extended JSON,
 //!   canonical, relaxed or legacy.
+//! - [`JsonToBson`]: MongoDB Extended JSON → BSON.
+//! - [`AvroToJson`] and [`JsonToAvro`]: Avro (container files, bare data, single-object encoding) ⇄
+//!   Avro's JSON encoding or GA4GH's.
 //! - [`dicom_to_json`] and [`json_to_dicom`]: the common case in one line.
 //!
 //! Every conversion returns a [`Report`] (with [`Warning`]s) or an [`Error`] (with a [`Category`] and
@@ -40,6 +43,7 @@ mod codec;
 mod convert;
 mod error;
 mod io;
+mod json_to_avro;
 mod json_to_bson;
 mod pipeline;
 mod push_to_dicom;
@@ -61,6 +65,7 @@ pub use dcmflow_engine::Position;
 pub use dcmflow_json as json;
 pub use error::{Category, Error, Report, Warning, WarningCode};
 pub use io::{Input, Output, SeekWrite};
+pub use json_to_avro::{AvroFraming, JsonToAvro, JsonToAvroOptions};
 pub use json_to_bson::{JsonToBson, JsonToBsonOptions, PushJsonToBson};
 pub use push_to_dicom::PushJsonToDicom;
 pub use push_to_json::PushDicomToJson;
