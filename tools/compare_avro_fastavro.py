@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Avro -> JSON, dcmflow against fastavro's json_writer (the Avro specification's JSON encoding).
+"""Avro <-> JSON, dcmflow against fastavro's json_writer and json_reader (the Avro specification's JSON
+encoding).
 
   compare_avro_fastavro.py DCMFLOW SHARED [--random N] [--seed S]
 
@@ -15,7 +16,14 @@ Every datum is also checked against the JSON the specification's encoding gives 
 the random value itself (the union branch chosen, the full names of named types): this is the check for
 schemas fastavro's json_writer cannot write (it recurses without end on a recursive record, and its
 reader overflows on extreme longs under a logical type).
-Floats are compared as the float32/float64 values they name. Exits 1 on any other difference.
+Floats are compared as the float32/float64 values they name.
+
+JSON -> Avro: `dcmflow json2avro --framing bare` on dcmflow's JSON, in Avro's encoding and in GA4GH's,
+and on fastavro's json_writer output where it has one and it is JSON (bare NaN/Infinity are refused, by
+decision), must give, byte for byte, the binary encoding
+fastavro's schemaless_writer gives each datum; fastavro's json_reader must read dcmflow's JSON (Avro's
+encoding) into data that encode to those bytes too; and a container file written by json2avro (deflate)
+must read back in fastavro to the same data. Exits 1 on any other difference.
 """
 import io
 import json
@@ -28,7 +36,7 @@ import sys
 import tempfile
 
 import fastavro
-from fastavro import json_writer
+from fastavro import json_reader, json_writer
 
 
 def full_name(schema, namespace):
@@ -243,6 +251,103 @@ def floats_as(value):
     return value
 
 
+def json2avro(dcmflow, schema_path, json_path, *extra):
+    """dcmflow json2avro's output bytes, or None (and the message printed) when it fails."""
+    run = subprocess.run([dcmflow, "json2avro", "--schema-file", schema_path, *extra, json_path, "-"],
+                         capture_output=True, check=False)
+    if run.returncode != 0:
+        print(f"  dcmflow json2avro {' '.join(extra)} failed: {run.stderr.decode()[:500]}")
+        return None
+    return run.stdout
+
+
+def check_json_to_avro(dcmflow, tmp, name, raw, parsed, data, ours_text, theirs_text):
+    """The JSON -> Avro checks of the module's docstring; the number of failures."""
+    failures = 0
+    schema_path = os.path.join(tmp, name + ".avsc")
+    with open(schema_path, "w") as f:
+        json.dump(raw, f)
+    expected = b"".join(schemaless(parsed, d) for d in data)
+    texts = [("dcmflow's JSON", ours_text, "avro")]
+    if theirs_text is not None:
+        texts.append(("fastavro's JSON", theirs_text, "avro"))
+    ga4gh = subprocess.run([dcmflow, "avro2json", "--encoding", "ga4gh", os.path.join(tmp, name + ".null.avro"),
+                            "-"], capture_output=True, check=True).stdout
+    texts.append(("dcmflow's GA4GH JSON", ga4gh, "ga4gh"))
+    for label, text, encoding in texts:
+        path = os.path.join(tmp, name + ".in.json")
+        with open(path, "wb") as f:
+            f.write(text if isinstance(text, bytes) else text.encode())
+        if label == "fastavro's JSON" and not is_json(text):
+            # fastavro writes NaN and the infinities bare, which RFC 8259 does not allow: refused by
+            # decision (the input must be JSON), checked to be refused for that.
+            run = subprocess.run([dcmflow, "json2avro", "--schema-file", schema_path, "--framing", "bare", path,
+                                  "-"], capture_output=True, check=False)
+            if run.returncode == 20 and b"bare NaN or Infinity" in run.stderr:
+                print(f"{name}: fastavro's JSON holds bare NaN/Infinity (not JSON): refused, by decision")
+            else:
+                failures += 1
+                print(f"{name}: fastavro's JSON with bare NaN/Infinity was not refused for it: "
+                      f"{run.stderr.decode()[:300]}")
+            continue
+        got = json2avro(dcmflow, schema_path, path, "--framing", "bare", "--encoding", encoding)
+        if got is None or got != expected:
+            failures += 1
+            where = "" if got is None else first_difference(got, expected)
+            print(f"{name}: json2avro of {label} differs from fastavro's binary encoding{where}")
+        else:
+            print(f"{name}: json2avro of {label}: {len(data)} data, {len(got)} bytes identical to fastavro's")
+    # fastavro's json_reader reads our JSON into the same data.
+    try:
+        read = list(json_reader(io.StringIO(ours_text.decode() if isinstance(ours_text, bytes) else ours_text),
+                                parsed))
+        again = b"".join(schemaless(parsed, d) for d in read)
+        if again != expected:
+            failures += 1
+            print(f"{name}: fastavro's json_reader reads dcmflow's JSON into other data"
+                  f"{first_difference(again, expected)}")
+        else:
+            print(f"{name}: fastavro's json_reader reads dcmflow's JSON into the same {len(read)} data")
+    except (RecursionError, ValueError, TypeError, KeyError, AttributeError) as e:
+        print(f"{name}: fastavro's json_reader cannot read this schema's JSON ({type(e).__name__}: {e})")
+    # A deflated container file written by json2avro reads back in fastavro.
+    path = os.path.join(tmp, name + ".in.json")
+    with open(path, "wb") as f:
+        f.write(ours_text if isinstance(ours_text, bytes) else ours_text.encode())
+    container = json2avro(dcmflow, schema_path, path, "--codec", "deflate", "--block-size", "3000")
+    if container is None:
+        return failures + 1
+    back = list(fastavro.reader(io.BytesIO(container)))
+    if b"".join(schemaless(parsed, d) for d in back) != expected:
+        failures += 1
+        print(f"{name}: the container file json2avro wrote reads back in fastavro to other data")
+    return failures
+
+
+def is_json(text):
+    """Whether every line is JSON (RFC 8259: no bare NaN or Infinity)."""
+    def refuse(constant):
+        raise ValueError(constant)
+    try:
+        for line in (text.decode() if isinstance(text, bytes) else text).split("\n"):
+            if line:
+                json.loads(line, parse_constant=refuse)
+        return True
+    except ValueError:
+        return False
+
+
+def schemaless(parsed, datum):
+    buf = io.BytesIO()
+    fastavro.schemaless_writer(buf, parsed, datum)
+    return buf.getvalue()
+
+
+def first_difference(a, b):
+    n = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    return f" (first at byte {n}: {a[n:n + 12].hex()} vs {b[n:n + 12].hex()}; {len(a)} vs {len(b)} bytes)"
+
+
 def schemas(shared):
     out = []
     for path in [os.path.join(shared, "avro", "schemas", "interop.avsc"),
@@ -308,6 +413,12 @@ def main():
                     # turns logical types into Python values that overflow on extreme longs.
                     print(f"{name} ({codec}): {len(ours)} data as the specification encodes them; "
                           f"fastavro's json_writer fails here ({type(e).__name__}: {e})")
+                    theirs_text = None
+                if codec == "null":
+                    failures += check_json_to_avro(
+                        dcmflow, tmp, name, raw, parsed, data, run.stdout,
+                        None if theirs_text is None else theirs_text.getvalue())
+                if theirs_text is None:
                     continue
                 theirs = [parse(t) for t in theirs_text.getvalue().split("\n") if t]
                 decided = 0

@@ -212,7 +212,11 @@ impl<'s> JsonEncoder<'s> {
                         let text = lexer.read_number()?;
                         encode_number_text(target, text, false, out)?;
                     }
-                    _ => return Err(expected(lexer, &format!("a number (an {})", kind(target)))),
+                    _ => {
+                        let article = if *target == Node::Int { "an" } else { "a" };
+                        let what = format!("a number ({article} {})", kind(target));
+                        return Err(expected(lexer, &what));
+                    }
                 }
             }
             Node::String | Node::Bytes | Node::Fixed { .. } | Node::Enum { .. } => {
@@ -704,6 +708,13 @@ fn expected(lexer: &mut Lexer<'_>, what: &str) -> EncodeFault {
         Ok(Some(b't' | b'f')) => "a boolean",
         Ok(Some(b'n')) => "null",
         Ok(Some(b'-' | b'0'..=b'9')) => "a number",
+        Ok(Some(b'N' | b'I')) => {
+            return LexError::syntax(format!(
+                "expected {what}, found a bare NaN or Infinity, which is not JSON (RFC 8259): \
+                 write \"NaN\", \"Infinity\" or \"-Infinity\""
+            ))
+            .into()
+        }
         Ok(Some(_)) => {
             return LexError::syntax(format!("expected {what}, found no JSON value")).into()
         }
