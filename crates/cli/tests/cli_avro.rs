@@ -98,3 +98,165 @@ fn bad_files_name_where_and_leave_no_output() {
         assert!(!output.exists(), "a failed conversion left {}", output.display());
     }
 }
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// json2avro (and its avro-tools name): JSON through standard input into a container file on standard
+/// output that avro2json reads back; every codec; the same bytes for the same sync marker.
+#[test]
+fn json2avro_writes_files_avro2json_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("r.avsc");
+    std::fs::write(&schema, UNION).unwrap();
+    let schema = schema.to_str().unwrap();
+    let json = "{\"b\":\"\\u00ff\",\"u\":{\"string\":\"é\"}}\n{\"u\":null,\"b\":\"\"}\n";
+    let back_expected = "{\"u\":{\"string\":\"é\"},\"b\":\"ÿ\"}\n{\"u\":null,\"b\":\"\"}\n";
+    for codec in ["null", "deflate", "snappy", "zstandard"] {
+        let sync = "000102030405060708090a0b0c0d0e0f";
+        let args = [
+            "fromjson",
+            "--schema-file",
+            schema,
+            "--codec",
+            codec,
+            "--sync-marker",
+            sync,
+            "-",
+        ];
+        let out = run(&args, json.as_bytes());
+        assert!(out.status.success(), "{codec}: {}", stderr(&out));
+        assert_eq!(
+            run(&args, json.as_bytes()).stdout,
+            out.stdout,
+            "{codec}: deterministic"
+        );
+        let back = run(&["avro2json", "-"], &out.stdout);
+        assert_eq!(
+            String::from_utf8_lossy(&back.stdout),
+            back_expected,
+            "{codec}"
+        );
+    }
+    // Without a sync marker, each run draws its own.
+    let first = run(&["json2avro", "-s", schema, "-"], json.as_bytes()).stdout;
+    let second = run(&["json2avro", "-s", schema, "-"], json.as_bytes()).stdout;
+    assert_ne!(first, second);
+    // GA4GH's JSON, the same data.
+    let ga4gh = "{\"u\":\"é\",\"b\":\"\\u00ff\"}\n{\"b\":\"\",\"u\":null}\n";
+    let out = run(
+        &[
+            "json2avro",
+            "-s",
+            schema,
+            "--encoding",
+            "ga4gh",
+            "--framing",
+            "bare",
+            "-",
+        ],
+        ga4gh.as_bytes(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.stdout, b"\x02\x04\xC3\xA9\x02\xFF\x00\x00");
+    // Single-object encoding reads back with the schema.
+    let out = run(
+        &["json2avro", "-s", schema, "--framing", "single-object", "-"],
+        json.as_bytes(),
+    );
+    assert_eq!(&out.stdout[..2], b"\xC3\x01");
+    let back = run(&["avro2json", "--schema-file", schema, "-"], &out.stdout);
+    assert_eq!(String::from_utf8_lossy(&back.stdout), back_expected);
+    // One JSON array of the data.
+    let out = run(
+        &[
+            "json2avro",
+            "-s",
+            schema,
+            "--json-array",
+            "--framing",
+            "bare",
+            "-",
+        ],
+        b"[{\"u\":null,\"b\":\"\"}]",
+    );
+    assert_eq!(out.stdout, b"\x00\x00");
+}
+
+/// Bad JSON, a value the schema refuses, a bad schema: messages name the line, column, datum and path;
+/// exit codes 20 and 1; no output file is left behind and the input is never replaced.
+#[test]
+fn json2avro_errors_name_where_and_leave_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("r.avsc");
+    std::fs::write(&schema, UNION).unwrap();
+    let schema = schema.to_str().unwrap();
+    let output = dir.path().join("out.avro");
+    let input = dir.path().join("in.json");
+    for (json, says) in [
+        (
+            "{\"u\":null,\"b\":\"\"}\n{\"u\":{\"int\":1},\"b\":\"\"}",
+            "line 2, column 13 (u): reading JSON, datum 2: 'int' is not a branch of the union (null, string)",
+        ),
+        ("{\"u\":null,\"b\":\"\\u0100\"}", "(b): reading JSON, datum 1: U+0100 in a string of bytes"),
+        ("{\"u\":null}", "field 'b' is missing and has no default"),
+        (
+            "{\"u\":null,\"b\":\"\",}",
+            "line 1, column 18 (b): reading JSON, datum 1: trailing comma before '}' (RFC 8259)\n",
+        ),
+        ("{\"u\":null,\"b\":NaN}", "bare NaN or Infinity"),
+    ] {
+        std::fs::write(&input, json).unwrap();
+        let out = run(
+            &["json2avro", "-s", schema, input.to_str().unwrap(), output.to_str().unwrap()],
+            b"",
+        );
+        assert_eq!(out.status.code(), Some(20), "{json}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{json}: {}", stderr(&out));
+        assert!(stderr(&out).contains("in.json"), "names the input: {}", stderr(&out));
+        assert!(!output.exists(), "a failed conversion left {}", output.display());
+    }
+    // The input as the output: refused before anything is written.
+    std::fs::write(&input, "{\"u\":null,\"b\":\"\"}").unwrap();
+    let path = input.to_str().unwrap();
+    let out = run(&["json2avro", "-s", schema, path, path], b"");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&input).unwrap(), b"{\"u\":null,\"b\":\"\"}");
+    // A schema that is not valid (a default of the wrong type), or missing.
+    let bad = dir.path().join("bad.avsc");
+    std::fs::write(
+        &bad,
+        r#"{"type":"record","name":"r","fields":[{"name":"n","type":"int","default":"x"}]}"#,
+    )
+    .unwrap();
+    let out = run(
+        &[
+            "json2avro",
+            "-s",
+            bad.to_str().unwrap(),
+            path,
+            output.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("r.n: the default"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(
+        &[
+            "json2avro",
+            "-s",
+            "missing.avsc",
+            path,
+            output.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("missing.avsc"), "{}", stderr(&out));
+    assert!(!output.exists());
+}

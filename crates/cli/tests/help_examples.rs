@@ -62,6 +62,10 @@ fn setup(dir: &Path) {
     avro.extend_from_slice(&[7; 16]);
     std::fs::write(dir.join("weather.avro"), &avro).unwrap();
     std::fs::write(dir.join("variants.avro"), &avro).unwrap();
+    // Schemas and JSON for json2avro's examples.
+    std::fs::write(dir.join("weather.avsc"), "\"int\"").unwrap();
+    std::fs::write(dir.join("variant.avsc"), r#"["null", "long"]"#).unwrap();
+    std::fs::write(dir.join("variants.json"), "42\nnull\n").unwrap();
     // Bare data of a union of null and long: 42, null.
     std::fs::write(dir.join("message.avsc"), r#"["null", "long"]"#).unwrap();
     std::fs::write(dir.join("message.bin"), b"\x02\x54\x00").unwrap();
@@ -104,6 +108,7 @@ fn every_help_example_runs() {
         "json2bson",
         "avro2json",
         "avro-schema",
+        "json2avro",
     ] {
         for line in examples(command) {
             let out = Command::new("sh")
@@ -121,7 +126,7 @@ fn every_help_example_runs() {
             ran += 1;
         }
     }
-    assert!(ran >= 35, "only {ran} examples found");
+    assert!(ran >= 40, "only {ran} examples found");
     // What the examples promise: files where they say.
     for file in [
         "image.json",
@@ -133,6 +138,9 @@ fn every_help_example_runs() {
         "users.json",
         "copy.bson",
         "weather.json",
+        "copy.avro",
+        "variants.avro",
+        "weather.bin",
     ] {
         assert!(dir.path().join(file).is_file(), "{file} missing");
     }
@@ -149,6 +157,7 @@ fn version_is_answered_by_every_command() {
         "json2bson",
         "avro2json",
         "avro-schema",
+        "json2avro",
     ] {
         let out = dcmflow().args([command, "--version"]).output().unwrap();
         assert!(out.status.success(), "{command} --version");
