@@ -9,6 +9,7 @@ the page cache) and the ratios to dcmflow.
   python3 benches/peers.py --direction bson2json [--runs N] [--skip TOOL,...] FILE.bson...
   python3 benches/peers.py --direction json2bson [--runs N] [--skip TOOL,...] FILE.ndjson...
   python3 benches/peers.py --direction avro2json [--runs N] [--skip TOOL,...] FILE.avro...
+  python3 benches/peers.py --direction json2avro --schema SCHEMA.avsc [--runs N] [--skip TOOL,...] FILE.json...
 
 json2dcm: dcmflow json2dcm, the decode roofline (examples/roofline_decode.rs on the file's largest
 InlineBinary, when it has one), DCMTK json2dcm (3.7+, where installed), pydicom from_json and dicom-rs.
@@ -124,6 +125,17 @@ def avro_tools(path):
     ]
 
 
+def json_avro_tools(path, schema):
+    """JSON (Avro's encoding, one datum per line) -> an Avro object container file, written to /dev/null."""
+    dcmflow = os.path.join(ROOT, 'target/release/dcmflow')
+    return [
+        ('dcmflow', [dcmflow, 'json2avro', '-q', '-s', schema, path, '/dev/null']),
+        ('dcmflow deflate', [dcmflow, 'json2avro', '-q', '-s', schema, '--codec', 'deflate', path, '/dev/null']),
+        ('fastavro', [PEERS + '/avro-peer', 'from-json', schema, path, '/dev/null']),
+        ('fastavro deflate', [PEERS + '/avro-peer', 'from-json', schema, path, '/dev/null', 'deflate']),
+    ]
+
+
 def run_once(cmd):
     """Exit code and wall seconds of one run, timed here to the microsecond with nothing in between.
     Timing the tools under /usr/bin/time with its stderr piped here, as this script did before, added
@@ -148,7 +160,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--runs', type=int, default=3)
     ap.add_argument('--skip', default='')
-    ap.add_argument('--direction', choices=['dcm2json', 'json2dcm', 'bson2json', 'json2bson', 'avro2json'], default='dcm2json')
+    ap.add_argument('--direction', choices=['dcm2json', 'json2dcm', 'bson2json', 'json2bson', 'avro2json', 'json2avro'],
+                    default='dcm2json')
+    ap.add_argument('--schema', help='json2avro: the schema (.avsc) of the data')
     ap.add_argument('files', nargs='+')
     args = ap.parse_args()
     skip = {s.strip() for s in args.skip.split(',') if s.strip()}
@@ -159,7 +173,8 @@ def main():
         print('\n## %s (%.1f MiB)\n' % (os.path.basename(path), size / 2**20))
         print('| tool | median s | peak RSS MiB | vs dcmflow |')
         print('|---|---|---|---|')
-        make = {'dcm2json': tools, 'json2dcm': json_tools, 'bson2json': bson_tools, 'json2bson': json_bson_tools, 'avro2json': avro_tools}[args.direction]
+        make = {'dcm2json': tools, 'json2dcm': json_tools, 'bson2json': bson_tools, 'json2bson': json_bson_tools,
+                'avro2json': avro_tools, 'json2avro': lambda p: json_avro_tools(p, args.schema)}[args.direction]
         chosen = [(name, cmd) for name, cmd in make(path)
                   if not (name in skip or name.split()[0] in skip or not os.path.exists(cmd[0]))]
         # Round robin (every tool once per round), so that a burst of load from elsewhere on a shared

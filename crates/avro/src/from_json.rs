@@ -79,6 +79,8 @@ enum Frame {
 struct RecordPlan {
     /// Field names to their index.
     by_name: HashMap<Box<[u8]>, usize>,
+    /// Each field's member name as compact JSON writes it, with its quotes and colon (`"name":`).
+    keys: Vec<Box<[u8]>>,
     /// Each field's default, encoded; `None` where the field has none.
     defaults: Vec<Option<Box<[u8]>>>,
 }
@@ -128,6 +130,12 @@ impl<'s> JsonEncoder<'s> {
                 for (i, field) in fields.iter().enumerate() {
                     plan.by_name
                         .insert(field.name.as_bytes().to_vec().into_boxed_slice(), i);
+                    // Field names are `[A-Za-z_][A-Za-z0-9_]*`: nothing to escape.
+                    plan.keys.push(
+                        format!("\"{}\":", field.name)
+                            .into_bytes()
+                            .into_boxed_slice(),
+                    );
                     let default = match &field.default {
                         None => None,
                         Some(value) => Some(
@@ -488,12 +496,23 @@ impl<'s> JsonEncoder<'s> {
         let Some(Frame::Record { next, in_order, .. }) = self.stack.last_mut() else {
             unreachable!("called for the record on top")
         };
+        let plan = &self.records[node];
+        // The field expected next, in the window as compact JSON writes its name: taken whole.
+        if let Some(key) = plan.keys.get(*next) {
+            if lexer.window().starts_with(key) {
+                lexer.consume(key.len());
+                let field = *next;
+                *next += 1;
+                self.spans.push((field, out.len()));
+                return Ok(fields[field].ty);
+            }
+        }
         let (key, _) = lexer.read_key_bytes()?;
         let field = if fields.get(*next).is_some_and(|f| f.name.as_bytes() == key) {
             *next
         } else {
             *in_order = false;
-            *self.records[node].by_name.get(key).ok_or_else(|| {
+            *plan.by_name.get(key).ok_or_else(|| {
                 mismatch(format!(
                     "record '{name}' has no field '{}'",
                     String::from_utf8_lossy(key)
