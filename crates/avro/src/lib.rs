@@ -14,6 +14,7 @@ mod defaults;
 mod error;
 pub mod from_json;
 pub mod json_datums;
+pub mod protocol;
 pub mod schema;
 pub mod to_json;
 
@@ -24,5 +25,6 @@ pub use datums::DatumReader;
 pub use error::AvroError;
 pub use from_json::JsonEncoder;
 pub use json_datums::{JsonDatumOptions, JsonDatumReader, JsonInputError, JsonInputErrorKind};
+pub use protocol::Protocol;
 pub use schema::{Field, Node, NodeId, Schema, SchemaError};
 pub use to_json::{datum_to_json, Encoding, JsonDecoder};

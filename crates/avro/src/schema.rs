@@ -168,6 +168,23 @@ impl Parser {
         }
     }
 
+    /// specification.md: `aliases` of a named type or a field is an array of names. They matter only
+    /// when data are read with another schema (schema resolution, not done here): checked, then kept
+    /// out of the node graph.
+    fn check_aliases(&self, object: &serde_json::Map<String, Value>) -> Result<(), SchemaError> {
+        match object.get("aliases") {
+            None => Ok(()),
+            Some(Value::Array(aliases))
+                if aliases
+                    .iter()
+                    .all(|a| a.as_str().is_some_and(|a| a.split('.').all(is_name))) =>
+            {
+                Ok(())
+            }
+            Some(_) => Err(self.error("\"aliases\" must be an array of names")),
+        }
+    }
+
     fn add(&mut self, node: Node) -> NodeId {
         self.schema.nodes.push(node);
         self.schema.nodes.len() - 1
@@ -305,6 +322,7 @@ impl Parser {
                 )));
             }
         }
+        self.check_aliases(object)?;
         if PRIMITIVES.contains(&full.as_str()) {
             return Err(self.error(format!("'{full}' is a primitive type's name")));
         }
@@ -347,6 +365,7 @@ impl Parser {
                 if !is_name(name) {
                     return Err(p.error(format!("'{name}' is not a valid field name")));
                 }
+                p.check_aliases(field)?;
                 let ty = field
                     .get("type")
                     .ok_or_else(|| p.error(format!("field '{name}' needs a \"type\"")))?;

@@ -108,10 +108,27 @@ fn bad_schemas_are_refused_with_their_path() {
             "",
         ),
         (r#"{"type": "array"}"#, ""),
+        (
+            r#"{"type": "record", "name": "r", "aliases": "old", "fields": []}"#,
+            "",
+        ),
+        (
+            r#"{"type": "record", "name": "r", "fields": [{"name": "a", "type": "int", "aliases": ["1a"]}]}"#,
+            "fields[0]",
+        ),
     ] {
         let e = Schema::parse_str(json).expect_err(json);
         assert_eq!(e.path, path, "{json}: {e}");
     }
+    // Aliases that are names are accepted (and do not change the canonical form).
+    let aliased = Schema::parse_str(
+        r#"{"type": "record", "name": "r", "aliases": ["ns.old"], "fields": [{"name": "a", "type": "int", "aliases": ["b"]}]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        parsing_canonical_form(&aliased),
+        r#"{"name":"r","type":"record","fields":[{"name":"a","type":"int"}]}"#
+    );
     // A recursive record refers to itself by name.
     let list = Schema::parse_str(
         r#"{"type": "record", "name": "List", "fields": [{"name": "next", "type": ["null", "List"]}]}"#,
@@ -151,4 +168,39 @@ fn the_shared_schemas_parse() {
         parsed += 1;
     }
     assert!(parsed >= 6, "only {parsed} schemas");
+}
+
+/// Apache's `.avpr` protocols: each parses, and each of its named types stands alone as a schema that
+/// parses and whose canonical form reparses to itself.
+#[test]
+fn every_shared_protocol_parses_and_its_types_stand_alone() {
+    let Some(dir) = dcmflow_testkit::shared_dir().map(|d| d.join("avro/schemas")) else {
+        eprintln!("SKIPPED: ../shared is absent");
+        return;
+    };
+    let mut types = 0;
+    let mut protocols = 0;
+    for entry in std::fs::read_dir(&dir).into_iter().flatten() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "avpr") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let protocol = dcmflow_avro::Protocol::parse_str(&text)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for name in protocol.type_names() {
+            let json = protocol.schema_json(name).unwrap();
+            let schema = dcmflow_avro::Schema::parse_str(&json)
+                .unwrap_or_else(|e| panic!("{}: {name}: {e}\n{json}", path.display()));
+            let canonical = dcmflow_avro::parsing_canonical_form(&schema);
+            let again = dcmflow_avro::Schema::parse_str(&canonical).unwrap();
+            assert_eq!(dcmflow_avro::parsing_canonical_form(&again), canonical);
+            types += 1;
+        }
+        protocols += 1;
+    }
+    assert!(
+        protocols >= 4 && types >= 5,
+        "{protocols} protocols, {types} types"
+    );
 }

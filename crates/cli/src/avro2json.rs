@@ -68,6 +68,9 @@ pub struct Avro2JsonArgs {
     /// single-object encoding (C3 01 and a fingerprint before each; give every schema it may name).
     #[arg(long = "schema-file", value_name = "SCHEMA.avsc")]
     schema_files: Vec<PathBuf>,
+    /// With a protocol (.avpr) as --schema-file: the type the data are (full or simple name).
+    #[arg(long = "type", value_name = "NAME", requires = "schema_files")]
+    type_name: Option<String>,
     /// 1: everything on one thread; 2: blocks decoded on two threads (default: two for inputs of 1 MiB
     /// or more on two cores).
     #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
@@ -115,13 +118,14 @@ pub fn run(args: Avro2JsonArgs) -> ExitCode {
     options.threads = crate::threads::choice(args.threads);
     let mut schemas = Vec::new();
     for path in &args.schema_files {
-        let schema = std::fs::read_to_string(path)
-            .map_err(|e| e.to_string())
-            .and_then(|text| Schema::parse_str(&text).map_err(|e| e.to_string()));
+        let schema =
+            crate::schema_file::schema_text(path, args.type_name.as_deref()).and_then(|text| {
+                Schema::parse_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+            });
         match schema {
             Ok(schema) => schemas.push(schema),
             Err(e) => {
-                eprintln!("dcmflow avro2json: {}: {e}", path.display());
+                eprintln!("dcmflow avro2json: {e}");
                 return ExitCode::from(exit::COMMANDLINE);
             }
         }

@@ -19,6 +19,7 @@ Examples:
   dcmflow fromjson --schema-file weather.avsc --codec snappy - weather.avro < weather.json   # avro-tools' name
   dcmflow avro2json weather.avro - | dcmflow json2avro --schema-file weather.avsc - copy.avro
   dcmflow json2avro --schema-file weather.avsc --framing bare weather.json weather.bin
+  dcmflow json2avro --schema-file mail.avpr --type Message messages.json messages.avro   # a protocol's type
 
 The input is JSON values one after another (one per line, or any whitespace between), or with --json-array
 the elements of one array; each must be a value of the schema. Avro's encoding (the default) wraps a union's
@@ -68,9 +69,12 @@ pub struct Json2AvroArgs {
     /// Output file, instead of the second argument.
     #[arg(short = 'o', long = "out", conflicts_with = "output")]
     out: Option<PathBuf>,
-    /// The schema (.avsc) of the data.
+    /// The schema (.avsc) of the data, or a protocol (.avpr) with --type.
     #[arg(long = "schema-file", short = 's', value_name = "SCHEMA.avsc")]
     schema_file: PathBuf,
+    /// The type of the protocol given as --schema-file that the data are (full or simple name).
+    #[arg(long = "type", value_name = "NAME")]
+    type_name: Option<String>,
     /// Avro's JSON encoding (union values wrapped in their type's name) or GA4GH's (bare).
     #[arg(long, value_enum, default_value_t = JsonEncoding::Avro)]
     encoding: JsonEncoding,
@@ -141,13 +145,11 @@ pub fn run(args: Json2AvroArgs) -> ExitCode {
         );
         return ExitCode::from(exit::COMMANDLINE);
     }
-    let schema = match std::fs::read_to_string(&args.schema_file) {
+    let schema = match crate::schema_file::schema_text(&args.schema_file, args.type_name.as_deref())
+    {
         Ok(text) => text,
         Err(e) => {
-            eprintln!(
-                "dcmflow json2avro: cannot read the schema {}: {e}",
-                args.schema_file.display()
-            );
+            eprintln!("dcmflow json2avro: {e}");
             return ExitCode::from(exit::COMMANDLINE);
         }
     };

@@ -11,6 +11,7 @@ mod json2bson;
 mod json2dcm;
 mod output;
 mod progress;
+mod schema_file;
 mod spelling;
 mod stream_input;
 mod threads;

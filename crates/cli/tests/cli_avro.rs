@@ -260,3 +260,63 @@ fn json2avro_errors_name_where_and_leave_no_output() {
     assert!(stderr(&out).contains("missing.avsc"), "{}", stderr(&out));
     assert!(!output.exists());
 }
+
+/// A protocol (.avpr) as the schema file: --type picks the type; without it the message lists them.
+#[test]
+fn a_protocol_type_as_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let protocol = dir.path().join("p.avpr");
+    std::fs::write(
+        &protocol,
+        r#"{"protocol": "P", "namespace": "ns", "types": [
+            {"type": "enum", "name": "K", "symbols": ["A", "B"]},
+            {"type": "record", "name": "R", "fields": [{"name": "k", "type": "K"}]}]}"#,
+    )
+    .unwrap();
+    let protocol = protocol.to_str().unwrap();
+    let out = run(
+        &["json2avro", "-s", protocol, "--framing", "bare", "-"],
+        b"{\"k\":\"B\"}",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("give --type with one of its types (ns.K, ns.R)"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(
+        &[
+            "json2avro",
+            "-s",
+            protocol,
+            "--type",
+            "R",
+            "--framing",
+            "bare",
+            "-",
+        ],
+        b"{\"k\":\"B\"}",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.stdout, b"\x02");
+    let back = run(
+        &[
+            "avro2json",
+            "--schema-file",
+            protocol,
+            "--type",
+            "ns.R",
+            "-",
+        ],
+        &out.stdout,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&back.stdout),
+        "{\"k\":\"B\"}\n",
+        "{}",
+        stderr(&back)
+    );
+    let out = run(&["json2avro", "-s", protocol, "--type", "Q", "-"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("has no type 'Q'"), "{}", stderr(&out));
+}

@@ -66,6 +66,13 @@ fn setup(dir: &Path) {
     std::fs::write(dir.join("weather.avsc"), "\"int\"").unwrap();
     std::fs::write(dir.join("variant.avsc"), r#"["null", "long"]"#).unwrap();
     std::fs::write(dir.join("variants.json"), "42\nnull\n").unwrap();
+    std::fs::write(
+        dir.join("mail.avpr"),
+        r#"{"protocol": "Mail", "namespace": "ex", "types": [
+            {"type": "record", "name": "Message", "fields": [{"name": "to", "type": "string"}]}]}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.join("messages.json"), r#"{"to": "a"}"#).unwrap();
     // Bare data of a union of null and long: 42, null.
     std::fs::write(dir.join("message.avsc"), r#"["null", "long"]"#).unwrap();
     std::fs::write(dir.join("message.bin"), b"\x02\x54\x00").unwrap();
@@ -141,6 +148,7 @@ fn every_help_example_runs() {
         "copy.avro",
         "variants.avro",
         "weather.bin",
+        "messages.avro",
     ] {
         assert!(dir.path().join(file).is_file(), "{file} missing");
     }
