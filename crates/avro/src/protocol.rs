@@ -182,26 +182,25 @@ impl Protocol {
             let member = match key.as_str() {
                 "items" | "values" => self.inline(member, emitted),
                 "type" if !member.is_string() || !is_kind(member) => self.inline(member, emitted),
-                "fields" => Value::Array(
-                    member
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(|field| {
-                            let mut field = field.as_object().cloned().unwrap_or_default();
-                            if let Some(ty) = field.get("type").cloned() {
-                                field.insert("type".into(), self.inline(&ty, emitted));
-                            }
-                            Value::Object(field)
-                        })
-                        .collect(),
-                ),
+                "fields" => map_field_types(member, |ty| self.inline(ty, emitted)),
                 _ => member.clone(),
             };
             out.insert(key.clone(), member);
         }
         Value::Object(out)
     }
+}
+
+/// A record's `fields` with each field's `type` replaced by `f` of it.
+fn map_field_types(fields: &Value, mut f: impl FnMut(&Value) -> Value) -> Value {
+    let fields = fields.as_array().into_iter().flatten().map(|field| {
+        let mut field = field.as_object().cloned().unwrap_or_default();
+        if let Some(ty) = field.get("type").cloned() {
+            field.insert("type".into(), f(&ty));
+        }
+        Value::Object(field)
+    });
+    Value::Array(fields.collect())
 }
 
 /// Whether a `"type"` string is a kind of definition (`record`, `array`, …) rather than a reference.
@@ -268,20 +267,7 @@ fn qualify(value: &Value, namespace: &str, defined: &mut Vec<(String, Value)>) -
                     "name" if full.is_some() => Value::String(full.clone().unwrap_or_default()),
                     "items" | "values" => qualify(member, &inner_ns, defined),
                     "type" if !is_kind(member) => qualify(member, &inner_ns, defined),
-                    "fields" => Value::Array(
-                        member
-                            .as_array()
-                            .into_iter()
-                            .flatten()
-                            .map(|field| {
-                                let mut field = field.as_object().cloned().unwrap_or_default();
-                                if let Some(ty) = field.get("type").cloned() {
-                                    field.insert("type".into(), qualify(&ty, &inner_ns, defined));
-                                }
-                                Value::Object(field)
-                            })
-                            .collect(),
-                    ),
+                    "fields" => map_field_types(member, |ty| qualify(ty, &inner_ns, defined)),
                     _ => member.clone(),
                 };
                 out.insert(key.clone(), member);
