@@ -1,5 +1,6 @@
-//! Any bytes as an Avro object container file (first byte: encoding, layout, block size limit): JSON
-//! that serde_json parses, or a clean error; one thread and two give the same bytes and the same error.
+//! Any bytes as an Avro object container file (first byte: encoding, layout, block size limit, push
+//! piece size): JSON that serde_json parses, or a clean error; one thread, two threads and the bytes
+//! pushed in pieces give the same bytes and the same error.
 #![no_main]
 use dcmflow::avro::Encoding;
 use dcmflow::{AvroToJson, AvroToJsonOptions, Threads};
@@ -30,6 +31,15 @@ fuzz_target!(|input: &[u8]| {
             assert!(e.to_string().contains("recursion limit"), "invalid JSON: {e}");
         }
     }
+    let piece = 1 + usize::from(mode >> 3) * 97;
+    let mut conversion = AvroToJson::new(options.clone()).push(Vec::new());
+    let pushed = data
+        .chunks(piece)
+        .try_for_each(|chunk| conversion.push(bytes::Bytes::copy_from_slice(chunk)))
+        .and_then(|()| conversion.finish())
+        .map(|(json, _)| json)
+        .map_err(|e| e.to_string());
+    assert_eq!(pushed, one, "pushed in pieces of {piece}");
     options.threads = Threads::Two;
     assert_eq!(convert(data, &options), one, "two threads");
 });

@@ -155,6 +155,11 @@ impl<R: Read> ContainerReader<R> {
         Ok(reader)
     }
 
+    /// The input, to give it more bytes between blocks (see `container_push`).
+    pub fn input_mut(&mut self) -> &mut R {
+        &mut self.input
+    }
+
     /// The header.
     pub fn header(&self) -> &Header {
         &self.header

@@ -8,6 +8,7 @@
 pub mod binary;
 pub mod canonical;
 pub mod container;
+pub mod container_push;
 pub mod container_writer;
 mod datums;
 mod defaults;
@@ -20,6 +21,7 @@ pub mod to_json;
 
 pub use canonical::{fingerprint64, parsing_canonical_form};
 pub use container::{Codec, ContainerReader, Header};
+pub use container_push::PushContainer;
 pub use container_writer::{ContainerWriter, WriterOptions};
 pub use datums::DatumReader;
 pub use error::AvroError;

@@ -4,7 +4,7 @@
 use std::io::{BufReader, Read, Write};
 
 use dcmflow_avro::binary::Cursor;
-use dcmflow_avro::{AvroError, ContainerReader, Encoding, JsonDecoder};
+use dcmflow_avro::{AvroError, ContainerReader, Encoding, JsonDecoder, PushContainer};
 use dcmflow_engine::json::format::{Compact, Formatter, Pretty};
 use dcmflow_engine::Position;
 
@@ -147,7 +147,7 @@ impl AvroToJson {
         reader: &mut dcmflow_avro::DatumReader<'_, impl Read>,
         format: &mut F,
         json: &mut Vec<u8>,
-        output: &mut Written<'_>,
+        output: &mut Written<impl Write>,
     ) -> Result<(), Error> {
         while !reader.at_end().map_err(reading_error)? {
             if self.options.array {
@@ -288,6 +288,132 @@ impl AvroToJson {
     }
 }
 
+impl AvroToJson {
+    /// A conversion fed pushed chunks (`bytes::Bytes` from a network stack) instead of reading: each
+    /// [`PushAvroToJson::push`] converts the blocks its bytes complete, with the same output and errors
+    /// as [`AvroToJson::convert`] on one thread, at any chunking. Memory holds at most one block beyond
+    /// what was converted.
+    ///
+    /// ```
+    /// use dcmflow::{AvroToJson, AvroToJsonOptions};
+    /// let mut file = b"Obj\x01\x02\x16avro.schema\x0a\"int\"\x00".to_vec();
+    /// file.extend_from_slice(&[7; 16]);
+    /// file.extend_from_slice(&[0x04, 0x04, 42, 43]);
+    /// file.extend_from_slice(&[7; 16]);
+    /// let mut conversion = AvroToJson::new(AvroToJsonOptions::default()).push(Vec::new());
+    /// for piece in file.chunks(5) {
+    ///     conversion.push(bytes::Bytes::copy_from_slice(piece))?;
+    /// }
+    /// let (json, report) = conversion.finish()?;
+    /// assert_eq!(json, b"21\n-22\n");
+    /// assert_eq!(report.documents, 2);
+    /// # Ok::<(), dcmflow::Error>(())
+    /// ```
+    pub fn push<W: Write>(&self, output: W) -> PushAvroToJson<W> {
+        PushAvroToJson {
+            options: self.options.clone(),
+            container: PushContainer::new(self.options.max_block_size),
+            output: None,
+            out: Some(output),
+            compact: self.inner_format(Compact),
+            pretty: self.inner_format(Pretty::default()),
+            json: Vec::new(),
+        }
+    }
+}
+
+/// Avro → JSON from pushed chunks; made by [`AvroToJson::push`].
+pub struct PushAvroToJson<W: Write> {
+    options: AvroToJsonOptions,
+    container: PushContainer,
+    /// The output once started (the array's bracket written); `out` until then.
+    output: Option<Written<W>>,
+    out: Option<W>,
+    compact: Compact,
+    pretty: Pretty,
+    json: Vec<u8>,
+}
+
+impl<W: Write> std::fmt::Debug for PushAvroToJson<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushAvroToJson")
+            .field("container", &self.container)
+            .finish()
+    }
+}
+
+impl<W: Write> PushAvroToJson<W> {
+    /// Converts the blocks `chunk` completes; their JSON goes to the output.
+    pub fn push(&mut self, chunk: bytes::Bytes) -> Result<(), Error> {
+        self.container.push(&chunk);
+        self.convert()
+    }
+
+    /// No more input: converts the rest (a file cut short is an error here), and returns the output and
+    /// the report.
+    pub fn finish(mut self) -> Result<(W, Report), Error> {
+        self.container.end_input();
+        self.convert()?;
+        self.started()?;
+        self.output.take().expect("started above").into_output()
+    }
+
+    fn started(&mut self) -> Result<&mut Written<W>, Error> {
+        if self.output.is_none() {
+            let out = self.out.take().expect("the output until it is started");
+            self.output = Some(Written::start(&self.options, out)?);
+        }
+        Ok(self.output.as_mut().expect("set above"))
+    }
+
+    fn convert(&mut self) -> Result<(), Error> {
+        loop {
+            let Some(block) = self.container.next_block().map_err(reading_error)? else {
+                return Ok(());
+            };
+            let (count, offset) = (block.count, block.offset);
+            let data = block.data.to_vec();
+            let schema = &self
+                .container
+                .reader()
+                .expect("a block comes after the header")
+                .header()
+                .schema;
+            let mut decoder = JsonDecoder::new(schema, self.options.encoding);
+            let first = self.output.as_ref().map_or(0, |o| o.data);
+            let job = Job {
+                count,
+                offset,
+                first,
+            };
+            self.json.clear();
+            if self.options.pretty {
+                decode_block(
+                    &mut decoder,
+                    &self.options,
+                    &mut self.pretty,
+                    &data,
+                    &job,
+                    &mut self.json,
+                )?;
+            } else {
+                decode_block(
+                    &mut decoder,
+                    &self.options,
+                    &mut self.compact,
+                    &data,
+                    &job,
+                    &mut self.json,
+                )?;
+            }
+            let json = std::mem::take(&mut self.json);
+            let written = self.started().and_then(|output| output.block(&json, count));
+            self.json = json;
+            written?;
+        }
+    }
+}
+
 /// The input as a buffered reader (a slice as it is).
 fn buffered(input: Input<'_>) -> Box<dyn Read + Send + '_> {
     match input.source {
@@ -353,16 +479,16 @@ fn decode_block<F: Formatter>(
 }
 
 /// The output side: the array's brackets, counts, bytes written.
-struct Written<'a> {
-    out: &'a mut (dyn Write + Send),
+struct Written<W: Write> {
+    out: W,
     array: bool,
     pretty: bool,
     data: u64,
     written: u64,
 }
 
-impl<'a> Written<'a> {
-    fn start(options: &AvroToJsonOptions, out: &'a mut (dyn Write + Send)) -> Result<Self, Error> {
+impl<W: Write> Written<W> {
+    fn start(options: &AvroToJsonOptions, out: W) -> Result<Self, Error> {
         let mut written = Written {
             out,
             array: options.array,
@@ -388,7 +514,12 @@ impl<'a> Written<'a> {
         Ok(())
     }
 
-    fn finish(mut self) -> Result<Report, Error> {
+    fn finish(self) -> Result<Report, Error> {
+        self.into_output().map(|(_, report)| report)
+    }
+
+    /// Ends the output (the array's bracket) and returns it with the report.
+    fn into_output(mut self) -> Result<(W, Report), Error> {
         if self.array {
             let end: &[u8] = if self.pretty && self.data > 0 {
                 b"\n]\n"
@@ -398,11 +529,12 @@ impl<'a> Written<'a> {
             self.write(end)?;
         }
         self.out.flush().map_err(writing_error)?;
-        Ok(Report {
+        let report = Report {
             written: self.written,
             documents: self.data,
             ..Report::default()
-        })
+        };
+        Ok((self.out, report))
     }
 }
 

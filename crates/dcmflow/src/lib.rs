@@ -52,7 +52,7 @@ mod threads;
 mod to_dicom;
 mod to_json;
 
-pub use avro_to_json::{AvroToJson, AvroToJsonOptions};
+pub use avro_to_json::{AvroToJson, AvroToJsonOptions, PushAvroToJson};
 pub use bson_to_json::{BsonToJson, BsonToJsonOptions, PushBsonToJson};
 #[cfg(feature = "tokio")]
 pub use codec::{DicomToJsonDecoder, JsonToDicomDecoder, PushDecoder};

@@ -103,3 +103,62 @@ fn two_threads_write_what_one_writes() {
     assert_eq!(data, 40_000);
     assert!(json.ends_with(b"39998\n39999\n"));
 }
+
+fn pushed(
+    data: &[u8],
+    options: &AvroToJsonOptions,
+    cuts: &[usize],
+) -> Result<(Vec<u8>, u64), String> {
+    let mut conversion = AvroToJson::new(options.clone()).push(Vec::new());
+    let mut from = 0;
+    for &cut in cuts.iter().chain(std::iter::once(&data.len())) {
+        conversion
+            .push(bytes::Bytes::copy_from_slice(&data[from..cut]))
+            .map_err(|e| e.to_string())?;
+        from = cut;
+    }
+    let (json, report) = conversion.finish().map_err(|e| e.to_string())?;
+    Ok((json, report.documents))
+}
+
+/// Pushed input, cut anywhere, gives what reading the whole file gives: the same JSON, or the same
+/// error (with its offsets). Also for files that are not Avro, corrupt or cut short.
+#[test]
+fn pushed_input_converts_as_read_input() {
+    let mut all = inputs();
+    let mut bad_sync = many_blocks(3, 10);
+    let n = bad_sync.len();
+    bad_sync[n - 1] ^= 1;
+    all.push(("bad sync".into(), bad_sync));
+    all.push(("not avro".into(), b"PK\x03\x04 not an avro file".to_vec()));
+    all.push(("empty".into(), Vec::new()));
+    let mut huge = many_blocks(1, 1);
+    huge.truncate(4 + 1 + 1 + 11 + 1 + 6 + 1 + 16);
+    huge.extend_from_slice(&[0x02, 0xfe, 0xff, 0xff, 0xff, 0x0f]);
+    all.push(("a block larger than allowed".into(), huge));
+    for (name, data) in all {
+        for (array, pretty) in [(false, false), (true, true)] {
+            let mut options = AvroToJsonOptions::default();
+            options.array = array;
+            options.pretty = pretty;
+            options.threads = Threads::One;
+            let read = convert(&data, &options);
+            let mut layouts: Vec<Vec<usize>> = vec![
+                Vec::new(),
+                dcmflow_testkit::even_cuts(data.len(), 7),
+                dcmflow_testkit::random_cuts(data.len(), 5, 3000),
+            ];
+            if data.len() < 2000 {
+                layouts.push(dcmflow_testkit::even_cuts(data.len(), 1));
+            }
+            for cuts in layouts {
+                assert_eq!(
+                    pushed(&data, &options, &cuts),
+                    read,
+                    "{name} array {array}, {} cuts",
+                    cuts.len()
+                );
+            }
+        }
+    }
+}
