@@ -76,33 +76,37 @@ impl PushContainer {
     /// [`PushContainer::end_input`], at the end of the file).
     pub fn next_block(&mut self) -> Result<Option<Block<'_>>, AvroError> {
         if self.reader.is_none() {
-            let unit = if self.ended {
-                Unit::Invalid
-            } else {
-                header_unit(&self.held, self.max_block_size)
-            };
-            let n = match unit {
-                Unit::Incomplete => return Ok(None),
-                Unit::Complete(n) => n,
-                Unit::Invalid => self.held.len(),
+            let Some(n) = self.ready(header_unit) else {
+                return Ok(None);
             };
             let mut released = Released::default();
             released.bytes.extend(self.held.drain(..n));
             self.reader = Some(ContainerReader::new(released, self.max_block_size)?);
         }
-        let unit = if self.ended {
-            Unit::Invalid
-        } else {
-            block_unit(&self.held, self.max_block_size)
-        };
-        let n = match unit {
-            Unit::Incomplete => return Ok(None),
-            Unit::Complete(n) => n,
-            Unit::Invalid => self.held.len(),
+        let Some(n) = self.ready(block_unit) else {
+            return Ok(None);
         };
         let reader = self.reader.as_mut().expect("made above");
         reader.input_mut().bytes.extend(self.held.drain(..n));
         reader.next_block()
+    }
+}
+
+impl PushContainer {
+    /// How many held bytes to release for the next unit `find` looks for: all of it when complete,
+    /// everything held when it is invalid or the input has ended (the reader then says what is wrong),
+    /// `None` while more bytes are needed.
+    fn ready(&self, find: fn(&[u8], usize) -> Unit) -> Option<usize> {
+        let unit = if self.ended {
+            Unit::Invalid
+        } else {
+            find(&self.held, self.max_block_size)
+        };
+        match unit {
+            Unit::Incomplete => None,
+            Unit::Complete(n) => Some(n),
+            Unit::Invalid => Some(self.held.len()),
+        }
     }
 }
 
