@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use dcmflow_engine::json::lexer::{LexError, LexErrorKind, Lexer};
 
 use crate::binary::{long_len, write_bytes, write_long};
-use crate::defaults::{encode_default, latin1, non_finite};
+use crate::defaults::{encode_default, non_finite};
 use crate::schema::{kind, Node, NodeId, Schema, SchemaError};
 use crate::to_json::Encoding;
 
@@ -869,18 +869,17 @@ fn encode_text(node: &Node, text: &str, out: &mut Vec<u8>) -> Step<()> {
         // specification.md, JSON Encoding: bytes and fixed are strings whose code points 0-255 are
         // the bytes.
         Node::Bytes => {
-            let bytes = latin1(text).ok_or_else(|| mismatch(not_latin1(text)))?;
-            write_bytes(out, &bytes);
+            write_long(out, dcmflow_simd::latin1_len(text.as_bytes()) as i64);
+            append_latin1(text, out)?;
         }
         Node::Fixed { name, size } => {
-            let bytes = latin1(text).ok_or_else(|| mismatch(not_latin1(text)))?;
-            if bytes.len() != *size {
+            let len = dcmflow_simd::latin1_len(text.as_bytes());
+            if len != *size {
                 return Err(mismatch(format!(
-                    "fixed '{name}' is {size} bytes; the string holds {}",
-                    bytes.len()
+                    "fixed '{name}' is {size} bytes; the string holds {len}"
                 )));
             }
-            out.extend_from_slice(&bytes);
+            append_latin1(text, out)?;
         }
         Node::Enum { name, symbols } => {
             let index = symbols.iter().position(|s| s == text).ok_or_else(|| {
@@ -896,10 +895,13 @@ fn encode_text(node: &Node, text: &str, out: &mut Vec<u8>) -> Step<()> {
     Ok(())
 }
 
-fn not_latin1(text: &str) -> String {
-    let c = text.chars().find(|&c| u32::from(c) > 0xFF).unwrap_or('?');
-    format!(
-        "U+{:04X} in a string of bytes (bytes and fixed are strings of U+0000-U+00FF, one per byte)",
-        u32::from(c)
-    )
+/// A string's characters as bytes (each at most U+00FF), appended to `out`.
+fn append_latin1(text: &str, out: &mut Vec<u8>) -> Step<()> {
+    dcmflow_simd::append_utf8_as_latin1(text.as_bytes(), out).map_err(|at| {
+        let c = text[at..].chars().next().unwrap_or('?');
+        mismatch(format!(
+            "U+{:04X} in a string of bytes (bytes and fixed are strings of U+0000-U+00FF, one per byte)",
+            u32::from(c)
+        ))
+    })
 }

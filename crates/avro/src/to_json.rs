@@ -407,15 +407,7 @@ fn write_string(text: &[u8], out: &mut Vec<u8>) {
 /// ISO-8859-1).
 fn write_latin1(bytes: &[u8], out: &mut Vec<u8>) {
     out.push(b'"');
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if b >= 0x80 {
-            dcmflow_engine::json::escape::write_escaped_bytes(out, &bytes[start..i]);
-            out.extend_from_slice(&[0xC0 | b >> 6, 0x80 | b & 0x3F]);
-            start = i + 1;
-        }
-    }
-    dcmflow_engine::json::escape::write_escaped_bytes(out, &bytes[start..]);
+    dcmflow_simd::append_latin1_as_json(bytes, out);
     out.push(b'"');
 }
 

@@ -12,6 +12,13 @@ pub fn ascii_str(bytes: &[u8]) -> Option<&str> {
     Some(unsafe { std::str::from_utf8_unchecked(bytes) })
 }
 
+/// `bytes` as a `&str` when they are valid UTF-8: simdutf8's validation (SIMD, the CPU's features
+/// detected at run time), several times std's on text that is not mostly ASCII.
+#[inline]
+pub fn utf8_str(bytes: &[u8]) -> Option<&str> {
+    simdutf8::basic::from_utf8(bytes).ok()
+}
+
 /// The high bit set in each byte of `word` (eight bytes, little endian) that a JSON string cannot hold
 /// as it is: below 0x20, `"` or `\\` (RFC 8259 §7). The zero-byte test `(x - 0x01…) & !x` is exact for
 /// the lowest marked byte; bytes above a true hit may be marked falsely.

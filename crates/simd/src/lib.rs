@@ -1,4 +1,5 @@
-//! Byte kernels on the hot path of every transcode: endian swapping, streaming base64, ASCII as `str`.
+//! Byte kernels on the hot path of every transcode: endian swapping, streaming base64, ASCII as `str`,
+//! ISO-8859-1 ⇄ JSON strings.
 //!
 //! This is the one crate of the workspace where `unsafe` may live (each block with a `// SAFETY:` comment;
 //! CPU features are detected at run time by base64-simd, never assumed at compile time). The swap kernels
@@ -8,12 +9,14 @@
 
 mod ascii;
 mod base64;
+mod latin1;
 mod swap;
 
-pub use ascii::{ascii_str, json_escape_marks, plain_json_ascii};
+pub use ascii::{ascii_str, json_escape_marks, plain_json_ascii, utf8_str};
 pub use base64::{
     append_decoded, append_encoded, base64_len, decoded_len, Base64Encoder, Base64Error,
 };
+pub use latin1::{append_latin1_as_json, append_utf8_as_latin1, latin1_len};
 pub use swap::{append_swapped, swap_in_place, swap_into, SwapCarry};
 
 /// Deterministic pseudo-random bytes for the kernels' oracle tests (xorshift; no dependency).

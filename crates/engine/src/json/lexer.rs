@@ -1197,19 +1197,22 @@ fn checked_str(bytes: &[u8]) -> Result<&str, LexError> {
     if let Some(ascii) = dcmflow_simd::ascii_str(bytes) {
         return Ok(ascii);
     }
-    std::str::from_utf8(bytes)
-        .map_err(|_| LexError::syntax("invalid UTF-8 in a string (RFC 8259 §8.1)"))
+    dcmflow_simd::utf8_str(bytes)
+        .ok_or_else(|| LexError::syntax("invalid UTF-8 in a string (RFC 8259 §8.1)"))
 }
 
 /// RFC 8259 §7 escapes, from the raw content of a string into `out`.
-fn unescape(mut raw: &[u8], out: &mut String) -> Result<(), LexError> {
-    while !raw.is_empty() {
-        let plain = memchr(b'\\', raw).unwrap_or(raw.len());
-        out.push_str(checked_str(&raw[..plain])?);
-        raw = &raw[plain..];
-        if !raw.is_empty() {
-            let n = unescape_one(raw, out)?;
-            raw = &raw[n..];
+fn unescape(raw: &[u8], out: &mut String) -> Result<(), LexError> {
+    // The raw content is checked whole, once: escapes are ASCII, so it is valid UTF-8 exactly when the
+    // runs between them are, and every escape starts and ends on a character boundary.
+    let mut text = checked_str(raw)?;
+    while !text.is_empty() {
+        let plain = memchr(b'\\', text.as_bytes()).unwrap_or(text.len());
+        out.push_str(&text[..plain]);
+        text = &text[plain..];
+        if !text.is_empty() {
+            let n = unescape_one(text.as_bytes(), out)?;
+            text = &text[n..];
         }
     }
     Ok(())
@@ -1256,14 +1259,12 @@ fn escaped_char(raw: &[u8]) -> Result<(char, usize), LexError> {
     Ok((c, 2))
 }
 
+/// Four hexadecimal digits (of either case) as their value.
 fn hex4(b: &[u8]) -> Option<u32> {
-    if b.len() != 4 {
-        return None;
-    }
-    let text = std::str::from_utf8(b).ok()?;
-    u32::from_str_radix(text, 16)
-        .ok()
-        .filter(|_| b.iter().all(u8::is_ascii_hexdigit))
+    let digits: &[u8; 4] = b.try_into().ok()?;
+    digits.iter().try_fold(0, |value, &d| {
+        Some(value << 4 | char::from(d).to_digit(16)?)
+    })
 }
 
 /// A byte that can be part of a JSON number's text.
