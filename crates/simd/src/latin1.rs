@@ -40,6 +40,14 @@ static FORM: [[u8; 8]; 256] = {
     table
 };
 
+/// The form of the character U+0000–U+00FF numbered `byte` inside a JSON string: itself, its escape
+/// (`\"`, `\n`, `\u001f`, …), or its two bytes of UTF-8.
+#[inline]
+pub fn json_form(byte: u8) -> &'static [u8] {
+    let form = &FORM[byte as usize];
+    &form[..form[7] as usize]
+}
+
 /// Input bytes converted per output append.
 const CHUNK: usize = 4096;
 

@@ -16,7 +16,7 @@ pub use ascii::{ascii_str, json_escape_marks, plain_json_ascii, utf8_str};
 pub use base64::{
     append_decoded, append_encoded, base64_len, decoded_len, Base64Encoder, Base64Error,
 };
-pub use latin1::{append_latin1_as_json, append_utf8_as_latin1, latin1_len};
+pub use latin1::{append_latin1_as_json, append_utf8_as_latin1, json_form, latin1_len};
 pub use swap::{append_swapped, swap_in_place, swap_into, SwapCarry};
 
 /// Deterministic pseudo-random bytes for the kernels' oracle tests (xorshift; no dependency).

@@ -46,19 +46,8 @@ pub fn write_escaped_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
         }
         let i = i - 1;
         out.extend_from_slice(&bytes[start..i]);
-        if escape == b'u' {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[(b >> 4) as usize],
-                HEX[(b & 15) as usize],
-            ]);
-        } else {
-            out.extend_from_slice(&[b'\\', escape]);
-        }
+        // An ASCII byte that needs an escape: its escape (`\n`, `\"`, `\u001f`, …).
+        out.extend_from_slice(dcmflow_simd::json_form(b));
         start = i + 1;
     }
     out.extend_from_slice(&bytes[start..]);
