@@ -1,13 +1,15 @@
 //! Avro → JSON on synthetic container files (made here with the binary encoding written out): records
 //! like GA4GH's Variant (strings, a long, a union of null and string, an array of doubles, a map of
 //! strings), and records of one large `bytes` value; Avro's JSON encoding and GA4GH's, on one thread and
-//! on two. Each bench checks once what it converted.
+//! on two; and back, JSON → Avro on the same records. Each bench checks once what it converted. The
+//! `latin1_roofline` benches run the ISO-8859-1 kernels alone over the same bytes as the `bytes_1MiB`
+//! conversions: the bound a bytes-heavy conversion is measured against.
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use dcmflow::avro::Encoding;
-use dcmflow::{AvroToJson, AvroToJsonOptions, Threads};
+use dcmflow::{AvroFraming, AvroToJson, AvroToJsonOptions, JsonToAvro, JsonToAvroOptions, Threads};
 
 fn long(v: i64, out: &mut Vec<u8>) {
     let mut z = ((v << 1) ^ (v >> 63)) as u64;
@@ -82,9 +84,7 @@ fn variants() -> Vec<u8> {
 }
 
 fn large_bytes() -> Vec<u8> {
-    let value: Vec<u8> = (0..1u32 << 20)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-        .collect();
+    let value = large_value();
     container(
         r#"{"type":"record","name":"Blob","fields":[{"name":"data","type":"bytes"}]}"#,
         32,
@@ -134,5 +134,69 @@ fn avro(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, avro);
+fn large_value() -> Vec<u8> {
+    (0..1u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect()
+}
+
+/// The ISO-8859-1 kernels alone over the 32 values of `bytes_1MiB`.
+fn latin1_roofline(c: &mut Criterion) {
+    let value = large_value();
+    let mut group = c.benchmark_group("latin1_roofline");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(32 * value.len() as u64));
+    let mut json = Vec::with_capacity(value.len() * 3);
+    group.bench_function("bytes_to_json_32MiB", |b| {
+        b.iter(|| {
+            for _ in 0..32 {
+                json.clear();
+                dcmflow_simd::append_latin1_as_json(black_box(&value), &mut json);
+            }
+            json.len()
+        })
+    });
+    let mut text = Vec::new();
+    dcmflow_simd::append_latin1_as_json(&value, &mut text);
+    let mut back = Vec::with_capacity(value.len());
+    group.bench_function("json_to_bytes_32MiB", |b| {
+        b.iter(|| {
+            for _ in 0..32 {
+                back.clear();
+                // Only the UTF-8 → ISO-8859-1 step: `text` holds escapes too, counted as bytes here.
+                let _ = dcmflow_simd::append_utf8_as_latin1(black_box(&text), &mut back);
+            }
+            back.len()
+        })
+    });
+    group.finish();
+}
+
+fn json_to_avro(c: &mut Criterion) {
+    let mut group = c.benchmark_group("json2avro");
+    group.sample_size(10);
+    let blob = r#"{"type":"record","name":"Blob","fields":[{"name":"data","type":"bytes"}]}"#;
+    for (name, schema, avro) in [
+        ("variants", VARIANT, variants()),
+        ("bytes_1MiB", blob, large_bytes()),
+    ] {
+        let (json, data) = convert(&avro, Encoding::Avro, Threads::One);
+        let mut options = JsonToAvroOptions::default();
+        options.framing = AvroFraming::Bare;
+        let conversion = JsonToAvro::new(schema, options).unwrap();
+        let mut bare = Vec::new();
+        assert_eq!(conversion.convert(&json[..], &mut bare).unwrap().documents, data);
+        group.throughput(Throughput::Bytes(json.len() as u64));
+        group.bench_function(format!("{name}_bare"), |b| {
+            b.iter(|| {
+                let mut out = Vec::with_capacity(bare.len());
+                conversion.convert(black_box(&json[..]), &mut out).unwrap();
+                out.len()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, avro, latin1_roofline, json_to_avro);
 criterion_main!(benches);
