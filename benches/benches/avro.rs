@@ -185,7 +185,10 @@ fn json_to_avro(c: &mut Criterion) {
         options.framing = AvroFraming::Bare;
         let conversion = JsonToAvro::new(schema, options).unwrap();
         let mut bare = Vec::new();
-        assert_eq!(conversion.convert(&json[..], &mut bare).unwrap().documents, data);
+        assert_eq!(
+            conversion.convert(&json[..], &mut bare).unwrap().documents,
+            data
+        );
         group.throughput(Throughput::Bytes(json.len() as u64));
         group.bench_function(format!("{name}_bare"), |b| {
             b.iter(|| {

@@ -33,7 +33,7 @@ pub struct JsonInputError {
     pub column: u64,
     /// Byte offset in the input.
     pub offset: u64,
-    /// 0-based index of the datum.
+    /// The datum's index, from 0 (messages count from 1).
     pub datum: u64,
     /// Fields, indices and map keys down to the value (`calls[3].genotype`).
     pub path: String,
@@ -46,7 +46,10 @@ impl std::fmt::Display for JsonInputError {
         write!(
             f,
             "line {}, column {} (byte {}), datum {}",
-            self.line, self.column, self.offset, self.datum
+            self.line,
+            self.column,
+            self.offset,
+            self.datum + 1
         )?;
         if !self.path.is_empty() {
             write!(f, " ({})", self.path)?;
