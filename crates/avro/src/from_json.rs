@@ -221,8 +221,7 @@ impl<'s> JsonEncoder<'s> {
                         encode_number_text(target, text, false, out)?;
                     }
                     _ => {
-                        let article = if *target == Node::Int { "an" } else { "a" };
-                        let what = format!("a number ({article} {})", kind(target));
+                        let what = format!("a number ({})", a(kind(target)));
                         return Err(expected(lexer, &what));
                     }
                 }
@@ -234,7 +233,7 @@ impl<'s> JsonEncoder<'s> {
                     encode_plain_text(target, plain, out)?;
                 } else {
                     if lexer.peek()? != Some(b'"') {
-                        return Err(expected(lexer, &format!("a string (a {})", kind(target))));
+                        return Err(expected(lexer, &format!("a string ({})", a(kind(target)))));
                     }
                     let text = lexer.read_string()?;
                     encode_text(target, text, out)?;
@@ -695,6 +694,16 @@ fn union_names(names: &[Box<[u8]>]) -> String {
         .join(", ")
 }
 
+/// `word` with its indefinite article: "an int", "a long".
+fn a(word: &str) -> String {
+    let article = if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {word}")
+}
+
 /// A short excerpt of a value, for messages.
 fn shorten(text: &str) -> String {
     let mut cut: String = text.chars().take(40).collect();
@@ -845,7 +854,7 @@ fn encode_number_text(node: &Node, text: &str, quoted: bool, out: &mut Vec<u8>) 
             };
             out.extend_from_slice(&n.to_le_bytes());
         }
-        other => return Err(bad(&format!("a {}", kind(other)))),
+        other => return Err(bad(&a(kind(other)))),
     }
     Ok(())
 }
@@ -890,7 +899,7 @@ fn encode_text(node: &Node, text: &str, out: &mut Vec<u8>) -> Step<()> {
             })?;
             write_long(out, index as i64);
         }
-        other => return Err(mismatch(format!("a string is not a {}", kind(other)))),
+        other => return Err(mismatch(format!("a string is not {}", a(kind(other))))),
     }
     Ok(())
 }
