@@ -329,7 +329,7 @@ impl<'s> JsonEncoder<'s> {
     }
 
     /// GA4GH's bare union value: the first branch, in the union's order, that the JSON value can be
-    /// (documented in docs/avro.md, "Unions in GA4GH JSON").
+    /// (the rule docs/avro.md gives under "Reading JSON").
     fn inferred_union(
         &mut self,
         first: u8,
