@@ -1,10 +1,12 @@
 //! Any bytes as JSON data of a schema (first byte: schema, encoding, one array or values one after
 //! another, read size) → data or a clean error; the same data and the same error (kind, line, column,
-//! offset, path) from a slice and from a stream read a few bytes at a time; every datum decodes back to
-//! JSON that encodes to the same bytes.
+//! offset, path) from a slice, from a stream read a few bytes at a time and from pieces pushed; every
+//! datum decodes back to JSON that encodes to the same bytes.
 #![no_main]
 use dcmflow::avro::binary::Cursor;
-use dcmflow::avro::{datum_to_json, Encoding, JsonDatumOptions, JsonDatumReader, Schema};
+use dcmflow::avro::{
+    datum_to_json, Encoding, JsonDatumOptions, JsonDatumReader, JsonInputErrorKind, Schema,
+};
 use dcmflow_engine::json::format::Compact;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
@@ -59,6 +61,30 @@ fuzz_target!(|input: &[u8]| {
     let chunks = avro_schemas::Chunks { data: json, step: 1 + usize::from(mode >> 4) };
     let streamed = read_all(JsonDatumReader::from_reader(chunks, schema, options));
     assert_eq!(whole, streamed, "a slice and a stream disagree");
+    let mut reader = JsonDatumReader::pushed(schema, options).expect("valid defaults");
+    let step = 1 + usize::from(mode >> 4) * 3;
+    let mut pushed = Vec::new();
+    let mut outcome = None;
+    let mut pieces = json.chunks(step);
+    loop {
+        let mut datum = Vec::new();
+        match reader.next_datum(&mut datum) {
+            Ok(true) => pushed.push(datum),
+            Ok(false) => break,
+            Err(e) if e.kind == JsonInputErrorKind::NeedInput => {
+                assert!(datum.is_empty(), "a datum that ran out left bytes behind");
+                match pieces.next() {
+                    Some(piece) => reader.push(bytes::Bytes::copy_from_slice(piece)),
+                    None => reader.end_input(),
+                }
+            }
+            Err(e) => {
+                outcome = Some(format!("{e:?}"));
+                break;
+            }
+        }
+    }
+    assert_eq!((pushed, outcome), whole, "pushed pieces of {step} and a slice disagree");
     let single = JsonDatumOptions { array: false, max_depth: 10_000, ..options };
     for datum in &whole.0 {
         let mut cursor = Cursor::new(datum);

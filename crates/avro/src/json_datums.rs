@@ -20,6 +20,8 @@ pub enum JsonInputErrorKind {
     Limit,
     /// The input could not be read.
     Io,
+    /// Pushed input (see [`JsonDatumReader::pushed`]) ran out inside a datum: push more, then ask again.
+    NeedInput,
 }
 
 /// An error reading JSON into Avro: where (line, column, byte offset, datum, path) and what.
@@ -101,6 +103,9 @@ pub struct JsonDatumReader<'s, 'a> {
     options: JsonDatumOptions,
     place: Place,
     datums: u64,
+    /// Pushed input: a datum that ran out is read again only once this many bytes are ahead (twice
+    /// what it ran out with), so a datum pushed in small pieces is not re-read per piece.
+    retry_when_pushed: u64,
 }
 
 impl std::fmt::Debug for JsonDatumReader<'_, '_> {
@@ -111,7 +116,25 @@ impl std::fmt::Debug for JsonDatumReader<'_, '_> {
     }
 }
 
+impl<'s> JsonDatumReader<'s, 'static> {
+    /// Over JSON the caller pushes ([`JsonDatumReader::push`], [`JsonDatumReader::end_input`]); a
+    /// datum's JSON stays buffered until it is complete (at most `max_buffer` bytes).
+    pub fn pushed(schema: &'s Schema, options: JsonDatumOptions) -> Result<Self, SchemaError> {
+        Self::with_lexer(Lexer::pushed(options.max_buffer), schema, options)
+    }
+}
+
 impl<'s, 'a> JsonDatumReader<'s, 'a> {
+    /// Appends a pushed chunk.
+    pub fn push(&mut self, chunk: bytes::Bytes) {
+        self.lexer.push(chunk);
+    }
+
+    /// No more chunks will be pushed.
+    pub fn end_input(&mut self) {
+        self.lexer.end_input();
+    }
+
     /// Over JSON held in memory.
     pub fn from_slice(
         json: &'a [u8],
@@ -144,6 +167,7 @@ impl<'s, 'a> JsonDatumReader<'s, 'a> {
             options,
             place: Place::Start,
             datums: 0,
+            retry_when_pushed: 0,
         })
     }
 
@@ -158,14 +182,40 @@ impl<'s, 'a> JsonDatumReader<'s, 'a> {
     }
 
     /// Appends the next datum's binary encoding to `out`: false at the end of the input. After an error
-    /// `out` is as it was.
+    /// `out` is as it was. Over pushed input, an error of kind
+    /// [`JsonInputErrorKind::NeedInput`] until the datum's JSON has been pushed whole.
     pub fn next_datum(&mut self, out: &mut Vec<u8>) -> Result<bool, JsonInputError> {
-        let start = out.len();
-        self.step(out).map_err(|fault| {
-            let path = self.encoder.path(out);
-            out.truncate(start);
-            self.error(fault, path)
-        })
+        let need_input = || EncodeFault {
+            lex: Some(LexErrorKind::NeedInput),
+            message: "the pushed input runs out inside this datum".into(),
+        };
+        if self.lexer.is_pushed()
+            && !self.lexer.input_ended()
+            && self.lexer.pushed_ahead() < self.retry_when_pushed
+        {
+            return Err(self.error(need_input(), String::new()));
+        }
+        let (start, place) = (out.len(), self.place);
+        self.lexer.mark();
+        match self.step(out) {
+            Ok(more) => {
+                self.retry_when_pushed = 0;
+                Ok(more)
+            }
+            Err(fault) if fault.lex == Some(LexErrorKind::NeedInput) => {
+                // Undone whole: read again from the datum's start once more has been pushed.
+                self.lexer.rewind();
+                self.place = place;
+                out.truncate(start);
+                self.retry_when_pushed = self.lexer.pushed_ahead().saturating_mul(2).max(1);
+                Err(self.error(need_input(), String::new()))
+            }
+            Err(fault) => {
+                let path = self.encoder.path(out);
+                out.truncate(start);
+                Err(self.error(fault, path))
+            }
+        }
     }
 
     fn step(&mut self, out: &mut Vec<u8>) -> Result<bool, EncodeFault> {
@@ -212,7 +262,8 @@ impl<'s, 'a> JsonDatumReader<'s, 'a> {
         JsonInputError {
             kind: match fault.lex {
                 None => JsonInputErrorKind::Schema,
-                Some(LexErrorKind::Syntax | LexErrorKind::NeedInput) => JsonInputErrorKind::Syntax,
+                Some(LexErrorKind::Syntax) => JsonInputErrorKind::Syntax,
+                Some(LexErrorKind::NeedInput) => JsonInputErrorKind::NeedInput,
                 Some(LexErrorKind::Limit) => JsonInputErrorKind::Limit,
                 Some(LexErrorKind::Io(_)) => JsonInputErrorKind::Io,
             },

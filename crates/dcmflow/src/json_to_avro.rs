@@ -1,7 +1,7 @@
 //! JSON (Avro's JSON encoding or GA4GH's) → Avro: an object container file, bare data, or
 //! single-object encoding.
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
 
 use dcmflow_avro::container_writer::{minify_json, ContainerWriter, WriterOptions};
 use dcmflow_avro::{
@@ -117,13 +117,7 @@ impl JsonToAvro {
         input: impl Into<Input<'i>>,
         output: impl Into<crate::Output<'o>>,
     ) -> Result<Report, Error> {
-        let options = JsonDatumOptions {
-            encoding: self.options.encoding,
-            array: self.options.array,
-            max_buffer: self.options.max_datum_size,
-            max_datum_size: self.options.max_datum_size,
-            max_depth: self.options.max_depth,
-        };
+        let options = self.datum_options();
         let reader = match input.into().source {
             Source::Slice(bytes) => JsonDatumReader::from_slice(bytes, &self.schema, options),
             Source::File(file) => JsonDatumReader::from_reader(file, &self.schema, options),
@@ -138,15 +132,65 @@ impl JsonToAvro {
         match self.options.framing {
             AvroFraming::Container => self.container(reader, out),
             AvroFraming::Bare => self.datums(reader, out, None),
-            AvroFraming::SingleObject => {
-                let canonical = dcmflow_avro::parsing_canonical_form(&self.schema);
-                // specification.md, Single-object encoding: C3 01, then the fingerprint, little endian.
-                let mut head = [0u8; 10];
-                head[..2].copy_from_slice(&[0xC3, 0x01]);
-                head[2..].copy_from_slice(&fingerprint64(canonical.as_bytes()).to_le_bytes());
-                self.datums(reader, out, Some(head))
-            }
+            AvroFraming::SingleObject => self.datums(reader, out, Some(self.single_object_head())),
         }
+    }
+
+    /// A conversion fed pushed chunks (`bytes::Bytes` from a network stack) instead of reading: each
+    /// [`PushJsonToAvro::push`] writes the data its bytes complete, with the same output and errors as
+    /// [`JsonToAvro::convert`] at any chunking. A datum's JSON stays buffered until it is complete.
+    ///
+    /// ```
+    /// use dcmflow::{AvroFraming, JsonToAvro, JsonToAvroOptions};
+    /// let mut options = JsonToAvroOptions::default();
+    /// options.framing = AvroFraming::Bare;
+    /// let conversion = JsonToAvro::new(r#"["null", "long"]"#, options)?;
+    /// let mut push = conversion.push(Vec::new());
+    /// for piece in [&b"{\"lo"[..], b"ng\": 4", b"2}\nnu", b"ll"] {
+    ///     push.push(bytes::Bytes::copy_from_slice(piece))?;
+    /// }
+    /// let (avro, report) = push.finish()?;
+    /// assert_eq!(avro, b"\x02\x54\x00");
+    /// assert_eq!(report.documents, 2);
+    /// # Ok::<(), dcmflow::Error>(())
+    /// ```
+    pub fn push<W: Write>(&self, output: W) -> PushJsonToAvro<'_, W> {
+        let reader = JsonDatumReader::pushed(&self.schema, self.datum_options())
+            .expect("the schema's defaults were checked when the conversion was made");
+        let out = Counted {
+            out: std::io::BufWriter::with_capacity(1 << 16, output),
+            written: 0,
+        };
+        let sink = match self.options.framing {
+            AvroFraming::Container => Sink::Unstarted(out),
+            AvroFraming::Bare => Sink::Datums(out, None),
+            AvroFraming::SingleObject => Sink::Datums(out, Some(self.single_object_head())),
+        };
+        PushJsonToAvro {
+            conversion: self,
+            reader,
+            sink: Some(sink),
+            datum: Vec::new(),
+        }
+    }
+
+    fn datum_options(&self) -> JsonDatumOptions {
+        JsonDatumOptions {
+            encoding: self.options.encoding,
+            array: self.options.array,
+            max_buffer: self.options.max_datum_size,
+            max_datum_size: self.options.max_datum_size,
+            max_depth: self.options.max_depth,
+        }
+    }
+
+    /// specification.md, Single-object encoding: C3 01, then the schema's fingerprint, little endian.
+    fn single_object_head(&self) -> [u8; 10] {
+        let canonical = dcmflow_avro::parsing_canonical_form(&self.schema);
+        let mut head = [0u8; 10];
+        head[..2].copy_from_slice(&[0xC3, 0x01]);
+        head[2..].copy_from_slice(&fingerprint64(canonical.as_bytes()).to_le_bytes());
+        head
     }
 
     fn container(
@@ -159,8 +203,8 @@ impl JsonToAvro {
         while reader.next_datum(writer.buffer()).map_err(json_error)? {
             writer.datum_done().map_err(writing_error)?;
         }
-        let out = writer.finish().map_err(writing_error)?;
-        finish(out, reader.datums())
+        let mut out = writer.finish().map_err(writing_error)?;
+        finish(&mut out, reader.datums())
     }
 
     fn datums(
@@ -180,7 +224,107 @@ impl JsonToAvro {
             }
             out.write_all(&datum).map_err(writing_error)?;
         }
-        finish(out, reader.datums())
+        finish(&mut out, reader.datums())
+    }
+}
+
+/// JSON → Avro from pushed chunks; made by [`JsonToAvro::push`] (and borrowing it).
+pub struct PushJsonToAvro<'c, W: Write> {
+    conversion: &'c JsonToAvro,
+    reader: JsonDatumReader<'c, 'static>,
+    sink: Option<Sink<W>>,
+    datum: Vec<u8>,
+}
+
+impl<W: Write> std::fmt::Debug for PushJsonToAvro<'_, W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushJsonToAvro")
+            .field("datums", &self.reader.datums())
+            .finish()
+    }
+}
+
+/// Where pushed data go: a container file (its header written with the first datum, or at the end),
+/// or data one after another (each after a head: single-object encoding).
+enum Sink<W: Write> {
+    Unstarted(Counted<BufWriter<W>>),
+    Container(ContainerWriter<Counted<BufWriter<W>>>),
+    Datums(Counted<BufWriter<W>>, Option<[u8; 10]>),
+}
+
+impl<W: Write> PushJsonToAvro<'_, W> {
+    /// Converts the data `chunk` completes.
+    pub fn push(&mut self, chunk: bytes::Bytes) -> Result<(), Error> {
+        self.reader.push(chunk);
+        self.convert()
+    }
+
+    /// No more input: converts the rest (JSON cut short is an error here), and returns the output and
+    /// the report.
+    pub fn finish(mut self) -> Result<(W, Report), Error> {
+        self.reader.end_input();
+        self.convert()?;
+        self.start_container()?;
+        let out = match self.sink.take().expect("a sink until finished") {
+            Sink::Container(writer) => writer.finish().map_err(writing_error)?,
+            Sink::Datums(out, _) | Sink::Unstarted(out) => out,
+        };
+        let mut out = out;
+        let report = finish(&mut out, self.reader.datums())?;
+        let inner = out
+            .out
+            .into_inner()
+            .map_err(|e| writing_error(e.into_error()))?;
+        Ok((inner, report))
+    }
+
+    fn start_container(&mut self) -> Result<(), Error> {
+        if let Some(Sink::Unstarted(_)) = &self.sink {
+            let Some(Sink::Unstarted(out)) = self.sink.take() else {
+                unreachable!("matched above")
+            };
+            let writer = ContainerWriter::new(
+                out,
+                &self.conversion.schema_json,
+                &self.conversion.options.container,
+            )
+            .map_err(writing_error)?;
+            self.sink = Some(Sink::Container(writer));
+        }
+        Ok(())
+    }
+
+    fn convert(&mut self) -> Result<(), Error> {
+        loop {
+            self.start_container()?;
+            let sink = self.sink.as_mut().expect("a sink until finished");
+            let (buffer, head) = match sink {
+                Sink::Container(writer) => (writer.buffer(), None),
+                Sink::Datums(_, head) => {
+                    self.datum.clear();
+                    (&mut self.datum, *head)
+                }
+                Sink::Unstarted(_) => unreachable!("started above"),
+            };
+            if let Some(head) = head {
+                buffer.extend_from_slice(&head);
+            }
+            let before = buffer.len();
+            match self.reader.next_datum(buffer) {
+                Ok(true) => {}
+                Ok(false) => return Ok(()),
+                Err(e) if e.kind == JsonInputErrorKind::NeedInput => {
+                    buffer.truncate(before - head.map_or(0, |h| h.len()));
+                    return Ok(());
+                }
+                Err(e) => return Err(json_error(e)),
+            }
+            match self.sink.as_mut().expect("a sink until finished") {
+                Sink::Container(writer) => writer.datum_done().map_err(writing_error)?,
+                Sink::Datums(out, _) => out.write_all(&self.datum).map_err(writing_error)?,
+                Sink::Unstarted(_) => unreachable!("started above"),
+            }
+        }
     }
 }
 
@@ -202,7 +346,7 @@ impl<W: Write> Write for Counted<W> {
     }
 }
 
-fn finish(mut out: Counted<impl Write>, datums: u64) -> Result<Report, Error> {
+fn finish(out: &mut Counted<impl Write>, datums: u64) -> Result<Report, Error> {
     out.flush().map_err(writing_error)?;
     Ok(Report {
         written: out.written,
@@ -221,7 +365,7 @@ fn schema_error(e: &dcmflow_avro::SchemaError) -> Error {
 
 fn json_error(e: JsonInputError) -> Error {
     let category = match e.kind {
-        JsonInputErrorKind::Syntax => Category::InvalidInput,
+        JsonInputErrorKind::Syntax | JsonInputErrorKind::NeedInput => Category::InvalidInput,
         JsonInputErrorKind::Schema => Category::InvalidValue,
         JsonInputErrorKind::Limit => Category::Limit,
         JsonInputErrorKind::Io => Category::InputIo,

@@ -65,7 +65,7 @@ pub use dcmflow_engine::Position;
 pub use dcmflow_json as json;
 pub use error::{Category, Error, Report, Warning, WarningCode};
 pub use io::{Input, Output, SeekWrite};
-pub use json_to_avro::{AvroFraming, JsonToAvro, JsonToAvroOptions};
+pub use json_to_avro::{AvroFraming, JsonToAvro, JsonToAvroOptions, PushJsonToAvro};
 pub use json_to_bson::{JsonToBson, JsonToBsonOptions, PushJsonToBson};
 pub use push_to_dicom::PushJsonToDicom;
 pub use push_to_json::PushDicomToJson;
