@@ -316,6 +316,16 @@ impl<R: Read> ContainerReader<R> {
                     format!("{what} with a length of {len} (negative or over {max})"),
                 )
             })?;
+        // The header as a whole is bounded too (its entries could be many).
+        if self.offset + len as u64 > self.max_block_size as u64 {
+            return Err(AvroError::new(
+                at,
+                format!(
+                    "{what} would make the header longer than {} bytes (max_block_size)",
+                    self.max_block_size
+                ),
+            ));
+        }
         let mut value = Vec::new();
         let got = (&mut self.input)
             .take(len as u64)

@@ -110,7 +110,8 @@ impl PushContainer {
     }
 }
 
-/// The header at the front of `held`: magic, the metadata map's blocks, the sync marker.
+/// The header at the front of `held`: magic, the metadata map's blocks, the sync marker. A key or value
+/// whose declared length would take the header past `max` makes it invalid, as the reader decides.
 fn header_unit(held: &[u8], max: usize) -> Unit {
     let mut cursor = Cursor::new(held);
     let step = (|| {
@@ -123,9 +124,15 @@ fn header_unit(held: &[u8], max: usize) -> Unit {
             if count < 0 {
                 cursor.long()?;
             }
+            // Each entry is a key and a value, both length-prefixed.
             for _ in 0..count.unsigned_abs() {
-                cursor.bytes()?;
-                cursor.bytes()?;
+                for _ in 0..2 {
+                    let len = cursor.long()?;
+                    match usize::try_from(len) {
+                        Ok(len) if cursor.position() + len <= max => cursor.take(len)?,
+                        _ => return Err("a metadata entry out of range"),
+                    };
+                }
             }
         }
         cursor.take(16).map(|_| ())

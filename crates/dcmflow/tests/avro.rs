@@ -162,3 +162,31 @@ fn pushed_input_converts_as_read_input() {
         }
     }
 }
+
+/// Found by the fuzz target `avro_read`: a header longer than `max_block_size` (one long metadata
+/// value) was released early when pushed, and the error came at another offset than when read whole.
+/// The header is bounded as a whole now, and pushed and read input stop at the same byte.
+#[test]
+fn a_header_longer_than_the_block_limit_is_refused_alike_pushed_and_read() {
+    // Five entries: the schema, three values of 3 000 bytes, and a key the file ends inside.
+    let mut file = b"Obj\x01\x0a\x16avro.schema\x0a\"int\"".to_vec();
+    for key in [b'a', b'b', b'c'] {
+        file.extend_from_slice(&[0x02, key, 0xF0, 0x2E]);
+        file.extend_from_slice(&[b'x'; 3000]);
+    }
+    file.extend_from_slice(b"\x10ab");
+    let mut options = AvroToJsonOptions::default();
+    options.max_block_size = 4096;
+    options.threads = Threads::One;
+    let read = convert(&file, &options);
+    let message = read.clone().unwrap_err();
+    assert!(message.contains("longer than 4096 bytes"), "{message}");
+    for step in [1456, 7, 4097] {
+        let cuts = dcmflow_testkit::even_cuts(file.len(), step);
+        assert_eq!(pushed(&file, &options, &cuts), read, "pieces of {step}");
+    }
+    options.max_block_size = 1 << 20;
+    assert!(convert(&file, &options)
+        .unwrap_err()
+        .contains("ends inside a metadata key"));
+}
