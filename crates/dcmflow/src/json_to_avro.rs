@@ -244,8 +244,8 @@ impl<W: Write> std::fmt::Debug for PushJsonToAvro<'_, W> {
     }
 }
 
-/// Where pushed data go: a container file (its header written with the first datum, or at the end),
-/// or data one after another (each after a head: single-object encoding).
+/// Where pushed data go: a container file (its header written at the first push, or at the finish
+/// when nothing was pushed), or data one after another (each after a head: single-object encoding).
 enum Sink<W: Write> {
     Unstarted(Counted<BufWriter<W>>),
     Container(ContainerWriter<Counted<BufWriter<W>>>),
@@ -265,11 +265,10 @@ impl<W: Write> PushJsonToAvro<'_, W> {
         self.reader.end_input();
         self.convert()?;
         self.start_container()?;
-        let out = match self.sink.take().expect("a sink until finished") {
+        let mut out = match self.sink.take().expect("a sink until finished") {
             Sink::Container(writer) => writer.finish().map_err(writing_error)?,
             Sink::Datums(out, _) | Sink::Unstarted(out) => out,
         };
-        let mut out = out;
         let report = finish(&mut out, self.reader.datums())?;
         let inner = out
             .out
