@@ -737,11 +737,7 @@ fn expected(lexer: &mut Lexer<'_>, what: &str) -> EncodeFault {
         Ok(Some(b'n')) => "null",
         Ok(Some(b'-' | b'0'..=b'9')) => "a number",
         Ok(Some(b'N' | b'I')) => {
-            return LexError::syntax(format!(
-                "expected {what}, found a bare NaN or Infinity, which is not JSON (RFC 8259): \
-                 write \"NaN\", \"Infinity\" or \"-Infinity\""
-            ))
-            .into()
+            return LexError::syntax(format!("expected {what}, found {BARE_NON_FINITE}")).into()
         }
         Ok(Some(_)) => {
             return LexError::syntax(format!("expected {what}, found no JSON value")).into()
@@ -753,6 +749,9 @@ fn expected(lexer: &mut Lexer<'_>, what: &str) -> EncodeFault {
     };
     mismatch(format!("expected {what}, found {found}"))
 }
+
+/// Why `NaN`, `Infinity` and `-Infinity` written bare are refused, and what to write instead.
+const BARE_NON_FINITE: &str = "a bare NaN or Infinity, which is not JSON (RFC 8259): write \"NaN\", \"Infinity\" or \"-Infinity\"";
 
 fn expect_open(lexer: &mut Lexer<'_>, open: u8, what: &str) -> Step<()> {
     if lexer.peek()? == Some(open) {

@@ -382,6 +382,21 @@ fn bad_input_is_refused_with_line_column_and_path() {
         let e = error(schema, json);
         assert_eq!(e.kind, JsonInputErrorKind::Syntax, "{json}: {e}");
     }
+    // NaN and the infinities bare (as fastavro writes them) are not JSON, and are named so.
+    for json in ["NaN", "Infinity", "-Infinity", "[NaN]"] {
+        let schema = if json.starts_with('[') {
+            "{\"type\":\"array\",\"items\":\"double\"}"
+        } else {
+            "\"double\""
+        };
+        let e = error(schema, json);
+        assert_eq!(e.kind, JsonInputErrorKind::Syntax, "{json}: {e}");
+        assert!(
+            e.message.contains("bare NaN or Infinity")
+                || e.message.contains("infinities have no JSON form"),
+            "{json}: {e}"
+        );
+    }
     let e = error("\"string\"", "\"abc");
     assert_eq!(e.kind, JsonInputErrorKind::Syntax);
 }

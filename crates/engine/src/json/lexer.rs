@@ -825,6 +825,11 @@ impl<'a> Lexer<'a> {
         }
         let text = &self.buf[self.pos..i];
         if !is_json_number(text) {
+            if text == b"-" && self.buf[i..self.end].first() == Some(&b'I') {
+                return Err(LexError::syntax(
+                    "'-Infinity' is not a JSON number (RFC 8259 §6: NaN and the infinities have no JSON form)",
+                ));
+            }
             return Err(LexError::syntax(format!(
                 "'{}' is not a JSON number (RFC 8259 §6)",
                 String::from_utf8_lossy(text)
