@@ -43,6 +43,11 @@ impl<'a> Cursor<'a> {
         self.data.len() - self.pos
     }
 
+    /// The bytes not read yet.
+    pub fn rest(&self) -> &'a [u8] {
+        &self.data[self.pos..]
+    }
+
     /// A `long` (or `int`): zig-zag, seven bits a byte, least significant first, at most 10 bytes.
     #[inline]
     pub fn long(&mut self) -> Result<i64, ReadFault> {

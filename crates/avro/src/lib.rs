@@ -29,4 +29,4 @@ pub use from_json::JsonEncoder;
 pub use json_datums::{JsonDatumOptions, JsonDatumReader, JsonInputError, JsonInputErrorKind};
 pub use protocol::Protocol;
 pub use schema::{Field, Node, NodeId, Schema, SchemaError};
-pub use to_json::{datum_to_json, Encoding, JsonDecoder};
+pub use to_json::{datum_to_json, Encoding, JsonDecoder, Progress, Suspended};

@@ -1,10 +1,13 @@
 //! One datum of the binary encoding → JSON, in Avro's JSON encoding (specification.md, "JSON Encoding")
 //! or GA4GH's. The schema is walked with a stack on the heap, never by recursion, so a deeply nested
-//! or recursive type costs memory only as deep as the data goes.
+//! or recursive type costs memory only as deep as the data goes. A datum can also be decoded in pieces
+//! as its bytes arrive ([`JsonDecoder::resume`]): the decoder stops where a piece ends and goes on with
+//! the next, and a `bytes`, `fixed` or `string` value longer than a piece is written as it comes, never
+//! held whole.
 
 use dcmflow_engine::json::format::Formatter;
 
-use crate::binary::{Cursor, ReadFault};
+use crate::binary::{is_truncation, Cursor, ReadFault};
 use crate::schema::{kind, Node, NodeId, Schema};
 
 /// Which JSON the datum becomes.
@@ -24,6 +27,42 @@ pub struct DatumFault {
     pub message: &'static str,
     /// Fields, indices and keys down to the value.
     pub path: String,
+}
+
+/// What [`JsonDecoder::resume`] returns when a piece ends before the datum: the bytes from the cursor's
+/// position on are to be given again, with more after them.
+const NEED_INPUT: ReadFault = "the piece ends inside the datum";
+
+/// How far a datum decoded in pieces got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// The datum is written whole.
+    Done,
+    /// The piece ended first: the bytes from the cursor's position on are to come again, followed by
+    /// more.
+    NeedInput,
+}
+
+/// Where a datum decoded in pieces goes on.
+#[derive(Clone, Copy, Debug, Default)]
+enum Resume {
+    /// The value of this node comes next.
+    Value(NodeId),
+    /// The innermost frame's next step: its next field, item or entry, or its end.
+    #[default]
+    Step,
+    /// Inside a `bytes` or `fixed` value (ISO-8859-1) or a `string` (text): this many of its bytes
+    /// are still to come; its opening quote is written.
+    Rest { left: u64, text: bool },
+}
+
+/// A datum's decoding between two pieces of input, taken from a decoder with
+/// [`JsonDecoder::suspend`] and given back to one for the same schema with [`JsonDecoder::restore`].
+#[derive(Debug, Default)]
+pub struct Suspended {
+    stack: Vec<Frame>,
+    resume: Resume,
+    kept_keys: Vec<(usize, String)>,
 }
 
 enum Frame {
@@ -54,6 +93,9 @@ pub struct JsonDecoder<'s> {
     /// Per union node: each branch's wrapper name as a JSON string (`None` for null).
     branch_names: Vec<Vec<Option<Box<[u8]>>>>,
     stack: Vec<Frame>,
+    resume: Resume,
+    /// Map keys among bytes of earlier pieces, kept for error paths: the frame's depth and the key.
+    kept_keys: Vec<(usize, String)>,
 }
 
 impl std::fmt::Debug for Frame {
@@ -107,6 +149,8 @@ impl<'s> JsonDecoder<'s> {
             field_names,
             branch_names,
             stack: Vec::new(),
+            resume: Resume::Step,
+            kept_keys: Vec::new(),
         }
     }
 
@@ -118,27 +162,110 @@ impl<'s> JsonDecoder<'s> {
         format: &mut F,
         out: &mut Vec<u8>,
     ) -> Result<(), DatumFault> {
-        self.stack.clear();
-        let result = self.run(cursor, format, out);
-        result.map_err(|message| DatumFault {
-            message,
-            path: path(&self.stack, self.schema, cursor.data()),
-        })
+        self.begin();
+        let result = self.run(cursor, format, out, false);
+        result.map_err(|message| self.fault(message, cursor))
     }
 
+    /// Starts a datum to be decoded in pieces with [`JsonDecoder::resume`].
+    pub fn begin(&mut self) {
+        self.stack.clear();
+        self.kept_keys.clear();
+        self.resume = Resume::Value(self.schema.root());
+    }
+
+    /// Goes on with the datum begun by [`JsonDecoder::begin`] over the next piece of its bytes,
+    /// appending as much of its JSON as the piece completes. At [`Progress::NeedInput`] the bytes from
+    /// the cursor's position on (an unfinished number or length, the first bytes of a character — a few
+    /// bytes; a map key) must be given again with more after them. `last` says no more bytes will come:
+    /// a datum cut short is then an error.
+    pub fn resume<F: Formatter>(
+        &mut self,
+        cursor: &mut Cursor<'_>,
+        format: &mut F,
+        out: &mut Vec<u8>,
+        last: bool,
+    ) -> Result<Progress, DatumFault> {
+        match self.run(cursor, format, out, !last) {
+            Ok(()) => Ok(Progress::Done),
+            Err(NEED_INPUT) => Ok(Progress::NeedInput),
+            Err(message) => Err(self.fault(message, cursor)),
+        }
+    }
+
+    /// The datum decoding so far, to go on with a decoder for the same schema (the decoder borrows
+    /// its schema; this does not).
+    pub fn suspend(&mut self) -> Suspended {
+        Suspended {
+            stack: std::mem::take(&mut self.stack),
+            resume: std::mem::take(&mut self.resume),
+            kept_keys: std::mem::take(&mut self.kept_keys),
+        }
+    }
+
+    /// Goes on with a datum [`JsonDecoder::suspend`] took from a decoder for the same schema.
+    pub fn restore(&mut self, suspended: Suspended) {
+        self.stack = suspended.stack;
+        self.resume = suspended.resume;
+        self.kept_keys = suspended.kept_keys;
+    }
+
+    /// The first `consumed` bytes of `piece` will not be given again: the map keys among them are
+    /// kept as text for error paths, the others moved to the next piece's offsets.
+    pub fn forget_before(&mut self, piece: &[u8], consumed: usize) {
+        let stack = &self.stack;
+        // Keys of frames gone, or of frames that have read a key since, are no longer wanted.
+        self.kept_keys.retain(|(depth, _)| {
+            matches!(stack.get(*depth), Some(Frame::Map { key, .. }) if *key == FORGOTTEN_KEY)
+        });
+        for (depth, frame) in self.stack.iter_mut().enumerate() {
+            let Frame::Map { key, .. } = frame else {
+                continue;
+            };
+            if *key == FORGOTTEN_KEY {
+                continue;
+            }
+            *key = match key.0.checked_sub(consumed) {
+                Some(start) => (start, key.1 - consumed),
+                None => {
+                    self.kept_keys.push((depth, key_text(piece, *key)));
+                    FORGOTTEN_KEY
+                }
+            };
+        }
+    }
+
+    fn fault(&self, message: ReadFault, cursor: &Cursor<'_>) -> DatumFault {
+        DatumFault {
+            message,
+            path: path(&self.stack, &self.kept_keys, self.schema, cursor.data()),
+        }
+    }
+
+    /// Decodes until the datum ends; with `partial`, stops with [`NEED_INPUT`] where the cursor's bytes
+    /// end (the cursor moved back to where decoding goes on).
     fn run<F: Formatter>(
         &mut self,
         cursor: &mut Cursor<'_>,
         format: &mut F,
         out: &mut Vec<u8>,
+        partial: bool,
     ) -> Result<(), ReadFault> {
         let schema = self.schema;
-        let mut next = Some(schema.root());
+        let mut next = match std::mem::take(&mut self.resume) {
+            Resume::Value(id) => Some(id),
+            Resume::Step => None,
+            Resume::Rest { left, text } => {
+                self.rest(left, text, cursor, out, partial)?;
+                None
+            }
+        };
         loop {
             if let Some(id) = next.take() {
-                self.value(id, cursor, format, out)?;
+                self.value(id, cursor, format, out, partial)?;
             }
             // The value is written (or a container opened): what comes next is the innermost frame's.
+            let before = *cursor;
             let Some(frame) = self.stack.last_mut() else {
                 return Ok(());
             };
@@ -163,13 +290,21 @@ impl<'s> JsonDecoder<'s> {
                     }
                 }
                 Frame::Array { item, left, index } => {
-                    if more_items(cursor, left, *item, schema)? {
-                        format.begin_array_value(out, *index == 0);
-                        *index += 1;
-                        next = Some(*item);
-                    } else {
-                        format.end_array(out, *index == 0);
-                        self.stack.pop();
+                    let saved = *left;
+                    match more_items(cursor, left, *item, schema, partial) {
+                        Ok(true) => {
+                            format.begin_array_value(out, *index == 0);
+                            *index += 1;
+                            next = Some(*item);
+                        }
+                        Ok(false) => {
+                            format.end_array(out, *index == 0);
+                            self.stack.pop();
+                        }
+                        Err(fault) => {
+                            *left = saved;
+                            return Err(self.stop_step(fault, before, cursor, partial));
+                        }
                     }
                 }
                 Frame::Map {
@@ -178,18 +313,32 @@ impl<'s> JsonDecoder<'s> {
                     index,
                     key,
                 } => {
-                    if more_items(cursor, left, *value, schema)? {
-                        let start = cursor.position();
-                        let k = cursor.bytes()?;
-                        format.begin_member(out, *index == 0);
-                        *index += 1;
-                        *key = (start, cursor.position());
-                        write_text(k, out).map_err(|_| "a map key that is not UTF-8")?;
-                        format.name_separator(out);
-                        next = Some(*value);
-                    } else {
-                        format.end_object(out, *index == 0);
-                        self.stack.pop();
+                    let saved = *left;
+                    let entry =
+                        more_items(cursor, left, *value, schema, partial).and_then(|more| {
+                            if !more {
+                                return Ok(None);
+                            }
+                            let start = cursor.position();
+                            Ok(Some((start, cursor.bytes()?)))
+                        });
+                    match entry {
+                        Ok(Some((start, k))) => {
+                            format.begin_member(out, *index == 0);
+                            *index += 1;
+                            *key = (start, cursor.position());
+                            write_text(k, out).map_err(|_| "a map key that is not UTF-8")?;
+                            format.name_separator(out);
+                            next = Some(*value);
+                        }
+                        Ok(None) => {
+                            format.end_object(out, *index == 0);
+                            self.stack.pop();
+                        }
+                        Err(fault) => {
+                            *left = saved;
+                            return Err(self.stop_step(fault, before, cursor, partial));
+                        }
                     }
                 }
                 Frame::CloseWrapper => {
@@ -198,6 +347,99 @@ impl<'s> JsonDecoder<'s> {
                 }
             }
         }
+    }
+
+    /// A frame's step read past the piece's end: with `partial`, it is taken again from `before` with
+    /// the next piece.
+    fn stop_step<'a>(
+        &mut self,
+        fault: ReadFault,
+        before: Cursor<'a>,
+        cursor: &mut Cursor<'a>,
+        partial: bool,
+    ) -> ReadFault {
+        if !(partial && is_truncation(fault)) {
+            return fault;
+        }
+        *cursor = before;
+        self.resume = Resume::Step;
+        NEED_INPUT
+    }
+
+    /// A value read past the piece's end: with `partial`, a `bytes`, `fixed` or `string` whose length
+    /// is known is written as far as the piece goes and goes on with the next ([`Resume::Rest`]); any
+    /// other value is read again from its start.
+    fn stop_value<'a>(
+        &mut self,
+        fault: ReadFault,
+        id: NodeId,
+        before: Cursor<'a>,
+        cursor: &mut Cursor<'a>,
+        out: &mut Vec<u8>,
+    ) -> ReadFault {
+        if !is_truncation(fault) {
+            return fault;
+        }
+        *cursor = before;
+        let rest = match self.schema.node(id) {
+            Node::Bytes => cursor.long().ok().map(|len| (len, false)),
+            Node::String => cursor.long().ok().map(|len| (len, true)),
+            Node::Fixed { size, .. } => i64::try_from(*size).ok().map(|size| (size, false)),
+            _ => None,
+        };
+        match rest.and_then(|(len, text)| Some((u64::try_from(len).ok()?, text))) {
+            Some((left, text)) => {
+                out.push(b'"');
+                match self.rest(left, text, cursor, out, true) {
+                    Ok(()) => unreachable!("a value that ran past the piece cannot end in it"),
+                    Err(stop) => stop,
+                }
+            }
+            None => {
+                *cursor = before;
+                self.resume = Resume::Value(id);
+                NEED_INPUT
+            }
+        }
+    }
+
+    /// Writes what the piece holds of a `bytes`/`fixed` (ISO-8859-1) or `string` value of which `left`
+    /// bytes are to come, and its closing quote when they are all there; else [`NEED_INPUT`] (or,
+    /// without `partial`, the data's end).
+    fn rest(
+        &mut self,
+        left: u64,
+        text: bool,
+        cursor: &mut Cursor<'_>,
+        out: &mut Vec<u8>,
+        partial: bool,
+    ) -> Result<(), ReadFault> {
+        let available = cursor.rest();
+        let whole = left <= available.len() as u64;
+        if !(whole || partial) {
+            return Err(crate::binary::RUNS_PAST_END);
+        }
+        let piece = &available[..left.min(available.len() as u64) as usize];
+        let used = if text {
+            // A character the piece cuts is left for the next one; at the value's end there is none.
+            let valid = match dcmflow_simd::utf8_prefix_len(piece) {
+                Some(valid) if !whole || valid == piece.len() => valid,
+                _ => return Err("a string that is not UTF-8"),
+            };
+            dcmflow_engine::json::escape::write_escaped_bytes(out, &piece[..valid]);
+            valid
+        } else {
+            dcmflow_simd::append_latin1_as_json(piece, out);
+            piece.len()
+        };
+        cursor.take(used)?;
+        let left = left - used as u64;
+        if left == 0 {
+            out.push(b'"');
+            return Ok(());
+        }
+        self.resume = Resume::Rest { left, text };
+        Err(NEED_INPUT)
     }
 }
 
@@ -209,12 +451,13 @@ fn more_items(
     left: &mut u64,
     item: NodeId,
     schema: &Schema,
+    partial: bool,
 ) -> Result<bool, ReadFault> {
     if *left > 0 {
         *left -= 1;
         return Ok(true);
     }
-    next_items_block(cursor, left, item, schema)
+    next_items_block(cursor, left, item, schema, partial)
 }
 
 /// [`more_items`] at the end of a block of items: the next block's count.
@@ -224,6 +467,7 @@ fn next_items_block(
     left: &mut u64,
     item: NodeId,
     schema: &Schema,
+    partial: bool,
 ) -> Result<bool, ReadFault> {
     let count = cursor.long()?;
     if count == 0 {
@@ -235,9 +479,12 @@ fn next_items_block(
     let count = count.unsigned_abs();
     // No count promises more items than the bytes left could hold (an item takes at least one byte),
     // so a lying count ends in an error, not in a long loop; items of no bytes at all (null, an empty
-    // record) are bounded separately.
+    // record) are bounded separately. Decoding in pieces, the bytes still to come are not known: each
+    // item then takes a byte of them until they run out.
     let bound = if takes_no_bytes(schema, item) {
         1 << 24
+    } else if partial {
+        u64::MAX
     } else {
         cursor.remaining() as u64
     };
@@ -258,15 +505,41 @@ fn takes_no_bytes(schema: &Schema, id: NodeId) -> bool {
 }
 
 impl JsonDecoder<'_> {
-    /// Writes a value, or opens its container (pushing its frame).
+    /// Writes a value, or opens its container (pushing its frame); with `partial`, a value the
+    /// cursor's bytes cut short stops decoding to go on with the next piece.
+    #[inline]
     fn value<F: Formatter>(
         &mut self,
         mut id: NodeId,
         cursor: &mut Cursor<'_>,
         format: &mut F,
         out: &mut Vec<u8>,
+        partial: bool,
     ) -> Result<(), ReadFault> {
         loop {
+            let before = *cursor;
+            match self.one_value(id, cursor, format, out) {
+                Ok(None) => return Ok(()),
+                Ok(Some(branch)) => id = branch,
+                Err(fault) if partial => {
+                    return Err(self.stop_value(fault, id, before, cursor, out))
+                }
+                Err(fault) => return Err(fault),
+            }
+        }
+    }
+
+    /// Writes a value or opens its container; for a union, reads its branch and returns it (the
+    /// wrapper opened in Avro's encoding) to be written next.
+    #[inline]
+    fn one_value<F: Formatter>(
+        &mut self,
+        id: NodeId,
+        cursor: &mut Cursor<'_>,
+        format: &mut F,
+        out: &mut Vec<u8>,
+    ) -> Result<Option<NodeId>, ReadFault> {
+        {
             match self.schema.node(id) {
                 Node::Null => out.extend_from_slice(b"null"),
                 Node::Boolean => match cursor.take(1)?[0] {
@@ -348,11 +621,10 @@ impl JsonDecoder<'_> {
                             self.stack.push(Frame::CloseWrapper);
                         }
                     }
-                    id = branches[i];
-                    continue;
+                    return Ok(Some(branches[i]));
                 }
             }
-            return Ok(());
+            Ok(None)
         }
     }
 }
@@ -411,10 +683,21 @@ fn write_latin1(bytes: &[u8], out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
-/// The path of the value being decoded (map keys from `data`, the cursor's bytes).
-fn path(stack: &[Frame], schema: &Schema, data: &[u8]) -> String {
+/// A map key among bytes no longer at hand.
+const FORGOTTEN_KEY: (usize, usize) = (usize::MAX, usize::MAX);
+
+/// A map key's text: its bytes (after their length prefix) in `data` at `at`.
+fn key_text(data: &[u8], at: (usize, usize)) -> String {
+    let raw = data.get(at.0..at.1).unwrap_or_default();
+    let text = Cursor::new(raw).bytes().unwrap_or_default();
+    String::from_utf8_lossy(text).into_owned()
+}
+
+/// The path of the value being decoded (map keys from `data`, the cursor's bytes, or among those kept
+/// from earlier pieces).
+fn path(stack: &[Frame], kept_keys: &[(usize, String)], schema: &Schema, data: &[u8]) -> String {
     let mut path = String::new();
-    for frame in stack {
+    for (depth, frame) in stack.iter().enumerate() {
         match frame {
             Frame::Record { node, next } if *next > 0 => {
                 if let Node::Record { fields, .. } = schema.node(*node) {
@@ -426,10 +709,16 @@ fn path(stack: &[Frame], schema: &Schema, data: &[u8]) -> String {
             }
             Frame::Array { index, .. } if *index > 0 => path.push_str(&format!("[{}]", index - 1)),
             Frame::Map { key, index, .. } if *index > 0 => {
-                // The key's bytes after its length prefix.
-                let raw = data.get(key.0..key.1).unwrap_or_default();
-                let text = crate::binary::Cursor::new(raw).bytes().unwrap_or_default();
-                path.push_str(&format!("[{:?}]", String::from_utf8_lossy(text)));
+                let text = if *key == FORGOTTEN_KEY {
+                    kept_keys
+                        .iter()
+                        .rev()
+                        .find(|(d, _)| *d == depth)
+                        .map_or_else(String::new, |(_, k)| k.clone())
+                } else {
+                    key_text(data, *key)
+                };
+                path.push_str(&format!("[{text:?}]"));
             }
             _ => {}
         }

@@ -19,6 +19,19 @@ pub fn utf8_str(bytes: &[u8]) -> Option<&str> {
     simdutf8::basic::from_utf8(bytes).ok()
 }
 
+/// How much of `bytes` is valid UTF-8 when they are the start of longer text: all of them, or all but
+/// a character cut at their end (its first bytes, left for the next piece). `None` when they hold a
+/// byte sequence that is not UTF-8 whatever follows.
+#[inline]
+pub fn utf8_prefix_len(bytes: &[u8]) -> Option<usize> {
+    match simdutf8::compat::from_utf8(bytes) {
+        Ok(_) => Some(bytes.len()),
+        // An error without a length is a character the end of `bytes` cut short.
+        Err(e) if e.error_len().is_none() => Some(e.valid_up_to()),
+        Err(_) => None,
+    }
+}
+
 /// The high bit set in each byte of `word` (eight bytes, little endian) that a JSON string cannot hold
 /// as it is: below 0x20, `"` or `\\` (RFC 8259 §7). The zero-byte test `(x - 0x01…) & !x` is exact for
 /// the lowest marked byte; bytes above a true hit may be marked falsely.
@@ -65,6 +78,18 @@ pub fn plain_json_ascii(bytes: &[u8]) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf8_prefix_leaves_a_cut_character_and_refuses_a_bad_one() {
+        let text = "aé€😀".as_bytes(); // 1 + 2 + 3 + 4 bytes
+        assert_eq!(utf8_prefix_len(text), Some(10));
+        // Cut inside each character: the valid part is the characters before it.
+        for (cut, valid) in [(2, 1), (4, 3), (5, 3), (7, 6), (8, 6), (9, 6)] {
+            assert_eq!(utf8_prefix_len(&text[..cut]), Some(valid), "cut at {cut}");
+        }
+        assert_eq!(utf8_prefix_len(&[b'a', 0xff]), None);
+        assert_eq!(utf8_prefix_len(&[0xc3, b'a']), None);
+    }
 
     /// The run against the byte-by-byte definition, for every byte at every place in a 20-byte text.
     #[test]

@@ -12,7 +12,7 @@ mod base64;
 mod latin1;
 mod swap;
 
-pub use ascii::{ascii_str, json_escape_marks, plain_json_ascii, utf8_str};
+pub use ascii::{ascii_str, json_escape_marks, plain_json_ascii, utf8_prefix_len, utf8_str};
 pub use base64::{
     append_decoded, append_encoded, base64_len, decoded_len, Base64Encoder, Base64Error,
 };
