@@ -1,13 +1,17 @@
 //! Object container files (specification.md, "Object Container Files"): the header (magic, metadata with
 //! the schema and codec, sync marker), then blocks of a count, a size, the (compressed) data and the sync
 //! marker again. A block is held whole while its data is decoded, at most `max_block_size` bytes
-//! compressed and decompressed; no length field sizes an allocation before its bytes have arrived.
+//! compressed and decompressed — or, read with [`ContainerReader::next_block_streaming`], a block
+//! larger than a bound is streamed instead (its compressed bytes read a piece at a time, see
+//! `streamed`), whatever its size. No length field sizes an allocation before its bytes have arrived.
 
 use std::io::Read;
 
 use crate::binary::Cursor;
 use crate::error::AvroError;
+use crate::inflate::Inflater;
 use crate::schema::Schema;
+use crate::streamed::StreamedBlock;
 
 /// The compression of a file's blocks (`avro.codec`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +50,26 @@ pub struct ContainerReader<R: Read> {
     max_block_size: usize,
     raw: Vec<u8>,
     block: Vec<u8>,
+    /// The block being streamed, if any.
+    streaming: Option<Streaming>,
+    /// Where the last block's size was read (for its message).
+    size_at: u64,
+}
+
+/// Where a streamed block's compressed bytes come from.
+#[derive(Clone, Copy, Debug)]
+enum Streaming {
+    /// The input: this many are still to be read, then the sync marker.
+    FromInput { left: u64 },
+    /// The block read whole (its sync marker checked) that decompresses past what is held: from `at`.
+    FromHeld { at: usize },
+}
+
+/// A block's count and compressed size, and where it starts.
+struct BlockHead {
+    count: u64,
+    size: u64,
+    offset: u64,
 }
 
 impl<R: Read> std::fmt::Debug for ContainerReader<R> {
@@ -67,6 +91,15 @@ pub struct Block<'a> {
     pub offset: u64,
 }
 
+/// What comes next in a file read with [`ContainerReader::next_block_streaming`].
+#[derive(Debug)]
+pub enum NextBlock<'a> {
+    /// A block held whole.
+    Whole(Block<'a>),
+    /// A block to stream: its compressed bytes come from [`ContainerReader::streamed_raw`].
+    Streamed(StreamedBlock),
+}
+
 /// The largest block read by default (compressed or not).
 pub const DEFAULT_MAX_BLOCK_SIZE: usize = 64 << 20;
 
@@ -86,6 +119,8 @@ impl<R: Read> ContainerReader<R> {
             max_block_size,
             raw: Vec::new(),
             block: Vec::new(),
+            streaming: None,
+            size_at: 0,
         };
         let mut magic = [0u8; 4];
         reader.exact(&mut magic, "the file's magic bytes")?;
@@ -167,6 +202,104 @@ impl<R: Read> ContainerReader<R> {
 
     /// The next block, or `None` at the end of the file.
     pub fn next_block(&mut self) -> Result<Option<Block<'_>>, AvroError> {
+        let Some(head) = self.block_head()? else {
+            return Ok(None);
+        };
+        self.read_block(head.size, head.offset, None)?;
+        Ok(Some(Block {
+            count: head.count,
+            data: self.held_data(),
+            offset: head.offset,
+        }))
+    }
+
+    /// The next block, held whole when its compressed size is at most `stream_above` bytes (or its
+    /// codec is snappy, which decodes only whole), else streamed: a block of any size is then read in
+    /// bounded memory, its bytes taken with [`ContainerReader::streamed_raw`] until it returns false.
+    pub fn next_block_streaming(
+        &mut self,
+        stream_above: usize,
+    ) -> Result<Option<NextBlock<'_>>, AvroError> {
+        let Some(head) = self.block_head()? else {
+            return Ok(None);
+        };
+        let (count, offset) = (head.count, head.offset);
+        let codec = self.header.codec;
+        let inflater = || Inflater::new(codec).map_err(|e| AvroError::new(offset, e));
+        if head.size > stream_above as u64 {
+            if let Some(inflater) = inflater()? {
+                self.streaming = Some(Streaming::FromInput { left: head.size });
+                let max_held = self.max_block_size;
+                return Ok(Some(NextBlock::Streamed(StreamedBlock::new(
+                    count, offset, inflater, max_held,
+                ))));
+            }
+        }
+        if !self.read_block(head.size, offset, Some(stream_above))? {
+            // Small compressed, large decompressed: streamed from the bytes held.
+            let inflater = inflater()?.expect("only codecs that stream decline to decompress");
+            self.streaming = Some(Streaming::FromHeld { at: 0 });
+            let max_held = self.max_block_size;
+            return Ok(Some(NextBlock::Streamed(StreamedBlock::new(
+                count, offset, inflater, max_held,
+            ))));
+        }
+        Ok(Some(NextBlock::Whole(Block {
+            count,
+            data: self.held_data(),
+            offset,
+        })))
+    }
+
+    /// The streamed block's next compressed bytes (at most `max`) in `buf`, replacing what it held;
+    /// false once they have all been read and the block's sync marker checked.
+    pub fn streamed_raw(&mut self, buf: &mut Vec<u8>, max: usize) -> Result<bool, AvroError> {
+        buf.clear();
+        match self.streaming {
+            None => Ok(false),
+            Some(Streaming::FromHeld { at }) => {
+                let piece = &self.raw[at..(at + max).min(self.raw.len())];
+                buf.extend_from_slice(piece);
+                self.streaming = if piece.is_empty() {
+                    None
+                } else {
+                    Some(Streaming::FromHeld {
+                        at: at + piece.len(),
+                    })
+                };
+                Ok(!piece.is_empty())
+            }
+            Some(Streaming::FromInput { left: 0 }) => {
+                self.streaming = None;
+                self.sync_marker()?;
+                Ok(false)
+            }
+            Some(Streaming::FromInput { left }) => {
+                let got = (&mut self.input)
+                    .take(left.min(max as u64))
+                    .read_to_end(buf)
+                    .map_err(|e| AvroError::new(self.offset, format!("reading: {e}")))?;
+                self.offset += got as u64;
+                if got == 0 {
+                    return Err(AvroError::new(self.offset, "the file ends inside a block"));
+                }
+                self.streaming = Some(Streaming::FromInput {
+                    left: left - got as u64,
+                });
+                Ok(true)
+            }
+        }
+    }
+
+    /// A block's count and size, and where it starts; `None` at the end of the file. The size is
+    /// checked against `max_block_size` by the caller that holds the block.
+    fn block_head(&mut self) -> Result<Option<BlockHead>, AvroError> {
+        if self.streaming.is_some() {
+            return Err(AvroError::new(
+                self.offset,
+                "the streamed block was not read to its end",
+            ));
+        }
         let offset = self.offset;
         let mut first = [0u8; 1];
         match self.input.read(&mut first) {
@@ -180,16 +313,37 @@ impl<R: Read> ContainerReader<R> {
         let size_at = self.offset;
         let size = self.long("a block's size")?;
         let size =
-            usize::try_from(size).map_err(|_| AvroError::new(size_at, "a negative block size"))?;
-        if size > self.max_block_size {
-            return Err(AvroError::new(
-                size_at,
-                format!(
-                    "a block of {size} bytes, more than the {} allowed (max_block_size)",
-                    self.max_block_size
-                ),
-            ));
-        }
+            u64::try_from(size).map_err(|_| AvroError::new(size_at, "a negative block size"))?;
+        self.size_at = size_at;
+        Ok(Some(BlockHead {
+            count,
+            size,
+            offset,
+        }))
+    }
+
+    /// A block's bytes read and checked, and decompressed into `self.block` (null: left in
+    /// `self.raw`, see [`ContainerReader::held_data`]). With `stream_past` (at most `max_block_size`),
+    /// a block that decompresses past it is not decompressed: false, to be streamed from its bytes.
+    fn read_block(
+        &mut self,
+        size: u64,
+        offset: u64,
+        stream_past: Option<usize>,
+    ) -> Result<bool, AvroError> {
+        let size_at = self.size_at;
+        let size = usize::try_from(size)
+            .ok()
+            .filter(|&size| size <= self.max_block_size)
+            .ok_or_else(|| {
+                AvroError::new(
+                    size_at,
+                    format!(
+                        "a block of {size} bytes, more than the {} allowed (max_block_size)",
+                        self.max_block_size
+                    ),
+                )
+            })?;
         self.raw.clear();
         let got = (&mut self.input)
             .take(size as u64)
@@ -199,15 +353,19 @@ impl<R: Read> ContainerReader<R> {
         if got < size {
             return Err(AvroError::new(self.offset, "the file ends inside a block"));
         }
-        let mut sync = [0u8; 16];
-        self.exact(&mut sync, "a block's sync marker")?;
-        if sync != self.header.sync {
-            return Err(AvroError::new(self.offset - 16, "a block's sync marker is not the file's (the block is corrupt or the file was cut)"));
-        }
-        let limit = self.max_block_size as u64 + 1;
+        self.sync_marker()?;
+        // Snappy decodes only whole: held up to max_block_size, whatever `stream_past` says.
+        let hold = match stream_past {
+            Some(limit) if self.header.codec != Codec::Snappy => limit.min(self.max_block_size),
+            _ => self.max_block_size,
+        };
+        let limit = hold as u64 + 1;
         let too_big = || AvroError::new(offset, "a block decompresses past max_block_size");
-        let data: &[u8] = match self.header.codec {
-            Codec::Null => &self.raw,
+        // Past `stream_past` the block streams; past a max_block_size below it, it is refused.
+        let streams = self.header.codec != Codec::Snappy
+            && stream_past.is_some_and(|limit| limit <= self.max_block_size);
+        match self.header.codec {
+            Codec::Null => {}
             Codec::Deflate => {
                 self.block.clear();
                 flate2::read::DeflateDecoder::new(&self.raw[..])
@@ -217,9 +375,8 @@ impl<R: Read> ContainerReader<R> {
                         AvroError::new(offset, format!("the block's deflate data: {e}"))
                     })?;
                 if self.block.len() as u64 >= limit {
-                    return Err(too_big());
+                    return if streams { Ok(false) } else { Err(too_big()) };
                 }
-                &self.block
             }
             Codec::Snappy => {
                 // specification.md, Optional Codecs: the compressed data, then 4 bytes of CRC-32
@@ -249,7 +406,6 @@ impl<R: Read> ContainerReader<R> {
                         "a snappy block whose CRC-32 does not match its data",
                     ));
                 }
-                &self.block
             }
             Codec::Zstandard => {
                 self.block.clear();
@@ -259,16 +415,29 @@ impl<R: Read> ContainerReader<R> {
                         AvroError::new(offset, format!("the block's zstandard data: {e}"))
                     })?;
                 if self.block.len() as u64 >= limit {
-                    return Err(too_big());
+                    return if streams { Ok(false) } else { Err(too_big()) };
                 }
-                &self.block
             }
-        };
-        Ok(Some(Block {
-            count,
-            data,
-            offset,
-        }))
+        }
+        Ok(true)
+    }
+
+    /// The data of the block [`ContainerReader::read_block`] decompressed.
+    fn held_data(&self) -> &[u8] {
+        match self.header.codec {
+            Codec::Null => &self.raw,
+            _ => &self.block,
+        }
+    }
+
+    /// A block's closing sync marker, which must be the file's.
+    fn sync_marker(&mut self) -> Result<(), AvroError> {
+        let mut sync = [0u8; 16];
+        self.exact(&mut sync, "a block's sync marker")?;
+        if sync != self.header.sync {
+            return Err(AvroError::new(self.offset - 16, "a block's sync marker is not the file's (the block is corrupt or the file was cut)"));
+        }
+        Ok(())
     }
 
     fn exact(&mut self, buf: &mut [u8], what: &str) -> Result<(), AvroError> {

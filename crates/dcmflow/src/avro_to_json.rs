@@ -4,7 +4,11 @@
 use std::io::{BufReader, Read, Write};
 
 use dcmflow_avro::binary::Cursor;
-use dcmflow_avro::{AvroError, ContainerReader, Encoding, JsonDecoder, PushContainer};
+use dcmflow_avro::streamed::{count_beyond_bytes, datum_error};
+use dcmflow_avro::{
+    AvroError, ContainerReader, Encoding, JsonDecoder, Layout, NextBlock, PushContainer,
+    StreamedBlock,
+};
 use dcmflow_engine::json::format::{Compact, Formatter, Pretty};
 use dcmflow_engine::Position;
 
@@ -21,8 +25,13 @@ pub struct AvroToJsonOptions {
     pub array: bool,
     /// Indented output; compact by default.
     pub pretty: bool,
-    /// The largest block read, compressed or decompressed (64 MiB by default).
+    /// The largest block held whole, compressed or decompressed (64 MiB by default); also the longest
+    /// map key of a streamed block.
     pub max_block_size: usize,
+    /// Blocks larger than this (compressed) are not held but decoded as their bytes arrive, in bounded
+    /// memory whatever their size — one value of 100 MB included (1 MiB by default). Snappy blocks
+    /// decode only whole and are held (up to `max_block_size`).
+    pub stream_blocks_above: usize,
     /// One thread, or blocks decoded on two while this one reads and writes (`Auto`: two for inputs of
     /// 1 MiB or more on a machine with two cores).
     pub threads: crate::Threads,
@@ -35,6 +44,7 @@ impl Default for AvroToJsonOptions {
             array: false,
             pretty: false,
             max_block_size: dcmflow_avro::container::DEFAULT_MAX_BLOCK_SIZE,
+            stream_blocks_above: 1 << 20,
             threads: crate::Threads::Auto,
         }
     }
@@ -182,7 +192,26 @@ impl AvroToJson {
         let mut format = self.inner_format(format);
         let mut output = Written::start(&self.options, out)?;
         let mut json = Vec::with_capacity(1 << 16);
-        while let Some(block) = reader.next_block().map_err(reading_error)? {
+        let stream_above = self.options.stream_blocks_above;
+        while let Some(next) = reader
+            .next_block_streaming(stream_above)
+            .map_err(reading_error)?
+        {
+            let block = match next {
+                NextBlock::Whole(block) => block,
+                NextBlock::Streamed(block) => {
+                    let array = self.options.array;
+                    stream_block(
+                        &mut reader,
+                        block,
+                        &mut decoder,
+                        &mut format,
+                        &mut output,
+                        array,
+                    )?;
+                    continue;
+                }
+            };
             let job = Job {
                 count: block.count,
                 offset: block.offset,
@@ -245,10 +274,12 @@ impl AvroToJson {
             // Blocks go to the workers in turn, so their JSON comes back in order by taking turns too.
             let mut in_flight = std::collections::VecDeque::new();
             let (mut sent, mut read_error, mut queued_data) = (0usize, None, output.data);
+            let (mut streamed, mut main_decoder, mut main_format) = (None, None, format.clone());
             loop {
-                while in_flight.len() < 4 && read_error.is_none() {
-                    match reader.next_block() {
-                        Ok(Some(block)) => {
+                while in_flight.len() < 4 && read_error.is_none() && streamed.is_none() {
+                    match reader.next_block_streaming(self.options.stream_blocks_above) {
+                        Ok(Some(NextBlock::Streamed(block))) => streamed = Some(block),
+                        Ok(Some(NextBlock::Whole(block))) => {
                             let job = Job {
                                 count: block.count,
                                 offset: block.offset,
@@ -267,6 +298,23 @@ impl AvroToJson {
                     }
                 }
                 let Some((worker, count)) = in_flight.pop_front() else {
+                    // The blocks before a streamed one are written: it is decoded here, in order.
+                    if let Some(block) = streamed.take() {
+                        let decoder = main_decoder.get_or_insert_with(|| {
+                            JsonDecoder::new(&schema, self.options.encoding)
+                        });
+                        let array = self.options.array;
+                        stream_block(
+                            &mut reader,
+                            block,
+                            decoder,
+                            &mut main_format,
+                            &mut output,
+                            array,
+                        )?;
+                        queued_data = output.data;
+                        continue;
+                    }
                     break;
                 };
                 let json = results[worker].recv().map_err(|_| {
@@ -318,6 +366,8 @@ impl AvroToJson {
             compact: self.inner_format(Compact),
             pretty: self.inner_format(Pretty::default()),
             json: Vec::new(),
+            schema: None,
+            streamed: None,
         }
     }
 }
@@ -332,6 +382,10 @@ pub struct PushAvroToJson<W: Write> {
     compact: Compact,
     pretty: Pretty,
     json: Vec<u8>,
+    /// The writer's schema, once the header has come (a streamed block's decoding outlives a push).
+    schema: Option<dcmflow_avro::Schema>,
+    /// The block being streamed, if any.
+    streamed: Option<StreamedBlock>,
 }
 
 impl<W: Write> std::fmt::Debug for PushAvroToJson<W> {
@@ -368,8 +422,26 @@ impl<W: Write> PushAvroToJson<W> {
 
     fn convert(&mut self) -> Result<(), Error> {
         loop {
-            let Some(block) = self.container.next_block().map_err(reading_error)? else {
+            if self.streamed.is_some() {
+                if !self.stream()? {
+                    return Ok(());
+                }
+                continue;
+            }
+            let stream_above = self.options.stream_blocks_above;
+            let Some(next) = self
+                .container
+                .next_block_streaming(stream_above)
+                .map_err(reading_error)?
+            else {
                 return Ok(());
+            };
+            let block = match next {
+                NextBlock::Whole(block) => block,
+                NextBlock::Streamed(block) => {
+                    self.streamed = Some(block);
+                    continue;
+                }
             };
             let (count, offset) = (block.count, block.offset);
             let data = block.data.to_vec();
@@ -412,6 +484,48 @@ impl<W: Write> PushAvroToJson<W> {
             written?;
         }
     }
+
+    /// Goes on with the streamed block as far as the pushed bytes go: true once it is written whole.
+    fn stream(&mut self) -> Result<bool, Error> {
+        self.started()?;
+        if self.schema.is_none() {
+            let header = self
+                .container
+                .reader()
+                .expect("a block comes after the header");
+            self.schema = Some(header.header().schema.clone());
+        }
+        let schema = self.schema.as_ref().expect("set above");
+        let mut decoder = JsonDecoder::new(schema, self.options.encoding);
+        let block = self.streamed.as_mut().expect("a block being streamed");
+        let output = self.output.as_mut().expect("started above");
+        let container = &mut self.container;
+        let next_raw = |raw: &mut Vec<u8>| container.streamed_raw(raw, RAW_PIECE);
+        let array = self.options.array;
+        let done = if self.options.pretty {
+            drive_streamed(
+                block,
+                next_raw,
+                &mut decoder,
+                &mut self.pretty,
+                output,
+                array,
+            )?
+        } else {
+            drive_streamed(
+                block,
+                next_raw,
+                &mut decoder,
+                &mut self.compact,
+                output,
+                array,
+            )?
+        };
+        if done {
+            self.streamed = None;
+        }
+        Ok(done)
+    }
 }
 
 /// The input as a buffered reader (a slice as it is).
@@ -440,28 +554,35 @@ fn decode_block<F: Formatter>(
     job: &Job,
     json: &mut Vec<u8>,
 ) -> Result<(), Error> {
+    let layout = Layout {
+        array: options.array,
+        first: job.first,
+    };
+    if count_beyond_bytes(job.count, data.len() as u64) {
+        return Err(reading_error(AvroError {
+            offset: job.offset,
+            in_block: Some(0),
+            path: String::new(),
+            message: format!(
+                "a block count ({}) beyond what the block's {} bytes can hold",
+                job.count,
+                data.len()
+            ),
+        }));
+    }
     let mut cursor = Cursor::new(data);
     for index in 0..job.count {
-        let number = job.first + index;
-        if options.array {
-            format.begin_array_value(json, number == 0);
-        }
+        layout.before(index, format, json);
         decoder.decode(&mut cursor, format, json).map_err(|fault| {
-            reading_error(AvroError {
-                offset: job.offset,
-                in_block: Some(cursor.position() as u64),
-                path: fault.path,
-                message: format!(
-                    "datum {} of the file (the block's {}): {}",
-                    number + 1,
-                    index + 1,
-                    fault.message
-                ),
-            })
+            reading_error(datum_error(
+                job.offset,
+                cursor.position() as u64,
+                &layout,
+                index,
+                fault,
+            ))
         })?;
-        if !options.array {
-            json.push(b'\n');
-        }
+        layout.after(json);
     }
     if cursor.remaining() != 0 {
         return Err(reading_error(AvroError {
@@ -477,6 +598,67 @@ fn decode_block<F: Formatter>(
     }
     Ok(())
 }
+
+/// Decodes a block too large to hold as its bytes are read: its JSON is written a piece at a time.
+fn stream_block<F: Formatter>(
+    reader: &mut ContainerReader<impl Read>,
+    mut block: StreamedBlock,
+    decoder: &mut JsonDecoder<'_>,
+    format: &mut F,
+    output: &mut Written<impl Write>,
+    array: bool,
+) -> Result<(), Error> {
+    let next_raw = |raw: &mut Vec<u8>| reader.streamed_raw(raw, RAW_PIECE).map(Some);
+    let done = drive_streamed(&mut block, next_raw, decoder, format, output, array)?;
+    debug_assert!(done, "read input never waits");
+    Ok(())
+}
+
+/// Feeds a streamed block the compressed bytes `next_raw` gives (`Some(false)` at their end, `None`
+/// while input is awaited), writing its JSON as it goes: true once the block is written whole.
+fn drive_streamed<F: Formatter>(
+    block: &mut StreamedBlock,
+    mut next_raw: impl FnMut(&mut Vec<u8>) -> Result<Option<bool>, AvroError>,
+    decoder: &mut JsonDecoder<'_>,
+    format: &mut F,
+    output: &mut Written<impl Write>,
+    array: bool,
+) -> Result<bool, Error> {
+    let layout = Layout {
+        array,
+        first: output.data,
+    };
+    let (mut raw, mut json) = (Vec::with_capacity(RAW_PIECE), Vec::new());
+    loop {
+        match next_raw(&mut raw).map_err(reading_error)? {
+            None => return Ok(false),
+            Some(false) => break,
+            Some(true) => {
+                let mut rest = &raw[..];
+                while !rest.is_empty() {
+                    let used = block
+                        .feed(rest, decoder, format, &mut json, &layout)
+                        .map_err(reading_error)?;
+                    rest = &rest[used..];
+                    output.write(&json)?;
+                    json.clear();
+                }
+            }
+        }
+    }
+    while !block
+        .finish(decoder, format, &mut json, &layout)
+        .map_err(reading_error)?
+    {
+        output.write(&json)?;
+        json.clear();
+    }
+    output.block(&json, block.count)?;
+    Ok(true)
+}
+
+/// Compressed bytes of a streamed block read at a time.
+const RAW_PIECE: usize = 1 << 16;
 
 /// The output side: the array's brackets, counts, bytes written.
 struct Written<W: Write> {

@@ -2,15 +2,10 @@
 //! Apache's interop files and a file of many blocks; errors are the same too.
 
 use dcmflow::avro::Encoding;
-use dcmflow::{AvroToJson, AvroToJsonOptions, Threads};
+use dcmflow::{AvroToJsonOptions, Threads};
 
-fn convert(data: &[u8], options: &AvroToJsonOptions) -> Result<(Vec<u8>, u64), String> {
-    let mut out = Vec::new();
-    let report = AvroToJson::new(options.clone())
-        .convert(data, &mut out)
-        .map_err(|e| e.to_string())?;
-    Ok((out, report.documents))
-}
+mod common;
+use common::avro::{convert, pushed};
 
 /// A container file of `blocks` blocks of `per_block` longs each (the long is the datum's number).
 fn many_blocks(blocks: u64, per_block: u64) -> Vec<u8> {
@@ -102,23 +97,6 @@ fn two_threads_write_what_one_writes() {
     let (json, data) = convert(&many_blocks(40, 1000), &AvroToJsonOptions::default()).unwrap();
     assert_eq!(data, 40_000);
     assert!(json.ends_with(b"39998\n39999\n"));
-}
-
-fn pushed(
-    data: &[u8],
-    options: &AvroToJsonOptions,
-    cuts: &[usize],
-) -> Result<(Vec<u8>, u64), String> {
-    let mut conversion = AvroToJson::new(options.clone()).push(Vec::new());
-    let mut from = 0;
-    for &cut in cuts.iter().chain(std::iter::once(&data.len())) {
-        conversion
-            .push(bytes::Bytes::copy_from_slice(&data[from..cut]))
-            .map_err(|e| e.to_string())?;
-        from = cut;
-    }
-    let (json, report) = conversion.finish().map_err(|e| e.to_string())?;
-    Ok((json, report.documents))
 }
 
 /// Pushed input, cut anywhere, gives what reading the whole file gives: the same JSON, or the same

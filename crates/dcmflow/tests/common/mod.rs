@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: an output that fails.
 #![allow(dead_code)]
 
+pub mod avro;
+
 /// An output that fails once it has taken `room` bytes.
 pub struct FailingOutput {
     pub room: usize,

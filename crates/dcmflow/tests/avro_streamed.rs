@@ -1,0 +1,194 @@
+//! Blocks too large to hold are streamed: the JSON is the JSON of the block held whole, for every codec
+//! that can stream (null, deflate, zstandard; snappy is held), on one thread and two, in every layout;
+//! a file cut or corrupt inside a streamed block fails as it does held whole.
+
+use dcmflow::avro::container_writer::{ContainerWriter, WriterOptions};
+use dcmflow::avro::{Codec, JsonDatumOptions, JsonDatumReader, Schema};
+use dcmflow::{AvroToJsonOptions, Threads};
+
+mod common;
+use common::avro::{convert, pushed};
+
+const SCHEMA: &str = r#"{"type": "record", "name": "Blob", "fields": [
+    {"name": "id", "type": "long"},
+    {"name": "blob", "type": ["null", "bytes"]},
+    {"name": "text", "type": "string"},
+    {"name": "tags", "type": {"type": "map", "values": "string"}}
+]}"#;
+
+/// Small data around large ones (a 3 MB bytes value, 1 MB of text with characters of every width, a
+/// map of 20 000 entries), each large datum a block of its own.
+fn file(codec: Codec) -> Vec<u8> {
+    let schema = Schema::parse_str(SCHEMA).unwrap();
+    let blob: String = (0..3_000_000u32)
+        .map(|i| char::from_u32(i * 31 % 256).unwrap())
+        .collect();
+    let text = "aé€😀\"\n".repeat(80_000);
+    let tags: serde_json::Map<String, serde_json::Value> = (0..20_000)
+        .map(|i| (format!("k{i}é"), serde_json::Value::from(format!("v{i}"))))
+        .collect();
+    let mut json = String::new();
+    for id in 0..9 {
+        let (blob, text, tags) = match id % 3 {
+            1 => (
+                serde_json::json!({ "bytes": blob }),
+                "",
+                serde_json::Map::new(),
+            ),
+            2 => (serde_json::Value::Null, text.as_str(), tags.clone()),
+            _ => (
+                serde_json::json!({ "bytes": "small" }),
+                "é",
+                serde_json::Map::new(),
+            ),
+        };
+        json.push_str(
+            &serde_json::json!({"id": id, "blob": blob, "text": text, "tags": tags}).to_string(),
+        );
+        json.push('\n');
+    }
+    let options = WriterOptions {
+        codec,
+        sync: Some([9; 16]),
+        ..WriterOptions::default()
+    };
+    let mut writer = ContainerWriter::new(Vec::new(), SCHEMA, &options).unwrap();
+    let mut reader =
+        JsonDatumReader::from_slice(json.as_bytes(), &schema, JsonDatumOptions::default()).unwrap();
+    while reader.next_datum(writer.buffer()).unwrap() {
+        writer.datum_done().unwrap();
+    }
+    writer.finish().unwrap()
+}
+
+fn options(stream_above: usize, threads: Threads, array: bool, pretty: bool) -> AvroToJsonOptions {
+    let mut options = AvroToJsonOptions::default();
+    options.stream_blocks_above = stream_above;
+    options.threads = threads;
+    options.array = array;
+    options.pretty = pretty;
+    options
+}
+
+#[test]
+fn streamed_blocks_give_the_json_of_held_blocks() {
+    for codec in [Codec::Null, Codec::Deflate, Codec::Zstandard, Codec::Snappy] {
+        let data = file(codec);
+        for (array, pretty) in [(false, false), (true, true)] {
+            let held = convert(&data, &options(usize::MAX, Threads::One, array, pretty)).unwrap();
+            assert_eq!(held.1, 9);
+            for threads in [Threads::One, Threads::Two] {
+                // Blocks over 1 000 bytes streamed: the large ones, not the small ones around them.
+                let streamed = convert(&data, &options(1000, threads, array, pretty)).unwrap();
+                assert!(
+                    streamed == held,
+                    "{codec:?} {threads:?} array {array}: the streamed JSON differs"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_streamed_block_cut_or_corrupt_fails_as_a_held_one() {
+    for codec in [Codec::Null, Codec::Deflate, Codec::Zstandard] {
+        let data = file(codec);
+        let mut cases = vec![("cut", data[..data.len() / 2].to_vec())];
+        let mut bad_sync = data.clone();
+        let n = bad_sync.len();
+        bad_sync[n - 1] ^= 1;
+        cases.push(("bad sync", bad_sync));
+        for (what, bad) in cases {
+            let held = convert(&bad, &options(usize::MAX, Threads::One, false, false));
+            let streamed = convert(&bad, &options(1000, Threads::One, false, false));
+            assert!(held.is_err(), "{codec:?} {what}");
+            assert_eq!(streamed, held, "{codec:?} {what}");
+        }
+    }
+}
+
+/// A file of `codec` whose one block (2 MB, one datum) is not data of the codec: 0xFF starts a deflate
+/// block of the reserved type, and is no Zstandard frame's magic.
+fn damaged(codec: Codec) -> Vec<u8> {
+    let options = WriterOptions {
+        codec,
+        sync: Some([9; 16]),
+        ..WriterOptions::default()
+    };
+    let mut file = ContainerWriter::new(Vec::new(), SCHEMA, &options)
+        .unwrap()
+        .finish()
+        .unwrap();
+    dcmflow::avro::binary::write_long(&mut file, 1);
+    dcmflow::avro::binary::write_bytes(&mut file, &vec![0xff; 2_000_000]);
+    file.extend_from_slice(&[9; 16]);
+    file
+}
+
+#[test]
+fn a_streamed_block_of_damaged_compressed_data_is_refused() {
+    for (codec, name) in [(Codec::Deflate, "deflate"), (Codec::Zstandard, "zstandard")] {
+        let bad = damaged(codec);
+        for stream_above in [usize::MAX, 1000] {
+            let error = convert(&bad, &options(stream_above, Threads::Two, false, false))
+                .expect_err("damaged data");
+            assert!(
+                error.contains(&format!("the block's {name} data")),
+                "{name}: {error}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_block_larger_than_max_block_size_streams() {
+    let data = file(Codec::Deflate);
+    let mut small_limit = options(1 << 20, Threads::One, false, false);
+    small_limit.max_block_size = 1 << 20;
+    // Held whole, a 3 MB block is refused; streamed (the default), it converts.
+    let mut held = small_limit.clone();
+    held.stream_blocks_above = usize::MAX;
+    let refused = convert(&data, &held).unwrap_err();
+    assert!(refused.contains("max_block_size"), "{refused}");
+    let (json, count) = convert(&data, &small_limit).unwrap();
+    assert_eq!(count, 9);
+    assert_eq!(
+        json,
+        convert(&data, &options(usize::MAX, Threads::One, false, false))
+            .unwrap()
+            .0
+    );
+}
+
+/// Pushed in pieces of any size, streamed blocks give what reading gives: the JSON, or the error.
+#[test]
+fn pushed_streamed_blocks_convert_as_read_ones() {
+    for codec in [Codec::Null, Codec::Deflate, Codec::Zstandard, Codec::Snappy] {
+        let data = file(codec);
+        let mut cases = vec![
+            ("whole", data.clone()),
+            ("cut", data[..data.len() / 2].to_vec()),
+        ];
+        let mut bad_sync = data.clone();
+        let n = bad_sync.len();
+        bad_sync[n - 1] ^= 1;
+        cases.push(("bad sync", bad_sync));
+        if codec != Codec::Null && codec != Codec::Snappy {
+            cases.push(("damaged", damaged(codec)));
+        }
+        for (what, bytes) in cases {
+            let options = options(1000, Threads::One, true, false);
+            let read = convert(&bytes, &options);
+            for cuts in [
+                dcmflow_testkit::even_cuts(bytes.len(), 4099),
+                dcmflow_testkit::random_cuts(bytes.len(), 11, 70_000),
+            ] {
+                assert!(
+                    pushed(&bytes, &options, &cuts) == read,
+                    "{codec:?} {what}, {} cuts: pushed differs from read",
+                    cuts.len()
+                );
+            }
+        }
+    }
+}
