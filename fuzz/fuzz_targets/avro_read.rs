@@ -1,6 +1,7 @@
 //! Any bytes as an Avro object container file (first byte: encoding, layout, block size limit, push
-//! piece size): JSON that serde_json parses, or a clean error; one thread, two threads and the bytes
-//! pushed in pieces give the same bytes and the same error.
+//! piece size, streaming bound): JSON that serde_json parses, or a clean error; one thread, two threads
+//! and the bytes pushed in pieces give the same bytes and the same error, with blocks held and with
+//! blocks streamed; and streamed blocks give the JSON of held ones.
 #![no_main]
 use dcmflow::avro::Encoding;
 use dcmflow::{AvroToJson, AvroToJsonOptions, Threads};
@@ -24,6 +25,7 @@ fuzz_target!(|input: &[u8]| {
     options.pretty = mode & 2 != 0;
     options.max_block_size = if mode & 4 != 0 { 4096 } else { 1 << 20 };
     options.threads = Threads::One;
+    options.stream_blocks_above = usize::MAX;
     let one = convert(data, &options);
     if let Ok(json) = &one {
         if let Err(e) = serde_json::from_slice::<serde_json::Value>(json) {
@@ -32,6 +34,27 @@ fuzz_target!(|input: &[u8]| {
         }
     }
     let piece = 1 + usize::from(mode >> 3) * 97;
+    options.stream_blocks_above = usize::MAX;
+    same_every_way(data, &options, piece, &one, "held");
+    // Blocks streamed: those over 0, 40 or 1000 bytes.
+    options.stream_blocks_above = [0, 40, 1000][usize::from(mode >> 3) % 3];
+    let streamed = convert(data, &options);
+    if one.is_ok() {
+        assert_eq!(streamed, one, "streamed above {}", options.stream_blocks_above);
+    }
+    same_every_way(data, &options, piece, &streamed, "streamed");
+});
+
+/// Pushed in pieces of `piece` bytes and on two threads, `data` converts to `one`.
+fn same_every_way(
+    data: &[u8],
+    options: &AvroToJsonOptions,
+    piece: usize,
+    one: &Result<Vec<u8>, String>,
+    what: &str,
+) {
+    let mut options = options.clone();
+    options.threads = Threads::One;
     let mut conversion = AvroToJson::new(options.clone()).push(Vec::new());
     let pushed = data
         .chunks(piece)
@@ -39,7 +62,7 @@ fuzz_target!(|input: &[u8]| {
         .and_then(|()| conversion.finish())
         .map(|(json, _)| json)
         .map_err(|e| e.to_string());
-    assert_eq!(pushed, one, "pushed in pieces of {piece}");
+    assert_eq!(&pushed, one, "{what}, pushed in pieces of {piece}");
     options.threads = Threads::Two;
-    assert_eq!(convert(data, &options), one, "two threads");
-});
+    assert_eq!(&convert(data, &options), one, "{what}, two threads");
+}

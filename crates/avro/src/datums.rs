@@ -135,7 +135,7 @@ impl<'s, R: Read> DatumReader<'s, R> {
                 }
                 Err(fault) => {
                     return Err(AvroError {
-                        offset: at + (header + cursor.position()) as u64,
+                        offset: at + (header + cursor.position()) as u64 + fault.ahead,
                         in_block: None,
                         path: fault.path,
                         message: fault.message.to_string(),

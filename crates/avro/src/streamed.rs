@@ -50,7 +50,7 @@ pub fn datum_error(
 ) -> AvroError {
     AvroError {
         offset: block_offset,
-        in_block: Some(in_block),
+        in_block: Some(in_block + fault.ahead),
         path: fault.path,
         message: format!(
             "datum {} of the file (the block's {}): {}",

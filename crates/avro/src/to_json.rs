@@ -27,6 +27,9 @@ pub struct DatumFault {
     pub message: &'static str,
     /// Fields, indices and keys down to the value.
     pub path: String,
+    /// How far past the cursor's position the fault lies: a string's end that a piece did not reach
+    /// (its text is checked as it comes; held whole, it is refused at its end).
+    pub ahead: u64,
 }
 
 /// What [`JsonDecoder::resume`] returns when a piece ends before the datum: the bytes from the cursor's
@@ -96,6 +99,8 @@ pub struct JsonDecoder<'s> {
     resume: Resume,
     /// Map keys among bytes of earlier pieces, kept for error paths: the frame's depth and the key.
     kept_keys: Vec<(usize, String)>,
+    /// [`DatumFault::ahead`] of the fault being returned.
+    fault_ahead: u64,
 }
 
 impl std::fmt::Debug for Frame {
@@ -151,6 +156,7 @@ impl<'s> JsonDecoder<'s> {
             stack: Vec::new(),
             resume: Resume::Step,
             kept_keys: Vec::new(),
+            fault_ahead: 0,
         }
     }
 
@@ -235,10 +241,11 @@ impl<'s> JsonDecoder<'s> {
         }
     }
 
-    fn fault(&self, message: ReadFault, cursor: &Cursor<'_>) -> DatumFault {
+    fn fault(&mut self, message: ReadFault, cursor: &Cursor<'_>) -> DatumFault {
         DatumFault {
             message,
             path: path(&self.stack, &self.kept_keys, self.schema, cursor.data()),
+            ahead: std::mem::take(&mut self.fault_ahead),
         }
     }
 
@@ -424,7 +431,11 @@ impl<'s> JsonDecoder<'s> {
             // A character the piece cuts is left for the next one; at the value's end there is none.
             let valid = match dcmflow_simd::utf8_prefix_len(piece) {
                 Some(valid) if !whole || valid == piece.len() => valid,
-                _ => return Err("a string that is not UTF-8"),
+                _ => {
+                    // Where a string held whole is refused: at its end.
+                    self.fault_ahead = left;
+                    return Err("a string that is not UTF-8");
+                }
             };
             dcmflow_engine::json::escape::write_escaped_bytes(out, &piece[..valid]);
             valid
