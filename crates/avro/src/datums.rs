@@ -1,8 +1,9 @@
 //! Data without a container: bare data one after another with a schema given, or single-object encoding
 //! (specification.md, "Single-object encoding": `C3 01`, the schema's 8-byte little-endian CRC-64-AVRO
 //! fingerprint, the datum) with a set of schemas to choose from by fingerprint. A datum's length is known
-//! only once it is decoded, so the input is read into a window that grows (up to `max_datum_size`) until
-//! the datum decodes whole.
+//! only once it is decoded, so it is decoded in pieces as the input is read (`JsonDecoder::resume`): its
+//! JSON comes out a piece at a time ([`Step::Part`]), and a value of any length is never held whole.
+//! What is held back between pieces is a few bytes, or a map key (at most `max_held`).
 
 use std::io::Read;
 
@@ -12,10 +13,35 @@ use crate::binary::{is_truncation, Cursor};
 use crate::canonical::{fingerprint64, parsing_canonical_form};
 use crate::error::AvroError;
 use crate::schema::Schema;
-use crate::to_json::{Encoding, JsonDecoder};
+use crate::to_json::{Encoding, JsonDecoder, Progress};
 
 /// The marker of single-object encoding, version 1.
 const SINGLE_OBJECT: [u8; 2] = [0xC3, 0x01];
+
+/// Bytes read from the input at a time.
+const READ_PIECE: usize = 1 << 16;
+
+/// JSON appended before [`DatumReader::next_json`] returns a datum's part to be written.
+const PART: usize = 1 << 18;
+
+/// What [`DatumReader::next_json`] appended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// A datum's JSON up to its end.
+    Done,
+    /// Part of a datum's JSON (write it and call again: the rest follows).
+    Part,
+    /// Nothing: the input has ended.
+    End,
+}
+
+/// The datum being decoded: its decoder, where it began, its bytes so far.
+#[derive(Clone, Copy, Debug)]
+struct Open {
+    decoder: usize,
+    at: u64,
+    bytes: u64,
+}
 
 /// Reads data one after another and writes each as JSON.
 pub struct DatumReader<'s, R: Read> {
@@ -27,9 +53,10 @@ pub struct DatumReader<'s, R: Read> {
     eof: bool,
     /// Bytes consumed before `window[0]`.
     base: u64,
-    max_datum_size: usize,
+    max_held: usize,
     /// Decided by the first datum: single-object encoding (`C3 01`) or bare data.
     single_object: Option<bool>,
+    open: Option<Open>,
 }
 
 impl<R: Read> std::fmt::Debug for DatumReader<'_, R> {
@@ -42,8 +69,8 @@ impl<R: Read> std::fmt::Debug for DatumReader<'_, R> {
 
 impl<'s, R: Read> DatumReader<'s, R> {
     /// Data of `schemas` from `input` (bare data: of the first schema; single-object encoding: of the
-    /// schema whose fingerprint the datum names).
-    pub fn new(input: R, schemas: &'s [Schema], encoding: Encoding, max_datum_size: usize) -> Self {
+    /// schema whose fingerprint the datum names); at most `max_held` bytes are held back (a map key).
+    pub fn new(input: R, schemas: &'s [Schema], encoding: Encoding, max_held: usize) -> Self {
         DatumReader {
             input,
             decoders: schemas
@@ -58,94 +85,147 @@ impl<'s, R: Read> DatumReader<'s, R> {
             start: 0,
             eof: false,
             base: 0,
-            max_datum_size,
+            max_held,
             single_object: None,
+            open: None,
         }
     }
 
-    /// Whether the input has ended (no byte of another datum is left).
+    /// Whether the input has ended (no byte of another datum is left, none begun).
     pub fn at_end(&mut self) -> Result<bool, AvroError> {
-        Ok(self.start == self.window.len() && !self.fill()?)
+        Ok(self.open.is_none() && self.start == self.window.len() && !self.fill()?)
     }
 
-    /// The next datum's JSON appended to `out`; false at the end of the input.
+    /// Appends the next datum's JSON to `out` — all of it ([`Step::Done`]) or, for a long datum, the
+    /// part the input read so far completes ([`Step::Part`]; call again for the rest) — or nothing at
+    /// the end of the input ([`Step::End`]).
     pub fn next_json<F: Formatter>(
         &mut self,
         format: &mut F,
         out: &mut Vec<u8>,
-    ) -> Result<bool, AvroError> {
-        if self.start == self.window.len() && !self.fill()? {
-            return Ok(false);
-        }
+    ) -> Result<Step, AvroError> {
+        let mut open = match self.open {
+            Some(open) => open,
+            None => match self.begin()? {
+                Some(open) => open,
+                None => return Ok(Step::End),
+            },
+        };
         let mark = out.len();
+        loop {
+            let decoder = &mut self.decoders[open.decoder];
+            let piece = &self.window[self.start..];
+            let mut cursor = Cursor::new(piece);
+            let result = decoder.resume(&mut cursor, format, out, self.eof);
+            let used = cursor.position();
+            let offset = self.base + (self.start + used) as u64;
+            let progress = match result {
+                Ok(progress) => progress,
+                Err(fault) if is_truncation(fault.message) => {
+                    return Err(AvroError::new(open.at, "the input ends inside a datum"))
+                }
+                Err(fault) => {
+                    return Err(AvroError {
+                        offset: offset + fault.ahead,
+                        in_block: None,
+                        path: fault.path,
+                        message: fault.message.to_string(),
+                    })
+                }
+            };
+            if progress == Progress::NeedInput {
+                decoder.forget_before(piece, used);
+            }
+            self.start += used;
+            open.bytes += used as u64;
+            if progress == Progress::Done {
+                self.open = None;
+                if open.bytes == 0 {
+                    return Err(AvroError::new(
+                        open.at,
+                        "a datum of no bytes (the schema's type takes none): a stream of them has no end",
+                    ));
+                }
+                return Ok(Step::Done);
+            }
+            self.open = Some(open);
+            if out.len() - mark >= PART {
+                return Ok(Step::Part);
+            }
+            // More input; at its end the datum is decoded once more as the last piece (an error).
+            self.fill()?;
+            if self.window.len() - self.start > self.max_held {
+                return Err(AvroError::new(
+                    self.base + self.start as u64,
+                    format!(
+                        "a map key longer than {} bytes (max_block_size)",
+                        self.max_held
+                    ),
+                ));
+            }
+        }
+    }
+
+    /// Starts the next datum: its single-object header read and its schema found; `None` at the end.
+    fn begin(&mut self) -> Result<Option<Open>, AvroError> {
+        if self.start == self.window.len() && !self.fill()? {
+            return Ok(None);
+        }
         loop {
             let at = self.base + self.start as u64;
             let bytes = &self.window[self.start..];
             let single = *self
                 .single_object
                 .get_or_insert(bytes.len() >= 2 && bytes[..2] == SINGLE_OBJECT);
-            let (decoder, header) = if single {
-                if bytes.len() < 10 {
-                    if self.fill()? {
-                        continue;
-                    }
-                    return Err(AvroError::new(
-                        at,
-                        "the input ends inside a single-object header",
-                    ));
-                }
-                if bytes[..2] != SINGLE_OBJECT {
-                    return Err(AvroError::new(
-                        at,
-                        "a datum without the single-object marker C3 01",
-                    ));
-                }
-                let fingerprint = u64::from_le_bytes(bytes[2..10].try_into().expect("8 bytes"));
-                let index = self
-                    .fingerprints
-                    .iter()
-                    .position(|&f| f == fingerprint)
-                    .ok_or_else(|| {
-                        AvroError::new(at + 2, format!(
-                            "a datum written with the schema of fingerprint {} (0x{fingerprint:016x}), which none of the schemas given has",
-                            fingerprint as i64
-                        ))
-                    })?;
-                (&mut self.decoders[index], 10)
-            } else {
-                (&mut self.decoders[0], 0)
-            };
-            let mut cursor = Cursor::new(&bytes[header..]);
-            match decoder.decode(&mut cursor, format, out) {
-                Ok(()) if header + cursor.position() == 0 => {
-                    return Err(AvroError::new(
-                        at,
-                        "a datum of no bytes (the schema's type takes none): a stream of them has no end",
-                    ))
-                }
-                Ok(()) => {
-                    self.start += header + cursor.position();
-                    return Ok(true);
-                }
-                Err(fault) if is_truncation(fault.message) => {
-                    out.truncate(mark);
-                    if !self.fill()? {
-                        return Err(AvroError::new(at, "the input ends inside a datum"));
-                    }
-                }
-                Err(fault) => {
-                    return Err(AvroError {
-                        offset: at + (header + cursor.position()) as u64 + fault.ahead,
-                        in_block: None,
-                        path: fault.path,
-                        message: fault.message.to_string(),
-                    })
-                }
+            if !single {
+                self.decoders[0].begin();
+                let open = Open {
+                    decoder: 0,
+                    at,
+                    bytes: 0,
+                };
+                self.open = Some(open);
+                return Ok(Some(open));
             }
+            if bytes.len() < 10 {
+                if self.fill()? {
+                    continue;
+                }
+                return Err(AvroError::new(
+                    at,
+                    "the input ends inside a single-object header",
+                ));
+            }
+            if bytes[..2] != SINGLE_OBJECT {
+                return Err(AvroError::new(
+                    at,
+                    "a datum without the single-object marker C3 01",
+                ));
+            }
+            let fingerprint = u64::from_le_bytes(bytes[2..10].try_into().expect("8 bytes"));
+            let index = self
+                .fingerprints
+                .iter()
+                .position(|&f| f == fingerprint)
+                .ok_or_else(|| {
+                    AvroError::new(at + 2, format!(
+                        "a datum written with the schema of fingerprint {} (0x{fingerprint:016x}), which none of the schemas given has",
+                        fingerprint as i64
+                    ))
+                })?;
+            self.start += 10;
+            self.decoders[index].begin();
+            let open = Open {
+                decoder: index,
+                at,
+                bytes: 10,
+            };
+            self.open = Some(open);
+            return Ok(Some(open));
         }
     }
 
-    /// Reads more input into the window (keeping the datum being read); false at the end of input.
+    /// Reads more input after the bytes not yet decoded; false at the end of input.
     fn fill(&mut self) -> Result<bool, AvroError> {
         if self.eof {
             return Ok(false);
@@ -156,19 +236,8 @@ impl<'s, R: Read> DatumReader<'s, R> {
             self.start = 0;
         }
         let held = self.window.len();
-        if held >= self.max_datum_size {
-            return Err(AvroError::new(
-                self.base,
-                format!(
-                    "a datum longer than {} bytes (max_datum_size)",
-                    self.max_datum_size
-                ),
-            ));
-        }
-        // Twice what is held, at least 64 KiB, at most up to the limit.
-        let want = (held.max(1 << 16)).min(self.max_datum_size - held);
         let got = (&mut self.input)
-            .take(want as u64)
+            .take(READ_PIECE as u64)
             .read_to_end(&mut self.window)
             .map_err(|e| AvroError::new(self.base + held as u64, format!("reading: {e}")))?;
         if got == 0 {

@@ -65,9 +65,11 @@ fn json_of_data(
     let mut lines = Vec::new();
     while !reader.at_end().map_err(|e| e.to_string())? {
         let mut out = Vec::new();
-        reader
+        while reader
             .next_json(&mut Compact, &mut out)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.to_string())?
+            == dcmflow_avro::Step::Part
+        {}
         lines.push(String::from_utf8(out).unwrap());
     }
     Ok(lines)

@@ -6,7 +6,7 @@ use std::io::{BufReader, Read, Write};
 use dcmflow_avro::binary::Cursor;
 use dcmflow_avro::streamed::{count_beyond_bytes, datum_error};
 use dcmflow_avro::{
-    AvroError, ContainerReader, Encoding, JsonDecoder, Layout, NextBlock, PushContainer,
+    AvroError, ContainerReader, Encoding, JsonDecoder, Layout, NextBlock, PushContainer, Step,
     StreamedBlock,
 };
 use dcmflow_engine::json::format::{Compact, Formatter, Pretty};
@@ -100,8 +100,8 @@ impl AvroToJson {
 
     /// Converts data without a container: bare data of `schemas[0]` one after another, or
     /// single-object encoding (`C3 01` and a fingerprint before each datum, which picks its schema
-    /// from `schemas`), decided by the input's first two bytes. A datum is held whole while it is
-    /// decoded (at most `max_block_size` bytes).
+    /// from `schemas`), decided by the input's first two bytes. Data are decoded as the input is
+    /// read: a datum of any length is never held whole (a map key is, at most `max_block_size`).
     ///
     /// ```
     /// use dcmflow::avro::Schema;
@@ -163,7 +163,11 @@ impl AvroToJson {
             if self.options.array {
                 format.begin_array_value(json, output.data == 0);
             }
-            reader.next_json(format, json).map_err(reading_error)?;
+            // A long datum's JSON is written as it comes.
+            while reader.next_json(format, json).map_err(reading_error)? == Step::Part {
+                output.write(json)?;
+                json.clear();
+            }
             if !self.options.array {
                 json.push(b'\n');
             }

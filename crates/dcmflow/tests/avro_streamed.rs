@@ -208,3 +208,35 @@ fn pushed_streamed_blocks_convert_as_read_ones() {
         }
     }
 }
+
+/// Bare data (the blocks' bytes one after another), the 3 MB value and the long text among them, read a
+/// little at a time: the JSON of the container file, written as it comes.
+#[test]
+fn bare_data_with_long_values_convert_as_the_container_does() {
+    let file = file(Codec::Null);
+    let mut reader = dcmflow::avro::ContainerReader::new(&file[..], 64 << 20).unwrap();
+    let schemas = [reader.header().schema.clone()];
+    let mut bare = Vec::new();
+    while let Some(block) = reader.next_block().unwrap() {
+        bare.extend_from_slice(block.data);
+    }
+    let expected = convert(&file, &options(usize::MAX, Threads::One, false, false)).unwrap();
+    for step in [7, 1 << 16] {
+        let mut json = Vec::new();
+        let report = dcmflow::AvroToJson::new(options(usize::MAX, Threads::One, false, false))
+            .convert_data(
+                &schemas,
+                dcmflow::Input::reader(dcmflow_testkit::Trickle { data: &bare, step }),
+                &mut json,
+            )
+            .unwrap();
+        assert!(json == expected.0, "reads of {step}");
+        assert_eq!(report.documents, 9);
+    }
+    // Cut inside the long value: an error naming where the datum began.
+    let cut = dcmflow::AvroToJson::new(AvroToJsonOptions::default())
+        .convert_data(&schemas, &bare[..1_000_000], &mut Vec::new())
+        .unwrap_err()
+        .to_string();
+    assert!(cut.contains("the input ends inside a datum"), "{cut}");
+}
