@@ -169,7 +169,7 @@ impl<'s> JsonDecoder<'s> {
         out: &mut Vec<u8>,
     ) -> Result<(), DatumFault> {
         self.begin();
-        let result = self.run(cursor, format, out, false);
+        let result = self.run::<false, F>(cursor, format, out);
         result.map_err(|message| self.fault(message, cursor))
     }
 
@@ -192,7 +192,12 @@ impl<'s> JsonDecoder<'s> {
         out: &mut Vec<u8>,
         last: bool,
     ) -> Result<Progress, DatumFault> {
-        match self.run(cursor, format, out, !last) {
+        let result = if last {
+            self.run::<false, F>(cursor, format, out)
+        } else {
+            self.run::<true, F>(cursor, format, out)
+        };
+        match result {
             Ok(()) => Ok(Progress::Done),
             Err(NEED_INPUT) => Ok(Progress::NeedInput),
             Err(message) => Err(self.fault(message, cursor)),
@@ -249,27 +254,26 @@ impl<'s> JsonDecoder<'s> {
         }
     }
 
-    /// Decodes until the datum ends; with `partial`, stops with [`NEED_INPUT`] where the cursor's bytes
+    /// Decodes until the datum ends; with `PARTIAL`, stops with [`NEED_INPUT`] where the cursor's bytes
     /// end (the cursor moved back to where decoding goes on).
-    fn run<F: Formatter>(
+    fn run<const PARTIAL: bool, F: Formatter>(
         &mut self,
         cursor: &mut Cursor<'_>,
         format: &mut F,
         out: &mut Vec<u8>,
-        partial: bool,
     ) -> Result<(), ReadFault> {
         let schema = self.schema;
         let mut next = match std::mem::take(&mut self.resume) {
             Resume::Value(id) => Some(id),
             Resume::Step => None,
             Resume::Rest { left, text } => {
-                self.rest(left, text, cursor, out, partial)?;
+                self.rest(left, text, cursor, out, PARTIAL)?;
                 None
             }
         };
         loop {
             if let Some(id) = next.take() {
-                self.value(id, cursor, format, out, partial)?;
+                self.value::<PARTIAL, F>(id, cursor, format, out)?;
             }
             // The value is written (or a container opened): what comes next is the innermost frame's.
             let before = *cursor;
@@ -298,7 +302,7 @@ impl<'s> JsonDecoder<'s> {
                 }
                 Frame::Array { item, left, index } => {
                     let saved = *left;
-                    match more_items(cursor, left, *item, schema, partial) {
+                    match more_items(cursor, left, *item, schema, PARTIAL) {
                         Ok(true) => {
                             format.begin_array_value(out, *index == 0);
                             *index += 1;
@@ -310,7 +314,7 @@ impl<'s> JsonDecoder<'s> {
                         }
                         Err(fault) => {
                             *left = saved;
-                            return Err(self.stop_step(fault, before, cursor, partial));
+                            return Err(self.stop_step(fault, before, cursor, PARTIAL));
                         }
                     }
                 }
@@ -322,7 +326,7 @@ impl<'s> JsonDecoder<'s> {
                 } => {
                     let saved = *left;
                     let entry =
-                        more_items(cursor, left, *value, schema, partial).and_then(|more| {
+                        more_items(cursor, left, *value, schema, PARTIAL).and_then(|more| {
                             if !more {
                                 return Ok(None);
                             }
@@ -344,7 +348,7 @@ impl<'s> JsonDecoder<'s> {
                         }
                         Err(fault) => {
                             *left = saved;
-                            return Err(self.stop_step(fault, before, cursor, partial));
+                            return Err(self.stop_step(fault, before, cursor, PARTIAL));
                         }
                     }
                 }
@@ -516,23 +520,22 @@ fn takes_no_bytes(schema: &Schema, id: NodeId) -> bool {
 }
 
 impl JsonDecoder<'_> {
-    /// Writes a value, or opens its container (pushing its frame); with `partial`, a value the
+    /// Writes a value, or opens its container (pushing its frame); with `PARTIAL`, a value the
     /// cursor's bytes cut short stops decoding to go on with the next piece.
     #[inline]
-    fn value<F: Formatter>(
+    fn value<const PARTIAL: bool, F: Formatter>(
         &mut self,
         mut id: NodeId,
         cursor: &mut Cursor<'_>,
         format: &mut F,
         out: &mut Vec<u8>,
-        partial: bool,
     ) -> Result<(), ReadFault> {
         loop {
             let before = *cursor;
             match self.one_value(id, cursor, format, out) {
                 Ok(None) => return Ok(()),
                 Ok(Some(branch)) => id = branch,
-                Err(fault) if partial => {
+                Err(fault) if PARTIAL => {
                     return Err(self.stop_value(fault, id, before, cursor, out))
                 }
                 Err(fault) => return Err(fault),
@@ -542,7 +545,7 @@ impl JsonDecoder<'_> {
 
     /// Writes a value or opens its container; for a union, reads its branch and returns it (the
     /// wrapper opened in Avro's encoding) to be written next.
-    #[inline]
+    #[inline(always)]
     fn one_value<F: Formatter>(
         &mut self,
         id: NodeId,
