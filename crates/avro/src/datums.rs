@@ -13,6 +13,7 @@ use crate::binary::{is_truncation, Cursor};
 use crate::canonical::{fingerprint64, parsing_canonical_form};
 use crate::error::AvroError;
 use crate::schema::Schema;
+use crate::streamed::Layout;
 use crate::to_json::{Encoding, JsonDecoder, Progress};
 
 /// The marker of single-object encoding, version 1.
@@ -33,6 +34,50 @@ pub enum Step {
     Part,
     /// Nothing: the input has ended.
     End,
+    /// Nothing yet: pushed input has run out for now ([`PushedInput`]); push more and call again.
+    Pending,
+}
+
+/// Input pushed in chunks, for a [`DatumReader`] fed by a network stack: reads what was pushed, then
+/// `WouldBlock` until more comes or [`PushedInput::end`] is called.
+#[derive(Debug, Default)]
+pub struct PushedInput {
+    bytes: std::collections::VecDeque<u8>,
+    ended: bool,
+}
+
+impl PushedInput {
+    /// More input.
+    pub fn push(&mut self, chunk: &[u8]) {
+        self.bytes.extend(chunk);
+    }
+
+    /// No more input will come.
+    pub fn end(&mut self) {
+        self.ended = true;
+    }
+}
+
+impl Read for PushedInput {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.bytes.is_empty() && !self.ended {
+            return Err(std::io::ErrorKind::WouldBlock.into());
+        }
+        let (front, _) = self.bytes.as_slices();
+        let n = front.len().min(buf.len());
+        buf[..n].copy_from_slice(&front[..n]);
+        self.bytes.drain(..n);
+        Ok(n)
+    }
+}
+
+/// What reading more input gave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fill {
+    More,
+    End,
+    /// Pushed input ran out for now.
+    Pending,
 }
 
 /// The datum being decoded: its decoder, where it began, its bytes so far.
@@ -57,6 +102,8 @@ pub struct DatumReader<'s, R: Read> {
     /// Decided by the first datum: single-object encoding (`C3 01`) or bare data.
     single_object: Option<bool>,
     open: Option<Open>,
+    /// Data begun so far.
+    datums: u64,
 }
 
 impl<R: Read> std::fmt::Debug for DatumReader<'_, R> {
@@ -88,27 +135,36 @@ impl<'s, R: Read> DatumReader<'s, R> {
             max_held,
             single_object: None,
             open: None,
+            datums: 0,
         }
     }
 
-    /// Whether the input has ended (no byte of another datum is left, none begun).
-    pub fn at_end(&mut self) -> Result<bool, AvroError> {
-        Ok(self.open.is_none() && self.start == self.window.len() && !self.fill()?)
+    /// The input, to push more to (see [`PushedInput`]).
+    pub fn input_mut(&mut self) -> &mut R {
+        &mut self.input
     }
 
     /// Appends the next datum's JSON to `out` — all of it ([`Step::Done`]) or, for a long datum, the
     /// part the input read so far completes ([`Step::Part`]; call again for the rest) — or nothing at
-    /// the end of the input ([`Step::End`]).
+    /// the end of the input ([`Step::End`]) or while pushed input is awaited ([`Step::Pending`]). With
+    /// `array`, the data are elements of one array (a separator before each but the first); else each
+    /// ends with a newline.
     pub fn next_json<F: Formatter>(
         &mut self,
         format: &mut F,
         out: &mut Vec<u8>,
+        array: bool,
     ) -> Result<Step, AvroError> {
+        let layout = Layout { array, first: 0 };
         let mut open = match self.open {
             Some(open) => open,
             None => match self.begin()? {
-                Some(open) => open,
-                None => return Ok(Step::End),
+                Ok(open) => {
+                    layout.before(self.datums, format, out);
+                    self.datums += 1;
+                    open
+                }
+                Err(step) => return Ok(step),
             },
         };
         let mark = out.len();
@@ -146,6 +202,7 @@ impl<'s, R: Read> DatumReader<'s, R> {
                         "a datum of no bytes (the schema's type takes none): a stream of them has no end",
                     ));
                 }
+                layout.after(out);
                 return Ok(Step::Done);
             }
             self.open = Some(open);
@@ -153,7 +210,13 @@ impl<'s, R: Read> DatumReader<'s, R> {
                 return Ok(Step::Part);
             }
             // More input; at its end the datum is decoded once more as the last piece (an error).
-            self.fill()?;
+            if self.fill()? == Fill::Pending {
+                return Ok(if out.len() > mark {
+                    Step::Part
+                } else {
+                    Step::Pending
+                });
+            }
             if self.window.len() - self.start > self.max_held {
                 return Err(AvroError::new(
                     self.base + self.start as u64,
@@ -166,17 +229,32 @@ impl<'s, R: Read> DatumReader<'s, R> {
         }
     }
 
-    /// Starts the next datum: its single-object header read and its schema found; `None` at the end.
-    fn begin(&mut self) -> Result<Option<Open>, AvroError> {
-        if self.start == self.window.len() && !self.fill()? {
-            return Ok(None);
-        }
+    /// Starts the next datum: its single-object header read and its schema found; else the step to
+    /// return (the input's end, or pushed input awaited).
+    fn begin(&mut self) -> Result<Result<Open, Step>, AvroError> {
         loop {
             let at = self.base + self.start as u64;
+            let held = self.window.len() - self.start;
+            // Bare data or single-object encoding is decided by the first two bytes; a single-object
+            // header takes ten.
+            let wanted = match self.single_object {
+                None => 2,
+                Some(true) => 10,
+                Some(false) => 1,
+            };
+            if held < wanted {
+                match self.fill()? {
+                    Fill::More => continue,
+                    Fill::Pending => return Ok(Err(Step::Pending)),
+                    Fill::End if held == 0 => return Ok(Err(Step::End)),
+                    Fill::End => {}
+                }
+            }
             let bytes = &self.window[self.start..];
-            let single = *self
-                .single_object
-                .get_or_insert(bytes.len() >= 2 && bytes[..2] == SINGLE_OBJECT);
+            let Some(single) = self.single_object else {
+                self.single_object = Some(bytes.len() >= 2 && bytes[..2] == SINGLE_OBJECT);
+                continue;
+            };
             if !single {
                 self.decoders[0].begin();
                 let open = Open {
@@ -185,12 +263,9 @@ impl<'s, R: Read> DatumReader<'s, R> {
                     bytes: 0,
                 };
                 self.open = Some(open);
-                return Ok(Some(open));
+                return Ok(Ok(open));
             }
             if bytes.len() < 10 {
-                if self.fill()? {
-                    continue;
-                }
                 return Err(AvroError::new(
                     at,
                     "the input ends inside a single-object header",
@@ -221,14 +296,14 @@ impl<'s, R: Read> DatumReader<'s, R> {
                 bytes: 10,
             };
             self.open = Some(open);
-            return Ok(Some(open));
+            return Ok(Ok(open));
         }
     }
 
-    /// Reads more input after the bytes not yet decoded; false at the end of input.
-    fn fill(&mut self) -> Result<bool, AvroError> {
+    /// Reads more input after the bytes not yet decoded.
+    fn fill(&mut self) -> Result<Fill, AvroError> {
         if self.eof {
-            return Ok(false);
+            return Ok(Fill::End);
         }
         if self.start > 0 {
             self.window.drain(..self.start);
@@ -236,14 +311,24 @@ impl<'s, R: Read> DatumReader<'s, R> {
             self.start = 0;
         }
         let held = self.window.len();
-        let got = (&mut self.input)
+        let read = (&mut self.input)
             .take(READ_PIECE as u64)
-            .read_to_end(&mut self.window)
-            .map_err(|e| AvroError::new(self.base + held as u64, format!("reading: {e}")))?;
-        if got == 0 {
-            self.eof = true;
-            return Ok(false);
+            .read_to_end(&mut self.window);
+        let got = self.window.len() - held;
+        match read {
+            Ok(0) => {
+                self.eof = true;
+                Ok(Fill::End)
+            }
+            Ok(_) => Ok(Fill::More),
+            // Pushed input: what had come is kept.
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                Ok(if got > 0 { Fill::More } else { Fill::Pending })
+            }
+            Err(e) => Err(AvroError::new(
+                self.base + held as u64,
+                format!("reading: {e}"),
+            )),
         }
-        Ok(true)
     }
 }

@@ -25,7 +25,7 @@ pub use canonical::{fingerprint64, parsing_canonical_form};
 pub use container::{Codec, ContainerReader, Header, NextBlock};
 pub use container_push::PushContainer;
 pub use container_writer::{ContainerWriter, WriterOptions};
-pub use datums::{DatumReader, Step};
+pub use datums::{DatumReader, PushedInput, Step};
 pub use error::AvroError;
 pub use from_json::JsonEncoder;
 pub use json_datums::{JsonDatumOptions, JsonDatumReader, JsonInputError, JsonInputErrorKind};

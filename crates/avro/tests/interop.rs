@@ -63,14 +63,19 @@ fn json_of_data(
         1 << 20,
     );
     let mut lines = Vec::new();
-    while !reader.at_end().map_err(|e| e.to_string())? {
-        let mut out = Vec::new();
-        while reader
-            .next_json(&mut Compact, &mut out)
+    let mut out = Vec::new();
+    loop {
+        match reader
+            .next_json(&mut Compact, &mut out, false)
             .map_err(|e| e.to_string())?
-            == dcmflow_avro::Step::Part
-        {}
-        lines.push(String::from_utf8(out).unwrap());
+        {
+            dcmflow_avro::Step::Done => {
+                let line = String::from_utf8(std::mem::take(&mut out)).unwrap();
+                lines.push(line.trim_end_matches('\n').to_string());
+            }
+            dcmflow_avro::Step::Part => {}
+            dcmflow_avro::Step::End | dcmflow_avro::Step::Pending => break,
+        }
     }
     Ok(lines)
 }

@@ -12,6 +12,7 @@ use dcmflow_avro::{
 use dcmflow_engine::json::format::{Compact, Formatter, Pretty};
 use dcmflow_engine::Position;
 
+use crate::avro_written::{reading_error, Written};
 use crate::io::{Input, Source};
 use crate::{Category, Error, Report};
 
@@ -67,7 +68,7 @@ impl Default for AvroToJsonOptions {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct AvroToJson {
-    options: AvroToJsonOptions,
+    pub(crate) options: AvroToJsonOptions,
 }
 
 impl AvroToJson {
@@ -128,11 +129,7 @@ impl AvroToJson {
             Source::Reader(reader) => Box::new(reader),
         };
         if schemas.is_empty() {
-            return Err(Error::new(
-                Category::InvalidInput,
-                "data without a container need their schema",
-                Position::default(),
-            ));
+            return Err(no_schema());
         }
         let mut reader = dcmflow_avro::DatumReader::new(
             read,
@@ -142,43 +139,19 @@ impl AvroToJson {
         );
         let mut output = Written::start(&self.options, out)?;
         let mut json = Vec::with_capacity(1 << 16);
+        let (json, output_ref, array) = (&mut json, &mut output, self.options.array);
         if self.options.pretty {
-            let mut format = self.inner_format(Pretty::default());
-            self.each_datum(&mut reader, &mut format, &mut json, &mut output)?;
+            let format = &mut self.inner_format(Pretty::default());
+            write_data(&mut reader, format, json, output_ref, array)?;
         } else {
-            let mut format = self.inner_format(Compact);
-            self.each_datum(&mut reader, &mut format, &mut json, &mut output)?;
+            let format = &mut self.inner_format(Compact);
+            write_data(&mut reader, format, json, output_ref, array)?;
         }
         output.finish()
     }
 
-    fn each_datum<F: Formatter>(
-        &self,
-        reader: &mut dcmflow_avro::DatumReader<'_, impl Read>,
-        format: &mut F,
-        json: &mut Vec<u8>,
-        output: &mut Written<impl Write>,
-    ) -> Result<(), Error> {
-        while !reader.at_end().map_err(reading_error)? {
-            if self.options.array {
-                format.begin_array_value(json, output.data == 0);
-            }
-            // A long datum's JSON is written as it comes.
-            while reader.next_json(format, json).map_err(reading_error)? == Step::Part {
-                output.write(json)?;
-                json.clear();
-            }
-            if !self.options.array {
-                json.push(b'\n');
-            }
-            output.block(json, 1)?;
-            json.clear();
-        }
-        output.block(json, 0)
-    }
-
     /// A formatter for the data inside the output (one level in when they are an array's elements).
-    fn inner_format<F: Formatter>(&self, mut format: F) -> F {
+    pub(crate) fn inner_format<F: Formatter>(&self, mut format: F) -> F {
         if self.options.array {
             format.begin_array(&mut Vec::new());
         }
@@ -664,91 +637,33 @@ fn drive_streamed<F: Formatter>(
 /// Compressed bytes of a streamed block read at a time.
 const RAW_PIECE: usize = 1 << 16;
 
-/// The output side: the array's brackets, counts, bytes written.
-struct Written<W: Write> {
-    out: W,
+/// Writes the data the reader's input holds (all of it, or — pushed — as far as it has come).
+pub(crate) fn write_data<F: Formatter>(
+    reader: &mut dcmflow_avro::DatumReader<'_, impl Read>,
+    format: &mut F,
+    json: &mut Vec<u8>,
+    output: &mut Written<impl Write>,
     array: bool,
-    pretty: bool,
-    data: u64,
-    written: u64,
-}
-
-impl<W: Write> Written<W> {
-    fn start(options: &AvroToJsonOptions, out: W) -> Result<Self, Error> {
-        let mut written = Written {
-            out,
-            array: options.array,
-            pretty: options.pretty,
-            data: 0,
-            written: 0,
-        };
-        if options.array {
-            written.write(b"[")?;
+) -> Result<(), Error> {
+    loop {
+        match reader
+            .next_json(format, json, array)
+            .map_err(reading_error)?
+        {
+            Step::Done => output.block(json, 1)?,
+            // A long datum's JSON is written as it comes.
+            Step::Part => output.write(json)?,
+            Step::End | Step::Pending => return Ok(()),
         }
-        Ok(written)
-    }
-
-    fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        self.out.write_all(bytes).map_err(writing_error)?;
-        self.written += bytes.len() as u64;
-        Ok(())
-    }
-
-    fn block(&mut self, json: &[u8], count: u64) -> Result<(), Error> {
-        self.write(json)?;
-        self.data += count;
-        Ok(())
-    }
-
-    fn finish(self) -> Result<Report, Error> {
-        self.into_output().map(|(_, report)| report)
-    }
-
-    /// Ends the output (the array's bracket) and returns it with the report.
-    fn into_output(mut self) -> Result<(W, Report), Error> {
-        if self.array {
-            let end: &[u8] = if self.pretty && self.data > 0 {
-                b"\n]\n"
-            } else {
-                b"]\n"
-            };
-            self.write(end)?;
-        }
-        self.out.flush().map_err(writing_error)?;
-        let report = Report {
-            written: self.written,
-            documents: self.data,
-            ..Report::default()
-        };
-        Ok((self.out, report))
+        json.clear();
     }
 }
 
-fn reading_error(e: AvroError) -> Error {
-    let category = if e.message.starts_with("reading") {
-        Category::InputIo
-    } else {
-        Category::InvalidInput
-    };
-    let message = match e.in_block {
-        Some(inner) => format!(
-            "reading Avro: in the block at byte {}, at byte {inner} of its data: {}",
-            e.offset, e.message
-        ),
-        None => format!("reading Avro: {}", e.message),
-    };
+/// Data without a container were given no schema.
+pub(crate) fn no_schema() -> Error {
     Error::new(
-        category,
-        message,
-        Position::at_offset(e.offset).with_path(e.path),
-    )
-}
-
-fn writing_error(e: std::io::Error) -> Error {
-    Error::new(
-        Category::OutputIo,
-        format!("writing JSON: {e}"),
+        Category::InvalidInput,
+        "data without a container need their schema",
         Position::default(),
     )
-    .with_source(Some(e))
 }

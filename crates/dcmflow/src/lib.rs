@@ -35,7 +35,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod avro_data_push;
 mod avro_to_json;
+mod avro_written;
 mod bson_threads;
 mod bson_to_json;
 #[cfg(feature = "tokio")]
@@ -52,6 +54,7 @@ mod threads;
 mod to_dicom;
 mod to_json;
 
+pub use avro_data_push::PushAvroDataToJson;
 pub use avro_to_json::{AvroToJson, AvroToJsonOptions, PushAvroToJson};
 pub use bson_to_json::{BsonToJson, BsonToJsonOptions, PushBsonToJson};
 #[cfg(feature = "tokio")]

@@ -240,3 +240,92 @@ fn bare_data_with_long_values_convert_as_the_container_does() {
         .to_string();
     assert!(cut.contains("the input ends inside a datum"), "{cut}");
 }
+
+/// Bare and single-object data pushed in pieces of any size give what reading them gives: the JSON,
+/// or the error.
+#[test]
+fn pushed_data_convert_as_read_data() {
+    let file = file(Codec::Null);
+    let mut reader = dcmflow::avro::ContainerReader::new(&file[..], 64 << 20).unwrap();
+    let schema = reader.header().schema.clone();
+    let mut bare = Vec::new();
+    while let Some(block) = reader.next_block().unwrap() {
+        bare.extend_from_slice(block.data);
+    }
+    // The same data as single-object encoding: C3 01, the fingerprint, each datum.
+    let fingerprint =
+        dcmflow::avro::fingerprint64(dcmflow::avro::parsing_canonical_form(&schema).as_bytes());
+    let mut single = Vec::new();
+    let mut cursor = dcmflow::avro::binary::Cursor::new(&bare);
+    while cursor.remaining() > 0 {
+        let start = cursor.position();
+        dcmflow::avro::datum_to_json(
+            &schema,
+            &mut cursor,
+            dcmflow::avro::Encoding::Avro,
+            &mut dcmflow_engine::json::format::Compact,
+            &mut Vec::new(),
+        )
+        .unwrap();
+        single.extend_from_slice(&[0xC3, 0x01]);
+        single.extend_from_slice(&fingerprint.to_le_bytes());
+        single.extend_from_slice(&bare[start..cursor.position()]);
+    }
+    let schemas = [schema];
+    let mut bad_utf8 = bare.clone();
+    let at = bare.windows(4).rposition(|w| w == "😀".as_bytes()).unwrap() - 50_000;
+    bad_utf8[at] = 0xff;
+    let cases = [
+        ("bare", bare.clone()),
+        ("single-object", single.clone()),
+        ("cut", bare[..1_000_000].to_vec()),
+        (
+            "single-object cut in a header",
+            single[..single.len() - 1].to_vec(),
+        ),
+        ("bad UTF-8", bad_utf8),
+        ("one byte", vec![0x02]),
+        ("empty", Vec::new()),
+    ];
+    for (what, data) in cases {
+        for (array, pretty) in [(false, false), (true, true)] {
+            let options = options(usize::MAX, Threads::One, array, pretty);
+            let conversion = dcmflow::AvroToJson::new(options.clone());
+            let mut json = Vec::new();
+            let read = conversion
+                .convert_data(&schemas, &data[..], &mut json)
+                .map(|r| (json, r.documents))
+                .map_err(|e| e.to_string());
+            for cuts in [
+                dcmflow_testkit::even_cuts(data.len(), 1 + data.len() / 3),
+                dcmflow_testkit::random_cuts(data.len(), 3, 40_000),
+                dcmflow_testkit::even_cuts(data.len(), 5)
+                    .into_iter()
+                    .take(2000)
+                    .collect(),
+            ] {
+                let mut pushed = conversion.push_data(&schemas, Vec::new()).unwrap();
+                let mut from = 0;
+                let mut result = Ok(());
+                for &cut in cuts.iter().chain(std::iter::once(&data.len())) {
+                    result = pushed.push(bytes::Bytes::copy_from_slice(&data[from..cut]));
+                    from = cut;
+                    if result.is_err() {
+                        break;
+                    }
+                }
+                let got = result
+                    .and_then(|()| pushed.finish())
+                    .map(|(json, r)| (json, r.documents))
+                    .map_err(|e| e.to_string());
+                assert!(
+                    got == read,
+                    "{what}, array {array}, {} cuts: {:?} vs {:?}",
+                    cuts.len(),
+                    got.as_ref().map(|g| g.1),
+                    read.as_ref().map(|r| r.1)
+                );
+            }
+        }
+    }
+}
