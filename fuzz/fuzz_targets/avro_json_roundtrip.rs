@@ -1,6 +1,7 @@
 //! Any bytes as data of a schema (first byte: schema, encoding, codec) → JSON → a container file →
 //! JSON again: whatever decodes encodes, and the file written reads back to the same JSON, its blocks
-//! held or streamed; the data read as bare data, a few bytes a read, give the same JSON.
+//! held or streamed; the data read as bare data, a few bytes a read or pushed in pieces, give the same
+//! JSON.
 #![no_main]
 use dcmflow::avro::binary::Cursor;
 use dcmflow::avro::{datum_to_json, Codec, Encoding, Schema};
@@ -79,6 +80,22 @@ fuzz_target!(|input: &[u8]| {
             )
             .unwrap_or_else(|e| panic!("the bare data do not read: {e}"));
         assert_eq!(String::from_utf8_lossy(&back), String::from_utf8_lossy(&json));
+        // Pushed in pieces of `step` bytes.
+        let conversion = AvroToJson::new(AvroToJsonOptions::default());
+        let mut pushed = conversion
+            .push_data(std::slice::from_ref(schema), Vec::new())
+            .expect("a schema");
+        for piece in bare.chunks(step) {
+            pushed
+                .push(bytes::Bytes::copy_from_slice(piece))
+                .unwrap_or_else(|e| panic!("the pushed bare data do not read: {e}"));
+        }
+        let (pushed_json, _) = pushed.finish().expect("the pushed bare data end");
+        let mut read_json = Vec::new();
+        conversion
+            .convert_data(std::slice::from_ref(schema), bare, &mut read_json)
+            .expect("the bare data read");
+        assert_eq!(pushed_json, read_json);
     }
 });
 
