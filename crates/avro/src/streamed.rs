@@ -113,12 +113,10 @@ impl StreamedBlock {
         out: &mut Vec<u8>,
         layout: &Layout,
     ) -> Result<usize, AvroError> {
-        let used = self
-            .inflater
-            .inflate(raw, &mut self.window, PIECE)
-            .map_err(|e| self.codec_error(e))?;
+        let inflated = self.inflater.inflate(raw, &mut self.window, PIECE);
+        // Errors come in the order of the data: what decompressed before damage is decoded first.
         self.decode(decoder, format, out, layout, false)?;
-        Ok(used)
+        inflated.map_err(|e| self.codec_error(e))
     }
 
     /// Every compressed byte has been fed: decodes the rest (a piece at a time — call until it
@@ -131,9 +129,11 @@ impl StreamedBlock {
         layout: &Layout,
     ) -> Result<bool, AvroError> {
         let held = self.window.len();
-        self.inflater
-            .inflate(&[], &mut self.window, PIECE)
-            .map_err(|e| self.codec_error(e))?;
+        let inflated = self.inflater.inflate(&[], &mut self.window, PIECE);
+        if let Err(e) = inflated {
+            self.decode(decoder, format, out, layout, false)?;
+            return Err(self.codec_error(e));
+        }
         if self.window.len() > held {
             self.decode(decoder, format, out, layout, false)?;
             return Ok(false);

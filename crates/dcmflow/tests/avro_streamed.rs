@@ -329,3 +329,56 @@ fn pushed_data_convert_as_read_data() {
         }
     }
 }
+
+/// Found by fuzz target `avro_read`: in a streamed deflate block damaged after a bad datum, reading
+/// named the damage and pushing in small pieces named the datum. Errors come in the order of the data
+/// now: what decompressed before the damage is decoded first, so both name the datum.
+#[test]
+fn the_first_error_in_the_data_is_reported_whatever_the_pieces() {
+    // 1 600 strings, the 1 501st not UTF-8, as deflate's stored blocks, then a block of the reserved
+    // type (an error wherever the input is cut).
+    let mut data = Vec::new();
+    for i in 0..1600 {
+        let text = if i == 1500 {
+            vec![0xff; 20]
+        } else {
+            format!("datum {i} of the block, long enough to make many pieces").into_bytes()
+        };
+        dcmflow::avro::binary::write_bytes(&mut data, &text);
+    }
+    let mut deflated = Vec::new();
+    for stored in data.chunks(60_000) {
+        let len = stored.len() as u16;
+        deflated.push(0x00);
+        deflated.extend_from_slice(&len.to_le_bytes());
+        deflated.extend_from_slice(&(!len).to_le_bytes());
+        deflated.extend_from_slice(stored);
+    }
+    deflated.push(0x07);
+    let writer_options = WriterOptions {
+        codec: Codec::Deflate,
+        sync: Some([9; 16]),
+        ..WriterOptions::default()
+    };
+    let mut file = ContainerWriter::new(Vec::new(), r#""string""#, &writer_options)
+        .unwrap()
+        .finish()
+        .unwrap();
+    dcmflow::avro::binary::write_long(&mut file, 1600);
+    dcmflow::avro::binary::write_bytes(&mut file, &deflated);
+    file.extend_from_slice(&[9; 16]);
+    let options = options(0, Threads::One, false, false);
+    let read = convert(&file, &options).unwrap_err();
+    assert!(
+        read.contains("not UTF-8") && read.contains("datum 1501"),
+        "{read}"
+    );
+    for piece in [7, 874, 5000] {
+        let cuts = dcmflow_testkit::even_cuts(file.len(), piece);
+        assert_eq!(
+            pushed(&file, &options, &cuts),
+            Err(read.clone()),
+            "pieces of {piece}"
+        );
+    }
+}
