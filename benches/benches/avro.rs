@@ -3,7 +3,8 @@
 //! strings), and records of one large `bytes` value; Avro's JSON encoding and GA4GH's, on one thread and
 //! on two; and back, JSON → Avro on the same records. Each bench checks once what it converted. The
 //! `latin1_roofline` benches run the ISO-8859-1 kernels alone over the same bytes as the `bytes_1MiB`
-//! conversions: the bound a bytes-heavy conversion is measured against.
+//! conversions: the bound a bytes-heavy conversion is measured against; `avro2json_deflate` converts the
+//! variants written with the deflate codec against reading and inflating their blocks alone.
 
 use std::hint::black_box;
 
@@ -201,5 +202,41 @@ fn json_to_avro(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, avro, latin1_roofline, json_to_avro);
+/// The variants as a deflate container file (Java's block size, deflate level 6): converted, on one
+/// thread and two, against inflating its blocks alone.
+fn deflate_input(c: &mut Criterion) {
+    let (json, data) = convert(&variants(), Encoding::Avro, Threads::One);
+    let mut options = JsonToAvroOptions::default();
+    options.container.codec = dcmflow::avro::Codec::Deflate;
+    options.container.sync = Some([7; 16]);
+    let mut file = Vec::new();
+    JsonToAvro::new(VARIANT, options)
+        .unwrap()
+        .convert(&json[..], &mut file)
+        .unwrap();
+    assert!(convert(&file, Encoding::Avro, Threads::Two).0 == json);
+    let mut group = c.benchmark_group("avro2json_deflate");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(file.len() as u64));
+    group.bench_function("variants_inflate_alone", |b| {
+        b.iter(|| {
+            let mut reader =
+                dcmflow::avro::ContainerReader::new(black_box(&file[..]), 64 << 20).unwrap();
+            let mut count = 0;
+            while let Some(block) = reader.next_block().unwrap() {
+                count += block.count;
+            }
+            assert_eq!(count, data);
+            count
+        })
+    });
+    for (label, threads) in [("one_thread", Threads::One), ("two_threads", Threads::Two)] {
+        group.bench_function(format!("variants_{label}"), |b| {
+            b.iter(|| convert(black_box(&file), Encoding::Avro, threads).1)
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, avro, latin1_roofline, json_to_avro, deflate_input);
 criterion_main!(benches);
