@@ -95,9 +95,25 @@ fn large_bytes() -> Vec<u8> {
 }
 
 fn convert(avro: &[u8], encoding: Encoding, threads: Threads) -> (Vec<u8>, u64) {
+    convert_with(
+        avro,
+        encoding,
+        threads,
+        AvroToJsonOptions::default().stream_blocks_above,
+    )
+}
+
+/// [`convert`], blocks over `stream_above` bytes streamed rather than held.
+fn convert_with(
+    avro: &[u8],
+    encoding: Encoding,
+    threads: Threads,
+    stream_above: usize,
+) -> (Vec<u8>, u64) {
     let mut options = AvroToJsonOptions::default();
     options.encoding = encoding;
     options.threads = threads;
+    options.stream_blocks_above = stream_above;
     let mut out = Vec::with_capacity(avro.len() * 4);
     let report = AvroToJson::new(options).convert(avro, &mut out).unwrap();
     (out, report.documents)
@@ -131,6 +147,10 @@ fn avro(c: &mut Criterion) {
                 b.iter(|| convert(black_box(&avro), encoding, threads).1)
             });
         }
+        // Every block held (the bytes_1MiB blocks pass the default bound and are streamed).
+        group.bench_function(format!("{name}_avro_one_thread_held"), |b| {
+            b.iter(|| convert_with(black_box(&avro), Encoding::Avro, Threads::One, usize::MAX).1)
+        });
     }
     group.finish();
 }
