@@ -85,6 +85,18 @@ fn bad_files_name_where_and_leave_no_output() {
         ),
         // The file ends inside the block.
         (container(UNION, 1, b"\x00\x00")[..60].to_vec(), "ends inside"),
+        // A block too large to hold (streamed: megabytes of JSON written before the error) whose
+        // second datum is bad: still no output.
+        (
+            {
+                let mut data = vec![0x00];
+                long(2_000_000, &mut data);
+                data.extend(std::iter::repeat_n(b'x', 2_000_000));
+                data.extend_from_slice(b"\x06\x00");
+                container(UNION, 2, &data)
+            },
+            "datum 2 of the file (the block's 2): a union index beyond its branches",
+        ),
     ] {
         let input = dir.path().join("bad.avro");
         std::fs::write(&input, &bad).unwrap();
